@@ -1,0 +1,54 @@
+# supplyguard: the two commands a new user needs are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= var/demo
+VENDOR := src/supplyguard/web/static/vendor
+HTMX_VERSION := 2.0.11
+
+.PHONY: demo test install web-assets lint typecheck bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml requirements.lock
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) web-assets
+
+# htmx comes from the npm registry at install time (never committed); the dashboard works without it.
+web-assets: $(VENDOR)/htmx.min.js
+
+$(VENDOR)/htmx.min.js:
+	@mkdir -p $(VENDOR)
+	@if command -v npm >/dev/null 2>&1; then \
+	  tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent htmx.org@$(HTMX_VERSION) >/dev/null && tar xzf htmx.org-*.tgz) \
+	  && cp $$tmp/package/dist/htmx.min.js $(VENDOR)/htmx.min.js && rm -rf $$tmp \
+	  || echo "warning: could not fetch htmx from npm; the dashboard works without it"; \
+	else echo "warning: npm not found; the dashboard works without htmx"; fi
+
+demo: install
+	rm -f $(DEMO_DIR)/supplyguard.db $(DEMO_DIR)/supplyguard.db-wal $(DEMO_DIR)/supplyguard.db-shm
+	SUPPLYGUARD_DATA_DIR=$(DEMO_DIR) SUPPLYGUARD_NODE_NAME=demo.supplyguard.local SUPPLYGUARD_NODE_COUNTRY=NL \
+	  $(BIN)/supplyguard demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: install lint typecheck
+	$(BIN)/pytest -n 2 -m "not slow"
+
+bench: install
+	@for script in bench/*_bench.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

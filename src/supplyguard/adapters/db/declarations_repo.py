@@ -1,0 +1,501 @@
+"""Declarations, their items, parties and outcomes in the database."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, exists, func, or_, select, update
+
+from supplyguard.adapters.db.tables import declaration_items, declarations, outcomes, parties
+from supplyguard.model.clock import as_utc
+from supplyguard.model.declarations import (
+    Declaration,
+    DeclarationItem,
+    InspectionOutcome,
+    Lane,
+    OutcomeResult,
+    PartyRef,
+)
+from supplyguard.model.ids import new_id
+from supplyguard.model.parties import Party, PartyIdentifier
+
+
+@dataclass(frozen=True, slots=True)
+class DeclarationFilter:
+    date_from: date | None = None
+    date_to: date | None = None
+    office_id: str | None = None
+    importer: str | None = None
+    hs_code: str | None = None
+    lane: str | None = None
+    has_outcome: bool | None = None
+
+
+SORTS = ("risk", "date", "-date", "value")
+
+
+def _party_json(ref: PartyRef | None) -> dict[str, str] | None:
+    if ref is None:
+        return None
+    body = {"code": ref.code}
+    if ref.name:
+        body["name"] = ref.name
+    if ref.country:
+        body["country"] = ref.country
+    return body
+
+
+def _party_ref(data: Any) -> PartyRef | None:
+    if not data:
+        return None
+    return PartyRef(code=data["code"], name=data.get("name"), country=data.get("country"))
+
+
+class DeclarationRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    # ---- writing -------------------------------------------------------------------------------
+    def add_many(self, batch: Sequence[Declaration], import_batch: uuid.UUID | None = None) -> None:
+        if not batch:
+            return
+        declaration_rows: list[dict[str, Any]] = []
+        item_rows: list[dict[str, Any]] = []
+        for decl in batch:
+            declaration_rows.append(
+                {
+                    "id": decl.id,
+                    "org_id": decl.org_id,
+                    "reference": decl.reference,
+                    "declared_on": decl.declared_on,
+                    "office_id": decl.office_id,
+                    "transport_mode": decl.transport_mode,
+                    "process_type": decl.process_type,
+                    "import_type": decl.import_type,
+                    "import_use": decl.import_use,
+                    "payment_type": decl.payment_type,
+                    "declarant_code": decl.declarant.code if decl.declarant else None,
+                    "importer_code": decl.importer.code,
+                    "seller_code": decl.seller.code if decl.seller else None,
+                    "courier_code": decl.courier.code if decl.courier else None,
+                    "parties": {role: _party_json(ref) for role, ref in decl.parties().items()},
+                    "containers": list(decl.containers),
+                    "total_value": decl.total_value,
+                    "total_duty": decl.total_duty,
+                    "received_at": decl.received_at,
+                    "source": decl.source,
+                    "import_batch": import_batch,
+                    "lane": decl.lane.value if decl.lane else None,
+                    "score": decl.score,
+                    "status": "open",
+                }
+            )
+            for item in decl.items:
+                item_rows.append(
+                    {
+                        "declaration_id": decl.id,
+                        "line_no": item.line_no,
+                        "hs_code": item.hs_code,
+                        "origin_country": item.origin_country,
+                        "departure_country": item.departure_country,
+                        "origin_indicator": item.origin_indicator,
+                        "net_mass_kg": item.net_mass_kg,
+                        "value": item.value,
+                        "tax_rate_pct": item.tax_rate_pct,
+                        "tax_type": item.tax_type,
+                        "duty": item.duty,
+                        "description": item.description,
+                    }
+                )
+        self._conn.execute(declarations.insert(), declaration_rows)
+        self._conn.execute(declaration_items.insert(), item_rows)
+
+    def set_assessment(self, declaration_id: uuid.UUID, lane: Lane | None, score: float | None) -> None:
+        self._conn.execute(
+            update(declarations)
+            .where(declarations.c.id == declaration_id)
+            .values(lane=lane.value if lane else None, score=score)
+        )
+
+    def existing_references(self, org_id: uuid.UUID, references: Iterable[str]) -> set[str]:
+        return set(self.ids_for_references(org_id, references))
+
+    def ids_for_references(self, org_id: uuid.UUID, references: Iterable[str]) -> dict[str, uuid.UUID]:
+        refs = list(set(references))
+        found: dict[str, uuid.UUID] = {}
+        for start in range(0, len(refs), 900):
+            chunk = refs[start : start + 900]
+            rows = self._conn.execute(
+                select(declarations.c.reference, declarations.c.id).where(
+                    declarations.c.org_id == org_id, declarations.c.reference.in_(chunk)
+                )
+            )
+            found.update({row[0]: row[1] for row in rows})
+        return found
+
+    # ---- reading -------------------------------------------------------------------------------
+    def _items_for(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[DeclarationItem]]:
+        result: dict[uuid.UUID, list[DeclarationItem]] = {}
+        if not ids:
+            return result
+        rows = self._conn.execute(
+            select(declaration_items)
+            .where(declaration_items.c.declaration_id.in_(list(ids)))
+            .order_by(declaration_items.c.declaration_id, declaration_items.c.line_no)
+        ).mappings()
+        for row in rows:
+            result.setdefault(row["declaration_id"], []).append(
+                DeclarationItem(
+                    line_no=row["line_no"],
+                    hs_code=row["hs_code"],
+                    origin_country=row["origin_country"],
+                    departure_country=row["departure_country"],
+                    net_mass_kg=row["net_mass_kg"],
+                    value=row["value"],
+                    tax_rate_pct=row["tax_rate_pct"],
+                    duty=row["duty"],
+                    tax_type=row["tax_type"],
+                    origin_indicator=row["origin_indicator"],
+                    description=row["description"],
+                )
+            )
+        return result
+
+    @staticmethod
+    def _to_declaration(row: Any, items: list[DeclarationItem]) -> Declaration:
+        named = row["parties"] or {}
+        return Declaration(
+            id=row["id"],
+            org_id=row["org_id"],
+            reference=row["reference"],
+            declared_on=row["declared_on"],
+            office_id=row["office_id"],
+            transport_mode=row["transport_mode"],
+            importer=_party_ref(named.get("importer")) or PartyRef(code=row["importer_code"]),
+            items=tuple(items),
+            received_at=as_utc(row["received_at"]),
+            declarant=_party_ref(named.get("declarant")),
+            seller=_party_ref(named.get("seller")),
+            courier=_party_ref(named.get("courier")),
+            process_type=row["process_type"],
+            import_type=row["import_type"],
+            import_use=row["import_use"],
+            payment_type=row["payment_type"],
+            containers=tuple(row["containers"] or ()),
+            source=row["source"],
+            lane=Lane(row["lane"]) if row["lane"] else None,
+            score=row["score"],
+        )
+
+    def get(self, org_id: uuid.UUID, declaration_id: uuid.UUID) -> Declaration | None:
+        row = (
+            self._conn.execute(
+                select(declarations).where(
+                    declarations.c.id == declaration_id, declarations.c.org_id == org_id
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        return self._to_declaration(row, self._items_for([row["id"]]).get(row["id"], []))
+
+    def get_unscoped(self, declaration_id: uuid.UUID) -> Declaration | None:
+        """For the ledger verifier only: a declaration whatever its organisation."""
+        row = (
+            self._conn.execute(select(declarations).where(declarations.c.id == declaration_id))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        return self._to_declaration(row, self._items_for([row["id"]]).get(row["id"], []))
+
+    def iter_all(self, chunk: int = 2000) -> Iterable[Declaration]:
+        """Every declaration of every organisation, in id order, chunk by chunk (bounded memory)."""
+        last: uuid.UUID | None = None
+        while True:
+            query = select(declarations).order_by(declarations.c.id).limit(chunk)
+            if last is not None:
+                query = query.where(declarations.c.id > last)
+            rows = list(self._conn.execute(query).mappings())
+            if not rows:
+                return
+            items = self._items_for([row["id"] for row in rows])
+            for row in rows:
+                yield self._to_declaration(row, items.get(row["id"], []))
+            last = rows[-1]["id"]
+
+    def list_page(
+        self,
+        org_id: uuid.UUID,
+        filters: DeclarationFilter,
+        sort: str,
+        after: tuple[Any, ...] | None,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        """One page of summaries, keyset-paginated: ``after`` is the sort key of the last row seen."""
+        d = declarations
+        conditions = [d.c.org_id == org_id]
+        if filters.date_from:
+            conditions.append(d.c.declared_on >= filters.date_from)
+        if filters.date_to:
+            conditions.append(d.c.declared_on <= filters.date_to)
+        if filters.office_id:
+            conditions.append(d.c.office_id == filters.office_id)
+        if filters.importer:
+            conditions.append(d.c.importer_code == filters.importer)
+        if filters.lane:
+            conditions.append(d.c.lane == filters.lane)
+        if filters.hs_code:
+            items = declaration_items
+            conditions.append(
+                exists().where(items.c.declaration_id == d.c.id, items.c.hs_code == filters.hs_code)
+            )
+        if filters.has_outcome is not None:
+            has = exists().where(outcomes.c.declaration_id == d.c.id)
+            conditions.append(has if filters.has_outcome else ~has)
+        score_key = func.coalesce(d.c.score, -1.0)
+        if sort == "risk":
+            order = [score_key.desc(), d.c.id.desc()]
+            if after is not None:
+                conditions.append(or_(score_key < after[0], and_(score_key == after[0], d.c.id < after[1])))
+        elif sort == "value":
+            order = [d.c.total_value.desc(), d.c.id.desc()]
+            if after is not None:
+                conditions.append(
+                    or_(d.c.total_value < after[0], and_(d.c.total_value == after[0], d.c.id < after[1]))
+                )
+        elif sort == "date":
+            order = [d.c.declared_on.asc(), d.c.id.asc()]
+            if after is not None:
+                conditions.append(
+                    or_(d.c.declared_on > after[0], and_(d.c.declared_on == after[0], d.c.id > after[1]))
+                )
+        else:  # "-date": newest first
+            order = [d.c.declared_on.desc(), d.c.id.desc()]
+            if after is not None:
+                conditions.append(
+                    or_(d.c.declared_on < after[0], and_(d.c.declared_on == after[0], d.c.id < after[1]))
+                )
+        first_item = (
+            select(declaration_items.c.hs_code)
+            .where(declaration_items.c.declaration_id == d.c.id, declaration_items.c.line_no == 1)
+            .scalar_subquery()
+        )
+        outcome_result = (
+            select(outcomes.c.result).where(outcomes.c.declaration_id == d.c.id).scalar_subquery()
+        )
+        outcome_inspected = (
+            select(outcomes.c.inspected).where(outcomes.c.declaration_id == d.c.id).scalar_subquery()
+        )
+        query = (
+            select(
+                d.c.id,
+                d.c.reference,
+                d.c.declared_on,
+                d.c.office_id,
+                d.c.importer_code,
+                d.c.total_value,
+                d.c.total_duty,
+                d.c.lane,
+                d.c.score,
+                score_key.label("score_key"),
+                first_item.label("hs_code"),
+                outcome_result.label("outcome"),
+                outcome_inspected.label("inspected"),
+            )
+            .where(and_(*conditions))
+            .order_by(*order)
+            .limit(limit)
+        )
+        return [dict(row) for row in self._conn.execute(query).mappings()]
+
+    def count(self, org_id: uuid.UUID) -> int:
+        return int(
+            self._conn.execute(select(func.count()).where(declarations.c.org_id == org_id)).scalar_one()
+        )
+
+    # ---- outcomes -------------------------------------------------------------------------------
+    def save_outcome(self, outcome: InspectionOutcome) -> None:
+        self._conn.execute(
+            outcomes.insert(),
+            [
+                {
+                    "declaration_id": outcome.declaration_id,
+                    "inspected": outcome.inspected,
+                    "result": outcome.result.value if outcome.result else None,
+                    "duty_recovered": outcome.duty_recovered,
+                    "notes": outcome.notes,
+                    "recorded_at": outcome.recorded_at,
+                    "recorded_by": outcome.recorded_by,
+                }
+            ],
+        )
+
+    def save_outcomes(self, batch: Sequence[InspectionOutcome]) -> None:
+        if batch:
+            self._conn.execute(
+                outcomes.insert(),
+                [
+                    {
+                        "declaration_id": o.declaration_id,
+                        "inspected": o.inspected,
+                        "result": o.result.value if o.result else None,
+                        "duty_recovered": o.duty_recovered,
+                        "notes": o.notes,
+                        "recorded_at": o.recorded_at,
+                        "recorded_by": o.recorded_by,
+                    }
+                    for o in batch
+                ],
+            )
+
+    def get_outcome(self, declaration_id: uuid.UUID) -> InspectionOutcome | None:
+        row = (
+            self._conn.execute(select(outcomes).where(outcomes.c.declaration_id == declaration_id))
+            .mappings()
+            .first()
+        )
+        return _to_outcome(row) if row else None
+
+    def iter_outcomes(self, chunk: int = 5000) -> Iterable[InspectionOutcome]:
+        last: uuid.UUID | None = None
+        while True:
+            query = select(outcomes).order_by(outcomes.c.declaration_id).limit(chunk)
+            if last is not None:
+                query = query.where(outcomes.c.declaration_id > last)
+            rows = list(self._conn.execute(query).mappings())
+            if not rows:
+                return
+            yield from (_to_outcome(row) for row in rows)
+            last = rows[-1]["declaration_id"]
+
+
+def _to_outcome(row: Any) -> InspectionOutcome:
+    return InspectionOutcome(
+        declaration_id=row["declaration_id"],
+        inspected=row["inspected"],
+        result=OutcomeResult(row["result"]) if row["result"] else None,
+        duty_recovered=row["duty_recovered"],
+        notes=row["notes"],
+        recorded_at=as_utc(row["recorded_at"]),
+        recorded_by=row["recorded_by"],
+    )
+
+
+class PartyRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def resolve(self, org_id: uuid.UUID, refs: Iterable[PartyRef], now: datetime) -> dict[str, uuid.UUID]:
+        """Code -> party id for every ref, creating the parties not seen before."""
+        wanted: dict[str, PartyRef] = {}
+        for ref in refs:
+            known = wanted.get(ref.code)
+            if known is None or (ref.name and not known.name):
+                wanted[ref.code] = ref
+        found: dict[str, uuid.UUID] = {}
+        codes = list(wanted)
+        for start in range(0, len(codes), 900):
+            chunk = codes[start : start + 900]
+            rows = self._conn.execute(
+                select(parties.c.code, parties.c.id).where(
+                    parties.c.org_id == org_id, parties.c.code.in_(chunk)
+                )
+            )
+            found.update({row[0]: row[1] for row in rows})
+        missing = [wanted[code] for code in codes if code not in found]
+        if missing:
+            new_rows: list[dict[str, Any]] = [
+                {
+                    "id": new_id(),
+                    "org_id": org_id,
+                    "code": ref.code,
+                    "name": ref.name or ref.code,
+                    "country": ref.country,
+                    "aliases": [],
+                    "identifiers": [],
+                    "address": None,
+                    "created_at": now,
+                }
+                for ref in missing
+            ]
+            self._conn.execute(parties.insert(), new_rows)
+            found.update({row["code"]: row["id"] for row in new_rows})
+        return found
+
+    def upsert(self, party: Party, now: datetime) -> Party:
+        existing = self.get_by_code(party.org_id, party.code)
+        values = {
+            "name": party.name,
+            "country": party.country,
+            "aliases": list(party.aliases),
+            "identifiers": [{"scheme": i.scheme, "value": i.value} for i in party.identifiers],
+            "address": party.address,
+        }
+        if existing is None:
+            self._conn.execute(
+                parties.insert(),
+                [{"id": party.id, "org_id": party.org_id, "code": party.code, "created_at": now, **values}],
+            )
+            return party
+        self._conn.execute(update(parties).where(parties.c.id == existing.id).values(**values))
+        return Party(
+            id=existing.id,
+            org_id=party.org_id,
+            code=party.code,
+            name=party.name,
+            country=party.country,
+            aliases=party.aliases,
+            identifiers=party.identifiers,
+            address=party.address,
+        )
+
+    def get(self, org_id: uuid.UUID, party_id: uuid.UUID) -> Party | None:
+        row = (
+            self._conn.execute(select(parties).where(parties.c.id == party_id, parties.c.org_id == org_id))
+            .mappings()
+            .first()
+        )
+        return _to_party(row) if row else None
+
+    def get_by_code(self, org_id: uuid.UUID, code: str) -> Party | None:
+        row = (
+            self._conn.execute(select(parties).where(parties.c.org_id == org_id, parties.c.code == code))
+            .mappings()
+            .first()
+        )
+        return _to_party(row) if row else None
+
+    def list_page(self, org_id: uuid.UUID, query: str | None, after: str | None, limit: int) -> list[Party]:
+        conditions = [parties.c.org_id == org_id]
+        if query:
+            pattern = f"%{query.lower()}%"
+            conditions.append(
+                or_(func.lower(parties.c.name).like(pattern), func.lower(parties.c.code).like(pattern))
+            )
+        if after:
+            conditions.append(parties.c.code > after)
+        rows = self._conn.execute(
+            select(parties).where(and_(*conditions)).order_by(parties.c.code).limit(limit)
+        ).mappings()
+        return [_to_party(row) for row in rows]
+
+
+def _to_party(row: Any) -> Party:
+    return Party(
+        id=row["id"],
+        org_id=row["org_id"],
+        code=row["code"],
+        name=row["name"],
+        country=row["country"],
+        aliases=tuple(row["aliases"] or ()),
+        identifiers=tuple(PartyIdentifier(i["scheme"], i["value"]) for i in row["identifiers"] or ()),
+        address=row["address"],
+    )

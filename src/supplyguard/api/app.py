@@ -1,0 +1,49 @@
+"""The FastAPI application: routers, problem+json handlers, body limit, the web dashboard."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+
+from supplyguard.api.problems import install_problem_handlers, problem_response
+from supplyguard.api.routers import declarations, parties, system
+from supplyguard.bootstrap import Container
+from supplyguard.web.routes import install_web
+
+
+def create_app(container: Container) -> FastAPI:
+    app = FastAPI(
+        title="supplyguard",
+        version="0.1.0",
+        description="Declarations, screening, risk, tracking, ledger and sharing for one supplyguard node.",
+        openapi_url="/v1/openapi.json",
+        docs_url="/v1/docs",
+        redoc_url=None,
+    )
+    app.state.container = container
+    install_problem_handlers(app)
+    limit = container.settings.max_body_bytes
+
+    @app.middleware("http")
+    async def body_limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None:
+            if not length.isdigit():
+                return problem_response(
+                    400, "Bad request", "Content-Length is not a number", request.url.path
+                )
+            if int(length) > limit:
+                return problem_response(
+                    413,
+                    "Payload too large",
+                    f"payload of {length} bytes exceeds the limit of {limit} bytes",
+                    request.url.path,
+                )
+        return await call_next(request)
+
+    app.include_router(system.router)
+    app.include_router(declarations.router)
+    app.include_router(parties.router)
+    install_web(app, container)
+    return app

@@ -1,0 +1,109 @@
+"""RFC 9457 problem details: the one table from error class to HTTP status, and the handlers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from supplyguard import errors
+from supplyguard.logging import get_logger
+
+log = get_logger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+#: The one place where errors meet HTTP statuses. Most specific class first.
+STATUS_BY_ERROR: tuple[tuple[type[errors.SupplyGuardError], int], ...] = (
+    (errors.PayloadTooLarge, 413),
+    (errors.InvalidInput, 422),
+    (errors.NotAuthenticated, 401),
+    (errors.PermissionDenied, 403),
+    (errors.NotFound, 404),
+    (errors.Conflict, 409),
+    (errors.ProofRequestInvalid, 422),
+    (errors.VerificationFailed, 422),
+    (errors.LedgerError, 422),
+    (errors.ListSourceError, 422),
+    (errors.ModelError, 422),
+    (errors.ConfigurationError, 500),
+)
+
+
+def status_for(error: errors.SupplyGuardError) -> int:
+    for cls, status in STATUS_BY_ERROR:
+        if isinstance(error, cls):
+            return status
+    return 500
+
+
+def problem_response(
+    status: int, title: str, detail: str, instance: str, extra: dict[str, Any] | None = None
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://supplyguard.dev/problems/{title.lower().replace(' ', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
+    if extra:
+        body.update(extra)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _pydantic_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    result = []
+    for err in exc.errors():
+        loc = [part for part in err.get("loc", ()) if part != "body"]
+        result.append({"loc": loc, "msg": err.get("msg", "invalid")})
+    return result
+
+
+def _wants_html(request: Request) -> bool:
+    """Dashboard pages (outside /v1) get an HTML error page from the web layer instead of JSON."""
+    return not request.url.path.startswith("/v1") and hasattr(request.app.state, "render_error_page")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(errors.SupplyGuardError)
+    async def _domain(request: Request, exc: errors.SupplyGuardError) -> Response:
+        status = status_for(exc)
+        if _wants_html(request):
+            page: Response = request.app.state.render_error_page(request, status, exc.title, exc.message)
+            return page
+        extra: dict[str, Any] = {}
+        if isinstance(exc, errors.ValidationFailed):
+            extra["errors"] = [e.as_dict() for e in exc.errors]
+        if status >= 500:
+            log.error("request.failed", path=request.url.path, error=type(exc).__name__)
+        return problem_response(status, exc.title, exc.message, request.url.path, extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        problems = _pydantic_errors(exc)
+        detail = "; ".join(f"{'.'.join(map(str, p['loc'])) or '(body)'}: {p['msg']}" for p in problems)
+        if _wants_html(request):
+            page: Response = request.app.state.render_error_page(request, 422, "Invalid input", detail)
+            return page
+        return problem_response(422, "Validation failed", detail, request.url.path, {"errors": problems})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
+        title = titles.get(exc.status_code, "HTTP error")
+        if _wants_html(request):
+            page: Response = request.app.state.render_error_page(
+                request, exc.status_code, title, str(exc.detail)
+            )
+            return page
+        return problem_response(exc.status_code, title, str(exc.detail), request.url.path)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("request.crashed", path=request.url.path, error=type(exc).__name__)
+        return problem_response(500, "Internal error", "the server failed; this is a bug", request.url.path)

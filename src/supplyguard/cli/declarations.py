@@ -1,0 +1,96 @@
+"""``supplyguard import declarations FILE``: bulk import with a progress bar and an error report."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from supplyguard.cli.context import err_console, open_container, operator, out_console
+from supplyguard.cli.exits import EXIT_ROWS_REJECTED
+from supplyguard.errors import FieldError, ValidationFailed
+from supplyguard.services.import_formats import detect_format, read_csv, read_ndjson
+from supplyguard.services.imports import import_declarations
+
+import_app = typer.Typer(help="Bulk imports.", no_args_is_help=True)
+
+SHOWN_ERRORS = 20
+
+
+@import_app.command("declarations")
+def import_declarations_command(
+    path: Path = typer.Argument(..., help="CSV (KCS layout or supplyguard's) or NDJSON file."),
+    org: str = typer.Option(
+        None, help="Organisation the declarations belong to (needed when the node has several)."
+    ),
+    fmt: str = typer.Option(None, "--format", help="csv or ndjson (default: from the file name / content)."),
+    report: Path = typer.Option(None, help="Write the full JSON report (every rejected row) to this file."),
+    outcomes: bool = typer.Option(True, help="Store the inspection outcomes that KCS labels record."),
+) -> None:
+    """Import declarations; exits 3 when some rows were rejected (the good ones are stored)."""
+    if not path.is_file():
+        raise ValidationFailed([FieldError(("PATH",), f"{path} is not a readable file")])
+    if fmt not in (None, "csv", "ndjson"):
+        raise ValidationFailed([FieldError(("--format",), "must be csv or ndjson")])
+    with path.open("rb") as probe:
+        head = probe.read(64)
+    fmt = fmt or detect_format(path.name, None, head)
+    total = path.stat().st_size
+    with open_container() as container:
+        actor = operator(container, org)
+        with (
+            path.open("r", encoding="utf-8-sig", newline="") as stream,
+            Progress(
+                TextColumn("[bold]importing[/] {task.description}"),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%  {task.fields[rows]} rows"),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=False,
+            ) as progress,
+        ):
+            task = progress.add_task(path.name, total=total, rows=0)
+            rows = read_csv(stream) if fmt == "csv" else read_ndjson(stream)
+
+            def on_progress(rows_read: int) -> None:
+                position = stream.buffer.tell()  # type: ignore[attr-defined]
+                progress.update(task, completed=min(position, total), rows=rows_read)
+
+            try:
+                result = import_declarations(
+                    container.uow(),
+                    container.clock,
+                    container.refdata,
+                    container.signer,
+                    actor,
+                    rows,
+                    source=f"cli-{fmt}",
+                    batch_rows=container.settings.import_batch_rows,
+                    with_outcomes=outcomes,
+                    on_progress=on_progress,
+                )
+            except UnicodeDecodeError as exc:
+                raise ValidationFailed(
+                    [FieldError(("PATH",), f"{path} is not UTF-8 text: {exc.reason}")]
+                ) from exc
+            progress.update(task, completed=total, rows=result.rows_read)
+    summary = result.as_dict()
+    if report is not None:
+        report.write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+    out_console.print(
+        f"{result.stored} declarations stored ({result.outcomes_stored} outcomes), "
+        f"{result.rejected} rows rejected, of {result.rows_read} read; batch {result.batch_id}"
+    )
+    for error in result.errors[:SHOWN_ERRORS]:
+        reasons = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}" for e in error.errors
+        )
+        ref = f" ({error.reference})" if error.reference else ""
+        err_console.print(f"row {error.row}{ref}: {reasons}", highlight=False)
+    if result.rejected > SHOWN_ERRORS:
+        err_console.print(f"... and {result.rejected - SHOWN_ERRORS} more rejected rows (use --report FILE)")
+    if result.rejected:
+        sys.exit(EXIT_ROWS_REJECTED)

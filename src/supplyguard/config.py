@@ -1,0 +1,167 @@
+"""The one ``Settings`` object. Nothing else in supplyguard reads ``os.environ``.
+
+Values come, highest priority first, from keyword arguments, ``SUPPLYGUARD_*`` environment
+variables, a TOML file named by ``SUPPLYGUARD_CONFIG_FILE`` (keys are the field names), then the
+defaults below. Every field is documented in docs/configuration.md (a test keeps it so).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from supplyguard.errors import ConfigurationError
+
+DEFAULT_DATA_DIR = Path("var")
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Reads the TOML file named by ``SUPPLYGUARD_CONFIG_FILE``, if any."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self._values: dict[str, Any] = {}
+        if path is not None:
+            try:
+                self._values = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigurationError(f"cannot read config file {path}: {exc}") from exc
+            unknown = sorted(set(self._values) - set(settings_cls.model_fields))
+            if unknown:
+                raise ConfigurationError(f"unknown setting(s) in {path}: {', '.join(unknown)}")
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._values)
+
+
+class Settings(BaseSettings):
+    """Configuration of one supplyguard node."""
+
+    model_config = SettingsConfigDict(env_prefix="SUPPLYGUARD_", extra="forbid", frozen=True)
+
+    config_file: Path | None = Field(
+        default=None,
+        description="TOML file with settings (keys are the field names below); env vars win over it.",
+    )
+    data_dir: Path = Field(
+        default=DEFAULT_DATA_DIR,
+        description="Directory for the node's keys, models, sanctions lists and the default SQLite file.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the node's database, e.g. postgresql+psycopg://user@host/db. "
+            "Default: SQLite file supplyguard.db inside data_dir."
+        ),
+    )
+    secret_key: str = Field(
+        default="change-me-in-production",
+        description="Secret used to derive session and CSRF tokens. Set a long random value in production.",
+        repr=False,
+    )
+    node_name: str = Field(
+        default="supplyguard.local",
+        description=(
+            "Name of this node: the origin line of its ledger checkpoints and its identity to partners."
+        ),
+    )
+    node_country: str = Field(
+        default="XX", description="ISO 3166-1 alpha-2 country of the organisation running this node."
+    )
+    host: str = Field(default="127.0.0.1", description="Address `supplyguard serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `supplyguard serve` listens on.")
+    max_body_bytes: int = Field(
+        default=50 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body the API accepts (413 beyond it).",
+    )
+    session_hours: int = Field(default=12, ge=1, description="Lifetime of a web session, in hours.")
+    cookie_secure: bool = Field(
+        default=False,
+        description=(
+            "Mark session cookies Secure (set true behind HTTPS; they are HttpOnly and SameSite=Lax always)."
+        ),
+    )
+    log_level: str = Field(default="INFO", description="Log level: DEBUG, INFO, WARNING or ERROR.")
+    log_json: bool = Field(default=False, description="Write logs as JSON lines instead of key=value text.")
+    import_batch_rows: int = Field(
+        default=5000, ge=1, description="Rows per transaction batch in bulk declaration imports."
+    )
+    page_size_max: int = Field(default=500, ge=1, description="Largest page a list endpoint returns.")
+
+    @field_validator("node_country")
+    @classmethod
+    def _country_upper(cls, value: str) -> str:
+        if len(value) != 2 or not value.isalpha():
+            raise ValueError("node_country must be an ISO 3166-1 alpha-2 code")
+        return value.upper()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_path = os.environ.get("SUPPLYGUARD_CONFIG_FILE")
+        toml = _TomlFileSource(settings_cls, Path(config_path) if config_path else None)
+        return (init_settings, env_settings, toml)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'supplyguard.db').as_posix()}"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def lists_dir(self) -> Path:
+        return self.data_dir / "lists"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment (and config file); errors become ConfigurationError."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        details = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+        raise ConfigurationError(f"invalid settings: {details}") from exc
+
+
+def settings_reference_markdown() -> str:
+    """The table of every setting, as docs/configuration.md shows it (a test keeps them equal)."""
+    lines = [
+        "| variable | default | description |",
+        "|---|---|---|",
+    ]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        shown = "(none)" if default is None else f"`{default}`"
+        if name == "secret_key":
+            shown = "(a development value: set your own)"
+        description = (field.description or "").replace("|", "\\|")
+        lines.append(f"| `SUPPLYGUARD_{name.upper()}` | {shown} | {description} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,82 @@
+"""Loading the demo world into a node through the real services."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from supplyguard.bootstrap import Container
+from supplyguard.demo.world import DemoUser, DemoWorld
+from supplyguard.model.organisations import Principal, Role
+from supplyguard.services import accounts
+from supplyguard.services.declarations import record_outcome
+from supplyguard.services.import_formats import RowInput
+from supplyguard.services.imports import import_declarations
+
+DEMO_OPERATOR = uuid.UUID(int=0)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSummary:
+    logins: list[tuple[str, DemoUser]]
+    declarations: int
+    outcomes: int
+
+
+def load_world(
+    container: Container, world: DemoWorld, on_step: Callable[[str], None] | None = None
+) -> DemoSummary:
+    step = on_step or (lambda _message: None)
+    logins: list[tuple[str, DemoUser]] = []
+    total_declarations = total_outcomes = 0
+    for demo_org in world.orgs:
+        org = accounts.create_organisation(
+            container.uow(), container.clock, None, demo_org.name, demo_org.country, demo_org.kind
+        )
+        for user in demo_org.users:
+            accounts.create_user(
+                container.uow(),
+                container.clock,
+                None,
+                org.id,
+                user.username,
+                list(user.roles),
+                user.password,
+                user.display_name,
+            )
+            logins.append((demo_org.name, user))
+        operator = Principal(DEMO_OPERATOR, org.id, "demo-loader", frozenset({Role.ADMIN}), "demo", "cli")
+        rows = [RowInput(n, d) for n, d in enumerate(world.declarations.get(demo_org.name, []), start=1)]
+        if rows:
+            step(f"{demo_org.name}: {len(rows)} declarations")
+            report = import_declarations(
+                container.uow(),
+                container.clock,
+                container.refdata,
+                container.signer,
+                operator,
+                rows,
+                source="demo",
+            )
+            if report.rejected:
+                raise RuntimeError(f"demo world has invalid declarations: {report.errors[:3]}")
+            total_declarations += report.stored
+        with container.uow(readonly=True) as uow:
+            ids = uow.declarations.ids_for_references(
+                org.id, (o.reference for o in world.outcomes.get(demo_org.name, []))
+            )
+        for outcome in world.outcomes.get(demo_org.name, []):
+            record_outcome(
+                container.uow(),
+                container.clock,
+                container.signer,
+                operator,
+                ids[outcome.reference],
+                inspected=outcome.inspected,
+                result=outcome.result,
+                duty_recovered=outcome.duty_recovered,
+                notes=outcome.notes,
+            )
+            total_outcomes += 1
+    return DemoSummary(logins, total_declarations, total_outcomes)

@@ -1,0 +1,83 @@
+"""The leaf of the log: the RFC 8785 canonical JSON of a small envelope that names a record.
+
+The record's body stays in its own table; the log holds only ``body_sha256``, the hex SHA-256 of the
+body's canonical JSON, so private data never enters the log but any change to it is detectable.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from supplyguard.errors import VerificationFailed
+from supplyguard.model.canonical import canonical_json, canonical_sha256
+from supplyguard.model.clock import iso_utc
+
+_FIELDS = ("body_sha256", "id", "kind", "org", "recorded_at")
+_HEX = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True, slots=True)
+class LeafEnvelope:
+    """What one leaf says: record ``id`` of ``kind`` (owned by ``org``) had body hash ``body_sha256``
+    when it was recorded at ``recorded_at`` (ISO 8601 UTC text, as :func:`iso_utc` writes it)."""
+
+    kind: str
+    id: str
+    org: str
+    recorded_at: str
+    body_sha256: str
+
+    def __post_init__(self) -> None:
+        if not self.kind or not self.id:
+            raise ValueError("a leaf envelope needs a kind and an id")
+        if len(self.body_sha256) != 64 or not _HEX.issuperset(self.body_sha256):
+            raise ValueError(f"body_sha256 must be 64 lowercase hex digits, got {self.body_sha256!r}")
+
+    @classmethod
+    def for_record(
+        cls, kind: str, record_id: object, org: object, recorded_at: datetime, body: Any
+    ) -> LeafEnvelope:
+        """The envelope of a record whose body is ``body`` (a JSON-compatible value)."""
+        return cls(kind, str(record_id), str(org), iso_utc(recorded_at), canonical_sha256(body))
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "body_sha256": self.body_sha256,
+            "id": self.id,
+            "kind": self.kind,
+            "org": self.org,
+            "recorded_at": self.recorded_at,
+        }
+
+    def to_bytes(self) -> bytes:
+        """The leaf bytes: RFC 8785 canonical JSON of :meth:`as_dict` (keys in code-point order)."""
+        joined = self.kind + self.id + self.org + self.recorded_at
+        if joined.isprintable() and '"' not in joined and "\\" not in joined:
+            # Plain strings need no escaping: this is byte for byte what canonical_json writes.
+            return (
+                f'{{"body_sha256":"{self.body_sha256}","id":"{self.id}","kind":"{self.kind}",'
+                f'"org":"{self.org}","recorded_at":"{self.recorded_at}"}}'
+            ).encode()
+        return canonical_json(self.as_dict())
+
+    @classmethod
+    def from_bytes(cls, leaf: bytes) -> LeafEnvelope:
+        """Parse leaf bytes, refusing anything that is not exactly a canonical envelope."""
+        try:
+            data = json.loads(leaf.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise VerificationFailed(f"leaf is not JSON: {exc}") from exc
+        if not isinstance(data, dict) or tuple(sorted(data)) != _FIELDS:
+            raise VerificationFailed(f"leaf is not an envelope with exactly the fields {', '.join(_FIELDS)}")
+        if not all(isinstance(value, str) for value in data.values()):
+            raise VerificationFailed("leaf envelope fields must all be strings")
+        try:
+            envelope = cls(data["kind"], data["id"], data["org"], data["recorded_at"], data["body_sha256"])
+        except ValueError as exc:
+            raise VerificationFailed(f"leaf envelope is invalid: {exc}") from exc
+        if envelope.to_bytes() != leaf:
+            raise VerificationFailed("leaf bytes are not the canonical JSON of their envelope")
+        return envelope

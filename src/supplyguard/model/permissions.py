@@ -1,0 +1,48 @@
+"""Which roles may do what. The one table; services call :func:`require`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from supplyguard.errors import PermissionDenied
+from supplyguard.model.organisations import Principal, Role
+
+
+class Action(StrEnum):
+    DECLARATION_CREATE = "create declarations"
+    DECLARATION_READ = "read declarations"
+    OUTCOME_RECORD = "record inspection outcomes"
+    PARTY_READ = "read parties"
+    PARTY_WRITE = "change parties"
+    AUDIT_READ = "read the audit log"
+    USER_ADMIN = "manage users and tokens"
+    LEDGER_READ = "read the ledger"
+    LEDGER_ADMIN = "sign ledger checkpoints"
+
+
+_ALL = frozenset(Role)
+
+ALLOWED_ROLES: dict[Action, frozenset[Role]] = {
+    Action.DECLARATION_CREATE: frozenset(
+        {Role.ADMIN, Role.SUPERVISOR, Role.OFFICER, Role.ANALYST, Role.LOGISTICS, Role.PARTNER}
+    ),
+    Action.DECLARATION_READ: frozenset(
+        {Role.ADMIN, Role.SUPERVISOR, Role.OFFICER, Role.ANALYST, Role.AUDITOR, Role.LOGISTICS}
+    ),
+    Action.OUTCOME_RECORD: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.OFFICER}),
+    Action.PARTY_READ: frozenset(
+        {Role.ADMIN, Role.SUPERVISOR, Role.OFFICER, Role.ANALYST, Role.AUDITOR, Role.LOGISTICS}
+    ),
+    Action.PARTY_WRITE: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.ANALYST}),
+    Action.AUDIT_READ: frozenset({Role.ADMIN, Role.AUDITOR}),
+    Action.USER_ADMIN: frozenset({Role.ADMIN}),
+    Action.LEDGER_READ: _ALL,
+    Action.LEDGER_ADMIN: frozenset({Role.ADMIN}),
+}
+
+
+def require(principal: Principal, action: Action) -> None:
+    """Raise :class:`PermissionDenied` unless one of the principal's roles allows ``action``."""
+    if not principal.roles.intersection(ALLOWED_ROLES[action]):
+        roles = ", ".join(sorted(principal.roles)) or "none"
+        raise PermissionDenied(action.value, f"your roles ({roles}) do not include it")

@@ -1,0 +1,225 @@
+"""Use cases around declarations: submit one, list, read, record an outcome."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from supplyguard.adapters.db.declarations_repo import SORTS, DeclarationFilter
+from supplyguard.adapters.db.uow import SqlUnitOfWork
+from supplyguard.errors import Conflict, DeclarationNotFound, FieldError, ValidationFailed
+from supplyguard.ledger import Ed25519Signer
+from supplyguard.model.clock import Clock
+from supplyguard.model.declarations import (
+    Declaration,
+    InspectionOutcome,
+    OutcomeResult,
+    ledger_body,
+    outcome_ledger_body,
+)
+from supplyguard.model.intake import parse_declaration
+from supplyguard.model.organisations import Principal
+from supplyguard.model.permissions import Action, require
+from supplyguard.model.refdata import ReferenceData
+from supplyguard.services.audit import audit
+from supplyguard.services.cursors import decode_cursor, encode_cursor
+from supplyguard.services.ledger_records import LedgerRecord, append_records, sign_tree_head
+
+
+def submit_declaration(
+    uow: SqlUnitOfWork,
+    clock: Clock,
+    refdata: ReferenceData,
+    signer: Ed25519Signer,
+    actor: Principal,
+    data: Mapping[str, Any],
+) -> Declaration:
+    """Validate, store, prove in the ledger and audit one declaration, all in one transaction."""
+    require(actor, Action.DECLARATION_CREATE)
+    declaration = parse_declaration(data, org_id=actor.org_id, received_at=clock.now(), refdata=refdata)
+    with uow:
+        if uow.declarations.existing_references(actor.org_id, [declaration.reference]):
+            raise Conflict(f"a declaration with reference {declaration.reference!r} already exists")
+        uow.parties.resolve(actor.org_id, declaration.parties().values(), clock.now())
+        uow.declarations.add_many([declaration])
+        append_records(uow, [declaration_record(declaration)])
+        audit(
+            uow,
+            actor,
+            clock,
+            "declaration.create",
+            "declaration",
+            str(declaration.id),
+            {"reference": declaration.reference},
+        )
+        sign_tree_head(uow, signer, clock)
+        uow.commit()
+    return declaration
+
+
+def declaration_record(declaration: Declaration) -> LedgerRecord:
+    return LedgerRecord(
+        kind="declaration",
+        record_id=str(declaration.id),
+        org=str(declaration.org_id),
+        recorded_at=declaration.received_at,
+        body=ledger_body(declaration),
+    )
+
+
+def outcome_record(org_id: uuid.UUID, outcome: InspectionOutcome) -> LedgerRecord:
+    return LedgerRecord(
+        kind="outcome",
+        record_id=str(outcome.declaration_id),
+        org=str(org_id),
+        recorded_at=outcome.recorded_at,
+        body=outcome_ledger_body(outcome),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DeclarationView:
+    declaration: Declaration
+    outcome: InspectionOutcome | None
+
+
+def get_declaration(
+    uow: SqlUnitOfWork, clock: Clock, actor: Principal, declaration_id: uuid.UUID
+) -> DeclarationView:
+    """One declaration of the caller's organisation (404 for anyone else's); the read is audited."""
+    require(actor, Action.DECLARATION_READ)
+    with uow:
+        declaration = uow.declarations.get(actor.org_id, declaration_id)
+        if declaration is None:
+            raise DeclarationNotFound(declaration_id)
+        outcome = uow.declarations.get_outcome(declaration_id)
+        audit(uow, actor, clock, "declaration.read", "declaration", str(declaration_id), {})
+        uow.commit()
+    return DeclarationView(declaration, outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def list_declarations(
+    uow: SqlUnitOfWork,
+    clock: Clock,
+    actor: Principal,
+    filters: DeclarationFilter,
+    *,
+    sort: str = "risk",
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page:
+    require(actor, Action.DECLARATION_READ)
+    if sort not in SORTS:
+        raise ValidationFailed([FieldError(("sort",), f"must be one of {', '.join(SORTS)}")])
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise ValidationFailed([FieldError(("date_from",), "is after date_to")])
+    after: tuple[Any, ...] | None = None
+    if cursor:
+        values = decode_cursor(cursor, f"declarations:{sort}")
+        try:
+            first = date.fromisoformat(values[0]) if sort in ("date", "-date") else float(values[0])
+            after = (first, uuid.UUID(values[1]))
+        except (ValueError, IndexError, TypeError) as exc:
+            raise ValidationFailed([FieldError(("cursor",), "is damaged")]) from exc
+    with uow:
+        rows = uow.declarations.list_page(actor.org_id, filters, sort, after, limit + 1)
+        audit(
+            uow,
+            actor,
+            clock,
+            "declaration.list",
+            "declaration",
+            None,
+            {
+                "filters": {k: str(v) for k, v in vars_of(filters).items() if v is not None},
+                "returned": min(len(rows), limit),
+            },
+        )
+        uow.commit()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        if sort in ("date", "-date"):
+            key: Any = last["declared_on"].isoformat()
+        elif sort == "value":
+            key = last["total_value"]
+        else:
+            key = last["score_key"]
+        next_cursor = encode_cursor(f"declarations:{sort}", [key, str(last["id"])])
+    return Page(rows, next_cursor)
+
+
+def vars_of(filters: DeclarationFilter) -> dict[str, Any]:
+    return {name: getattr(filters, name) for name in DeclarationFilter.__dataclass_fields__}
+
+
+def record_outcome(
+    uow: SqlUnitOfWork,
+    clock: Clock,
+    signer: Ed25519Signer,
+    actor: Principal,
+    declaration_id: uuid.UUID,
+    *,
+    inspected: bool,
+    result: str | None,
+    duty_recovered: float = 0.0,
+    notes: str = "",
+) -> InspectionOutcome:
+    require(actor, Action.OUTCOME_RECORD)
+    errors: list[FieldError] = []
+    parsed: OutcomeResult | None = None
+    if result is not None:
+        try:
+            parsed = OutcomeResult(result)
+        except ValueError:
+            errors.append(
+                FieldError(("result",), f"must be one of {', '.join(r.value for r in OutcomeResult)}")
+            )
+    if inspected and result is None:
+        errors.append(FieldError(("result",), "is required when the declaration was inspected"))
+    if not inspected and result is not None:
+        errors.append(FieldError(("result",), "must be empty when the declaration was not inspected"))
+    if duty_recovered < 0 or duty_recovered != duty_recovered:
+        errors.append(FieldError(("duty_recovered",), "must be a non-negative number"))
+    if len(notes) > 5000:
+        errors.append(FieldError(("notes",), "is longer than 5000 characters"))
+    if errors:
+        raise ValidationFailed(errors)
+    with uow:
+        if uow.declarations.get(actor.org_id, declaration_id) is None:
+            raise DeclarationNotFound(declaration_id)
+        if uow.declarations.get_outcome(declaration_id) is not None:
+            raise Conflict(f"declaration {declaration_id} already has an outcome")
+        outcome = InspectionOutcome(
+            declaration_id=declaration_id,
+            inspected=inspected,
+            result=parsed,
+            duty_recovered=float(duty_recovered),
+            notes=notes,
+            recorded_at=clock.now(),
+            recorded_by=actor.user_id,
+        )
+        uow.declarations.save_outcome(outcome)
+        append_records(uow, [outcome_record(actor.org_id, outcome)])
+        audit(
+            uow,
+            actor,
+            clock,
+            "outcome.record",
+            "declaration",
+            str(declaration_id),
+            {"inspected": inspected, "result": result},
+        )
+        sign_tree_head(uow, signer, clock)
+        uow.commit()
+    return outcome

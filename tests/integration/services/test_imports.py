@@ -1,0 +1,160 @@
+"""Bulk import against real SQLite and PostgreSQL: good rows stored, bad rows named, nothing half-written."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from supplyguard.errors import ValidationFailed
+from supplyguard.services.import_formats import read_csv, read_ndjson
+from supplyguard.services.imports import import_declarations
+from tests.conftest import require_shared
+from tests.factories import admin_principal, make_org
+
+KCS_HEADER = (
+    "Declaration ID,Date,Office ID,Process Type,Import Type,Import Use,Payment Type,Mode of Transport,"
+    "Declarant ID,Importer ID,Seller ID,Courier ID,HS6 Code,Country of Departure,Country of Origin,Tax Rate,"
+    "Tax Type,Country of Origin Indicator,Net Mass,Item Price,Fraud,Critical Fraud"
+)
+GOOD = "41256141,2021-04-01,40,B,11,21,11,40,LPA7LKZ,Y3OM027,FQKH1PD,,420231,IT,RO,8.0,A,G,1.0,1248.7,0,0"
+
+
+def _run(container, text: str, org=None):  # type: ignore[no-untyped-def]
+    org = org or make_org(container)
+    return import_declarations(
+        container.uow(),
+        container.clock,
+        container.refdata,
+        container.signer,
+        admin_principal(org),
+        read_csv(io.StringIO(text)),
+        source="test",
+        batch_rows=2,
+    ), org
+
+
+def test_a_file_with_broken_rows_stores_the_good_ones_and_names_each_bad_one(container) -> None:  # type: ignore[no-untyped-def]
+    rows = [
+        GOOD,
+        GOOD.replace("41256141", "2").replace(",IT,RO,", ",IT,QQ,"),  # bad country
+        GOOD.replace("41256141", "3").replace(",420231,", ",999998,"),  # bad HS code
+        GOOD.replace("41256141", "4").replace(",1.0,1248.7,", ",-5.0,1248.7,"),  # negative mass
+        GOOD.replace("41256141", "5").replace(",LPA7LKZ,Y3OM027,", ",LPA7LKZ,,"),  # missing importer
+        GOOD.replace("41256141", "6").replace(",1248.7,", ",twelve,"),  # wrong type
+        GOOD.replace("41256141", "7").replace("2021-04-01", "2021-13-01"),  # bad date
+        GOOD.replace("41256141", "8"),
+        GOOD,  # duplicate in file
+        "9,2021-04-01,40",  # short row
+    ]
+    report, org = _run(container, KCS_HEADER + "\n" + "\n".join(rows) + "\n")
+    assert report.rows_read == 10
+    assert report.stored == 2
+    assert report.outcomes_stored == 2
+    by_row = {e.row: e for e in report.errors}
+    assert set(by_row) == {3, 4, 5, 6, 7, 8, 10, 11}
+    assert "Country of Origin" in str(by_row[3].errors) and "origin_country" in str(by_row[3].errors)
+    assert "not an HS2017 subheading" in str(by_row[4].errors)
+    assert "must not be negative" in str(by_row[5].errors)
+    assert "importer" in str(by_row[6].errors) and "is required" in str(by_row[6].errors)
+    assert "must be a number" in str(by_row[7].errors)
+    assert "must be a date" in str(by_row[8].errors)
+    assert "more than once" in str(by_row[10].errors)
+    assert "fields" in str(by_row[11].errors)
+    with container.uow(readonly=True) as uow:
+        assert uow.declarations.count(org.id) == 2
+        assert uow.ledger.size() >= 2 + 2  # declarations and outcomes (plus organisation config leaves)
+
+
+def test_reimporting_reports_existing_references(container) -> None:  # type: ignore[no-untyped-def]
+    first, org = _run(container, KCS_HEADER + "\n" + GOOD + "\n")
+    assert first.stored == 1
+    second, _ = _run(container, KCS_HEADER + "\n" + GOOD + "\n", org)
+    assert second.stored == 0 and second.rejected == 1
+    assert "already exists" in str(second.errors[0].errors)
+
+
+def test_a_failure_half_way_leaves_nothing_behind(container) -> None:  # type: ignore[no-untyped-def]
+    org = make_org(container)
+    good_rows = list(
+        read_csv(
+            io.StringIO(
+                KCS_HEADER + "\n" + "\n".join(GOOD.replace("41256141", str(n)) for n in range(10)) + "\n"
+            )
+        )
+    )
+
+    def rows_then_crash():  # type: ignore[no-untyped-def]
+        yield from good_rows
+        raise OSError("disk went away")
+
+    with container.uow(readonly=True) as uow:
+        ledger_before = uow.ledger.size()
+    with pytest.raises(OSError):
+        import_declarations(
+            container.uow(),
+            container.clock,
+            container.refdata,
+            container.signer,
+            admin_principal(org),
+            rows_then_crash(),
+            source="test",
+            batch_rows=3,
+        )
+    with container.uow(readonly=True) as uow:
+        assert uow.declarations.count(org.id) == 0
+        assert uow.ledger.size() == ledger_before
+
+
+def test_an_unreadable_header_is_refused_before_anything_is_written(container) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationFailed, match="neither the KCS layout"):
+        _run(container, "a,b,c\n1,2,3\n")
+
+
+def test_ndjson_lines_are_imported_and_bad_json_named(container) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from tests.factories import declaration_data
+
+    org = make_org(container)
+    lines = [
+        json.dumps(declaration_data("N1")),
+        "{not json",
+        json.dumps([1, 2]),
+        json.dumps(declaration_data("N2")),
+    ]
+    report = import_declarations(
+        container.uow(),
+        container.clock,
+        container.refdata,
+        container.signer,
+        admin_principal(org),
+        read_ndjson(io.StringIO("\n".join(lines))),
+        source="test",
+    )
+    assert report.stored == 2
+    assert {e.row for e in report.errors} == {2, 3}
+
+
+def test_the_whole_kcs_test_split_imports(container, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = require_shared("customs", "df_syn_test_eng.csv")
+    org = make_org(container)
+    with path.open(newline="") as stream:
+        report = import_declarations(
+            container.uow(),
+            container.clock,
+            container.refdata,
+            container.signer,
+            admin_principal(org),
+            read_csv(stream),
+            source="test",
+        )
+    with path.open(newline="") as stream:
+        expected = sum(1 for _ in csv.DictReader(stream))
+    assert report.rejected == 0, report.errors[:3]
+    assert report.stored == expected == 8481
+    assert report.outcomes_stored == expected
+    with container.uow(readonly=True) as uow:
+        assert uow.declarations.count(org.id) == expected
