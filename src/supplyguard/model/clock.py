@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 
@@ -35,6 +36,7 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+@lru_cache(maxsize=1024)
 def iso_utc(moment: datetime) -> str:
     """One text form for instants: ``2026-11-23T01:13:11.123456Z`` (always microseconds, always Z)."""
     return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

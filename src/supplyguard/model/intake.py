@@ -7,6 +7,7 @@ all become a mapping with the wire field names and go through :func:`parse_decla
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -36,8 +37,15 @@ class _Errors:
         self.items.append(FieldError(loc, message))
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+
+
 def _text(data: Mapping[str, Any], key: str, errors: _Errors, loc: Loc = (), *, required: bool) -> str | None:
     value = data.get(key)
+    if type(value) is str:  # the common case, kept short
+        text = value.strip()
+        if text and len(text) <= MAX_TEXT and _CONTROL.search(text) is None:
+            return text
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             errors.add((*loc, key), "is required")
@@ -49,8 +57,8 @@ def _text(data: Mapping[str, Any], key: str, errors: _Errors, loc: Loc = (), *, 
     if len(text) > MAX_TEXT:
         errors.add((*loc, key), f"is longer than {MAX_TEXT} characters")
         return None
-    if any(ord(ch) < 32 for ch in text):
-        errors.add((*loc, key), "contains control characters")
+    if _CONTROL.search(text):
+        errors.add((*loc, key), "contains control characters or invalid Unicode")
         return None
     return text
 
@@ -65,6 +73,14 @@ def _number(
     maximum: float | None = None,
 ) -> float | None:
     value = data.get(key)
+    kind = type(value)
+    if kind is float or kind is str or kind is int:
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except ValueError:
+            number = -1.0 if value != "" else math.nan
+        if 0.0 <= number < math.inf and (maximum is None or number <= maximum):
+            return number
     if value is None or value == "":
         if required:
             errors.add((*loc, key), "is required")
@@ -95,6 +111,8 @@ def _country(
     code = _text(data, key, errors, loc, required=required)
     if code is None:
         return None
+    if code in refdata.countries:
+        return code
     code = code.upper()
     if not refdata.is_country(code):
         errors.add((*loc, key), f"{code!r} is not an ISO 3166-1 alpha-2 country code")

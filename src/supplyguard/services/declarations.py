@@ -67,6 +67,7 @@ def declaration_record(declaration: Declaration) -> LedgerRecord:
         org=str(declaration.org_id),
         recorded_at=declaration.received_at,
         body=ledger_body(declaration),
+        known_simple=True,
     )
 
 
@@ -77,6 +78,7 @@ def outcome_record(org_id: uuid.UUID, outcome: InspectionOutcome) -> LedgerRecor
         org=str(org_id),
         recorded_at=outcome.recorded_at,
         body=outcome_ledger_body(outcome),
+        known_simple=True,
     )
 
 

@@ -71,7 +71,9 @@ MAX_FIELD_CHARS = 100_000
 
 
 def _flat_row_to_mapping(row: Mapping[str, str]) -> dict[str, Any]:
-    top: dict[str, Any] = {k: (v if v != "" else None) for k, v in row.items() if k not in _ITEM_COLUMNS and k}
+    top: dict[str, Any] = {
+        k: (v if v != "" else None) for k, v in row.items() if k not in _ITEM_COLUMNS and k
+    }
     item = {k: (v if v != "" else None) for k, v in row.items() if k in _ITEM_COLUMNS}
     top["items"] = [item]
     return top

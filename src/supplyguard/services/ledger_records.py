@@ -23,6 +23,7 @@ class LedgerRecord:
     org: str
     recorded_at: datetime
     body: dict[str, Any]
+    known_simple: bool = False
 
     def envelope(self) -> LeafEnvelope:
         return LeafEnvelope(
@@ -30,7 +31,7 @@ class LedgerRecord:
             id=self.record_id,
             org=self.org,
             recorded_at=iso_utc(self.recorded_at),
-            body_sha256=canonical_sha256(self.body),
+            body_sha256=canonical_sha256(self.body, known_simple=self.known_simple),
         )
 
 

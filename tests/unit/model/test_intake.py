@@ -80,6 +80,7 @@ def test_hs_edition_follows_the_declaration_date() -> None:
         ({"importer": 12.5}, "importer", "party code"),
         ({"reference": "x" * 201}, "reference", "longer than"),
         ({"reference": "bad\x00ref"}, "reference", "control characters"),
+        ({"reference": "lone \ud800 surrogate"}, "reference", "invalid Unicode"),
         ({"items": []}, "items", "non-empty list"),
         ({"items": "not a list"}, "items", "non-empty list"),
         ({"containers": [7]}, "containers.0", "must be text"),
@@ -106,3 +107,9 @@ def test_unknown_country_zz_is_accepted_as_not_known() -> None:
 def test_a_non_object_is_refused() -> None:
     with pytest.raises(ValidationFailed):
         parse(["not", "an", "object"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", float("inf"), "-0.5", "1e400"])
+def test_non_finite_and_negative_numbers_are_refused(value: object) -> None:
+    item = {**declaration_data()["items"][0], "value": value}
+    assert "items.0.value" in errors_of(declaration_data(items=[item]))

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, exists, func, or_, select, update
 
+from supplyguard.adapters.db.bulk import bulk_insert
 from supplyguard.adapters.db.tables import declaration_items, declarations, outcomes, parties
 from supplyguard.model.clock import as_utc
 from supplyguard.model.declarations import (
@@ -63,56 +64,57 @@ class DeclarationRepository:
     def add_many(self, batch: Sequence[Declaration], import_batch: uuid.UUID | None = None) -> None:
         if not batch:
             return
-        declaration_rows: list[dict[str, Any]] = []
-        item_rows: list[dict[str, Any]] = []
+        declaration_rows: list[tuple[Any, ...]] = []
+        item_rows: list[tuple[Any, ...]] = []
         for decl in batch:
+            declarant, seller, courier = decl.declarant, decl.seller, decl.courier
             declaration_rows.append(
-                {
-                    "id": decl.id,
-                    "org_id": decl.org_id,
-                    "reference": decl.reference,
-                    "declared_on": decl.declared_on,
-                    "office_id": decl.office_id,
-                    "transport_mode": decl.transport_mode,
-                    "process_type": decl.process_type,
-                    "import_type": decl.import_type,
-                    "import_use": decl.import_use,
-                    "payment_type": decl.payment_type,
-                    "declarant_code": decl.declarant.code if decl.declarant else None,
-                    "importer_code": decl.importer.code,
-                    "seller_code": decl.seller.code if decl.seller else None,
-                    "courier_code": decl.courier.code if decl.courier else None,
-                    "parties": {role: _party_json(ref) for role, ref in decl.parties().items()},
-                    "containers": list(decl.containers),
-                    "total_value": decl.total_value,
-                    "total_duty": decl.total_duty,
-                    "received_at": decl.received_at,
-                    "source": decl.source,
-                    "import_batch": import_batch,
-                    "lane": decl.lane.value if decl.lane else None,
-                    "score": decl.score,
-                    "status": "open",
-                }
+                (
+                    decl.id,
+                    decl.org_id,
+                    decl.reference,
+                    decl.declared_on,
+                    decl.office_id,
+                    decl.transport_mode,
+                    decl.process_type,
+                    decl.import_type,
+                    decl.import_use,
+                    decl.payment_type,
+                    declarant.code if declarant else None,
+                    decl.importer.code,
+                    seller.code if seller else None,
+                    courier.code if courier else None,
+                    {role: _party_json(ref) for role, ref in decl.parties().items()},
+                    list(decl.containers),
+                    decl.total_value,
+                    decl.total_duty,
+                    decl.received_at,
+                    decl.source,
+                    import_batch,
+                    decl.lane.value if decl.lane else None,
+                    decl.score,
+                    "open",
+                )
             )
             for item in decl.items:
                 item_rows.append(
-                    {
-                        "declaration_id": decl.id,
-                        "line_no": item.line_no,
-                        "hs_code": item.hs_code,
-                        "origin_country": item.origin_country,
-                        "departure_country": item.departure_country,
-                        "origin_indicator": item.origin_indicator,
-                        "net_mass_kg": item.net_mass_kg,
-                        "value": item.value,
-                        "tax_rate_pct": item.tax_rate_pct,
-                        "tax_type": item.tax_type,
-                        "duty": item.duty,
-                        "description": item.description,
-                    }
+                    (
+                        decl.id,
+                        item.line_no,
+                        item.hs_code,
+                        item.origin_country,
+                        item.departure_country,
+                        item.origin_indicator,
+                        item.net_mass_kg,
+                        item.value,
+                        item.tax_rate_pct,
+                        item.tax_type,
+                        item.duty,
+                        item.description,
+                    )
                 )
-        self._conn.execute(declarations.insert(), declaration_rows)
-        self._conn.execute(declaration_items.insert(), item_rows)
+        bulk_insert(self._conn, declarations, declaration_rows)
+        bulk_insert(self._conn, declaration_items, item_rows)
 
     def set_assessment(self, declaration_id: uuid.UUID, lane: Lane | None, score: float | None) -> None:
         self._conn.execute(
@@ -323,38 +325,25 @@ class DeclarationRepository:
 
     # ---- outcomes -------------------------------------------------------------------------------
     def save_outcome(self, outcome: InspectionOutcome) -> None:
-        self._conn.execute(
-            outcomes.insert(),
-            [
-                {
-                    "declaration_id": outcome.declaration_id,
-                    "inspected": outcome.inspected,
-                    "result": outcome.result.value if outcome.result else None,
-                    "duty_recovered": outcome.duty_recovered,
-                    "notes": outcome.notes,
-                    "recorded_at": outcome.recorded_at,
-                    "recorded_by": outcome.recorded_by,
-                }
-            ],
-        )
+        self.save_outcomes([outcome])
 
     def save_outcomes(self, batch: Sequence[InspectionOutcome]) -> None:
-        if batch:
-            self._conn.execute(
-                outcomes.insert(),
-                [
-                    {
-                        "declaration_id": o.declaration_id,
-                        "inspected": o.inspected,
-                        "result": o.result.value if o.result else None,
-                        "duty_recovered": o.duty_recovered,
-                        "notes": o.notes,
-                        "recorded_at": o.recorded_at,
-                        "recorded_by": o.recorded_by,
-                    }
-                    for o in batch
-                ],
-            )
+        bulk_insert(
+            self._conn,
+            outcomes,
+            [
+                (
+                    o.declaration_id,
+                    o.inspected,
+                    o.result.value if o.result else None,
+                    o.duty_recovered,
+                    o.notes,
+                    o.recorded_at,
+                    o.recorded_by,
+                )
+                for o in batch
+            ],
+        )
 
     def get_outcome(self, declaration_id: uuid.UUID) -> InspectionOutcome | None:
         row = (
@@ -412,22 +401,12 @@ class PartyRepository:
             found.update({row[0]: row[1] for row in rows})
         missing = [wanted[code] for code in codes if code not in found]
         if missing:
-            new_rows: list[dict[str, Any]] = [
-                {
-                    "id": new_id(),
-                    "org_id": org_id,
-                    "code": ref.code,
-                    "name": ref.name or ref.code,
-                    "country": ref.country,
-                    "aliases": [],
-                    "identifiers": [],
-                    "address": None,
-                    "created_at": now,
-                }
+            new_rows = [
+                (new_id(), org_id, ref.code, ref.name or ref.code, ref.country, [], [], None, now)
                 for ref in missing
             ]
-            self._conn.execute(parties.insert(), new_rows)
-            found.update({row["code"]: row["id"] for row in new_rows})
+            bulk_insert(self._conn, parties, new_rows)
+            found.update({row[2]: row[0] for row in new_rows})
         return found
 
     def upsert(self, party: Party, now: datetime) -> Party:
