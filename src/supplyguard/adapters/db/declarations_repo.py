@@ -401,7 +401,7 @@ class PartyRepository:
             found.update({row[0]: row[1] for row in rows})
         missing = [wanted[code] for code in codes if code not in found]
         if missing:
-            new_rows = [
+            new_rows: list[tuple[Any, ...]] = [
                 (new_id(), org_id, ref.code, ref.name or ref.code, ref.country, [], [], None, now)
                 for ref in missing
             ]
