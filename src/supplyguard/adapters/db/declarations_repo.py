@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, or_, select, update
+from sqlalchemy import Connection, and_, exists, func, or_, select, tuple_, update
 
 from supplyguard.adapters.db.bulk import bulk_insert
-from supplyguard.adapters.db.tables import declaration_items, declarations, outcomes, parties
+from supplyguard.adapters.db.tables import RISK_KEY, declaration_items, declarations, outcomes, parties
 from supplyguard.model.clock import as_utc
 from supplyguard.model.declarations import (
     Declaration,
@@ -262,29 +262,14 @@ class DeclarationRepository:
         if filters.has_outcome is not None:
             has = exists().where(outcomes.c.declaration_id == d.c.id)
             conditions.append(has if filters.has_outcome else ~has)
-        score_key = func.coalesce(d.c.score, -1.0)
-        if sort == "risk":
-            order = [score_key.desc(), d.c.id.desc()]
-            if after is not None:
-                conditions.append(or_(score_key < after[0], and_(score_key == after[0], d.c.id < after[1])))
-        elif sort == "value":
-            order = [d.c.total_value.desc(), d.c.id.desc()]
-            if after is not None:
-                conditions.append(
-                    or_(d.c.total_value < after[0], and_(d.c.total_value == after[0], d.c.id < after[1]))
-                )
-        elif sort == "date":
-            order = [d.c.declared_on.asc(), d.c.id.asc()]
-            if after is not None:
-                conditions.append(
-                    or_(d.c.declared_on > after[0], and_(d.c.declared_on == after[0], d.c.id > after[1]))
-                )
-        else:  # "-date": newest first
-            order = [d.c.declared_on.desc(), d.c.id.desc()]
-            if after is not None:
-                conditions.append(
-                    or_(d.c.declared_on < after[0], and_(d.c.declared_on == after[0], d.c.id < after[1]))
-                )
+        score_key = RISK_KEY
+        # Keyset paging on (sort key, id) row values: one index range scan per page on both backends.
+        sort_column = {"risk": score_key, "value": d.c.total_value}.get(sort, d.c.declared_on)
+        ascending = sort == "date"
+        key = tuple_(sort_column, d.c.id)
+        if after is not None:
+            conditions.append(key > tuple_(*after) if ascending else key < tuple_(*after))
+        order = [sort_column.asc(), d.c.id.asc()] if ascending else [sort_column.desc(), d.c.id.desc()]
         first_item = (
             select(declaration_items.c.hs_code)
             .where(declaration_items.c.declaration_id == d.c.id, declaration_items.c.line_no == 1)

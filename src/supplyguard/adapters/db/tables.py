@@ -19,6 +19,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    func,
+    literal_column,
 )
 
 from supplyguard.adapters.db.metadata import metadata
@@ -118,10 +120,16 @@ declarations = Table(
     Column("status", String(20), nullable=False, default="open"),
     UniqueConstraint("org_id", "reference", name="uq_declarations_org_reference"),
     Index("ix_declarations_org_date", "org_id", "declared_on", "id"),
-    Index("ix_declarations_org_score", "org_id", "score", "id"),
-    Index("ix_declarations_org_importer", "org_id", "importer_code"),
+    Index("ix_declarations_org_value", "org_id", "total_value", "id"),
+    Index("ix_declarations_org_importer", "org_id", "importer_code", "declared_on"),
     Index("ix_declarations_org_office", "org_id", "office_id", "declared_on"),
-    Index("ix_declarations_org_lane", "org_id", "lane", "score", "id"),
+)
+
+#: The queue's sort key: unscored declarations (score NULL) rank below every scored one.
+RISK_KEY = func.coalesce(declarations.c.score, literal_column("-1.0"))
+Index("ix_declarations_org_risk", declarations.c.org_id, RISK_KEY, declarations.c.id)
+Index(
+    "ix_declarations_org_lane_risk", declarations.c.org_id, declarations.c.lane, RISK_KEY, declarations.c.id
 )
 
 declaration_items = Table(

@@ -1,0 +1,259 @@
+"""Platform-core benchmarks: bulk import of the KCS data from the CLI, and queue listing at 1M rows.
+
+    python bench/core_bench.py import            # KCS 54,000 rows through `supplyguard import declarations`
+    python bench/core_bench.py listing [--rows N] # 100-row queue pages over an N-declaration table
+
+Both run on SQLite and, when reachable, PostgreSQL (127.0.0.1:5432). The peer measured beside us is the
+raw floor: the same rows loaded with no validation, no ledger and no audit (executemany into a bare
+table on SQLite, COPY on PostgreSQL). Prints a table and the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data" / "customs"
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    return f"{platform.node()} · {cpu} · {os.cpu_count()} cores · Python {platform.python_version()}"
+
+
+def kcs_file(tmp: Path) -> Path:
+    target = tmp / "kcs_all.csv"
+    with target.open("w", newline="") as out:
+        for index, split in enumerate(("train", "valid", "test")):
+            lines = (SHARED / f"df_syn_{split}_eng.csv").read_text().splitlines(keepends=True)
+            out.writelines(lines if index == 0 else lines[1:])
+    return target
+
+
+def pg_database() -> str | None:
+    from sqlalchemy import create_engine, text
+
+    name = f"sg_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    except Exception as exc:  # a bench reports and goes on
+        print(f"PostgreSQL unavailable: {exc}", file=sys.stderr)
+        return None
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_pg(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def cli(env: dict[str, str], *args: str) -> float:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("SUPPLYGUARD_")} | env
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "supplyguard", *args], env=full, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def raw_floor(url: str, path: Path) -> float:
+    """Load the same CSV with no checks into a bare table: the speed of the database itself."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with path.open(newline="") as stream:
+        reader = csv.reader(stream)
+        header = next(reader)
+        rows = list(reader)
+    columns = ", ".join(f"c{i} text" for i in range(len(header)))
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE raw_kcs ({columns})")
+        driver = conn.connection.driver_connection
+        if engine.dialect.name == "postgresql":
+            with driver.cursor() as cursor, cursor.copy("COPY raw_kcs FROM STDIN") as copy:  # type: ignore[union-attr]
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" for _ in header)
+            conn.exec_driver_sql(f"INSERT INTO raw_kcs VALUES ({marks})", [tuple(r) for r in rows])
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    return elapsed
+
+
+def bench_import() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="sg-bench-"))
+    path = kcs_file(tmp)
+    rows = sum(1 for _ in path.open()) - 1
+    backends = [("sqlite", None)]
+    pg = pg_database()
+    if pg:
+        backends.append(("postgresql", pg))
+    print(f"# bulk import of {rows:,} KCS rows (declarations + their outcomes), end to end from the CLI")
+    print(f"# {datetime.now(UTC):%Y-%m-%d} · {machine()}")
+    print(f"{'backend':<12}{'supplyguard s':>15}{'rows/s':>12}{'raw floor s':>14}{'floor rows/s':>14}")
+    try:
+        for backend, url in backends:
+            env = {"SUPPLYGUARD_DATA_DIR": str(tmp / backend)}
+            if url:
+                env["SUPPLYGUARD_DATABASE_URL"] = url
+            cli(env, "db", "upgrade")
+            cli(env, "org", "create", "KCS", "--country", "KR")
+            seconds = cli(env, "import", "declarations", str(path))
+            floor = raw_floor(url or f"sqlite:///{tmp / 'floor.db'}", path)
+            print(
+                f"{backend:<12}{seconds:>15.2f}{rows / seconds:>12,.0f}{floor:>14.2f}{rows / floor:>14,.0f}"
+            )
+    finally:
+        if pg:
+            drop_pg(pg)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def fill(container, total: int) -> uuid.UUID:  # type: ignore[no-untyped-def]
+    """Write ``total`` synthetic declarations through the bulk path (no ledger: a read bench)."""
+    from supplyguard.adapters.db.bulk import bulk_insert
+    from supplyguard.adapters.db.tables import declaration_items, declarations, organisations
+    from supplyguard.model.ids import new_id
+
+    rng = random.Random(7)
+    org_id = new_id()
+    now = datetime.now(UTC)
+    with container.engine.begin() as conn:
+        bulk_insert(conn, organisations, [(org_id, "Bench", "NL", "customs", now)])
+    hs_codes = ["420231", "850440", "847130", "610910", "940360", "300490"]
+    chunk = 50_000
+    for start in range(0, total, chunk):
+        decl_rows, item_rows = [], []
+        for n in range(start, min(total, start + chunk)):
+            did = new_id()
+            scored = rng.random() < 0.9
+            decl_rows.append(
+                (
+                    did,
+                    org_id,
+                    f"R{n:08d}",
+                    date(2025, 1, 1) + timedelta(days=rng.randrange(365)),
+                    str(rng.choice((10, 20, 30, 40))),
+                    "10",
+                    "B",
+                    "11",
+                    "21",
+                    "11",
+                    f"D{rng.randrange(500)}",
+                    f"I{rng.randrange(20000)}",
+                    None,
+                    None,
+                    {"importer": {"code": f"I{n}"}},
+                    [],
+                    rng.random() * 1e5,
+                    rng.random() * 1e4,
+                    now,
+                    "bench",
+                    None,
+                    rng.choice(("green", "yellow", "red")) if scored else None,
+                    rng.random() if scored else None,
+                    "open",
+                )
+            )
+            item_rows.append(
+                (did, 1, rng.choice(hs_codes), "CN", "CN", "G", 10.0, 100.0, 8.0, "A", 8.0, None)
+            )
+        with container.engine.begin() as conn:
+            bulk_insert(conn, declarations, decl_rows)
+            bulk_insert(conn, declaration_items, item_rows)
+    return org_id
+
+
+def bench_listing(total: int) -> None:
+    from supplyguard.adapters.db.declarations_repo import DeclarationFilter
+    from supplyguard.adapters.db.migrate import upgrade
+    from supplyguard.bootstrap import build
+    from supplyguard.config import Settings
+    from supplyguard.model.organisations import Principal, Role
+    from supplyguard.services.declarations import list_declarations
+
+    tmp = Path(tempfile.mkdtemp(prefix="sg-bench-"))
+    backends = [("sqlite", f"sqlite:///{tmp / 'list.db'}")]
+    pg = pg_database()
+    if pg:
+        backends.append(("postgresql", pg))
+    print(f"# queue listing: 100-row pages over {total:,} declarations (service call incl. audit write)")
+    print(f"# {datetime.now(UTC):%Y-%m-%d} · {machine()}")
+    print(f"{'backend':<12}{'query':<26}{'p50 ms':>10}{'p95 ms':>10}{'n':>6}")
+    try:
+        for backend, url in backends:
+            container = build(Settings(data_dir=tmp / backend, database_url=url))
+            upgrade(container.engine)
+            org_id = fill(container, total)
+            if backend == "postgresql":
+                with container.engine.connect() as conn:
+                    conn.exec_driver_sql("ANALYZE")
+                    conn.commit()
+            else:
+                with container.engine.connect() as conn:
+                    conn.exec_driver_sql("ANALYZE")
+            actor = Principal(uuid.UUID(int=0), org_id, "bench", frozenset({Role.OFFICER}), "bench", "api")
+            cases = {
+                "risk, first pages": (DeclarationFilter(), "risk", 40),
+                "risk, red lane": (DeclarationFilter(lane="red"), "risk", 20),
+                "newest, office 20": (DeclarationFilter(office_id="20"), "-date", 20),
+                "hs 850440, newest": (DeclarationFilter(hs_code="850440"), "-date", 20),
+            }
+            for label, (filters, sort, pages) in cases.items():
+                timings = []
+                cursor = None
+                for _ in range(pages):
+                    started = time.perf_counter()
+                    page = list_declarations(
+                        container.uow(), container.clock, actor, filters, sort=sort, cursor=cursor, limit=100
+                    )
+                    timings.append((time.perf_counter() - started) * 1000)
+                    cursor = page.next_cursor
+                timings.sort()
+                p95 = timings[min(len(timings) - 1, int(len(timings) * 0.95))]
+                print(
+                    f"{backend:<12}{label:<26}{statistics.median(timings):>10.2f}{p95:>10.2f}{len(timings):>6}"
+                )
+            container.close()
+    finally:
+        if pg:
+            drop_pg(pg)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("what", choices=["import", "listing", "all"])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    if args.what in ("import", "all"):
+        bench_import()
+    if args.what in ("listing", "all"):
+        bench_listing(args.rows)
+
+
+if __name__ == "__main__":
+    main()
