@@ -1,0 +1,373 @@
+"""Author signatures with selective disclosure, and the keys that make them.
+
+Scheme (``supplyguard-sd-v1``):
+
+* every disclosable field (see :mod:`supplyguard.sharing.fields`) gets a fresh 16-byte salt and a
+  commitment ``sha256(salt || RFC8785([path, value]))``;
+* the author signs, with Ed25519, ``DOMAIN || RFC8785(header)`` where the header holds the object
+  id, type, spec_version, version (``modified``), the author identity, the key id and the *sorted*
+  list of all commitments;
+* the object travels with its header, the signature (base64url) and the salts (hex) of the fields
+  it discloses.
+
+A forwarder that withholds fields drops them and their salts: the header and signature stay the
+author's, and the receiver checks every field it got against a commitment. Withheld values cannot
+be guessed from their commitments because of the salts.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from json.encoder import encode_basestring
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from supplyguard.errors import FieldError, SignedObjectInvalid, ValidationFailed
+from supplyguard.model.canonical import canonical_json, sha256_hex
+from supplyguard.sharing.extensions import PROVENANCE_EXTENSION_ID
+from supplyguard.sharing.fields import assemble_object, object_fields, object_version
+
+SCHEME = "supplyguard-sd-v1"
+DOMAIN = b"supplyguard/sharing/object/v1\n"
+SALT_BYTES = 16
+
+
+def key_id_of(public_key_raw: bytes) -> str:
+    """Key id: the first 16 bytes of SHA-256 of the raw 32-byte Ed25519 public key, in hex."""
+    return hashlib.sha256(public_key_raw).hexdigest()[:32]
+
+
+def encode_b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def decode_b64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    """A node's private signing key and the STIX identity it signs as."""
+
+    node_id: str
+    author_ref: str
+    private_key: Ed25519PrivateKey
+
+    @classmethod
+    def generate(cls, node_id: str, author_ref: str) -> SigningKey:
+        return cls(node_id, author_ref, Ed25519PrivateKey.generate())
+
+    @classmethod
+    def from_private_bytes(cls, node_id: str, author_ref: str, raw: bytes) -> SigningKey:
+        return cls(node_id, author_ref, Ed25519PrivateKey.from_private_bytes(raw))
+
+    @property
+    def public_key_raw(self) -> bytes:
+        return self.private_key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+
+    @property
+    def key_id(self) -> str:
+        return key_id_of(self.public_key_raw)
+
+    def trusted(self) -> TrustedKey:
+        """The public half, as a partner registers it."""
+        return TrustedKey.from_public_bytes(self.node_id, self.author_ref, self.public_key_raw)
+
+    def sign(self, message: bytes) -> bytes:
+        return self.private_key.sign(message)
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedKey:
+    """A partner's public key, exchanged out of band and pinned to its node and STIX identity."""
+
+    node_id: str
+    author_ref: str
+    public_key: Ed25519PublicKey
+    key_id: str
+
+    @classmethod
+    def from_public_bytes(cls, node_id: str, author_ref: str, raw: bytes) -> TrustedKey:
+        return cls(node_id, author_ref, Ed25519PublicKey.from_public_bytes(raw), key_id_of(raw))
+
+    def verifies(self, signature: bytes, message: bytes) -> bool:
+        try:
+            self.public_key.verify(signature, message)
+        except InvalidSignature:
+            return False
+        return True
+
+
+class Keyring:
+    """The keys a node trusts, by key id. Only keys registered out of band are ever used."""
+
+    def __init__(self, keys: Iterable[TrustedKey] = ()) -> None:
+        self._keys = {key.key_id: key for key in keys}
+
+    def add(self, key: TrustedKey) -> None:
+        self._keys[key.key_id] = key
+
+    def get(self, key_id: str) -> TrustedKey | None:
+        return self._keys.get(key_id)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedHeader:
+    """What the author signs: the object's identity, version, author and field commitments."""
+
+    object_id: str
+    object_type: str
+    spec_version: str
+    version: str
+    author_ref: str
+    key_id: str
+    commitments: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "scheme": SCHEME,
+            "id": self.object_id,
+            "type": self.object_type,
+            "spec_version": self.spec_version,
+            "version": self.version,
+            "author": self.author_ref,
+            "key_id": self.key_id,
+            "commitments": list(self.commitments),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SignedHeader:
+        object_id = str(data.get("id", "?"))
+        try:
+            if data["scheme"] != SCHEME:
+                raise SignedObjectInvalid(object_id, "format", f"unknown signature scheme {data['scheme']!r}")
+            commitments = tuple(str(c) for c in data["commitments"])
+            return cls(
+                object_id=str(data["id"]),
+                object_type=str(data["type"]),
+                spec_version=str(data["spec_version"]),
+                version=str(data["version"]),
+                author_ref=str(data["author"]),
+                key_id=str(data["key_id"]),
+                commitments=commitments,
+            )
+        except (KeyError, TypeError) as error:
+            raise SignedObjectInvalid(object_id, "format", f"signed header lacks {error}") from error
+
+    def message(self) -> bytes:
+        return DOMAIN + canonical_json(self.as_dict())
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 of the signed header: equal for every redacted copy of one signed version."""
+        return sha256_hex(canonical_json(self.as_dict()))
+
+
+@dataclass(frozen=True, slots=True)
+class SignedObject:
+    """A STIX object (possibly redacted), its author's signed header, signature and disclosed salts."""
+
+    stix: Mapping[str, Any]
+    header: SignedHeader
+    salts: Mapping[str, str]
+    signature: str
+
+    @property
+    def object_id(self) -> str:
+        return self.header.object_id
+
+    @property
+    def disclosed_fields(self) -> frozenset[str]:
+        return frozenset(self.salts)
+
+    @property
+    def withheld_count(self) -> int:
+        return len(self.header.commitments) - len(self.salts)
+
+    def to_stix(self) -> dict[str, Any]:
+        """The STIX object with its provenance as a property extension (ready for a bundle)."""
+        result = dict(self.stix)
+        extensions = dict(result.get("extensions", {}))
+        extensions[PROVENANCE_EXTENSION_ID] = {
+            "extension_type": "property-extension",
+            "header": self.header.as_dict(),
+            "salts": dict(sorted(self.salts.items())),
+            "signature": self.signature,
+        }
+        result["extensions"] = extensions
+        return result
+
+    @classmethod
+    def from_stix(cls, stix_object: Mapping[str, Any]) -> SignedObject:
+        """Split a received STIX object into the object and its provenance; refuses unsigned ones."""
+        object_id = str(stix_object.get("id", "?"))
+        extensions = stix_object.get("extensions")
+        if not isinstance(extensions, Mapping):
+            extensions = {}
+        provenance = extensions.get(PROVENANCE_EXTENSION_ID)
+        if not isinstance(provenance, Mapping):
+            raise SignedObjectInvalid(object_id, "format", "the object carries no author signature")
+        header_data, salts, signature = (
+            provenance.get("header"),
+            provenance.get("salts"),
+            provenance.get("signature"),
+        )
+        if not isinstance(header_data, Mapping) or not isinstance(salts, Mapping):
+            raise SignedObjectInvalid(object_id, "format", "provenance lacks its header or salts")
+        if not isinstance(signature, str):
+            raise SignedObjectInvalid(object_id, "format", "provenance lacks its signature")
+        stix = dict(stix_object)
+        rest = {k: v for k, v in extensions.items() if k != PROVENANCE_EXTENSION_ID}
+        if rest:
+            stix["extensions"] = rest
+        else:
+            stix.pop("extensions", None)
+        return cls(
+            stix, SignedHeader.from_dict(header_data), {str(k): str(v) for k, v in salts.items()}, signature
+        )
+
+
+_SAFE_INT = 2**53 - 1
+
+
+def _canonical_pair(path: str, value: Any) -> bytes:
+    """``RFC8785([path, value])``: strings, safe integers, booleans and null written directly
+    (byte-identical to :func:`canonical_json`, which a test checks), anything else through it."""
+    kind = type(value)
+    if kind is str:
+        encoded = encode_basestring(value)
+    elif kind is bool:
+        encoded = "true" if value else "false"
+    elif value is None:
+        encoded = "null"
+    elif kind is int and -_SAFE_INT <= value <= _SAFE_INT:
+        encoded = str(value)
+    else:
+        return canonical_json([path, value])
+    return f"[{encode_basestring(path)},{encoded}]".encode()
+
+
+def commitment(salt: bytes, path: str, value: Any) -> str:
+    """``sha256(salt || RFC8785([path, value]))`` in hex."""
+    return hashlib.sha256(salt + _canonical_pair(path, value)).hexdigest()
+
+
+def sign_object(
+    stix_object: Mapping[str, Any],
+    key: SigningKey,
+    *,
+    salt_source: Callable[[int], bytes] = os.urandom,
+) -> SignedObject:
+    """Sign ``stix_object`` as its author. ``created_by_ref``, when present, must be the key's identity."""
+    object_id = str(stix_object.get("id", ""))
+    author = stix_object.get("created_by_ref")
+    if author is not None and author != key.author_ref:
+        raise ValidationFailed(
+            [FieldError(("created_by_ref",), f"{author} is not the signer's identity {key.author_ref}")]
+        )
+    if not object_id or "type" not in stix_object:
+        raise ValidationFailed([FieldError(("id",), "a signed object needs an id and a type")])
+    fields = object_fields(stix_object)
+    salts = {path: salt_source(SALT_BYTES) for path in fields}
+    header = SignedHeader(
+        object_id=object_id,
+        object_type=str(stix_object["type"]),
+        spec_version=str(stix_object.get("spec_version", "2.1")),
+        version=object_version(stix_object),
+        author_ref=key.author_ref,
+        key_id=key.key_id,
+        commitments=tuple(sorted(commitment(salts[path], path, value) for path, value in fields.items())),
+    )
+    return SignedObject(
+        stix=assemble_object(stix_object, fields),
+        header=header,
+        salts={path: salt.hex() for path, salt in salts.items()},
+        signature=encode_b64url(key.sign(header.message())),
+    )
+
+
+def disclose(signed: SignedObject, keep: Iterable[str]) -> SignedObject:
+    """The same signed object with only the fields in ``keep``; the author's signature stays valid."""
+    redacted = assemble_object(signed.stix, keep)
+    paths = object_fields(redacted)
+    return SignedObject(
+        stix=redacted,
+        header=signed.header,
+        salts={path: signed.salts[path] for path in paths if path in signed.salts},
+        signature=signed.signature,
+    )
+
+
+def verify_object(signed: SignedObject, keyring: Keyring) -> None:
+    """Check key, author, signature and every disclosed field; raise :class:`SignedObjectInvalid`."""
+    header, stix = signed.header, signed.stix
+    object_id = header.object_id
+    expected = {
+        "id": header.object_id,
+        "type": header.object_type,
+        "spec_version": header.spec_version,
+    }
+    for prop, value in expected.items():
+        if stix.get(prop) != value:
+            raise SignedObjectInvalid(
+                object_id, "header", f"{prop} {stix.get(prop)!r} differs from the signed {value!r}"
+            )
+    if object_version(stix) != header.version:
+        raise SignedObjectInvalid(
+            object_id,
+            "header",
+            f"version {object_version(stix)!r} differs from the signed {header.version!r}",
+        )
+    key = keyring.get(header.key_id)
+    if key is None:
+        raise SignedObjectInvalid(
+            object_id, "unknown-key", f"key {header.key_id} is not registered for any partner"
+        )
+    if key.author_ref != header.author_ref:
+        raise SignedObjectInvalid(
+            object_id, "author", f"key {header.key_id} belongs to {key.author_ref}, not {header.author_ref}"
+        )
+    created_by = stix.get("created_by_ref")
+    if created_by is not None and created_by != header.author_ref:
+        raise SignedObjectInvalid(object_id, "author", f"created_by_ref {created_by} is not the signer")
+    try:
+        signature = decode_b64url(signed.signature)
+    except ValueError as error:
+        raise SignedObjectInvalid(object_id, "signature", "signature is not base64url") from error
+    if not key.verifies(signature, header.message()):
+        raise SignedObjectInvalid(
+            object_id, "signature", f"Ed25519 signature does not verify under key {key.key_id}"
+        )
+    committed = set(header.commitments)
+    fields = object_fields(stix)
+    for path in signed.salts:
+        if path not in fields:
+            raise SignedObjectInvalid(
+                object_id, "field", f"a salt is given for {path!r}, which is not disclosed"
+            )
+    for path, value in fields.items():
+        salt_text = signed.salts.get(path)
+        if salt_text is None:
+            raise SignedObjectInvalid(
+                object_id, "field", f"field {path!r} is not covered by the author's signature"
+            )
+        try:
+            salt = bytes.fromhex(salt_text)
+        except ValueError as error:
+            raise SignedObjectInvalid(object_id, "field", f"salt of {path!r} is not hex") from error
+        if commitment(salt, path, value) not in committed:
+            raise SignedObjectInvalid(
+                object_id, "field", f"field {path!r} was altered after the author signed it"
+            )
