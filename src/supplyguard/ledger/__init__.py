@@ -6,6 +6,7 @@
 - :mod:`verify` — RFC 9162 §2.1.3.2 and §2.1.4.2 verification.
 - :mod:`envelope` — :class:`LeafEnvelope`, the canonical JSON a leaf holds.
 - :mod:`note`, :mod:`checkpoint` — C2SP signed notes, Ed25519 keys, checkpoints, cosignatures.
+- :mod:`subtree` — proofs about aligned subtrees (transparency-dev subtree probes).
 - :mod:`bundles` — JSON proof bundles and their offline verification.
 """
 
@@ -41,6 +42,12 @@ from supplyguard.ledger.note import (
     parse_vkey,
     sign_note,
     verify_note,
+)
+from supplyguard.ledger.subtree import (
+    check_subtree,
+    subtree_consistency_proof,
+    verify_subtree_consistency,
+    verify_subtree_inclusion,
 )
 from supplyguard.ledger.tree import (
     Frontier,
@@ -82,6 +89,7 @@ __all__ = [
     "add_signatures",
     "check_index",
     "check_sizes",
+    "check_subtree",
     "consistency_proof",
     "cosign_checkpoint",
     "inclusion_proof",
@@ -96,10 +104,13 @@ __all__ = [
     "root_from_inclusion_proof",
     "sign_checkpoint",
     "sign_note",
+    "subtree_consistency_proof",
     "tree_root",
     "verify_consistency",
     "verify_consistency_bundle",
     "verify_inclusion",
     "verify_inclusion_bundle",
     "verify_note",
+    "verify_subtree_consistency",
+    "verify_subtree_inclusion",
 ]

@@ -83,7 +83,7 @@ def consistency_ranges(old_size: int, new_size: int) -> list[tuple[int, int]]:
     return ranges
 
 
-def _hashes_of_ranges(reader: HashReader, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
+def range_hashes(reader: HashReader, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
     """Fetch every node of every range in one batch, then fold each range to its hash."""
     per_range = [range_nodes(lo, hi) for lo, hi in ranges]
     wanted = [node for nodes in per_range for node in nodes]
@@ -119,17 +119,17 @@ def tree_root(reader: HashReader, size: int) -> bytes:
     """MTH(D[0:size]) from the complete subtrees that tile the first ``size`` leaves."""
     if size == 0:
         return EMPTY_ROOT
-    return _hashes_of_ranges(reader, [(0, size)])[0]
+    return range_hashes(reader, [(0, size)])[0]
 
 
 def inclusion_proof(reader: HashReader, index: int, size: int) -> list[bytes]:
     """PATH(index, D[0:size]) per RFC 9162 §2.1.3.1 (caller checks ``0 <= index < size``)."""
-    return _hashes_of_ranges(reader, inclusion_ranges(index, size))
+    return range_hashes(reader, inclusion_ranges(index, size))
 
 
 def consistency_proof(reader: HashReader, old_size: int, new_size: int) -> list[bytes]:
     """PROOF(old_size, D[0:new_size]) per RFC 9162 §2.1.4.1 (caller checks ``0 < old <= new``)."""
-    return _hashes_of_ranges(reader, consistency_ranges(old_size, new_size))
+    return range_hashes(reader, consistency_ranges(old_size, new_size))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,226 @@
+"""LedgerStore on real SQLite and PostgreSQL: appends in the caller's transaction, proofs from
+stored tiles equal to the in-memory tree, checkpoints, cosignatures, bundles, audit."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, text
+
+from supplyguard.adapters.db.ledger_store import LedgerStore
+from supplyguard.errors import InvalidInput, ProofRequestInvalid, VerificationFailed
+from supplyguard.ledger import (
+    COSIGNATURE_V1,
+    Checkpoint,
+    Ed25519Signer,
+    LeafEnvelope,
+    MemoryTree,
+    cosign_checkpoint,
+    open_checkpoint,
+    parse_vkey,
+    sign_checkpoint,
+    verify_consistency,
+    verify_consistency_bundle,
+    verify_inclusion,
+    verify_inclusion_bundle,
+)
+
+NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+ORIGIN = "node-a.example/ledger"
+
+
+def envelopes(count: int, start: int = 0) -> list[LeafEnvelope]:
+    return [
+        LeafEnvelope(
+            "declaration" if i % 3 else "outcome",
+            f"rec-{i}",
+            "org-1",
+            "2026-11-23T00:00:00.000000Z",
+            f"{i:064x}",
+        )
+        for i in range(start, start + count)
+    ]
+
+
+def test_appends_in_odd_batches_match_the_memory_tree(engine: Engine) -> None:
+    rng = random.Random(7)
+    all_envelopes = envelopes(1300)
+    memory = MemoryTree()
+    with engine.connect() as conn:
+        store = LedgerStore(conn)
+        at = 0
+        for step in (1, 1, 3, 250, 7, 256, 512, 1, 269):
+            batch = all_envelopes[at : at + step]
+            assert store.append_many(batch) == list(range(at, at + step))
+            for envelope in batch:
+                memory.append(envelope.to_bytes())
+            at += step
+            conn.commit()
+            assert store.size() == at
+            assert store.root() == memory.root()
+        for _ in range(150):
+            size = rng.randint(1, at)
+            index = rng.randrange(size)
+            proof = store.inclusion_proof(index, size)
+            assert proof == memory.inclusion_proof(index, size)
+            verify_inclusion(index, size, store.leaf(index).leaf_hash, proof, memory.root(size))
+            old = rng.randint(1, size)
+            cproof = store.consistency_proof(old, size)
+            assert cproof == memory.consistency_proof(old, size)
+            verify_consistency(old, size, cproof, store.root(old), store.root(size))
+
+
+def test_append_rolls_back_with_the_callers_transaction(engine: Engine) -> None:
+    with engine.connect() as conn:
+        store = LedgerStore(conn)
+        store.append_many(envelopes(10))
+        conn.commit()
+        root = store.root()
+        store.append_many(envelopes(300, 10))
+        assert store.size() == 310
+        conn.rollback()
+        assert store.size() == 10
+        assert store.root() == root
+        store.append_many(envelopes(5, 10))
+        conn.commit()
+        assert store.size() == 15
+        assert store.audit() == []
+
+
+def test_leaves_lookups_and_bad_requests(engine: Engine) -> None:
+    with engine.connect() as conn:
+        store = LedgerStore(conn)
+        assert store.size() == 0
+        assert store.root() == MemoryTree().root()
+        with pytest.raises(ProofRequestInvalid, match="current size 0"):
+            store.inclusion_proof(0, 1)
+        store.append_many(envelopes(20))
+        conn.commit()
+        assert store.leaf(4).envelope.id == "rec-4"
+        assert [leaf.index for leaf in store.leaves(3, 6)] == [3, 4, 5]
+        assert [leaf.index for leaf in store.find_by_record("declaration", "rec-7")] == [7]
+        assert store.find_by_record("outcome", "rec-7") == []
+        assert [leaf.index for leaf in store.iter_leaves(0, None, batch_size=6)] == list(range(20))
+        with pytest.raises(ProofRequestInvalid, match="not below tree size 20"):
+            store.inclusion_proof(20, 20)
+        with pytest.raises(ProofRequestInvalid, match="current size 20"):
+            store.inclusion_proof(1, 21)
+        with pytest.raises(ProofRequestInvalid, match="beyond the current size"):
+            store.consistency_proof(2, 30)
+        with pytest.raises(ProofRequestInvalid, match="old size 0"):
+            store.consistency_proof(0, 10)
+        with pytest.raises(ProofRequestInvalid, match="not below tree size"):
+            store.leaf(99)
+        with pytest.raises(ProofRequestInvalid, match="between 0 and the current size"):
+            store.root(21)
+        too_long = LeafEnvelope("declaration", "x" * 129, "org", "2026-11-23T00:00:00.000000Z", "0" * 64)
+        with pytest.raises(InvalidInput, match="too long"):
+            store.append_many([too_long])
+
+
+def test_checkpoints_cosignatures_and_bundles_verify_offline(engine: Engine) -> None:
+    signer = Ed25519Signer.generate(ORIGIN)
+    witness = Ed25519Signer.generate("partner.example/witness", COSIGNATURE_V1)
+    with engine.connect() as conn:
+        store = LedgerStore(conn)
+        with pytest.raises(ProofRequestInvalid, match="empty"):
+            store.sign_checkpoint(signer, NOW)
+        store.append_many(envelopes(37))
+        first = store.sign_checkpoint(signer, NOW)
+        assert store.sign_checkpoint(signer, NOW) == first  # idempotent at one size
+        store.append_many(envelopes(100, 37))
+        second = store.sign_checkpoint(signer, NOW)
+        conn.commit()
+        assert (first.tree_size, second.tree_size) == (37, 137)
+        latest = store.latest_checkpoint()
+        assert latest is not None
+        assert latest.tree_size == 137
+        assert store.checkpoint_at(50) is None
+        assert open_checkpoint(latest.note, [signer.verifier()]).checkpoint.root_hash == store.root(137)
+
+        line = cosign_checkpoint(second.note, witness, 1_790_000_000)
+        cosigned = store.add_cosignature(137, line, NOW)
+        store.add_cosignature(137, line, NOW)  # same key again replaces, never duplicates
+        conn.commit()
+        stored = store.checkpoint_at(137)
+        assert stored is not None
+        assert stored.note == cosigned.note
+        assert stored.note.count("\u2014 ") == 2
+        opened = open_checkpoint(stored.note, [signer.verifier(), parse_vkey(witness.vkey)])
+        assert set(opened.verified_by) == {ORIGIN, "partner.example/witness"}
+
+        bundle = store.inclusion_bundle(12)
+        result = verify_inclusion_bundle(bundle.to_json(), signer.vkey)
+        assert (result.leaf_index, result.tree_size) == (12, 137)
+        assert result.envelope is not None
+        assert result.envelope.id == "rec-12"
+        assert verify_inclusion_bundle(store.inclusion_bundle(3, 37).to_json(), signer.vkey).tree_size == 37
+
+        consistency = store.consistency_bundle(37)
+        checked = verify_consistency_bundle(consistency.to_json(), signer.vkey)
+        assert checked.first_checkpoint_checked
+        unsigned_first = verify_consistency_bundle(store.consistency_bundle(50, 137).to_json(), signer.vkey)
+        assert not unsigned_first.first_checkpoint_checked
+
+        with pytest.raises(ProofRequestInvalid, match="no checkpoint was signed at tree size 50"):
+            store.inclusion_bundle(1, 50)
+        with pytest.raises(ProofRequestInvalid, match="no checkpoint was signed at tree size 51"):
+            store.add_cosignature(51, line, NOW)
+
+
+def test_checkpoints_that_do_not_match_the_tree_are_refused(engine: Engine) -> None:
+    signer = Ed25519Signer.generate(ORIGIN)
+    with engine.connect() as conn:
+        store = LedgerStore(conn)
+        store.append_many(envelopes(10))
+        wrong = sign_checkpoint(Checkpoint(ORIGIN, 10, bytes(32)), signer)
+        with pytest.raises(VerificationFailed, match="does not match the stored tree"):
+            store.save_checkpoint(wrong, NOW)
+        beyond = sign_checkpoint(Checkpoint(ORIGIN, 11, bytes(32)), signer)
+        with pytest.raises(ProofRequestInvalid, match="not within the log"):
+            store.save_checkpoint(beyond, NOW)
+
+
+def test_audit_names_changed_deleted_and_inserted_rows(engine: Engine) -> None:
+    signer = Ed25519Signer.generate(ORIGIN)
+    with engine.connect() as conn:
+        store = LedgerStore(conn)
+        store.append_many(envelopes(300))
+        store.sign_checkpoint(signer, NOW)
+        conn.commit()
+        assert store.audit() == []
+
+        conn.execute(text("UPDATE ledger_leaves SET leaf = :leaf WHERE idx = 5"), {"leaf": b"tampered"})
+        assert any("leaf 5 (declaration rec-5) was changed" in p for p in store.audit())
+        conn.rollback()
+
+        # Changing a leaf and its stored hash together still breaks the signed checkpoint.
+        forged = envelopes(1, 900)[0].to_bytes()
+        conn.execute(
+            text("UPDATE ledger_leaves SET leaf = :leaf, leaf_hash = :h WHERE idx = 6"),
+            {"leaf": forged, "h": hashlib.sha256(b"\x00" + forged).digest()},
+        )
+        assert any("checkpoint at size 300 does not match" in p for p in store.audit())
+        conn.rollback()
+
+        conn.execute(text("DELETE FROM ledger_leaves WHERE idx = 299"))
+        assert any("beyond the 299 leaves stored" in p for p in store.audit())
+        conn.rollback()
+
+        conn.execute(text("DELETE FROM ledger_leaves WHERE idx = 100"))
+        assert any("leaves 100 to 100 are missing" in p for p in store.audit())
+        conn.rollback()
+
+        conn.execute(
+            text(
+                "INSERT INTO ledger_leaves (idx, leaf, leaf_hash, kind, record_id, org, recorded_at) "
+                "VALUES (300, :leaf, :h, 'declaration', 'sneaky', 'org', 'now')"
+            ),
+            {"leaf": forged, "h": hashlib.sha256(b"\x00" + forged).digest()},
+        )
+        assert any("interior hashes do not match" in p for p in store.audit())
+        conn.rollback()
+        assert store.audit() == []
