@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from supplyguard.cli import accounts, declarations, demo, server
+from supplyguard.cli import accounts, declarations, demo, ledger, server
 from supplyguard.cli.context import err_console
 from supplyguard.cli.exits import exit_code_for
 from supplyguard.errors import SupplyGuardError, ValidationFailed
@@ -27,6 +27,7 @@ app.add_typer(accounts.org_app, name="org")
 app.add_typer(accounts.user_app, name="user")
 app.add_typer(accounts.token_app, name="token")
 app.add_typer(declarations.import_app, name="import")
+app.add_typer(ledger.ledger_app, name="ledger")
 app.command("serve")(server.serve)
 app.command("demo")(demo.demo)
 

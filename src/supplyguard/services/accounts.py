@@ -45,6 +45,21 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def organisation_body(org: Organisation) -> dict[str, object]:
+    """An organisation as the ledger hashes it."""
+    return {"name": org.name, "country": org.country, "kind": org.kind.value}
+
+
+def user_body(user: User) -> dict[str, object]:
+    """A user's identity and rights as the ledger hashes them (never the password hash)."""
+    return {
+        "username": user.username,
+        "roles": sorted(user.roles),
+        "org": str(user.org_id),
+        "active": user.active,
+    }
+
+
 def create_organisation(
     uow: SqlUnitOfWork, clock: Clock, actor: Principal | None, name: str, country: str, kind: str
 ) -> Organisation:
@@ -64,7 +79,7 @@ def create_organisation(
             raise Conflict(f"an organisation named {name.strip()!r} already exists")
         org = Organisation(new_id(), name.strip(), country.upper(), org_kind, clock.now())
         uow.accounts.add_org(org)
-        body = {"name": org.name, "country": org.country, "kind": org.kind.value}
+        body = organisation_body(org)
         append_record(uow, "config.organisation", str(org.id), str(org.id), org.created_at, body)
         audit(uow, actor, clock, "organisation.create", "organisation", str(org.id), body, org_id=org.id)
         uow.commit()
@@ -112,7 +127,7 @@ def create_user(
             created_at=clock.now(),
         )
         uow.accounts.add_user(user, hash_password(password) if password else None)
-        body = {"username": user.username, "roles": sorted(user.roles), "org": str(org_id)}
+        body = user_body(user)
         append_record(uow, "config.user", str(user.id), str(org_id), clock.now(), body)
         audit(uow, actor, clock, "user.create", "user", str(user.id), body, org_id=org_id)
         uow.commit()

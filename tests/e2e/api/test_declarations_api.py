@@ -184,3 +184,30 @@ def test_health_and_unknown_routes(node: Node) -> None:
     assert health["status"] == "ok" and health["node"] == "test.node"
     missing = node.client.get("/v1/nothing-here")
     assert missing.status_code == 404 and missing.headers["content-type"].startswith(PROBLEM)
+
+
+def test_ledger_endpoints_serve_verifiable_proofs(node: Node) -> None:
+    from supplyguard.ledger import verify_consistency_bundle, verify_inclusion_bundle
+
+    first = create(node, reference="L1")
+    for n in range(3):
+        create(node, reference=f"L{n + 2}")
+    headers = node.headers("auditor_a")
+    note = node.client.get("/v1/ledger/checkpoint", headers=headers)
+    assert note.status_code == 200 and note.text.startswith("test.node\n")
+    size = int(note.text.splitlines()[1])
+    key = node.container.signer.vkey  # type: ignore[attr-defined]
+    bundle = node.client.get(f"/v1/ledger/proof/inclusion?record_id={first['id']}", headers=headers).json()
+    assert verify_inclusion_bundle(bundle, key).envelope.id == first["id"]  # type: ignore[union-attr]
+    consistency = node.client.get(
+        f"/v1/ledger/proof/consistency?first=2&second={size}", headers=headers
+    ).json()
+    assert verify_consistency_bundle(consistency, key).second == size
+    leaves = node.client.get("/v1/ledger/leaves?start=0&end=2", headers=headers).json()
+    assert [leaf["index"] for leaf in leaves] == [0, 1]
+    assert "body_sha256" in leaves[0]["envelope"]
+    beyond = node.client.get(f"/v1/ledger/proof/consistency?first=2&second={size + 50}", headers=headers)
+    assert beyond.status_code == 422 and beyond.headers["content-type"].startswith(PROBLEM)
+    bad_index = node.client.get(f"/v1/ledger/proof/inclusion?index={size + 5}", headers=headers)
+    assert bad_index.status_code == 422
+    assert node.client.get("/v1/ledger/leaves?start=5&end=2", headers=headers).status_code == 422

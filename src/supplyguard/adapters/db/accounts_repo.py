@@ -102,6 +102,9 @@ class AccountRepository:
         row = self._conn.execute(select(users).where(users.c.username == username)).mappings().first()
         return (_to_user(row), row["password_hash"]) if row else None
 
+    def all_users(self) -> list[User]:
+        return [_to_user(r) for r in self._conn.execute(select(users).order_by(users.c.id)).mappings()]
+
     def list_users(self, org_id: uuid.UUID) -> list[User]:
         rows = self._conn.execute(
             select(users).where(users.c.org_id == org_id).order_by(users.c.username)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, tuple_
 
 from supplyguard.adapters.db.ledger_tables import (
     ledger_checkpoints,
@@ -313,6 +313,33 @@ class LedgerStore:
             .order_by(ledger_leaves.c.idx)
         )
         return [self._leaf(row) for row in self._conn.execute(query)]
+
+    def find_in_kinds(self, kinds: Sequence[str], record_id: object) -> list[StoredLeaf]:
+        """Every leaf about ``record_id`` under any of ``kinds`` (index look-ups), oldest first."""
+        query = (
+            select(*self._LEAF_COLUMNS)
+            .where(ledger_leaves.c.kind.in_(list(kinds)), ledger_leaves.c.record_id == str(record_id))
+            .order_by(ledger_leaves.c.idx)
+        )
+        return [self._leaf(row) for row in self._conn.execute(query)]
+
+    def iter_kind(self, kind: str, batch_size: int = 10_000) -> Iterator[StoredLeaf]:
+        """Every leaf of ``kind`` ordered by (record id, index), batch by batch (flat memory)."""
+        last: tuple[str, int] | None = None
+        while True:
+            query = select(*self._LEAF_COLUMNS).where(ledger_leaves.c.kind == kind)
+            if last is not None:
+                query = query.where(tuple_(ledger_leaves.c.record_id, ledger_leaves.c.idx) > tuple_(*last))
+            rows = list(
+                self._conn.execute(
+                    query.order_by(ledger_leaves.c.record_id, ledger_leaves.c.idx).limit(batch_size)
+                )
+            )
+            if not rows:
+                return
+            for row in rows:
+                yield self._leaf(row)
+            last = (rows[-1].record_id, int(rows[-1].idx))
 
     # --- checkpoints ----------------------------------------------------------------------------
 
