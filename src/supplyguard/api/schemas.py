@@ -143,6 +143,22 @@ class ImportReportOut(BaseModel):
     errors_truncated: bool
 
 
+class PartyIdentifierIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    scheme: str = Field(description="eori, tin, lei, vat, duns, imo, registration, kcs or other")
+    value: str
+
+
+class PartyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(description="The party's code in this organisation (the key of the upsert).")
+    name: str
+    country: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+    identifiers: list[PartyIdentifierIn] = Field(default_factory=list)
+    address: str | None = None
+
+
 class PartyOut(BaseModel):
     id: uuid.UUID
     code: str

@@ -211,3 +211,34 @@ def test_ledger_endpoints_serve_verifiable_proofs(node: Node) -> None:
     bad_index = node.client.get(f"/v1/ledger/proof/inclusion?index={size + 5}", headers=headers)
     assert bad_index.status_code == 422
     assert node.client.get("/v1/ledger/leaves?start=5&end=2", headers=headers).status_code == 422
+
+
+def test_parties_can_be_created_and_updated_with_validation(node: Node) -> None:
+    body = {
+        "code": "NL123",
+        "name": "Golden  Harbor Trading B.V.",
+        "country": "nl",
+        "aliases": ["GHT"],
+        "identifiers": [{"scheme": "eori", "value": "NL123456789"}],
+        "address": "Kade 1, Rotterdam",
+    }
+    created = node.client.put("/v1/parties", json=body, headers=node.headers("analyst_a"))
+    assert created.status_code == 200, created.text
+    assert created.json()["name"] == "Golden Harbor Trading B.V." and created.json()["country"] == "NL"
+    updated = node.client.put(
+        "/v1/parties", json={**body, "name": "Golden Harbour Trading B.V."}, headers=node.headers("analyst_a")
+    )
+    assert (
+        updated.json()["id"] == created.json()["id"]
+        and updated.json()["name"] == "Golden Harbour Trading B.V."
+    )
+    bad = node.client.put(
+        "/v1/parties",
+        json={**body, "country": "XQ", "identifiers": [{"scheme": "x", "value": "1"}]},
+        headers=node.headers("analyst_a"),
+    )
+    assert bad.status_code == 422 and {tuple(e["loc"]) for e in bad.json()["errors"]} == {
+        ("country",),
+        ("identifiers", 0, "scheme"),
+    }
+    assert node.client.put("/v1/parties", json=body, headers=node.headers("officer_a")).status_code == 403

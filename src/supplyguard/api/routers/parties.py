@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from supplyguard.api.deps import ContainerDep, PrincipalDep
-from supplyguard.api.schemas import PartyOut, party_full_out
+from supplyguard.api.schemas import PartyIn, PartyOut, party_full_out
 from supplyguard.services import parties as service
 
 router = APIRouter(prefix="/v1/parties", tags=["parties"])
@@ -31,3 +31,12 @@ def list_parties(
 @router.get("/{party_id}", response_model=PartyOut)
 def get_party(party_id: uuid.UUID, container: ContainerDep, principal: PrincipalDep) -> PartyOut:
     return party_full_out(service.get_party(container.uow(), container.clock, principal, party_id))
+
+
+@router.put("", response_model=PartyOut)
+def upsert_party(body: PartyIn, container: ContainerDep, principal: PrincipalDep) -> PartyOut:
+    """Create the party with this code, or replace its details (name, aliases, identifiers, address)."""
+    party = service.upsert_party(
+        container.uow(), container.clock, container.refdata, principal, body.model_dump(mode="json")
+    )
+    return party_full_out(party)
