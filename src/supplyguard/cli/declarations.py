@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -29,6 +30,12 @@ def import_declarations_command(
     fmt: str = typer.Option(None, "--format", help="csv or ndjson (default: from the file name / content)."),
     report: Path = typer.Option(None, help="Write the full JSON report (every rejected row) to this file."),
     outcomes: bool = typer.Option(True, help="Store the inspection outcomes that KCS labels record."),
+    workers: int = typer.Option(
+        min(2, os.cpu_count() or 1),
+        min=1,
+        max=32,
+        help="Processes that validate rows while the main one writes.",
+    ),
 ) -> None:
     """Import declarations; exits 3 when some rows were rejected (the good ones are stored)."""
     if not path.is_file():
@@ -70,6 +77,7 @@ def import_declarations_command(
                     source=f"cli-{fmt}",
                     batch_rows=container.settings.import_batch_rows,
                     with_outcomes=outcomes,
+                    workers=workers,
                     on_progress=on_progress,
                 )
             except UnicodeDecodeError as exc:

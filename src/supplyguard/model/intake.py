@@ -42,9 +42,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 def _text(data: Mapping[str, Any], key: str, errors: _Errors, loc: Loc = (), *, required: bool) -> str | None:
     value = data.get(key)
-    if type(value) is str:  # the common case, kept short
+    if type(value) is str:  # the common case, kept short: printable text has no control characters
         text = value.strip()
-        if text and len(text) <= MAX_TEXT and _CONTROL.search(text) is None:
+        if text and len(text) <= MAX_TEXT and text.isprintable():
             return text
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:

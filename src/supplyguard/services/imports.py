@@ -1,32 +1,45 @@
 """Bulk import of declarations: every valid row stored, every bad row named with its reasons.
 
 The whole import is one transaction: a file that cannot be read, or a failure half-way, leaves
-nothing behind. Rows are validated, stored and appended to the ledger in batches inside it.
+nothing behind. Work is split in two steps:
+
+1. :func:`prepare_rows` (pure, picklable): validate a chunk of rows and turn each good one into its
+   database rows and ledger envelopes (the declaration and, for labelled KCS rows, its outcome).
+   With ``workers > 1`` chunks are prepared in worker processes while the main process writes.
+2. the main process drops duplicates (in the file and in the database), resolves parties, bulk
+   inserts, appends the ledger leaves, audits and signs one checkpoint, inside one unit of work.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import multiprocessing
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
 from typing import Any
 
+from supplyguard.adapters.db.declarations_repo import declaration_rows, outcome_row
 from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.errors import FieldError, ValidationFailed
-from supplyguard.ledger import Ed25519Signer
+from supplyguard.ledger import Ed25519Signer, LeafEnvelope
 from supplyguard.model.clock import Clock
-from supplyguard.model.declarations import Declaration, InspectionOutcome
+from supplyguard.model.declarations import InspectionOutcome, PartyRef
 from supplyguard.model.ids import new_id
 from supplyguard.model.intake import parse_declaration
 from supplyguard.model.kcs import kcs_column_for, kcs_labels_to_result
 from supplyguard.model.organisations import Principal
 from supplyguard.model.permissions import Action, require
-from supplyguard.model.refdata import ReferenceData
+from supplyguard.model.refdata import ReferenceData, load_reference_data
 from supplyguard.services.audit import audit
 from supplyguard.services.declarations import declaration_record, outcome_record
-from supplyguard.services.import_formats import RowResult
-from supplyguard.services.ledger_records import append_records, sign_tree_head
+from supplyguard.services.import_formats import RowInput
+from supplyguard.services.ledger_records import sign_tree_head
 
 MAX_REPORTED_ERRORS = 10_000
+CHUNK_ROWS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +78,32 @@ class ImportReport:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class ImportContext:
+    """What every prepared row needs to know; picklable, so workers get it once per chunk."""
+
+    org_id: uuid.UUID
+    actor_id: uuid.UUID
+    received_at: datetime
+    source: str
+    batch_id: uuid.UUID
+    with_outcomes: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRow:
+    """A valid row, ready to write: database tuples and ledger envelopes, no domain objects."""
+
+    line: int
+    reference: str
+    declaration_row: tuple[Any, ...]
+    item_rows: list[tuple[Any, ...]]
+    parties: list[tuple[str, str | None, str | None]]
+    declaration_leaf: LeafEnvelope
+    outcome_row: tuple[Any, ...] | None
+    outcome_leaf: LeafEnvelope | None
+
+
 def _error_dict(error: FieldError, layout: str) -> dict[str, Any]:
     """A field error as the report shows it; for KCS files, with the CSV column it came from."""
     found = error.as_dict()
@@ -75,118 +114,165 @@ def _error_dict(error: FieldError, layout: str) -> dict[str, Any]:
     return found
 
 
+def prepare_rows(
+    rows: Sequence[RowInput], context: ImportContext, refdata: ReferenceData | None = None
+) -> list[PreparedRow | RowError]:
+    """Validate rows and build what is written for each; the same in-process and in workers."""
+    reference_data = refdata or load_reference_data()
+    prepared: list[PreparedRow | RowError] = []
+    for row in rows:
+        if row.problem is not None or row.mapping is None:
+            prepared.append(RowError(row.line, None, [{"loc": [], "msg": row.problem or "unreadable"}]))
+            continue
+        try:
+            declaration = parse_declaration(
+                row.mapping,
+                org_id=context.org_id,
+                received_at=context.received_at,
+                refdata=reference_data,
+                source=context.source,
+            )
+            result = kcs_labels_to_result(row.labels) if row.labels is not None else None
+        except ValidationFailed as exc:
+            reference = row.mapping.get("reference")
+            prepared.append(
+                RowError(
+                    row.line,
+                    str(reference) if reference else None,
+                    [_error_dict(e, row.layout) for e in exc.errors],
+                )
+            )
+            continue
+        decl_row, item_rows = declaration_rows(declaration, context.batch_id)
+        outcome_tuple = outcome_leaf = None
+        if result is not None and context.with_outcomes:
+            outcome = InspectionOutcome(
+                declaration_id=declaration.id,
+                inspected=True,
+                result=result,
+                duty_recovered=0.0,
+                notes="imported with the declaration's labels",
+                recorded_at=context.received_at,
+                recorded_by=context.actor_id,
+            )
+            outcome_tuple = outcome_row(outcome)
+            outcome_leaf = outcome_record(context.org_id, outcome).envelope()
+        prepared.append(
+            PreparedRow(
+                line=row.line,
+                reference=declaration.reference,
+                declaration_row=decl_row,
+                item_rows=item_rows,
+                parties=[(ref.code, ref.name, ref.country) for ref in declaration.parties().values()],
+                declaration_leaf=declaration_record(declaration).envelope(),
+                outcome_row=outcome_tuple,
+                outcome_leaf=outcome_leaf,
+            )
+        )
+    return prepared
+
+
+def _chunks(rows: Iterable[RowInput], size: int) -> Iterator[list[RowInput]]:
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _prepare_chunk(args: tuple[list[RowInput], ImportContext]) -> list[PreparedRow | RowError]:
+    return prepare_rows(*args)
+
+
+def _prepared_stream(
+    rows: Iterable[RowInput], context: ImportContext, refdata: ReferenceData, workers: int
+) -> Iterator[list[PreparedRow | RowError]]:
+    if workers <= 1:
+        for chunk in _chunks(rows, CHUNK_ROWS):
+            yield prepare_rows(chunk, context, refdata)
+        return
+    # fork: workers inherit the loaded reference data; chunks come back in file order.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        yield from pool.map(_prepare_chunk, ((chunk, context) for chunk in _chunks(rows, CHUNK_ROWS)))
+
+
 def import_declarations(
     uow: SqlUnitOfWork,
     clock: Clock,
     refdata: ReferenceData,
     signer: Ed25519Signer,
     actor: Principal,
-    rows: Iterable[RowResult],
+    rows: Iterable[RowInput],
     *,
     source: str,
     batch_rows: int = 5000,
     with_outcomes: bool = True,
+    workers: int = 1,
     on_progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     require(actor, Action.DECLARATION_CREATE)
     if with_outcomes:
         require(actor, Action.OUTCOME_RECORD)
-    batch_id = new_id()
-    report = ImportReport(batch_id=str(batch_id))
+    context = ImportContext(actor.org_id, actor.user_id, clock.now(), source, new_id(), with_outcomes)
+    report = ImportReport(batch_id=str(context.batch_id))
     seen: set[str] = set()
-    now = clock.now()
-    pending: list[tuple[int, Declaration, Mapping[str, str] | None]] = []
+    pending: list[PreparedRow] = []
 
     def flush() -> None:
         if not pending:
             return
-        existing = uow.declarations.existing_references(actor.org_id, (d.reference for _, d, _ in pending))
-        good: list[Declaration] = []
-        found_outcomes: list[InspectionOutcome] = []
-        for row_number, declaration, labels in pending:
-            if declaration.reference in existing:
-                report.add_error(
-                    RowError(
-                        row_number,
-                        declaration.reference,
-                        [{"loc": ["reference"], "msg": "a declaration with this reference already exists"}],
-                    )
+        existing = uow.declarations.existing_references(actor.org_id, (p.reference for p in pending))
+        good = [p for p in pending if p.reference not in existing]
+        for duplicate in (p for p in pending if p.reference in existing):
+            report.add_error(
+                RowError(
+                    duplicate.line,
+                    duplicate.reference,
+                    [{"loc": ["reference"], "msg": "a declaration with this reference already exists"}],
                 )
-                continue
-            good.append(declaration)
-            if labels is not None and with_outcomes:
-                result = kcs_labels_to_result(labels)
-                if result is not None:
-                    found_outcomes.append(
-                        InspectionOutcome(
-                            declaration_id=declaration.id,
-                            inspected=True,
-                            result=result,
-                            duty_recovered=0.0,
-                            notes="imported with the declaration's labels",
-                            recorded_at=now,
-                            recorded_by=actor.user_id,
-                        )
-                    )
-        refs = [ref for d in good for ref in d.parties().values()]
-        uow.parties.resolve(actor.org_id, refs, now)
-        uow.declarations.add_many(good, import_batch=batch_id)
-        uow.declarations.save_outcomes(found_outcomes)
-        records = [declaration_record(d) for d in good]
-        records.extend(outcome_record(actor.org_id, o) for o in found_outcomes)
-        append_records(uow, records)
+            )
+        party_refs = {code: PartyRef(code, name, country) for p in good for code, name, country in p.parties}
+        uow.parties.resolve(actor.org_id, party_refs.values(), context.received_at)
+        uow.declarations.add_rows(
+            [p.declaration_row for p in good], [item for p in good for item in p.item_rows]
+        )
+        outcome_rows = [p.outcome_row for p in good if p.outcome_row is not None]
+        uow.declarations.add_outcome_rows(outcome_rows)
+        leaves = [p.declaration_leaf for p in good]
+        leaves.extend(p.outcome_leaf for p in good if p.outcome_leaf is not None)
+        uow.ledger.append_many(leaves)
         report.stored += len(good)
-        report.outcomes_stored += len(found_outcomes)
+        report.outcomes_stored += len(outcome_rows)
         pending.clear()
         if on_progress is not None:
             on_progress(report.rows_read)
 
     with uow:
-        for row in rows:
-            report.rows_read += 1
-            row_number, mapping, labels = row.line, row.mapping, row.labels
-            if row.problem is not None or mapping is None:
-                report.add_error(
-                    RowError(row_number, None, [{"loc": [], "msg": row.problem or "unreadable"}])
-                )
-                continue
-            reference = mapping.get("reference")
-            try:
-                declaration = parse_declaration(
-                    mapping, org_id=actor.org_id, received_at=now, refdata=refdata, source=source
-                )
-                if labels is not None:
-                    kcs_labels_to_result(labels)
-            except ValidationFailed as exc:
-                report.add_error(
-                    RowError(
-                        row_number,
-                        str(reference) if reference else None,
-                        [_error_dict(e, row.layout) for e in exc.errors],
+        for chunk in _prepared_stream(rows, context, refdata, workers):
+            for item in chunk:
+                report.rows_read += 1
+                if isinstance(item, RowError):
+                    report.add_error(item)
+                elif item.reference in seen:
+                    report.add_error(
+                        RowError(
+                            item.line,
+                            item.reference,
+                            [{"loc": ["reference"], "msg": "appears more than once in this file"}],
+                        )
                     )
-                )
-                continue
-            if declaration.reference in seen:
-                report.add_error(
-                    RowError(
-                        row_number,
-                        declaration.reference,
-                        [{"loc": ["reference"], "msg": "appears more than once in this file"}],
-                    )
-                )
-                continue
-            seen.add(declaration.reference)
-            pending.append((row_number, declaration, labels))
+                else:
+                    seen.add(item.reference)
+                    pending.append(item)
             if len(pending) >= batch_rows:
                 flush()
         flush()
+        report.errors.sort(key=lambda error: error.row)
         audit(
             uow,
             actor,
             clock,
             "declaration.import",
             "import",
-            str(batch_id),
+            str(context.batch_id),
             {
                 "source": source,
                 "rows_read": report.rows_read,

@@ -158,3 +158,29 @@ def test_the_whole_kcs_test_split_imports(container, tmp_path: Path) -> None:  #
     assert report.outcomes_stored == expected
     with container.uow(readonly=True) as uow:
         assert uow.declarations.count(org.id) == expected
+
+
+def test_worker_processes_give_the_same_result_as_one_process(container) -> None:  # type: ignore[no-untyped-def]
+    rows = [GOOD.replace("41256141", str(n)) for n in range(2500)]
+    rows[10] = rows[10].replace(",IT,RO,", ",IT,QQ,")
+    rows[2000] = rows[5]
+    text = KCS_HEADER + "\n" + "\n".join(rows) + "\n"
+    reports = []
+    for index, workers in enumerate((1, 2)):
+        org = make_org(container, f"Org {index}")
+        reports.append(
+            import_declarations(
+                container.uow(),
+                container.clock,
+                container.refdata,
+                container.signer,
+                admin_principal(org),
+                read_csv(io.StringIO(text)),
+                source="test",
+                workers=workers,
+            )
+        )
+    single, parallel = reports
+    assert (single.stored, single.rejected, single.outcomes_stored) == (2498, 2, 2498)
+    assert (parallel.stored, parallel.rejected, parallel.outcomes_stored) == (2498, 2, 2498)
+    assert [(e.row, e.errors) for e in single.errors] == [(e.row, e.errors) for e in parallel.errors]

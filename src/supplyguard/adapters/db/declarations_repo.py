@@ -56,65 +56,84 @@ def _party_ref(data: Any) -> PartyRef | None:
     return PartyRef(code=data["code"], name=data.get("name"), country=data.get("country"))
 
 
+def declaration_rows(
+    decl: Declaration, import_batch: uuid.UUID | None = None
+) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+    """The declaration's row and its items' rows, in table column order, for :func:`bulk_insert`."""
+    declarant, seller, courier = decl.declarant, decl.seller, decl.courier
+    row = (
+        decl.id,
+        decl.org_id,
+        decl.reference,
+        decl.declared_on,
+        decl.office_id,
+        decl.transport_mode,
+        decl.process_type,
+        decl.import_type,
+        decl.import_use,
+        decl.payment_type,
+        declarant.code if declarant else None,
+        decl.importer.code,
+        seller.code if seller else None,
+        courier.code if courier else None,
+        {role: _party_json(ref) for role, ref in decl.parties().items()},
+        list(decl.containers),
+        decl.total_value,
+        decl.total_duty,
+        decl.received_at,
+        decl.source,
+        import_batch,
+        decl.lane.value if decl.lane else None,
+        decl.score,
+        "open",
+    )
+    items = [
+        (
+            decl.id,
+            item.line_no,
+            item.hs_code,
+            item.origin_country,
+            item.departure_country,
+            item.origin_indicator,
+            item.net_mass_kg,
+            item.value,
+            item.tax_rate_pct,
+            item.tax_type,
+            item.duty,
+            item.description,
+        )
+        for item in decl.items
+    ]
+    return row, items
+
+
+def outcome_row(o: InspectionOutcome) -> tuple[Any, ...]:
+    return (
+        o.declaration_id,
+        o.inspected,
+        o.result.value if o.result else None,
+        o.duty_recovered,
+        o.notes,
+        o.recorded_at,
+        o.recorded_by,
+    )
+
+
 class DeclarationRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     # ---- writing -------------------------------------------------------------------------------
     def add_many(self, batch: Sequence[Declaration], import_batch: uuid.UUID | None = None) -> None:
-        if not batch:
-            return
-        declaration_rows: list[tuple[Any, ...]] = []
-        item_rows: list[tuple[Any, ...]] = []
-        for decl in batch:
-            declarant, seller, courier = decl.declarant, decl.seller, decl.courier
-            declaration_rows.append(
-                (
-                    decl.id,
-                    decl.org_id,
-                    decl.reference,
-                    decl.declared_on,
-                    decl.office_id,
-                    decl.transport_mode,
-                    decl.process_type,
-                    decl.import_type,
-                    decl.import_use,
-                    decl.payment_type,
-                    declarant.code if declarant else None,
-                    decl.importer.code,
-                    seller.code if seller else None,
-                    courier.code if courier else None,
-                    {role: _party_json(ref) for role, ref in decl.parties().items()},
-                    list(decl.containers),
-                    decl.total_value,
-                    decl.total_duty,
-                    decl.received_at,
-                    decl.source,
-                    import_batch,
-                    decl.lane.value if decl.lane else None,
-                    decl.score,
-                    "open",
-                )
-            )
-            for item in decl.items:
-                item_rows.append(
-                    (
-                        decl.id,
-                        item.line_no,
-                        item.hs_code,
-                        item.origin_country,
-                        item.departure_country,
-                        item.origin_indicator,
-                        item.net_mass_kg,
-                        item.value,
-                        item.tax_rate_pct,
-                        item.tax_type,
-                        item.duty,
-                        item.description,
-                    )
-                )
-        bulk_insert(self._conn, declarations, declaration_rows)
-        bulk_insert(self._conn, declaration_items, item_rows)
+        rows = [declaration_rows(decl, import_batch) for decl in batch]
+        self.add_rows([row for row, _ in rows], [item for _, items in rows for item in items])
+
+    def add_rows(
+        self, declaration_tuples: Sequence[tuple[Any, ...]], item_tuples: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """Insert rows made by :func:`declaration_rows` (the bulk import prepares them in workers)."""
+        bulk_insert(self._conn, declarations, declaration_tuples)
+        bulk_insert(self._conn, declaration_items, item_tuples)
 
     def set_assessment(self, declaration_id: uuid.UUID, lane: Lane | None, score: float | None) -> None:
         self._conn.execute(
@@ -313,22 +332,10 @@ class DeclarationRepository:
         self.save_outcomes([outcome])
 
     def save_outcomes(self, batch: Sequence[InspectionOutcome]) -> None:
-        bulk_insert(
-            self._conn,
-            outcomes,
-            [
-                (
-                    o.declaration_id,
-                    o.inspected,
-                    o.result.value if o.result else None,
-                    o.duty_recovered,
-                    o.notes,
-                    o.recorded_at,
-                    o.recorded_by,
-                )
-                for o in batch
-            ],
-        )
+        self.add_outcome_rows([outcome_row(o) for o in batch])
+
+    def add_outcome_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        bulk_insert(self._conn, outcomes, rows)
 
     def get_outcome(self, declaration_id: uuid.UUID) -> InspectionOutcome | None:
         row = (
