@@ -1,0 +1,266 @@
+"""Build :class:`EpcisEvent` values from events in their EPCIS 2.0 JSON form (both syntaxes end here)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from supplyguard.errors import FieldError
+from supplyguard.tracking.epcis_hash import (
+    CBV,
+    GS1_VOC,
+    canonical_value,
+    event_hash,
+    expand_vocabulary,
+)
+from supplyguard.tracking.epcis_model import (
+    EVENT_TYPES,
+    BizTransaction,
+    EpcisEvent,
+    PartyRef,
+    QuantityElement,
+    SensorReading,
+)
+
+__all__ = ["build_event", "parse_timestamp"]
+
+Location = tuple[str | int, ...]
+
+
+class EventErrors(Exception):
+    """Collects field errors while one event is built (internal; turned into ValidationFailed)."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("invalid event")
+        self.errors = errors
+
+
+def parse_timestamp(text: object) -> datetime | None:
+    """An ISO 8601 date-time with offset as aware UTC, or ``None`` when absent or not such a time."""
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(UTC)
+
+
+def _as_list(value: object) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value))
+    except ValueError:
+        return None
+
+
+def _identifiers(value: object) -> tuple[str, ...]:
+    return tuple(canonical_value(str(item).strip()) for item in _as_list(value) if isinstance(item, str))
+
+
+def _quantities(value: object, where: Location, errors: list[FieldError]) -> tuple[QuantityElement, ...]:
+    out = []
+    for index, element in enumerate(_as_list(value)):
+        if not isinstance(element, dict) or not isinstance(element.get("epcClass"), str):
+            errors.append(FieldError((*where, index, "epcClass"), "a quantity element needs an epcClass"))
+            continue
+        quantity = _number(element.get("quantity"))
+        if element.get("quantity") is not None and (quantity is None or quantity < 0):
+            errors.append(FieldError((*where, index, "quantity"), "quantity must be a number >= 0"))
+        uom = element.get("uom")
+        out.append(
+            QuantityElement(
+                canonical_value(element["epcClass"].strip()), quantity, uom if isinstance(uom, str) else None
+            )
+        )
+    return tuple(out)
+
+
+def _sensor_readings(value: object, where: Location, errors: list[FieldError]) -> tuple[SensorReading, ...]:
+    readings = []
+    for index, element in enumerate(_as_list(value)):
+        if not isinstance(element, dict):
+            errors.append(FieldError((*where, index), "a sensor element must be an object"))
+            continue
+        raw_metadata = element.get("sensorMetadata")
+        metadata: dict[str, Any] = raw_metadata if isinstance(raw_metadata, dict) else {}
+        meta_time = parse_timestamp(metadata.get("time") or metadata.get("endTime"))
+        for r_index, report in enumerate(_as_list(element.get("sensorReport"))):
+            if not isinstance(report, dict):
+                errors.append(
+                    FieldError((*where, index, "sensorReport", r_index), "a sensor report must be an object")
+                )
+                continue
+            raw_value = report.get("value", report.get("meanValue"))
+            number = _number(raw_value)
+            if raw_value is not None and number is None:
+                errors.append(
+                    FieldError((*where, index, "sensorReport", r_index, "value"), "value must be a number")
+                )
+            report_type = report.get("type")
+            device = report.get("deviceID") or metadata.get("deviceID")
+            readings.append(
+                SensorReading(
+                    type=expand_vocabulary(report_type, GS1_VOC) if isinstance(report_type, str) else "",
+                    value=number,
+                    uom=report.get("uom") if isinstance(report.get("uom"), str) else None,
+                    time=parse_timestamp(report.get("time")) or meta_time,
+                    device_id=canonical_value(device) if isinstance(device, str) else None,
+                )
+            )
+    return tuple(readings)
+
+
+def _text(body: Mapping[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _location_id(body: Mapping[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        return canonical_value(value["id"].strip())
+    return None
+
+
+def _check_shape(event_type: str, body: Mapping[str, Any], where: Location, errors: list[FieldError]) -> None:
+    action = body.get("action")
+    if event_type == "TransformationEvent":
+        if action is not None:
+            errors.append(FieldError((*where, "action"), "a TransformationEvent has no action"))
+        if not any(
+            body.get(k) for k in ("inputEPCList", "inputQuantityList", "outputEPCList", "outputQuantityList")
+        ):
+            errors.append(FieldError(where, "a TransformationEvent needs at least one input or output"))
+    elif action not in ("ADD", "OBSERVE", "DELETE"):
+        errors.append(FieldError((*where, "action"), "action must be ADD, OBSERVE or DELETE"))
+    if event_type == "TransactionEvent" and not body.get("bizTransactionList"):
+        errors.append(
+            FieldError((*where, "bizTransactionList"), "a TransactionEvent needs a bizTransactionList")
+        )
+    if event_type == "AssociationEvent" and not isinstance(body.get("parentID"), str):
+        errors.append(FieldError((*where, "parentID"), "an AssociationEvent needs a parentID"))
+    if event_type == "AggregationEvent" and action == "ADD" and not isinstance(body.get("parentID"), str):
+        errors.append(
+            FieldError((*where, "parentID"), "an AggregationEvent with action ADD needs a parentID")
+        )
+
+
+def _party_refs(value: object, key: str) -> tuple[PartyRef, ...]:
+    refs = []
+    for entry in _as_list(value):
+        if isinstance(entry, dict) and isinstance(entry.get(key), str):
+            kind = entry.get("type")
+            refs.append(
+                PartyRef(
+                    canonical_value(expand_vocabulary(kind, CBV + "SDT-")) if isinstance(kind, str) else "",
+                    canonical_value(entry[key].strip()),
+                )
+            )
+    return tuple(refs)
+
+
+def build_event(
+    body: Mapping[str, Any],
+    namespaces: Mapping[str, str],
+    where: Location,
+    ignored_fields: frozenset[str] = frozenset(),
+) -> EpcisEvent:
+    """Check one JSON-form event and build its normalised value; raise :class:`EventErrors` if invalid."""
+    errors: list[FieldError] = []
+    event_type = body.get("type")
+    if event_type not in EVENT_TYPES:
+        raise EventErrors([FieldError((*where, "type"), f"unknown event type {event_type!r}")])
+    assert isinstance(event_type, str)
+    event_time = parse_timestamp(body.get("eventTime"))
+    if event_time is None:
+        errors.append(
+            FieldError((*where, "eventTime"), "eventTime must be an ISO 8601 date-time with an offset")
+        )
+    offset = body.get("eventTimeZoneOffset")
+    if not (isinstance(offset, str) and len(offset) == 6 and offset[0] in "+-" and offset[3] == ":"):
+        errors.append(
+            FieldError((*where, "eventTimeZoneOffset"), "eventTimeZoneOffset must look like +01:00")
+        )
+    record_time = parse_timestamp(body.get("recordTime"))
+    if body.get("recordTime") is not None and record_time is None:
+        errors.append(
+            FieldError((*where, "recordTime"), "recordTime must be an ISO 8601 date-time with an offset")
+        )
+    _check_shape(event_type, body, where, errors)
+    quantities = _quantities(body.get("quantityList"), (*where, "quantityList"), errors)
+    child_quantities = _quantities(body.get("childQuantityList"), (*where, "childQuantityList"), errors)
+    input_quantities = _quantities(body.get("inputQuantityList"), (*where, "inputQuantityList"), errors)
+    output_quantities = _quantities(body.get("outputQuantityList"), (*where, "outputQuantityList"), errors)
+    readings = _sensor_readings(body.get("sensorElementList"), (*where, "sensorElementList"), errors)
+    if errors:
+        raise EventErrors(errors)
+    assert event_time is not None and isinstance(offset, str)
+    biz_step, disposition = _text(body, "bizStep"), _text(body, "disposition")
+    raw_persistent = body.get("persistentDisposition")
+    persistent: dict[str, Any] = raw_persistent if isinstance(raw_persistent, dict) else {}
+    error_declaration = body.get("errorDeclaration")
+    return EpcisEvent(
+        event_type=event_type,
+        body=body,
+        namespaces=namespaces,
+        event_hash=event_hash(event_type, body, namespaces, ignored_fields),
+        hash_ignored_fields=ignored_fields,
+        event_time=event_time,
+        event_time_zone_offset=offset,
+        record_time=record_time,
+        event_id=_text(body, "eventID"),
+        action=_text(body, "action"),
+        biz_step=canonical_value(expand_vocabulary(biz_step, CBV + "BizStep-")) if biz_step else None,
+        disposition=canonical_value(expand_vocabulary(disposition, CBV + "Disp-")) if disposition else None,
+        read_point=_location_id(body, "readPoint"),
+        biz_location=_location_id(body, "bizLocation"),
+        parent_id=canonical_value(body["parentID"].strip())
+        if isinstance(body.get("parentID"), str)
+        else None,
+        epcs=_identifiers(body.get("epcList")),
+        child_epcs=_identifiers(body.get("childEPCs")),
+        input_epcs=_identifiers(body.get("inputEPCList")),
+        output_epcs=_identifiers(body.get("outputEPCList")),
+        quantities=quantities,
+        child_quantities=child_quantities,
+        input_quantities=input_quantities,
+        output_quantities=output_quantities,
+        biz_transactions=tuple(
+            BizTransaction(
+                canonical_value(expand_vocabulary(e["type"], CBV + "BTT-"))
+                if isinstance(e.get("type"), str)
+                else None,
+                e["bizTransaction"].strip(),
+            )
+            for e in _as_list(body.get("bizTransactionList"))
+            if isinstance(e, dict) and isinstance(e.get("bizTransaction"), str)
+        ),
+        sources=_party_refs(body.get("sourceList"), "source"),
+        destinations=_party_refs(body.get("destinationList"), "destination"),
+        sensor_readings=readings,
+        persistent_disposition_set=tuple(
+            canonical_value(expand_vocabulary(v, CBV + "Disp-"))
+            for v in _as_list(persistent.get("set"))
+            if isinstance(v, str)
+        ),
+        persistent_disposition_unset=tuple(
+            canonical_value(expand_vocabulary(v, CBV + "Disp-"))
+            for v in _as_list(persistent.get("unset"))
+            if isinstance(v, str)
+        ),
+        certification_info=tuple(str(v) for v in _as_list(body.get("certificationInfo"))),
+        error_declaration=error_declaration if isinstance(error_declaration, dict) else None,
+    )

@@ -1,0 +1,113 @@
+"""EPCIS 2.0 JSON / JSON-LD documents to :class:`EpcisDocument`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from supplyguard.errors import FieldError, ValidationFailed
+from supplyguard.tracking.epcis_events import EventErrors, build_event
+from supplyguard.tracking.epcis_hash import expand_key
+from supplyguard.tracking.epcis_model import EpcisDocument, EpcisEvent
+
+__all__ = ["context_namespaces", "document_event_list", "load_json_document", "parse_epcis_json"]
+
+DOCUMENT_TYPES = frozenset({"EPCISDocument", "EPCISQueryDocument"})
+
+
+def context_namespaces(context: object) -> dict[str, str]:
+    """Prefix -> IRI declared inline in a JSON-LD ``@context`` (remote contexts are not fetched)."""
+    namespaces: dict[str, str] = {}
+    for entry in context if isinstance(context, list) else [context]:
+        if isinstance(entry, dict):
+            for prefix, iri in entry.items():
+                if isinstance(iri, str) and not prefix.startswith("@"):
+                    namespaces[prefix] = iri
+    return namespaces
+
+
+def load_json_document(data: bytes | str) -> dict[str, Any]:
+    if isinstance(data, bytes):
+        data = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        document = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValidationFailed([FieldError((), f"not valid JSON: {exc}")]) from exc
+    except RecursionError as exc:
+        raise ValidationFailed([FieldError((), "JSON nested too deeply")]) from exc
+    if not isinstance(document, dict):
+        raise ValidationFailed([FieldError((), "an EPCIS document must be a JSON object")])
+    return document
+
+
+def document_event_list(document: Mapping[str, Any]) -> tuple[list[Any], tuple[str | int, ...]]:
+    """The events of an EPCIS (query) document and the location of their list."""
+    body = document.get("epcisBody")
+    if not isinstance(body, dict):
+        raise ValidationFailed([FieldError(("epcisBody",), "missing epcisBody")])
+    where: tuple[str | int, ...]
+    if "eventList" in body:
+        events, where = body["eventList"], ("epcisBody", "eventList")
+    elif "queryResults" in body:
+        results = (
+            body["queryResults"].get("resultsBody", {}) if isinstance(body["queryResults"], dict) else {}
+        )
+        events = results.get("eventList") if isinstance(results, dict) else None
+        where = ("epcisBody", "queryResults", "resultsBody", "eventList")
+    elif "event" in body:
+        events, where = [body["event"]], ("epcisBody", "event")
+    else:
+        raise ValidationFailed([FieldError(("epcisBody",), "epcisBody holds no eventList")])
+    if not isinstance(events, list):
+        raise ValidationFailed([FieldError(where, "the event list must be an array")])
+    return events, where
+
+
+def _ignored_fields(document: Mapping[str, Any], namespaces: Mapping[str, str]) -> frozenset[str]:
+    """Extension fields a document asks to leave out of the event hash (``<prefix>:ignoreFields``)."""
+    body = document.get("epcisBody")
+    results = body.get("queryResults") if isinstance(body, dict) else None
+    places = [document, *([results] if isinstance(results, dict) else [])]
+    for key, value in (item for place in places for item in place.items()):
+        if key == "ignoreFields" or key.endswith(":ignoreFields"):
+            items = value if isinstance(value, list) else [value]
+            return frozenset(expand_key(item, namespaces) for item in items if isinstance(item, str))
+    return frozenset()
+
+
+def parse_epcis_json(
+    data: bytes | str | Mapping[str, Any], *, max_events: int | None = None
+) -> EpcisDocument:
+    """Parse and check an EPCIS 2.0 JSON/JSON-LD document; refuse it whole if any event is invalid."""
+    document = data if isinstance(data, Mapping) else load_json_document(data)
+    document_type = document.get("type")
+    if document_type not in DOCUMENT_TYPES:
+        raise ValidationFailed([FieldError(("type",), "type must be EPCISDocument or EPCISQueryDocument")])
+    namespaces = context_namespaces(document.get("@context"))
+    events_json, where = document_event_list(document)
+    if max_events is not None and len(events_json) > max_events:
+        raise ValidationFailed(
+            [FieldError(where, f"{len(events_json)} events exceed the limit of {max_events}")]
+        )
+    ignored = _ignored_fields(document, namespaces)
+    events: list[EpcisEvent] = []
+    errors: list[FieldError] = []
+    for index, body in enumerate(events_json):
+        if not isinstance(body, dict):
+            errors.append(FieldError((*where, index), "an event must be an object"))
+            continue
+        try:
+            events.append(build_event(body, namespaces, (*where, index), ignored))
+        except EventErrors as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return EpcisDocument(
+        document_type=str(document_type),
+        schema_version=str(document.get("schemaVersion", "")),
+        creation_date=document.get("creationDate") if isinstance(document.get("creationDate"), str) else None,
+        events=tuple(events),
+        namespaces=namespaces,
+        syntax="json",
+    )
