@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from supplyguard.cli import accounts, declarations, demo, ledger, server
+from supplyguard.cli import accounts, declarations, demo, events, intel, ledger, server
 from supplyguard.cli.context import err_console
 from supplyguard.cli.exits import exit_code_for
 from supplyguard.errors import SupplyGuardError, ValidationFailed
@@ -28,6 +28,10 @@ app.add_typer(accounts.user_app, name="user")
 app.add_typer(accounts.token_app, name="token")
 app.add_typer(declarations.import_app, name="import")
 app.add_typer(ledger.ledger_app, name="ledger")
+app.add_typer(events.events_app, name="events")
+app.add_typer(intel.partners_app, name="partners")
+app.add_typer(intel.intel_app, name="intel")
+app.add_typer(intel.sync_app, name="sync")
 app.command("serve")(server.serve)
 app.command("demo")(demo.demo)
 

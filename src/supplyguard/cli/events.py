@@ -1,0 +1,25 @@
+"""``supplyguard events ...``: EPCIS 2.0 event documents."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from supplyguard.errors import FieldError, PayloadTooLarge, ValidationFailed
+from supplyguard.services.tracking import MAX_DOCUMENT_BYTES, hash_events
+
+events_app = typer.Typer(help="EPCIS 2.0 events.", no_args_is_help=True)
+
+
+@events_app.command("hash")
+def hash_command(paths: list[Path] = typer.Argument(..., help="EPCIS documents, XML or JSON-LD.")) -> None:
+    """Print the CBV 2.0 event hash of each event, one line each, in document order (file by file)."""
+    for path in paths:
+        if not path.is_file():
+            raise ValidationFailed([FieldError(("FILE",), f"{path} is not a readable file")])
+        size = path.stat().st_size
+        if size > MAX_DOCUMENT_BYTES:
+            raise PayloadTooLarge(size, MAX_DOCUMENT_BYTES)
+        sys.stdout.write("".join(f"{digest}\n" for digest in hash_events(path.read_bytes())))
