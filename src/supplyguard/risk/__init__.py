@@ -1,0 +1,141 @@
+"""Risk engine: features, targeting rules, the LightGBM model, lanes within capacity, evaluation.
+
+Pure: takes declaration rows and returns scores, lanes and reasons; no database, HTTP or CLI.
+"""
+
+from supplyguard.risk.calibration import Calibration, fit_isotonic, fit_platt
+from supplyguard.risk.drift import ScoredOutcome, WeekDrift, drift_report, population_stability
+from supplyguard.risk.evaluation import (
+    PUBLISHED,
+    TARGETS,
+    EvaluationReport,
+    OnlinePolicyResult,
+    ProtocolRun,
+    RankingResult,
+    evaluate_run,
+    hard_subset_mask,
+    run_date_protocol,
+)
+from supplyguard.risk.explain import Factor, describe_factor, top_factors
+from supplyguard.risk.features import (
+    FEATURE_NAMES,
+    FeatureState,
+    FeatureTable,
+    build_feature_table,
+    feature_mapping,
+    state_from_history,
+)
+from supplyguard.risk.metrics import AtShare, at_share, auc
+from supplyguard.risk.model import (
+    MODEL_FORMAT,
+    RiskModel,
+    TrainingOptions,
+    combined_ranking,
+    expected_duty,
+    load_model,
+    model_from_bytes,
+    model_to_bytes,
+    save_model,
+    train_model,
+)
+from supplyguard.risk.online import (
+    EXPLOIT,
+    EXPLORE_RANDOM,
+    EXPLORE_UNCERTAIN,
+    RANDOM_ONLY,
+    OnlinePolicy,
+    simulate_online,
+)
+from supplyguard.risk.records import (
+    NO_SIGNALS,
+    DeclarationRow,
+    IntakeSignals,
+    parse_kcs_rows,
+    read_kcs_csv,
+    read_kcs_stream,
+    row_from_declaration,
+)
+from supplyguard.risk.report import DEFAULT_POLICIES, evaluate_kcs
+from supplyguard.risk.rules import (
+    Condition,
+    FiredRule,
+    Rule,
+    RuleTestResult,
+    evaluate_rules,
+    parse_rules,
+    test_rule,
+)
+from supplyguard.risk.scoring import RiskAssessment, ScoredDeclaration, assess_declaration, score_batch
+from supplyguard.risk.selection import Candidate, Capacity, ExplorationMode, LaneDecision, select_lanes
+
+__all__ = [
+    "DEFAULT_POLICIES",
+    "EXPLOIT",
+    "EXPLORE_RANDOM",
+    "EXPLORE_UNCERTAIN",
+    "FEATURE_NAMES",
+    "MODEL_FORMAT",
+    "NO_SIGNALS",
+    "PUBLISHED",
+    "RANDOM_ONLY",
+    "TARGETS",
+    "AtShare",
+    "Calibration",
+    "Candidate",
+    "Capacity",
+    "Condition",
+    "DeclarationRow",
+    "EvaluationReport",
+    "ExplorationMode",
+    "Factor",
+    "FeatureState",
+    "FeatureTable",
+    "FiredRule",
+    "IntakeSignals",
+    "LaneDecision",
+    "OnlinePolicy",
+    "OnlinePolicyResult",
+    "ProtocolRun",
+    "RankingResult",
+    "RiskAssessment",
+    "RiskModel",
+    "Rule",
+    "RuleTestResult",
+    "ScoredDeclaration",
+    "ScoredOutcome",
+    "TrainingOptions",
+    "WeekDrift",
+    "assess_declaration",
+    "at_share",
+    "auc",
+    "build_feature_table",
+    "combined_ranking",
+    "describe_factor",
+    "drift_report",
+    "evaluate_kcs",
+    "evaluate_rules",
+    "evaluate_run",
+    "expected_duty",
+    "feature_mapping",
+    "fit_isotonic",
+    "fit_platt",
+    "hard_subset_mask",
+    "load_model",
+    "model_from_bytes",
+    "model_to_bytes",
+    "parse_kcs_rows",
+    "parse_rules",
+    "population_stability",
+    "read_kcs_csv",
+    "read_kcs_stream",
+    "row_from_declaration",
+    "run_date_protocol",
+    "save_model",
+    "score_batch",
+    "select_lanes",
+    "simulate_online",
+    "state_from_history",
+    "test_rule",
+    "top_factors",
+    "train_model",
+]

@@ -1,0 +1,175 @@
+"""Score declarations: model probability, then rules, then trusted-trader status, with reasons.
+
+Order of effects: the calibrated model probability; plus the weights of the rules that fire
+(clipped to 0..1); times the trusted-trader reduction (skipped on a sanctions hit); a sanctions hit
+or a rule's lane forces that lane. ``priority`` is the combined ranking used to fill the queue.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from supplyguard.compliance import TrustDecision, TrustPolicy, apply_trust
+from supplyguard.model.declarations import Lane
+from supplyguard.risk.explain import Factor, top_factors
+from supplyguard.risk.features import FeatureState, build_feature_table, feature_mapping
+from supplyguard.risk.model import RiskModel, combined_ranking
+from supplyguard.risk.records import NO_SIGNALS, DeclarationRow, IntakeSignals
+from supplyguard.risk.rules import FiredRule, Rule, evaluate_rules
+from supplyguard.risk.selection import Candidate, Capacity, ExplorationMode, select_lanes
+
+_LANE_STRENGTH = {Lane.GREEN: 0, Lane.YELLOW: 1, Lane.RED: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class RiskAssessment:
+    """The risk of one declaration, with everything a person needs to act on it."""
+
+    declaration_id: str
+    probability: float
+    score: float
+    expected_duty: float
+    priority: float
+    forced_lane: Lane | None
+    reasons: tuple[str, ...]
+    factors: tuple[Factor, ...]
+    fired_rules: tuple[FiredRule, ...]
+    model_version: str
+
+
+def assess_declaration(
+    model: RiskModel,
+    state: FeatureState,
+    row: DeclarationRow,
+    *,
+    signals: IntakeSignals = NO_SIGNALS,
+    rules: Sequence[Rule] = (),
+    trust: TrustDecision | None = None,
+    trust_policy: TrustPolicy | None = None,
+    factor_count: int = 3,
+) -> RiskAssessment:
+    """Score one declaration at intake (does not observe it: call ``state.observe(row)`` after)."""
+    vector = np.asarray([state.features(row, signals)], dtype=np.float64)
+    probability = float(model.probabilities(vector)[0])
+    contributions = model.contributions(vector)[0] if factor_count else np.zeros(vector.shape[1] + 1)
+    factors = top_factors(row, vector[0], contributions, factor_count) if factor_count else ()
+    fired = evaluate_rules(rules, feature_mapping(row, vector[0]), row.declared_on) if rules else ()
+    reasons: list[str] = [f"model probability {probability:.2f} ({model.version})"]
+    reasons += [factor.words for factor in factors]
+    score = probability
+    forced: Lane | None = None
+    for rule in fired:
+        reasons.append(rule.reason)
+        score += rule.weight
+        if rule.lane is not None and (forced is None or _LANE_STRENGTH[rule.lane] > _LANE_STRENGTH[forced]):
+            forced = rule.lane
+    score = min(1.0, max(0.0, score))
+    if trust is not None:
+        adjustment = apply_trust(score, trust, sanctions_hit=signals.sanctions_hit, policy=trust_policy)
+        score = adjustment.score
+        reasons.append(adjustment.reason)
+    if signals.sanctions_hit:
+        forced = Lane.RED
+        reasons.append("a party matches a sanctions list: red lane")
+    duty = row.duty_at_stake
+    priority = float(combined_ranking(np.array([score]), np.array([duty]), model.duty_threshold)[0])
+    if score * duty >= model.duty_threshold:
+        reasons.append(
+            f"expected duty {score * duty:,.0f} is above the duty line {model.duty_threshold:,.0f}"
+        )
+    return RiskAssessment(
+        declaration_id=row.declaration_id,
+        probability=probability,
+        score=score,
+        expected_duty=score * duty,
+        priority=priority,
+        forced_lane=forced,
+        reasons=tuple(reasons),
+        factors=factors,
+        fired_rules=fired,
+        model_version=model.version,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredDeclaration:
+    """One line of a batch scoring run (``risk score`` writes these as CSV)."""
+
+    declaration_id: str
+    score: float
+    expected_duty: float
+    priority: float
+    lane: Lane
+    lane_reason: str
+
+
+def score_batch(
+    model: RiskModel,
+    rows: Sequence[DeclarationRow],
+    *,
+    history: Sequence[DeclarationRow] = (),
+    red_share: float = 0.05,
+    yellow_share: float = 0.0,
+    exploration_share: float = 0.0,
+    exploration_mode: ExplorationMode = ExplorationMode.RANDOM,
+    signals: Mapping[str, IntakeSignals] | None = None,
+    seed: int = 0,
+) -> tuple[ScoredDeclaration, ...]:
+    """Score a file of declarations after learning from ``history`` (labelled past rows).
+
+    Labels on ``rows`` are never used. Lanes are filled per declaration date within
+    ``red_share`` / ``yellow_share`` of that day's declarations, ranked by ``priority``.
+    """
+    state = FeatureState()
+    if history:
+        build_feature_table(history, state, learn=True)
+    table = build_feature_table([row.without_labels() for row in rows], state, learn=False, signals=signals)
+    probabilities = model.probabilities(table.matrix)
+    duty = table.duty_at_stake()
+    priority = model.combined(probabilities, duty)
+    by_day: dict[object, list[int]] = defaultdict(list)
+    for index, row in enumerate(table.rows):
+        by_day[row.declared_on].append(index)
+    lookup = signals or {}
+    results: list[ScoredDeclaration] = []
+    for day in sorted(by_day):  # type: ignore[type-var]
+        indices = by_day[day]
+        candidates = []
+        for i in indices:
+            row_signals = lookup.get(table.rows[i].declaration_id, NO_SIGNALS)
+            forced = Lane.RED if row_signals.sanctions_hit else None
+            candidates.append(
+                Candidate(
+                    table.rows[i].declaration_id,
+                    float(priority[i]),
+                    float(probabilities[i]),
+                    forced,
+                    "sanctions hit" if forced else "",
+                )
+            )
+        capacity = Capacity(red=round(len(indices) * red_share), yellow=round(len(indices) * yellow_share))
+        decisions = select_lanes(
+            candidates,
+            capacity,
+            exploration_share=exploration_share,
+            exploration_mode=exploration_mode,
+            seed=seed,
+        )
+        lane_of = {decision.declaration_id: decision for decision in decisions}
+        for i in indices:
+            decision = lane_of[table.rows[i].declaration_id]
+            results.append(
+                ScoredDeclaration(
+                    table.rows[i].declaration_id,
+                    float(probabilities[i]),
+                    float(probabilities[i] * duty[i]),
+                    float(priority[i]),
+                    decision.lane,
+                    decision.reason,
+                )
+            )
+    return tuple(results)
