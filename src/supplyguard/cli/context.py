@@ -18,8 +18,9 @@ from supplyguard.model.organisations import Principal, Role
 #: The terminal operator is not a stored user: the nil UUID stands for them in audit entries.
 OPERATOR_ID = uuid.UUID(int=0)
 
-err_console = Console(stderr=True)
-out_console = Console()
+# No markup or highlighting: what is printed is data (names, file paths, reasons) and must come out as is.
+err_console = Console(stderr=True, markup=False, highlight=False)
+out_console = Console(markup=False, highlight=False)
 
 
 @contextmanager

@@ -9,8 +9,9 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.text import Text
 
-from supplyguard.cli import accounts, declarations, demo, events, intel, ledger, server
+from supplyguard.cli import accounts, declarations, demo, events, intel, ledger, risk, server
 from supplyguard.cli.context import err_console
 from supplyguard.cli.exits import exit_code_for
 from supplyguard.errors import SupplyGuardError, ValidationFailed
@@ -29,6 +30,7 @@ app.add_typer(accounts.token_app, name="token")
 app.add_typer(declarations.import_app, name="import")
 app.add_typer(ledger.ledger_app, name="ledger")
 app.add_typer(events.events_app, name="events")
+app.add_typer(risk.risk_app, name="risk")
 app.add_typer(intel.partners_app, name="partners")
 app.add_typer(intel.intel_app, name="intel")
 app.add_typer(intel.sync_app, name="sync")
@@ -41,10 +43,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="supplyguard", standalone_mode=False)
     except SupplyGuardError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        err_console.print(Text.assemble(("error:", "bold red"), " ", exc.message))
         if isinstance(exc, ValidationFailed) and len(exc.errors) > 1:
             for field_error in exc.errors:
-                err_console.print(f"  - {field_error}", highlight=False)
+                err_console.print(f"  - {field_error}", highlight=False, markup=False)
         sys.exit(exit_code_for(exc))
     except KeyboardInterrupt:
         err_console.print("interrupted")

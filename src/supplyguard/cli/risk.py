@@ -1,0 +1,78 @@
+"""``supplyguard risk ...``: train, score and evaluate the targeting model; test rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from supplyguard.cli.context import err_console, out_console
+from supplyguard.services import risk_files as service
+
+risk_app = typer.Typer(help="Risk targeting: model and rules.", no_args_is_help=True)
+rules_app = typer.Typer(help="Analysts' targeting rules (YAML).", no_args_is_help=True)
+risk_app.add_typer(rules_app, name="rules")
+
+
+@risk_app.command("train")
+def train(
+    train_file: Path = typer.Option(..., "--train", help="Labelled declarations (KCS layout) to learn from."),
+    valid_file: Path = typer.Option(
+        ..., "--valid", help="Later labelled declarations: early stopping, calibration."
+    ),
+    out: Path = typer.Option(..., "--out", help="Where to write the model file."),
+) -> None:
+    """Train the LightGBM model with calibrated probabilities and the duty ranking."""
+    with err_console.status("training"):
+        model = service.train_from_files(train_file, valid_file, out)
+    metrics = model.metadata.get("valid_metrics", {})
+    out_console.print(f"model {model.version} written to {out} (sha256 {model.content_sha256[:16]}…)")
+    out_console.print(f"validation: {metrics}", highlight=False)
+
+
+@risk_app.command("score")
+def score(
+    input_file: Path = typer.Argument(..., help="Declarations to score (KCS layout; labels ignored)."),
+    model: Path = typer.Option(..., "--model", help="A model file from `risk train`."),
+    out: Path = typer.Option(..., "--out", help="CSV with Declaration ID, score, expected_duty, lane."),
+    history: list[Path] = typer.Option([], "--history", help="Earlier labelled declarations (repeatable)."),
+    red_share: float = typer.Option(0.05, min=0.0, max=1.0, help="Share of each day's declarations in red."),
+    yellow_share: float = typer.Option(0.0, min=0.0, max=1.0, help="Share in yellow (document checks)."),
+) -> None:
+    """Score a file of declarations; nothing about a row is learnt from its own label."""
+    scored = service.score_file(
+        model, input_file, out, history_paths=history, red_share=red_share, yellow_share=yellow_share
+    )
+    lanes: dict[str, int] = {}
+    for item in scored:
+        lanes[item.lane.value] = lanes.get(item.lane.value, 0) + 1
+    out_console.print(f"{len(scored)} declarations scored into {out}: {lanes}")
+
+
+@risk_app.command("evaluate")
+def evaluate(
+    train_file: Path = typer.Option(..., "--train"),
+    valid_file: Path = typer.Option(..., "--valid"),
+    test_file: Path = typer.Option(..., "--test"),
+    online: bool = typer.Option(True, help="Also run the week-by-week online simulation (minutes)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """DATE protocol: train on train, tune on valid, report on test (and its hard subset), beside the
+    published figures."""
+    with err_console.status("evaluating"):
+        report = service.evaluate_files(train_file, valid_file, test_file, online=online)
+    if as_json:
+        typer.echo(report.to_json())
+    else:
+        typer.echo(report.to_table())
+
+
+@rules_app.command("test")
+def rules_test(
+    rules_file: Path = typer.Argument(..., help="A rules file (YAML)."),
+    rule: str = typer.Option(None, "--rule", help="Only this rule id."),
+    history: list[Path] = typer.Option(..., "--history", help="Past labelled declarations (repeatable)."),
+) -> None:
+    """How many past declarations each rule hits, and their fraud rate."""
+    for result in service.check_rules_file(rules_file, history, rule):
+        out_console.print(result.describe(), highlight=False)
