@@ -1,0 +1,468 @@
+"""The two linear programmes of the time-to-recover / time-to-survive method, on HiGHS.
+
+Simchi-Levi et al. (Interfaces 45(5), 2015). Variables, all >= 0, over a window of ``H`` periods:
+``y[n,j]`` production of product j at site n, ``z[a]`` units from alternative source a, ``v[n,j]``
+stock drawn at n, ``x[l,j]`` shipped on lane l, ``u[n,j]`` demand of j at n left unmet.
+
+*Impact LP* (window ``H`` = the scenario's TTR, site/lane downtime ``r``)::
+
+    min  sum w_j u[n,j] + sum c_a z[a]
+    s.t. y[n,j] + sum_a@(n,j) z[a] + v[n,j] + sum_{l->n} x[l,j] - sum_{n->l} x[l,j]
+             - sum_k bom[k][j] y[n,k] + u[n,j]  >= d[n,j] H          (balance)
+         sum_j y[n,j] (or sum_{n->l,j} x for non-producers) <= cap_n (H - r_n)+
+         sum_j x[l,j] <= cap_l (H - r_l)+ ;  z[a] <= cap_a (H - act_a - r_n)+
+         v[n,j] <= s[n,j] ;  u[n,j] <= d[n,j] H ;  everything at a site down all window is 0
+
+*TTS LP*: same flows with the window ``t`` a variable and no unmet demand allowed::
+
+    max t  s.t. balance >= d[n,j] t,  capacity rows <= cap t,  z[a] <= cap_a t (act_a = 0),
+           columns of disrupted sites and lanes fixed to 0,  t <= horizon
+
+One HiGHS instance per programme is built once; a scenario only changes column and row bounds,
+so each solve warm-starts from the previous optimal basis (dual simplex).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import numpy.typing as npt
+
+from supplyguard.resilience.highs import HighsSolver
+from supplyguard.resilience.model import Network
+from supplyguard.resilience.scenarios import Disruption
+
+FArray = npt.NDArray[np.float64]
+IArray = npt.NDArray[np.int32]
+INF = highspy.kHighsInf
+EPS_COST = 1e-6
+EPS_STOCK = 1e-4  # stock is the reserve: draw it only when production cannot cover demand
+
+
+@dataclass(frozen=True, slots=True)
+class Solution:
+    """One solved programme: objective parts and the plan, keyed by ids."""
+
+    loss: float
+    lost_margin: float
+    contingency_cost: float
+    lost_units: dict[str, float]
+    unmet: dict[tuple[str, str], float]
+    alternatives: dict[str, float]
+    lane_flows: dict[tuple[str, str], float]
+    stock_used: dict[tuple[str, str], float]
+    production: dict[tuple[str, str], float]
+
+
+def _available_products(network: Network, extra: Iterable[tuple[str, str]] = ()) -> dict[str, set[str]]:
+    """Products that can be present at each site (made, stocked, sourced, or shipped in)."""
+    have: dict[str, set[str]] = {
+        s.id: set(s.makes) | {p for p, q in s.stock.items() if q > 0} for s in network.sites
+    }
+    for site_id, product in extra:
+        have[site_id].add(product)
+    for alt in network.alternatives:
+        have[alt.site].add(alt.product)
+    changed = True
+    while changed:
+        changed = False
+        for lane in network.lanes:
+            allowed = set(lane.products) if lane.products else None
+            moving = have[lane.origin] if allowed is None else have[lane.origin] & allowed
+            if not moving <= have[lane.destination]:
+                have[lane.destination] |= moving
+                changed = True
+    return have
+
+
+class ContingencyModel:
+    """The compiled network: column/row layout shared by the impact and TTS programmes."""
+
+    def __init__(
+        self, network: Network, *, horizon: float = 1000.0, stock_positions: Iterable[tuple[str, str]] = ()
+    ) -> None:
+        self.network = network
+        self.horizon = horizon
+        self.product_ids = [p.id for p in network.products]
+        pidx = {p: i for i, p in enumerate(self.product_ids)}
+        self.site_ids = [s.id for s in network.sites]
+        self.lane_ids = [lane.id for lane in network.lanes]
+        weights = {p.id: p.loss_weight for p in network.products}
+        boms = {p.id: dict(p.bom) for p in network.products}
+        extra_positions = list(stock_positions)
+        have = _available_products(network, extra_positions)
+
+        cols_kind: list[str] = []
+        cols_key: list[tuple[str, str]] = []
+        cost: list[float] = []
+        entries: list[tuple[int, tuple[str, str], float]] = []  # (col, balance key, coef)
+        self.site_cols: dict[str, list[int]] = defaultdict(list)
+        self.site_prod_cols: dict[str, list[int]] = defaultdict(list)
+        self.site_out_cols: dict[str, list[int]] = defaultdict(list)
+        self.lane_cols: dict[str, list[int]] = defaultdict(list)
+        self.stock_cols: dict[int, float] = {}
+        self.alt_cols: dict[int, tuple[str, float, float, float]] = {}  # col -> site, cap, act, cost
+        self.unmet_cols: dict[int, float] = {}
+
+        def col(kind: str, key: tuple[str, str], c: float) -> int:
+            cols_kind.append(kind)
+            cols_key.append(key)
+            cost.append(c)
+            return len(cols_kind) - 1
+
+        for site in network.sites:
+            for product in site.makes:
+                j = col("y", (site.id, product), 0.0)
+                entries.append((j, (site.id, product), 1.0))
+                for part, qty in boms[product].items():
+                    entries.append((j, (site.id, part), -qty))
+                self.site_cols[site.id].append(j)
+                self.site_prod_cols[site.id].append(j)
+            positions = {p: q for p, q in site.stock.items() if q > 0}
+            for s_id, product in extra_positions:
+                if s_id == site.id:
+                    positions.setdefault(product, 0.0)
+            for product, units in positions.items():
+                j = col("v", (site.id, product), EPS_STOCK)
+                entries.append((j, (site.id, product), 1.0))
+                self.site_cols[site.id].append(j)
+                self.stock_cols[j] = units
+        for alt in network.alternatives:
+            j = col("z", (alt.id, alt.product), alt.unit_cost + EPS_COST)
+            entries.append((j, (alt.site, alt.product), 1.0))
+            self.site_cols[alt.site].append(j)
+            self.alt_cols[j] = (alt.site, alt.capacity, alt.activation_periods, alt.unit_cost)
+        for lane in network.lanes:
+            moving = have[lane.origin] if not lane.products else have[lane.origin] & set(lane.products)
+            for product in sorted(moving, key=pidx.__getitem__):
+                j = col("x", (lane.id, product), EPS_COST)
+                entries.append((j, (lane.origin, product), -1.0))
+                entries.append((j, (lane.destination, product), 1.0))
+                self.lane_cols[lane.id].append(j)
+                self.site_out_cols[lane.origin].append(j)
+                self.site_cols[lane.origin].append(j)
+                self.site_cols[lane.destination].append(j)
+        self.demand: dict[tuple[str, str], float] = {}
+        for site in network.sites:
+            for product, units in site.demand.items():
+                if units > 0:
+                    j = col("u", (site.id, product), weights[product])
+                    entries.append((j, (site.id, product), 1.0))
+                    self.unmet_cols[j] = units
+                    self.demand[(site.id, product)] = units
+
+        balance_keys = sorted({key for _, key, _ in entries}, key=lambda k: (k[0], pidx[k[1]]))
+        brow = {key: i for i, key in enumerate(balance_keys)}
+        self.balance_demand = np.array([self.demand.get(k, 0.0) for k in balance_keys])
+        rows: list[list[tuple[int, float]]] = [[] for _ in balance_keys]
+        for j, key, coef in entries:
+            rows[brow[key]].append((j, coef))
+        self.n_balance = len(balance_keys)
+        # capacity rows: sites then lanes
+        self.site_cap_row: dict[str, int] = {}
+        self.row_cap: list[float] = []
+        for site in network.sites:
+            if site.capacity is None:
+                continue
+            members = self.site_prod_cols[site.id] or self.site_out_cols[site.id]
+            if not members:
+                continue
+            self.site_cap_row[site.id] = len(rows)
+            rows.append([(j, 1.0) for j in members])
+            self.row_cap.append(site.capacity)
+        self.lane_cap_row: dict[str, int] = {}
+        site_capacity = {site.id: site.capacity for site in network.sites}
+        for lane in network.lanes:
+            capacity = lane.capacity
+            if capacity is None and lane.passages:
+                capacity = site_capacity[lane.origin]  # a delay needs a rate: the origin's capacity
+            if capacity is None or not self.lane_cols[lane.id]:
+                continue
+            self.lane_cap_row[lane.id] = len(rows)
+            rows.append([(j, 1.0) for j in self.lane_cols[lane.id]])
+            self.row_cap.append(capacity)
+        self.cols_kind = cols_kind
+        self.cols_key = cols_key
+        self.n_cols = len(cols_kind)
+        self.n_rows = len(rows)
+        self.cost = np.array(cost)
+        self._rows = rows
+        self._impact: HighsSolver | None = None
+        self._tts: HighsSolver | None = None
+        self.unmet_idx = np.array(sorted(self.unmet_cols), dtype=np.int32)
+        self.alt_by_site: dict[str, list[int]] = defaultdict(list)
+        for j, (site_id, *_rest) in self.alt_cols.items():
+            self.alt_by_site[site_id].append(j)
+        self._base_cache: dict[float, tuple[FArray, FArray, FArray, FArray]] = {}
+        self._baseline: dict[float, FArray] = {}
+        self.stock_idx = np.array(sorted(self.stock_cols), dtype=np.int32)
+        self.delayed_alt_idx = np.array(
+            sorted(j for j, a in self.alt_cols.items() if a[2] > 0), dtype=np.int32
+        )
+        self.unmet_product = [cols_key[j][1] for j in self.unmet_idx]
+
+    # -- building --------------------------------------------------------------------------
+    def _csc(self, extra_col: list[tuple[int, float]] | None) -> tuple[IArray, IArray, FArray]:
+        by_col: list[list[tuple[int, float]]] = [[] for _ in range(self.n_cols + (1 if extra_col else 0))]
+        for r, row in enumerate(self._rows):
+            for j, coef in row:
+                by_col[j].append((r, coef))
+        if extra_col:
+            by_col[self.n_cols] = extra_col
+        starts = np.zeros(len(by_col) + 1, dtype=np.int32)
+        index: list[int] = []
+        value: list[float] = []
+        for j, entries in enumerate(by_col):
+            entries.sort()
+            index.extend(r for r, _ in entries)
+            value.extend(c for _, c in entries)
+            starts[j + 1] = len(index)
+        return starts, np.array(index, dtype=np.int32), np.array(value, dtype=np.float64)
+
+    def impact_solver(self) -> HighsSolver:
+        if self._impact is None:
+            starts, index, value = self._csc(None)
+            lower_r = np.zeros(self.n_rows)
+            upper_r = np.full(self.n_rows, INF)
+            lower_c = np.zeros(self.n_cols)
+            upper_c = np.full(self.n_cols, INF)
+            self._impact = HighsSolver(
+                self.cost, lower_c, upper_c, lower_r, upper_r, starts, index, value, maximise=False
+            )
+        return self._impact
+
+    def tts_solver(self) -> HighsSolver:
+        if self._tts is None:
+            # t column: -d in balance rows, -cap in capacity rows, -cap_a in alternative rows
+            t_col = [(r, -d) for r, d in enumerate(self.balance_demand) if d > 0]
+            t_col += [(self.n_balance + k, -cap) for k, cap in enumerate(self.row_cap)]
+            alt_rows: list[list[tuple[int, float]]] = []
+            for j, (_site, cap, act, _c) in self.alt_cols.items():
+                if act <= 0:
+                    t_col.append((self.n_rows + len(alt_rows), -cap))
+                    alt_rows.append([(j, 1.0)])
+            saved = self._rows
+            self._rows = saved + alt_rows
+            starts, index, value = self._csc(sorted(t_col))
+            self._rows = saved
+            n_rows = self.n_rows + len(alt_rows)
+            lower_r = np.zeros(n_rows)
+            lower_r[self.n_balance :] = -INF
+            upper_r = np.full(n_rows, INF)
+            upper_r[self.n_balance :] = 0.0
+            lower_c = np.zeros(self.n_cols + 1)
+            upper_c = np.full(self.n_cols + 1, INF)
+            for j in self.unmet_cols:
+                upper_c[j] = 0.0
+            for j, (_s, _cap, act, _c) in self.alt_cols.items():
+                if act > 0:
+                    upper_c[j] = 0.0
+            for j, units in self.stock_cols.items():
+                upper_c[j] = units
+            upper_c[self.n_cols] = self.horizon
+            cost = np.zeros(self.n_cols + 1)
+            cost[self.n_cols] = 1.0
+            self._tts = HighsSolver(
+                cost, lower_c, upper_c, lower_r, upper_r, starts, index, value, maximise=True
+            )
+        return self._tts
+
+    # -- bounds per scenario ---------------------------------------------------------------
+    def _base_bounds(self, window: float) -> tuple[FArray, FArray, FArray, FArray]:
+        cached = self._base_cache.get(window)
+        if cached is None:
+            lower_c = np.zeros(self.n_cols)
+            upper_c = np.full(self.n_cols, INF)
+            for j, units in self.stock_cols.items():
+                upper_c[j] = units
+            for j, units in self.unmet_cols.items():
+                upper_c[j] = units * window
+            for j, (_site, cap, act, _c) in self.alt_cols.items():
+                upper_c[j] = cap * max(0.0, window - act)
+            lower_r = np.zeros(self.n_rows)
+            lower_r[: self.n_balance] = self.balance_demand * window
+            lower_r[self.n_balance :] = -INF
+            upper_r = np.full(self.n_rows, INF)
+            upper_r[self.n_balance :] = np.array(self.row_cap) * window
+            cached = (lower_c, upper_c, lower_r, upper_r)
+            self._base_cache[window] = cached
+        return cached
+
+    def impact_bounds(self, disruption: Disruption, window: float) -> tuple[FArray, FArray, FArray, FArray]:
+        """Column and row bounds of the impact LP for ``disruption`` over ``window`` periods."""
+        lower_c, base_upper_c, lower_r, base_upper_r = self._base_bounds(window)
+        upper_c = base_upper_c.copy()
+        upper_r = base_upper_r.copy()
+        for site_id, periods in disruption.site_down.items():
+            for j in self.alt_by_site.get(site_id, ()):
+                _site, cap, act, _c = self.alt_cols[j]
+                upper_c[j] = cap * max(0.0, window - act - periods)
+            if periods >= window:
+                upper_c[self.site_cols[site_id]] = 0.0
+            elif site_id in self.site_cap_row:
+                row = self.site_cap_row[site_id]
+                upper_r[row] = self.row_cap[row - self.n_balance] * (window - periods)
+        for lane_id, periods in (*disruption.lane_down.items(), *disruption.lane_delay.items()):
+            if periods >= window:
+                upper_c[self.lane_cols[lane_id]] = 0.0
+            elif lane_id in self.lane_cap_row:
+                row = self.lane_cap_row[lane_id]
+                upper_r[row] = min(upper_r[row], self.row_cap[row - self.n_balance] * (window - periods))
+        return lower_c, upper_c, lower_r, upper_r
+
+    def affected_columns(self, disruption: Disruption) -> IArray:
+        """Columns of every disrupted site and lane (production, stock, alternatives, flows)."""
+        cols: set[int] = set()
+        for site_id in disruption.site_down:
+            cols.update(self.site_cols[site_id])
+        for lane_id in (*disruption.lane_down, *disruption.lane_delay):
+            cols.update(self.lane_cols[lane_id])
+        return np.array(sorted(cols), dtype=np.int32)
+
+    def baseline_values(self, window: float) -> FArray:
+        """The optimal plan with nothing disrupted over ``window`` periods (cached)."""
+        values = self._baseline.get(window)
+        if values is None:
+            empty = Disruption("baseline", window, {}, {}, {}, ())
+            values = self.impact_solver().solve_with(*self.impact_bounds(empty, window))
+            self._baseline[window] = values
+        return values
+
+    def solve_impact_values(self, disruption: Disruption, window: float | None = None) -> FArray:
+        """Column values of the optimal contingency plan. When the undisrupted optimum does not
+        touch any disrupted column it stays optimal (fewer options, same plan): no solve."""
+        window = disruption.ttr if window is None else window
+        base = self.baseline_values(window)
+        affected = self.affected_columns(disruption)
+        if not np.any(base[affected] > 1e-9):
+            return base
+        return self.impact_solver().solve_with(*self.impact_bounds(disruption, window))
+
+    def solve_impact(
+        self, disruption: Disruption, window: float | None = None, *, with_plan: bool = True
+    ) -> Solution:
+        return self._read(self.solve_impact_values(disruption, window), with_plan)
+
+    def survives_indefinitely(self, disruption: Disruption, values: FArray) -> bool:
+        """True when the impact plan is a steady flow: no loss, no stock, no delayed alternative and
+        nothing from a disrupted site or lane; scaled to any horizon it stays feasible, so the TTS
+        LP is unbounded and need not be solved."""
+        if len(self.unmet_idx) and np.any(values[self.unmet_idx] > 1e-9):
+            return False
+        if self.stock_idx.size and np.any(values[self.stock_idx] > 1e-9):
+            return False
+        if self.delayed_alt_idx.size and np.any(values[self.delayed_alt_idx] > 1e-9):
+            return False
+        affected = self.affected_columns(disruption)
+        return not np.any(values[affected] > 1e-9)
+
+    def solve(self, disruption: Disruption, *, with_plan: bool = True) -> tuple[Solution, float | None]:
+        """Impact over the scenario's TTR and time to survive, skipping the TTS LP when the
+        contingency plan is already a steady state (TTS unbounded)."""
+        values = self.solve_impact_values(disruption)
+        solution = self._read(values, with_plan)
+        if self.survives_indefinitely(disruption, values):
+            return solution, None
+        return solution, self.solve_tts(disruption)
+
+    def solve_tts(self, disruption: Disruption) -> float | None:
+        """Time to survive in periods, ``None`` when the disruption never causes a shortage.
+
+        Disrupted sites and closed lanes are out for good. A rerouted lane delayed ``r`` periods
+        carries ``cap (t - r)`` over ``t >= r`` (row ``sum x - cap t <= -cap r``); when no
+        ``t >= r`` survives, TTS < r and the lane delivers nothing before it: solved closed."""
+        solver = self.tts_solver()
+        closed: set[int] = set()
+        for site_id in disruption.site_down:
+            closed.update(self.site_cols[site_id])
+        for lane_id in disruption.lane_down:
+            closed.update(self.lane_cols[lane_id])
+        delayed = {
+            lane: r
+            for lane, r in disruption.lane_delay.items()
+            if lane not in disruption.lane_down and not set(self.lane_cols[lane]) <= closed
+        }
+        delay_rows = np.array(
+            [self.lane_cap_row[lane] for lane in delayed if lane in self.lane_cap_row], dtype=np.int32
+        )
+        # a delayed lane without a rate (no capacity on it or its origin) cannot be delayed in
+        # proportion: like the impact LP, the TTS LP then leaves it open
+        delayed = {lane: r for lane, r in delayed.items() if lane in self.lane_cap_row}
+        no_rows = np.zeros(0, dtype=np.int32)
+        before = closed | {j for lane in delayed for j in self.lane_cols[lane]}
+        t_closed = self._tts_run(solver, before, no_rows, np.zeros(0))
+        assert t_closed is not None  # t = 0 is always feasible without delay rows
+        if t_closed >= self.horizon * (1 - 1e-9):
+            return None
+        if not len(delay_rows):
+            return t_closed
+        row_caps = np.array([self.row_cap[r - self.n_balance] for r in delay_rows])
+        delays = np.array([delayed[lane] for lane in delayed if lane in self.lane_cap_row])
+        if t_closed < float(delays.min()):
+            return t_closed  # the shortage comes before rerouted supply arrives
+        t = self._tts_run(solver, closed, delay_rows, -row_caps * delays)
+        if t is None:
+            return t_closed
+        return None if t >= self.horizon * (1 - 1e-9) else max(t, t_closed)
+
+    def _tts_run(
+        self, solver: HighsSolver, closed: set[int], rows: IArray, row_upper: FArray
+    ) -> float | None:
+        down = np.array(sorted(closed), dtype=np.int32)
+        saved_upper = solver.upper_c[down].copy()
+        solver.h.changeColsBounds(len(down), down, np.zeros(len(down)), np.zeros(len(down)))
+        if len(rows):
+            solver.h.changeRowsBounds(  # type: ignore[attr-defined]
+                len(rows), rows, np.full(len(rows), -INF), row_upper
+            )
+        try:
+            if not solver.run(allow_infeasible=True):
+                return None
+            return max(float(solver.h.getSolution().col_value[self.n_cols]), 0.0) + 0.0  # no -0.0
+        finally:
+            solver.h.changeColsBounds(len(down), down, np.zeros(len(down)), saved_upper)
+            if len(rows):
+                solver.h.changeRowsBounds(  # type: ignore[attr-defined]
+                    len(rows), rows, np.full(len(rows), -INF), np.zeros(len(rows))
+                )
+
+    def _read(self, values: FArray, with_plan: bool) -> Solution:
+        unmet_values = values[self.unmet_idx] if len(self.unmet_idx) else np.zeros(0)
+        lost_units: dict[str, float] = {}
+        for product, units in zip(self.unmet_product, unmet_values, strict=True):
+            if units > 1e-7:
+                lost_units[product] = lost_units.get(product, 0.0) + float(units)
+        weights = {p.id: p.loss_weight for p in self.network.products}
+        lost_margin = float(sum(weights[p] * u for p, u in lost_units.items()))
+        contingency = float(sum(values[j] * c for j, (_s, _cap, _a, c) in self.alt_cols.items()))
+        unmet: dict[tuple[str, str], float] = {}
+        alternatives: dict[str, float] = {}
+        flows: dict[tuple[str, str], float] = {}
+        stock: dict[tuple[str, str], float] = {}
+        production: dict[tuple[str, str], float] = {}
+        if with_plan:
+            target = {"u": unmet, "z": None, "x": flows, "v": stock, "y": production}
+            for j in np.flatnonzero(values > 1e-7):
+                kind = self.cols_kind[j]
+                key = self.cols_key[j]
+                if kind == "z":
+                    alternatives[key[0]] = float(values[j])
+                else:
+                    store = target[kind]
+                    assert store is not None
+                    store[key] = float(values[j])
+        return Solution(
+            loss=lost_margin + contingency,
+            lost_margin=lost_margin,
+            contingency_cost=float(contingency),
+            lost_units=lost_units,
+            unmet=unmet,
+            alternatives=alternatives,
+            lane_flows=flows,
+            stock_used=stock,
+            production=production,
+        )
