@@ -198,7 +198,6 @@ def verify_database(
         users = sorted(uow.accounts.all_users(), key=lambda u: str(u.id))
         _merge(
             "config.user",
-    "party",
             ((str(u.id), canonical_sha256(user_body(u))) for u in users),
             store.iter_kind("config.user"),
             report,
