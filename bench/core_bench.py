@@ -174,6 +174,8 @@ def fill(container, total: int) -> uuid.UUID:  # type: ignore[no-untyped-def]
                     rng.choice(("green", "yellow", "red")) if scored else None,
                     rng.random() if scored else None,
                     "open",
+                    None,
+                    None,
                 )
             )
             item_rows.append(

@@ -100,6 +100,18 @@ class Settings(BaseSettings):
         default=5000, ge=1, description="Rows per transaction batch in bulk declaration imports."
     )
     page_size_max: int = Field(default=500, ge=1, description="Largest page a list endpoint returns.")
+    inspection_red_per_day: int = Field(
+        default=10, ge=0, description="Physical inspections (red lane) the organisation can do per day."
+    )
+    inspection_yellow_per_day: int = Field(
+        default=20, ge=0, description="Document checks (yellow lane) the organisation can do per day."
+    )
+    exploration_share: float = Field(
+        default=0.1,
+        ge=0.0,
+        le=0.5,
+        description="Share of red-lane capacity given to exploration picks, so the model keeps learning.",
+    )
 
     @field_validator("node_country")
     @classmethod

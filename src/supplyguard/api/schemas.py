@@ -102,6 +102,8 @@ class DeclarationOut(BaseModel):
     source: str
     lane: str | None
     score: float | None
+    risk_reasons: list[str] = Field(default_factory=list, description="Why the score and lane, in words.")
+    model_version: str | None = None
     outcome: OutcomeOut | None = None
 
 
@@ -193,7 +195,12 @@ def party_out(ref: PartyRef | None) -> PartyRefOut | None:
     return PartyRefOut(code=ref.code, name=ref.name, country=ref.country) if ref else None
 
 
-def declaration_out(declaration: Declaration, outcome: InspectionOutcome | None = None) -> DeclarationOut:
+def declaration_out(
+    declaration: Declaration,
+    outcome: InspectionOutcome | None = None,
+    risk_reasons: tuple[str, ...] = (),
+    model_version: str | None = None,
+) -> DeclarationOut:
     importer = party_out(declaration.importer)
     assert importer is not None
     return DeclarationOut(
@@ -218,6 +225,8 @@ def declaration_out(declaration: Declaration, outcome: InspectionOutcome | None 
         source=declaration.source,
         lane=declaration.lane.value if declaration.lane else None,
         score=declaration.score,
+        risk_reasons=list(risk_reasons),
+        model_version=model_version,
         outcome=outcome_out(outcome),
     )
 

@@ -76,3 +76,58 @@ def rules_test(
     """How many past declarations each rule hits, and their fraud rate."""
     for result in service.check_rules_file(rules_file, history, rule):
         out_console.print(result.describe(), highlight=False)
+
+
+@risk_app.command("retrain")
+def retrain(org: str = typer.Option(None, help="Organisation (needed when the node has several).")) -> None:
+    """Train a new model on this organisation's recorded outcomes, activate it, ledger it."""
+    from supplyguard.cli.context import open_container, operator
+    from supplyguard.services import risk_node
+
+    with open_container() as container:
+        with err_console.status("training on recorded outcomes"):
+            stored = risk_node.retrain(
+                container.uow(),
+                container.clock,
+                container.signer,
+                container.settings.models_dir,
+                operator(container, org),
+            )
+        out_console.print(f"model {stored.version} active; validation {stored.summary.get('valid_metrics')}")
+
+
+@risk_app.command("rescore")
+def rescore(org: str = typer.Option(None, help="Organisation (needed when the node has several).")) -> None:
+    """Score every declaration without an outcome with the active model; fill lanes within capacity."""
+    from supplyguard.cli.context import open_container, operator
+    from supplyguard.services import risk_node
+
+    with open_container() as container:
+        settings = container.settings
+        summary = risk_node.score_open(
+            container.uow(),
+            container.clock,
+            operator(container, org),
+            red_per_day=settings.inspection_red_per_day,
+            yellow_per_day=settings.inspection_yellow_per_day,
+            exploration_share=settings.exploration_share,
+        )
+        out_console.print(
+            f"{summary.scored} declarations scored with {summary.model_version}: {summary.lanes}"
+        )
+
+
+@risk_app.command("activate")
+def activate(
+    version: str = typer.Argument(..., help="A model version from `risk retrain`."),
+    org: str = typer.Option(None, help="Organisation (needed when the node has several)."),
+) -> None:
+    """Make a registered model version the active one (recorded in the ledger)."""
+    from supplyguard.cli.context import open_container, operator
+    from supplyguard.services import risk_node
+
+    with open_container() as container:
+        risk_node.activate(
+            container.uow(), container.clock, container.signer, operator(container, org), version
+        )
+        out_console.print(f"model {version} active")

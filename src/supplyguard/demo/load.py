@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from supplyguard.bootstrap import Container
 from supplyguard.demo.world import DemoUser, DemoWorld
+from supplyguard.errors import ModelError
 from supplyguard.model.organisations import Principal, Role
-from supplyguard.services import accounts
+from supplyguard.services import accounts, risk_node
 from supplyguard.services.declarations import record_outcome
 from supplyguard.services.import_formats import RowInput
 from supplyguard.services.imports import import_declarations
@@ -79,4 +80,25 @@ def load_world(
                 notes=outcome.notes,
             )
             total_outcomes += 1
+        if world.outcomes.get(demo_org.name):
+            step(f"{demo_org.name}: training the risk model on recorded outcomes and scoring the queue")
+            try:
+                risk_node.retrain(
+                    container.uow(),
+                    container.clock,
+                    container.signer,
+                    container.settings.models_dir,
+                    operator,
+                )
+            except ModelError as exc:  # a small demo world may have too few inspections to learn from
+                step(f"{demo_org.name}: queue left unscored ({exc.message})")
+                continue
+            risk_node.score_open(
+                container.uow(),
+                container.clock,
+                operator,
+                red_per_day=world.red_per_day,
+                yellow_per_day=world.yellow_per_day,
+                exploration_share=container.settings.exploration_share,
+            )
     return DemoSummary(logins, total_declarations, total_outcomes)

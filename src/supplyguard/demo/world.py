@@ -53,6 +53,9 @@ class DemoOutcome:
 @dataclass
 class DemoWorld:
     orgs: list[DemoOrg]
+    #: Inspection capacity per day that suits the demo's volume (about eight declarations a day).
+    red_per_day: int = 1
+    yellow_per_day: int = 1
     declarations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     outcomes: dict[str, list[DemoOutcome]] = field(default_factory=dict)
 
@@ -267,7 +270,9 @@ def _declarations_for(
                 ],
             }
         )
-        if declared_on < today_cutoff and rng.random() < 0.3:
+        if declared_on < today_cutoff and rng.random() >= 0.3:
+            outcomes.append(DemoOutcome(reference, False, None, 0.0, "released without inspection"))
+        elif declared_on < today_cutoff:
             fraud_chance = {"network": 0.8, "undervaluation": 0.85, "origin": 0.75}.get(pattern, 0.03)
             fraud = rng.random() < fraud_chance
             duty = value * tax_rate / 100

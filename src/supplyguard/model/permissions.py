@@ -18,6 +18,7 @@ class Action(StrEnum):
     USER_ADMIN = "manage users and tokens"
     LEDGER_READ = "read the ledger"
     LEDGER_ADMIN = "sign ledger checkpoints"
+    RISK_ADMIN = "train, activate and run risk models"
 
 
 _ALL = frozenset(Role)
@@ -38,6 +39,7 @@ ALLOWED_ROLES: dict[Action, frozenset[Role]] = {
     Action.USER_ADMIN: frozenset({Role.ADMIN}),
     Action.LEDGER_READ: _ALL,
     Action.LEDGER_ADMIN: frozenset({Role.ADMIN}),
+    Action.RISK_ADMIN: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.ANALYST}),
 }
 
 

@@ -86,6 +86,8 @@ def outcome_record(org_id: uuid.UUID, outcome: InspectionOutcome) -> LedgerRecor
 class DeclarationView:
     declaration: Declaration
     outcome: InspectionOutcome | None
+    risk_reasons: tuple[str, ...] = ()
+    model_version: str | None = None
 
 
 def get_declaration(
@@ -98,9 +100,10 @@ def get_declaration(
         if declaration is None:
             raise DeclarationNotFound(declaration_id)
         outcome = uow.declarations.get_outcome(declaration_id)
+        reasons, model_version = uow.risk.reasons_for(declaration_id)
         audit(uow, actor, clock, "declaration.read", "declaration", str(declaration_id), {})
         uow.commit()
-    return DeclarationView(declaration, outcome)
+    return DeclarationView(declaration, outcome, tuple(reasons), model_version)
 
 
 @dataclass(frozen=True, slots=True)

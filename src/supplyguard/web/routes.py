@@ -239,6 +239,8 @@ def declaration_page(request: Request, declaration_id: uuid.UUID, session: Sessi
             "session": session,
             "d": view.declaration,
             "outcome": view.outcome,
+            "reasons": view.risk_reasons,
+            "model_version": view.model_version,
             "can_record": can_record,
             "hs": container.refdata,
             "error": None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -35,8 +36,8 @@ def test_officer_works_the_queue_and_records_an_outcome(
 
     page.select_option("select[name=status]", "open")
     page.click("form.filters button[type=submit]")
-    page.wait_for_load_state("networkidle")
-    assert "status=open" in page.url
+    page.wait_for_url(re.compile(r"status=open"))
+    page.wait_for_selector("#queue-rows tr")
     first_open = page.locator("#queue-rows tr:not(.more) a").first
     reference = first_open.inner_text()
     first_open.click()

@@ -86,6 +86,8 @@ def declaration_rows(
         decl.lane.value if decl.lane else None,
         decl.score,
         "open",
+        None,
+        None,
     )
     items = [
         (
@@ -237,11 +239,13 @@ class DeclarationRepository:
             return None
         return self._to_declaration(row, self._items_for([row["id"]]).get(row["id"], []))
 
-    def iter_all(self, chunk: int = 2000) -> Iterable[Declaration]:
-        """Every declaration of every organisation, in id order, chunk by chunk (bounded memory)."""
+    def iter_all(self, chunk: int = 2000, org_id: uuid.UUID | None = None) -> Iterable[Declaration]:
+        """Every declaration (of one organisation, or all), in id order, chunk by chunk (bounded memory)."""
         last: uuid.UUID | None = None
         while True:
             query = select(declarations).order_by(declarations.c.id).limit(chunk)
+            if org_id is not None:
+                query = query.where(declarations.c.org_id == org_id)
             if last is not None:
                 query = query.where(declarations.c.id > last)
             rows = list(self._conn.execute(query).mappings())
@@ -345,10 +349,16 @@ class DeclarationRepository:
         )
         return _to_outcome(row) if row else None
 
-    def iter_outcomes(self, chunk: int = 5000) -> Iterable[InspectionOutcome]:
+    def iter_outcomes(
+        self, chunk: int = 5000, org_id: uuid.UUID | None = None
+    ) -> Iterable[InspectionOutcome]:
         last: uuid.UUID | None = None
         while True:
             query = select(outcomes).order_by(outcomes.c.declaration_id).limit(chunk)
+            if org_id is not None:
+                query = query.join(declarations, declarations.c.id == outcomes.c.declaration_id).where(
+                    declarations.c.org_id == org_id
+                )
             if last is not None:
                 query = query.where(outcomes.c.declaration_id > last)
             rows = list(self._conn.execute(query).mappings())

@@ -118,6 +118,8 @@ declarations = Table(
     Column("lane", String(10), nullable=True),
     Column("score", Float, nullable=True),
     Column("status", String(20), nullable=False, default="open"),
+    Column("risk_reasons", JSON, nullable=True),
+    Column("model_version", String(80), nullable=True),
     UniqueConstraint("org_id", "reference", name="uq_declarations_org_reference"),
     Index("ix_declarations_org_date", "org_id", "declared_on", "id"),
     Index("ix_declarations_org_value", "org_id", "total_value", "id"),
@@ -177,6 +179,18 @@ audit_log = Table(
     Column("via", String(20), nullable=False),
     Column("details", JSON, nullable=False),
     Index("ix_audit_org_at", "org_id", "at"),
+)
+
+risk_models = Table(
+    "risk_models",
+    metadata,
+    Column("version", String(80), primary_key=True),
+    Column("org_id", Uuid, ForeignKey("organisations.id"), nullable=False, index=True),
+    Column("path", String(500), nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("summary", JSON, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("active", Boolean, nullable=False, default=False),
 )
 
 idempotency_keys = Table(

@@ -11,6 +11,7 @@ from supplyguard.adapters.db.audit_repo import AuditRepository
 from supplyguard.adapters.db.declarations_repo import DeclarationRepository, PartyRepository
 from supplyguard.adapters.db.idempotency_repo import IdempotencyRepository
 from supplyguard.adapters.db.ledger_store import LedgerStore
+from supplyguard.adapters.db.risk_repo import RiskRepository
 
 
 class SqlUnitOfWork:
@@ -22,6 +23,7 @@ class SqlUnitOfWork:
     parties: PartyRepository
     idempotency: IdempotencyRepository
     ledger: LedgerStore
+    risk: RiskRepository
 
     def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
         self._engine = engine
@@ -48,6 +50,7 @@ class SqlUnitOfWork:
         self.parties = PartyRepository(conn)
         self.idempotency = IdempotencyRepository(conn)
         self.ledger = LedgerStore(conn)
+        self.risk = RiskRepository(conn)
         return self
 
     def commit(self) -> None:

@@ -143,7 +143,7 @@ def get_declaration(
     declaration_id: uuid.UUID, container: ContainerDep, principal: PrincipalDep
 ) -> DeclarationOut:
     view = service.get_declaration(container.uow(), container.clock, principal, declaration_id)
-    return declaration_out(view.declaration, view.outcome)
+    return declaration_out(view.declaration, view.outcome, view.risk_reasons, view.model_version)
 
 
 @router.post("/{declaration_id}/outcome", status_code=201, response_model=OutcomeOut)

@@ -1,0 +1,134 @@
+"""The model registry and stored assessments."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select, update
+
+from supplyguard.adapters.db.tables import declarations, risk_models
+from supplyguard.model.clock import as_utc
+
+
+@dataclass(frozen=True, slots=True)
+class StoredModel:
+    version: str
+    org_id: uuid.UUID
+    path: str
+    content_sha256: str
+    summary: dict[str, Any]
+    created_at: datetime
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAssessment:
+    declaration_id: uuid.UUID
+    score: float
+    lane: str
+    reasons: list[str]
+    model_version: str
+
+
+class RiskRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add_model(self, model: StoredModel) -> None:
+        self._conn.execute(
+            risk_models.insert(),
+            [
+                {
+                    "version": model.version,
+                    "org_id": model.org_id,
+                    "path": model.path,
+                    "content_sha256": model.content_sha256,
+                    "summary": model.summary,
+                    "created_at": model.created_at,
+                    "active": model.active,
+                }
+            ],
+        )
+
+    def activate(self, org_id: uuid.UUID, version: str) -> bool:
+        found = self._conn.execute(
+            select(risk_models.c.version).where(
+                risk_models.c.org_id == org_id, risk_models.c.version == version
+            )
+        ).first()
+        if found is None:
+            return False
+        self._conn.execute(update(risk_models).where(risk_models.c.org_id == org_id).values(active=False))
+        self._conn.execute(update(risk_models).where(risk_models.c.version == version).values(active=True))
+        return True
+
+    def active_model(self, org_id: uuid.UUID) -> StoredModel | None:
+        row = (
+            self._conn.execute(
+                select(risk_models).where(risk_models.c.org_id == org_id, risk_models.c.active.is_(True))
+            )
+            .mappings()
+            .first()
+        )
+        return _to_model(row) if row else None
+
+    def models(self, org_id: uuid.UUID) -> list[StoredModel]:
+        rows = self._conn.execute(
+            select(risk_models)
+            .where(risk_models.c.org_id == org_id)
+            .order_by(risk_models.c.created_at.desc())
+        ).mappings()
+        return [_to_model(row) for row in rows]
+
+    def save_assessments(self, assessments: Sequence[StoredAssessment]) -> None:
+        if not assessments:
+            return
+        statement = (
+            update(declarations)
+            .where(declarations.c.id == bindparam("b_id"))
+            .values(
+                score=bindparam("b_score"),
+                lane=bindparam("b_lane"),
+                risk_reasons=bindparam("b_reasons", type_=declarations.c.risk_reasons.type),
+                model_version=bindparam("b_version"),
+            )
+        )
+        self._conn.execute(
+            statement,
+            [
+                {
+                    "b_id": a.declaration_id,
+                    "b_score": a.score,
+                    "b_lane": a.lane,
+                    "b_reasons": a.reasons,
+                    "b_version": a.model_version,
+                }
+                for a in assessments
+            ],
+        )
+
+    def reasons_for(self, declaration_id: uuid.UUID) -> tuple[list[str], str | None]:
+        row = self._conn.execute(
+            select(declarations.c.risk_reasons, declarations.c.model_version).where(
+                declarations.c.id == declaration_id
+            )
+        ).first()
+        if row is None:
+            return [], None
+        return list(row[0] or []), row[1]
+
+
+def _to_model(row: Any) -> StoredModel:
+    return StoredModel(
+        version=row["version"],
+        org_id=row["org_id"],
+        path=row["path"],
+        content_sha256=row["content_sha256"],
+        summary=dict(row["summary"] or {}),
+        created_at=as_utc(row["created_at"]),
+        active=bool(row["active"]),
+    )

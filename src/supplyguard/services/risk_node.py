@@ -1,0 +1,196 @@
+"""Risk on the node's own data: retrain from recorded outcomes, activate a model, score the open queue.
+
+A model is trained on the organisation's declarations that have an inspection outcome, split by
+time (the latest quarter of dates for early stopping and calibration), saved as a versioned file
+under ``data_dir/models``, registered, activated, and recorded in the ledger. Scoring walks every
+declaration in date order, so each open one is scored with features learnt only from what came
+before it, then fills each day's red and yellow lanes within capacity (with an exploration share).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from supplyguard.adapters.db.risk_repo import StoredAssessment, StoredModel
+from supplyguard.adapters.db.uow import SqlUnitOfWork
+from supplyguard.errors import ModelError, NotFound
+from supplyguard.ledger import Ed25519Signer
+from supplyguard.model.clock import Clock
+from supplyguard.model.declarations import Declaration, InspectionOutcome
+from supplyguard.model.organisations import Principal
+from supplyguard.model.permissions import Action, require
+from supplyguard.risk import (
+    Candidate,
+    Capacity,
+    DeclarationRow,
+    ExplorationMode,
+    FeatureState,
+    RiskAssessment,
+    RiskModel,
+    assess_declaration,
+    build_feature_table,
+    load_model,
+    row_from_declaration,
+    save_model,
+    select_lanes,
+    train_model,
+)
+from supplyguard.services.audit import audit
+from supplyguard.services.ledger_records import append_record, sign_tree_head
+
+MIN_LABELLED = 50
+VALID_SHARE = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringSummary:
+    scored: int
+    lanes: dict[str, int]
+    model_version: str
+
+
+def _history(uow: SqlUnitOfWork, org_id: uuid.UUID) -> list[tuple[Declaration, InspectionOutcome | None]]:
+    outcomes = {o.declaration_id: o for o in uow.declarations.iter_outcomes(org_id=org_id)}
+    pairs = [(d, outcomes.get(d.id)) for d in uow.declarations.iter_all(org_id=org_id)]
+    pairs.sort(key=lambda pair: (pair[0].declared_on, str(pair[0].id)))
+    return pairs
+
+
+def retrain(
+    uow: SqlUnitOfWork, clock: Clock, signer: Ed25519Signer, models_dir: Path, actor: Principal
+) -> StoredModel:
+    """Train on the organisation's recorded outcomes, save, register, activate and ledger the model."""
+    require(actor, Action.RISK_ADMIN)
+    with uow:
+        labelled = [
+            row_from_declaration(d, o)
+            for d, o in _history(uow, actor.org_id)
+            if o is not None and o.inspected and o.result is not None
+        ]
+    if len(labelled) < MIN_LABELLED:
+        raise ModelError(
+            f"only {len(labelled)} inspected declarations with outcomes; {MIN_LABELLED} are needed"
+        )
+    dates = sorted({row.declared_on for row in labelled})
+    cut = dates[int(len(dates) * (1 - VALID_SHARE))]
+    train_rows = [row for row in labelled if row.declared_on < cut]
+    valid_rows = [row for row in labelled if row.declared_on >= cut]
+    state = FeatureState()
+    model = train_model(
+        build_feature_table(train_rows, state, learn=True), build_feature_table(valid_rows, state, learn=True)
+    )
+    models_dir.mkdir(parents=True, exist_ok=True)
+    path = models_dir / f"{model.version}.json"
+    save_model(model, path)
+    stored = StoredModel(
+        version=model.version,
+        org_id=actor.org_id,
+        path=str(path),
+        content_sha256=model.content_sha256,
+        summary={
+            "rows": dict(model.metadata.get("rows", {})),
+            "data_window": dict(model.metadata.get("data_window", {})),
+            "valid_metrics": dict(model.metadata.get("valid_metrics", {})),
+        },
+        created_at=clock.now(),
+        active=False,
+    )
+    with uow:
+        uow.risk.add_model(stored)
+        uow.risk.activate(actor.org_id, model.version)
+        body = {"version": model.version, "content_sha256": model.content_sha256, "active": True}
+        append_record(uow, "risk.model", model.version, str(actor.org_id), clock.now(), body)
+        audit(uow, actor, clock, "risk.retrain", "risk_model", model.version, stored.summary)
+        sign_tree_head(uow, signer, clock)
+        uow.commit()
+    return stored
+
+
+def activate(uow: SqlUnitOfWork, clock: Clock, signer: Ed25519Signer, actor: Principal, version: str) -> None:
+    require(actor, Action.RISK_ADMIN)
+    with uow:
+        if not uow.risk.activate(actor.org_id, version):
+            raise NotFound(f"model version {version}")
+        body = {"version": version, "active": True}
+        append_record(uow, "risk.model", version, str(actor.org_id), clock.now(), body)
+        audit(uow, actor, clock, "risk.activate", "risk_model", version, {})
+        sign_tree_head(uow, signer, clock)
+        uow.commit()
+
+
+def _active_model(uow: SqlUnitOfWork, org_id: uuid.UUID) -> RiskModel:
+    stored = uow.risk.active_model(org_id)
+    if stored is None:
+        raise ModelError("no active risk model for this organisation: run `supplyguard risk retrain`")
+    model = load_model(stored.path)
+    if model.content_sha256 != stored.content_sha256:
+        raise ModelError(f"model file {stored.path} does not match the registered model {stored.version}")
+    return model
+
+
+def score_open(
+    uow: SqlUnitOfWork,
+    clock: Clock,
+    actor: Principal,
+    *,
+    red_per_day: int,
+    yellow_per_day: int,
+    exploration_share: float,
+) -> ScoringSummary:
+    """Score every declaration without an outcome and fill each day's lanes within capacity."""
+    require(actor, Action.RISK_ADMIN)
+    with uow:
+        model = _active_model(uow, actor.org_id)
+        history = _history(uow, actor.org_id)
+    state = FeatureState()
+    assessed: list[tuple[DeclarationRow, Declaration, RiskAssessment]] = []
+    for declaration, outcome in history:
+        row = row_from_declaration(declaration, outcome)
+        if outcome is None:
+            assessed.append((row, declaration, assess_declaration(model, state, row.without_labels())))
+        state.observe(row)
+        if row.fraud is not None:
+            state.record_outcome(row, row.fraud, row.critical_fraud or 0)
+    by_day: dict[object, list[tuple[Declaration, RiskAssessment]]] = defaultdict(list)
+    for _row, declaration, assessment in assessed:
+        by_day[declaration.declared_on].append((declaration, assessment))
+    results: list[StoredAssessment] = []
+    lanes: dict[str, int] = defaultdict(int)
+    for day, items in sorted(by_day.items(), key=lambda pair: str(pair[0])):
+        # Lanes are filled per declaration date within that day's capacity.
+        candidates = [
+            Candidate(
+                str(d.id),
+                a.priority,
+                a.probability,
+                a.forced_lane,
+                "; ".join(r.reason for r in a.fired_rules),
+            )
+            for d, a in items
+        ]
+        decisions = select_lanes(
+            candidates,
+            Capacity(red_per_day, yellow_per_day),
+            exploration_share=exploration_share,
+            exploration_mode=ExplorationMode.UNCERTAINTY,
+            seed=int(str(day).replace("-", "")),
+        )
+        for (declaration, assessment), decision in zip(items, decisions, strict=True):
+            lanes[decision.lane.value] += 1
+            results.append(
+                StoredAssessment(
+                    declaration_id=declaration.id,
+                    score=min(1.0, max(0.0, assessment.score)),
+                    lane=decision.lane.value,
+                    reasons=[decision.reason, *assessment.reasons],
+                    model_version=model.version,
+                )
+            )
+    with uow:
+        uow.risk.save_assessments(results)
+        audit(uow, actor, clock, "risk.score", "risk_model", model.version, {"scored": len(results), **lanes})
+        uow.commit()
+    return ScoringSummary(len(results), dict(lanes), model.version)

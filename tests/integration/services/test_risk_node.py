@@ -1,0 +1,61 @@
+"""Retraining on recorded outcomes and scoring the open queue, on both backends."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from supplyguard.adapters.db.declarations_repo import DeclarationFilter
+from supplyguard.demo.load import load_world
+from supplyguard.demo.world import generate_world
+from supplyguard.errors import ModelError
+from supplyguard.model.organisations import Principal, Role
+from supplyguard.services import risk_node
+from supplyguard.services.declarations import get_declaration, list_declarations
+from tests.factories import admin_principal, make_org
+
+
+def test_retrain_then_score_fills_lanes_within_capacity_with_reasons(container) -> None:  # type: ignore[no-untyped-def]
+    world = generate_world(seed=11, declarations_total=700)
+    world.orgs = world.orgs[:1]
+    load_world(container, world)
+    with container.uow(readonly=True) as uow:
+        org = uow.accounts.list_orgs()[0]
+        stored = uow.risk.active_model(org.id)
+        assert stored is not None
+        assert uow.ledger.find_in_kinds(("risk.model",), stored.version)
+    officer = Principal(org.id, org.id, "o", frozenset({Role.OFFICER}), "t", "api")
+    page = list_declarations(
+        container.uow(), container.clock, officer, DeclarationFilter(has_outcome=False), limit=500
+    )
+    open_rows = page.items
+    assert open_rows and all(row["lane"] in ("red", "yellow", "green") for row in open_rows)
+    scores = [row["score"] for row in open_rows]
+    assert scores == sorted(scores, reverse=True)
+    red_by_day = Counter(row["declared_on"] for row in open_rows if row["lane"] == "red")
+    assert max(red_by_day.values()) <= world.red_per_day + 2  # capacity, plus rule-forced lanes
+    top = get_declaration(container.uow(), container.clock, officer, open_rows[0]["id"])
+    assert top.model_version == stored.version
+    assert any("model probability" in reason for reason in top.risk_reasons)
+
+
+def test_retraining_needs_enough_outcomes(container) -> None:  # type: ignore[no-untyped-def]
+    org = make_org(container)
+    with pytest.raises(ModelError, match="inspected declarations"):
+        risk_node.retrain(
+            container.uow(),
+            container.clock,
+            container.signer,
+            container.settings.models_dir,
+            admin_principal(org),
+        )
+    with pytest.raises(ModelError, match="no active risk model"):
+        risk_node.score_open(
+            container.uow(),
+            container.clock,
+            admin_principal(org),
+            red_per_day=1,
+            yellow_per_day=1,
+            exploration_share=0.1,
+        )
