@@ -86,8 +86,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _truncate_all(url: str) -> None:
-    from supplyguard.adapters.db.metadata import metadata
+    from supplyguard.adapters.db.schema import load_all_tables
 
+    metadata = load_all_tables()
     engine = create_engine(url)
     names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     with engine.begin() as conn:

@@ -18,7 +18,9 @@ Nothing else raises ``HTTPException`` or ``typer.Exit``.
     │   ├── DeclarationNotFound
     │   ├── PartyNotFound
     │   ├── OrganisationNotFound
-    │   └── LedgerRecordNotFound
+    │   ├── LedgerRecordNotFound
+    │   ├── PartnerNotFound             no sharing partner with that node id
+    │   └── IntelNotFound               no shared intelligence object with that id
     ├── Conflict                        state conflict, e.g. duplicate key or idempotency clash (409)
     ├── LedgerError                     the Merkle log refuses a request or fails verification
     │   ├── ProofRequestInvalid         sizes beyond the tree, index >= size (422)
@@ -133,6 +135,14 @@ class UserNotFound(NotFound):
 
 class LedgerRecordNotFound(NotFound):
     kind = "ledger record"
+
+
+class PartnerNotFound(NotFound):
+    kind = "sharing partner"
+
+
+class IntelNotFound(NotFound):
+    kind = "intelligence object"
 
 
 class Conflict(SupplyGuardError):

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 
 from supplyguard.api.problems import install_problem_handlers, problem_response
-from supplyguard.api.routers import declarations, ledger, parties, system
+from supplyguard.api.routers import declarations, ledger, parties, system, taxii
 from supplyguard.bootstrap import Container
 from supplyguard.web.routes import install_web
 
@@ -46,5 +46,6 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(declarations.router)
     app.include_router(parties.router)
     app.include_router(ledger.router)
+    app.include_router(taxii.router)
     install_web(app, container)
     return app

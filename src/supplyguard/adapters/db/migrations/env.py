@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from alembic import context
 
-import supplyguard.adapters.db.ledger_tables
-import supplyguard.adapters.db.tables  # noqa: F401 - registers the core tables
-from supplyguard.adapters.db.metadata import metadata
+from supplyguard.adapters.db.schema import load_all_tables
 
 connection = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError("run migrations through `supplyguard db upgrade`")
 context.configure(
     connection=connection,
-    target_metadata=metadata,
+    target_metadata=load_all_tables(),
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
 )

@@ -1,0 +1,153 @@
+"""Sync benchmark: node B pulls N signed objects from node A's TAXII feed over loopback.
+
+Run: ``.venv/bin/python bench/sharing_sync_bench.py [--objects 5000] [--page 1000] [--postgres]``
+(from the repository root). Two nodes, each with its own SQLite database (or, with
+``--postgres``, its own PostgreSQL database at 127.0.0.1:5432), A served by uvicorn on a free
+port. Prints the machine, the publish rate on A and the pull rate on B (every signature and
+field commitment verified, agreement re-checked, versions resolved, each object a ledger leaf).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from sqlalchemy import create_engine, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from supplyguard.adapters.db.migrate import upgrade
+from supplyguard.adapters.sharing_keys import save_partner_token
+from supplyguard.api.app import create_app
+from supplyguard.bootstrap import build
+from supplyguard.config import Settings
+from supplyguard.model.clock import FixedClock
+from supplyguard.services import accounts
+from supplyguard.services.sharing_node import sharing_node
+from supplyguard.services.sharing_partners import (
+    PartnerInput,
+    register_agreement,
+    register_partner,
+)
+from supplyguard.services.sharing_publish import publish_object
+from supplyguard.services.sharing_specs import build_from_spec
+from supplyguard.services.sharing_sync import run_sync
+from tests.factories import admin_principal
+from tests.integration.sharing.nodes import AGREEMENT, SUSPECT
+
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+CREATED: list[str] = []
+
+
+def _database(tmp: Path, name: str, postgres: bool) -> str:
+    if not postgres:
+        return f"sqlite:///{tmp / name}.db"
+    db = f"sg_bench_{name.replace('.', '_').replace('-', '_')}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{db}"'))
+    admin.dispose()
+    CREATED.append(db)
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{db}"
+
+
+def _node(tmp: Path, node_id: str, postgres: bool) -> Any:
+    settings = Settings(
+        data_dir=tmp / node_id, database_url=_database(tmp, node_id, postgres), node_name=node_id
+    )
+    container = build(settings, clock=FixedClock(datetime(2026, 11, 23, 8, tzinfo=UTC)))
+    upgrade(container.engine)
+    org = accounts.create_organisation(container.uow(), container.clock, None, node_id, "NL", "customs")
+    admin = admin_principal(org)
+    register_agreement(container.uow(), container.clock, admin, sharing_node(container), AGREEMENT)
+    return container, admin, org
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--objects", type=int, default=5000)
+    parser.add_argument("--page", type=int, default=1000)
+    parser.add_argument("--postgres", action="store_true")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="sg-sync-bench-"))
+    try:
+        a, a_admin, a_org = _node(tmp, "test.node", args.postgres)
+        b, b_admin, _ = _node(tmp, "customs-b", args.postgres)
+        a_node, b_node = sharing_node(a), sharing_node(b)
+        accounts.create_user(a.uow(), a.clock, None, a_org.id, "partner-b", ["partner"], None)
+        token = accounts.create_token(a.uow(), a.clock, None, "partner-b", "bench").token
+        register_partner(
+            a.uow(),
+            a.clock,
+            a_admin,
+            PartnerInput("customs-b", "B", b_node.key.public_key_raw.hex(), username="partner-b"),
+        )
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        register_partner(
+            b.uow(),
+            b.clock,
+            b_admin,
+            PartnerInput(
+                "test.node", "A", a_node.key.public_key_raw.hex(), base_url=f"http://127.0.0.1:{port}"
+            ),
+        )
+        save_partner_token(b.settings.keys_dir, "test.node", token)
+
+        started = time.perf_counter()
+        for n in range(args.objects):
+            stix = build_from_spec({**SUSPECT, "key": f"bench-{n}"}, a_node.author_ref, a.clock.now())
+            publish_object(a.uow(), a_admin, a_node, stix)
+        publish_s = time.perf_counter() - started
+
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(a), host="127.0.0.1", port=port, log_level="warning")
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        while not server.started:
+            time.sleep(0.05)
+        started = time.perf_counter()
+        result = run_sync(b, b_admin, "test.node", page_size=args.page)[0]
+        sync_s = time.perf_counter() - started
+        server.should_exit = True
+        thread.join(timeout=10)
+        assert result.error is None and result.stored == args.objects, result.as_dict()
+
+        backend = "PostgreSQL" if args.postgres else "SQLite"
+        machine = f"{platform.machine()} {platform.system()} {os.cpu_count()} cpus"
+        print(f"machine: {machine}, Python {platform.python_version()}")
+        print(f"backend: {backend}, objects: {args.objects}, page: {args.page}")
+        print(f"{'step':44} {'seconds':>9} {'objects/s':>10}")
+        publish_rate = args.objects / publish_s
+        print(f"{'publish on A (sign, compile 2 copies, ledger)':44} {publish_s:9.2f} {publish_rate:10.0f}")
+        print(
+            f"{'pull A -> B over loopback TAXII (verified)':44} {sync_s:9.2f} {args.objects / sync_s:10.0f}"
+        )
+        a.close()
+        b.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if CREATED:
+            admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                for db in CREATED:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,621 @@
+"""Repository of intelligence sharing: partners, agreements, held objects, deliveries, feedback.
+
+Works on the caller's :class:`~sqlalchemy.Connection` inside the caller's transaction
+(``SharingRepository(uow.connection)``). Log positions are allocated as ``max + 1`` under the
+writer lock (``BEGIN IMMEDIATE`` on SQLite, a transaction-level advisory lock on PostgreSQL), so
+positions become visible in increasing order and a reader's cursor never skips a row.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, select, update
+
+from supplyguard.adapters.db.bulk import bulk_insert
+from supplyguard.adapters.db.sharing_tables import (
+    sharing_agreements,
+    sharing_deliveries,
+    sharing_feedback,
+    sharing_objects,
+    sharing_partners,
+    sharing_rejections,
+    sharing_tombstones,
+    sharing_witnessed,
+)
+from supplyguard.model.clock import as_utc
+
+_POSITION_LOCK = 0x5347_5348_4152  # "SGSHAR": serialises log-position allocation on PostgreSQL
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerRecord:
+    id: uuid.UUID
+    node_id: str
+    name: str
+    country: str | None
+    base_url: str | None
+    public_key: bytes
+    key_id: str
+    author_ref: str
+    user_id: uuid.UUID | None
+    ledger_vkey: str | None
+    status: str
+    last_sync_position: int
+    last_sync_at: datetime | None
+    last_sync_error: str | None
+    verification_failures: int
+    last_failure: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementRecord:
+    agreement_id: str
+    title: str
+    yaml_text: str
+    version: str
+    registered_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HeldObject:
+    """One signed version held by this node, at its log position."""
+
+    position: int
+    stix_id: str
+    stix_type: str
+    version: str
+    author_ref: str
+    author_node: str
+    content_hash: str
+    tlp: str | None
+    wire: dict[str, Any]
+    received_from: str | None
+    agreement_id: str | None
+    current: bool
+    revoked: bool
+    deleted: bool
+    stored_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What one partner receives of one version: the compiled copy, still signed by the author."""
+
+    partner_node: str
+    position: int
+    stix_id: str
+    stix_type: str
+    version: str
+    agreement_id: str
+    outcome: str
+    removed_fields: tuple[str, ...]
+    wire: dict[str, Any]
+    current: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackRecord:
+    id: uuid.UUID
+    stix_id: str
+    from_node: str
+    to_node: str
+    outcome: str
+    notes: str
+    note_id: str | None
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessedCheckpoint:
+    """A partner's ledger checkpoint we verified (signature, consistency) and cosigned."""
+
+    partner_node: str
+    tree_size: int
+    root_hash: bytes
+    note: str
+    witnessed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    partner_node: str
+    stix_id: str
+    check_name: str
+    detail: str
+    rejected_at: datetime
+
+
+def _partner(row: Any) -> PartnerRecord:
+    return PartnerRecord(
+        id=row.id,
+        node_id=row.node_id,
+        name=row.name,
+        country=row.country,
+        base_url=row.base_url,
+        public_key=bytes(row.public_key),
+        key_id=row.key_id,
+        author_ref=row.author_ref,
+        user_id=row.user_id,
+        ledger_vkey=row.ledger_vkey,
+        status=row.status,
+        last_sync_position=int(row.last_sync_position),
+        last_sync_at=None if row.last_sync_at is None else as_utc(row.last_sync_at),
+        last_sync_error=row.last_sync_error,
+        verification_failures=int(row.verification_failures),
+        last_failure=row.last_failure,
+        created_at=as_utc(row.created_at),
+    )
+
+
+def _held(row: Any) -> HeldObject:
+    return HeldObject(
+        position=int(row.position),
+        stix_id=row.stix_id,
+        stix_type=row.stix_type,
+        version=row.version,
+        author_ref=row.author_ref,
+        author_node=row.author_node,
+        content_hash=row.content_hash,
+        tlp=row.tlp,
+        wire=json.loads(row.wire),
+        received_from=row.received_from,
+        agreement_id=row.agreement_id,
+        current=bool(row.current),
+        revoked=bool(row.revoked),
+        deleted=bool(row.deleted),
+        stored_at=as_utc(row.stored_at),
+    )
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(
+        partner_node=row.partner_node,
+        position=int(row.position),
+        stix_id=row.stix_id,
+        stix_type=row.stix_type,
+        version=row.version,
+        agreement_id=row.agreement_id,
+        outcome=row.outcome,
+        removed_fields=tuple(json.loads(row.removed_fields)),
+        wire=json.loads(row.wire),
+        current=bool(row.current),
+        created_at=as_utc(row.created_at),
+    )
+
+
+def _wire_text(wire: dict[str, Any]) -> str:
+    return json.dumps(wire, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectQuery:
+    """Filters of a feed page: TAXII ``match[id]``, ``match[type]``, ``added_after`` and versions."""
+
+    after_position: int = 0
+    ids: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    added_after: datetime | None = None
+    all_versions: bool = False
+    limit: int = 100
+
+
+class SharingRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def _instant(self, moment: datetime) -> datetime:
+        # SQLite keeps UTC instants as naive text; PostgreSQL compares aware values.
+        utc = as_utc(moment)
+        return utc.replace(tzinfo=None) if self._conn.dialect.name == "sqlite" else utc
+
+    # --- partners -------------------------------------------------------------------------------
+
+    def add_partner(self, partner: PartnerRecord) -> None:
+        self._conn.execute(
+            insert(sharing_partners).values(
+                id=partner.id,
+                node_id=partner.node_id,
+                name=partner.name,
+                country=partner.country,
+                base_url=partner.base_url,
+                public_key=partner.public_key,
+                key_id=partner.key_id,
+                author_ref=partner.author_ref,
+                user_id=partner.user_id,
+                ledger_vkey=partner.ledger_vkey,
+                status=partner.status,
+                last_sync_position=partner.last_sync_position,
+                last_sync_at=partner.last_sync_at,
+                last_sync_error=partner.last_sync_error,
+                verification_failures=partner.verification_failures,
+                last_failure=partner.last_failure,
+                created_at=partner.created_at,
+            )
+        )
+
+    def partner(self, node_id: str) -> PartnerRecord | None:
+        row = self._conn.execute(
+            select(sharing_partners).where(sharing_partners.c.node_id == node_id)
+        ).first()
+        return None if row is None else _partner(row)
+
+    def partner_by_user(self, user_id: uuid.UUID) -> PartnerRecord | None:
+        row = self._conn.execute(
+            select(sharing_partners).where(sharing_partners.c.user_id == user_id)
+        ).first()
+        return None if row is None else _partner(row)
+
+    def partner_by_key(self, key_id: str) -> PartnerRecord | None:
+        row = self._conn.execute(select(sharing_partners).where(sharing_partners.c.key_id == key_id)).first()
+        return None if row is None else _partner(row)
+
+    def partners(self) -> list[PartnerRecord]:
+        rows = self._conn.execute(select(sharing_partners).order_by(sharing_partners.c.node_id))
+        return [_partner(row) for row in rows]
+
+    def record_sync(self, node_id: str, position: int, at: datetime, error: str | None = None) -> None:
+        self._conn.execute(
+            update(sharing_partners)
+            .where(sharing_partners.c.node_id == node_id)
+            .values(last_sync_position=position, last_sync_at=at, last_sync_error=error)
+        )
+
+    def set_status(self, node_id: str, status: str) -> None:
+        self._conn.execute(
+            update(sharing_partners).where(sharing_partners.c.node_id == node_id).values(status=status)
+        )
+
+    def record_sync_error(self, node_id: str, error: str) -> None:
+        self._conn.execute(
+            update(sharing_partners)
+            .where(sharing_partners.c.node_id == node_id)
+            .values(last_sync_error=error)
+        )
+
+    def record_rejection(self, rejection: Rejection) -> None:
+        self._conn.execute(
+            insert(sharing_rejections).values(
+                id=uuid.uuid4(),
+                partner_node=rejection.partner_node,
+                stix_id=rejection.stix_id[:200],
+                check_name=rejection.check_name[:40],
+                detail=rejection.detail,
+                rejected_at=rejection.rejected_at,
+            )
+        )
+        self._conn.execute(
+            update(sharing_partners)
+            .where(sharing_partners.c.node_id == rejection.partner_node)
+            .values(
+                verification_failures=sharing_partners.c.verification_failures + 1,
+                last_failure=f"{rejection.stix_id}: {rejection.check_name}: {rejection.detail}",
+            )
+        )
+
+    def rejections(self, partner_node: str | None = None) -> list[Rejection]:
+        query = select(sharing_rejections).order_by(sharing_rejections.c.rejected_at)
+        if partner_node is not None:
+            query = query.where(sharing_rejections.c.partner_node == partner_node)
+        return [
+            Rejection(r.partner_node, r.stix_id, r.check_name, r.detail, as_utc(r.rejected_at))
+            for r in self._conn.execute(query)
+        ]
+
+    # --- agreements -----------------------------------------------------------------------------
+
+    def save_agreement(self, record: AgreementRecord) -> None:
+        """Insert or replace the agreement with this id."""
+        self._conn.execute(
+            sharing_agreements.delete().where(sharing_agreements.c.agreement_id == record.agreement_id)
+        )
+        self._conn.execute(
+            insert(sharing_agreements).values(
+                agreement_id=record.agreement_id,
+                title=record.title,
+                yaml_text=record.yaml_text,
+                version=record.version,
+                registered_at=record.registered_at,
+            )
+        )
+
+    def agreements(self) -> list[AgreementRecord]:
+        rows = self._conn.execute(select(sharing_agreements).order_by(sharing_agreements.c.agreement_id))
+        return [
+            AgreementRecord(r.agreement_id, r.title, r.yaml_text, r.version, as_utc(r.registered_at))
+            for r in rows
+        ]
+
+    # --- the object log -------------------------------------------------------------------------
+
+    def next_position(self) -> int:
+        """The next log position; call once per transaction, before inserting (takes the lock)."""
+        if self._conn.dialect.name == "postgresql":
+            self._conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_POSITION_LOCK})")
+        last = self._conn.execute(select(func.max(sharing_objects.c.position))).scalar()
+        return 1 if last is None else int(last) + 1
+
+    def held(self, stix_id: str) -> HeldObject | None:
+        """The current version of ``stix_id`` held here, if any."""
+        row = self._conn.execute(
+            select(sharing_objects).where(sharing_objects.c.stix_id == stix_id, sharing_objects.c.current)
+        ).first()
+        return None if row is None else _held(row)
+
+    def held_many(self, stix_ids: Sequence[str]) -> dict[str, HeldObject]:
+        """Current versions of several ids, in chunks (one query per 500 ids)."""
+        found: dict[str, HeldObject] = {}
+        unique = sorted(set(stix_ids))
+        for start in range(0, len(unique), 500):
+            rows = self._conn.execute(
+                select(sharing_objects).where(
+                    sharing_objects.c.stix_id.in_(unique[start : start + 500]), sharing_objects.c.current
+                )
+            )
+            for row in rows:
+                found[row.stix_id] = _held(row)
+        return found
+
+    def tombstones_many(self, stix_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        unique = sorted(set(stix_ids))
+        for start in range(0, len(unique), 500):
+            rows = self._conn.execute(
+                select(sharing_tombstones.c.stix_id, sharing_tombstones.c.wire).where(
+                    sharing_tombstones.c.stix_id.in_(unique[start : start + 500])
+                )
+            )
+            for row in rows:
+                found[row.stix_id] = dict(json.loads(row.wire))
+        return found
+
+    def add_objects(self, objects: Sequence[HeldObject]) -> None:
+        """Store many versions at once (bulk insert); current ones retire the held current versions."""
+        replacing = sorted({obj.stix_id for obj in objects if obj.current})
+        for start in range(0, len(replacing), 500):
+            self._conn.execute(
+                update(sharing_objects)
+                .where(
+                    sharing_objects.c.stix_id.in_(replacing[start : start + 500]), sharing_objects.c.current
+                )
+                .values(current=False)
+            )
+        bulk_insert(
+            self._conn,
+            sharing_objects,
+            [
+                (
+                    o.position,
+                    o.stix_id,
+                    o.stix_type,
+                    o.version,
+                    o.author_ref,
+                    o.author_node,
+                    o.content_hash,
+                    o.tlp,
+                    _wire_text(o.wire),
+                    o.received_from,
+                    o.agreement_id,
+                    o.current,
+                    o.revoked,
+                    o.deleted,
+                    o.stored_at,
+                )
+                for o in objects
+            ],
+        )
+
+    def versions(self, stix_id: str) -> list[HeldObject]:
+        rows = self._conn.execute(
+            select(sharing_objects)
+            .where(sharing_objects.c.stix_id == stix_id)
+            .order_by(sharing_objects.c.position)
+        )
+        return [_held(row) for row in rows]
+
+    def add_object(self, obj: HeldObject) -> None:
+        """Store a version; if it is current, the previous current version of its id stops being so."""
+        if obj.current:
+            self._conn.execute(
+                update(sharing_objects)
+                .where(sharing_objects.c.stix_id == obj.stix_id, sharing_objects.c.current)
+                .values(current=False)
+            )
+        self._conn.execute(
+            insert(sharing_objects).values(
+                position=obj.position,
+                stix_id=obj.stix_id,
+                stix_type=obj.stix_type,
+                version=obj.version,
+                author_ref=obj.author_ref,
+                author_node=obj.author_node,
+                content_hash=obj.content_hash,
+                tlp=obj.tlp,
+                wire=_wire_text(obj.wire),
+                received_from=obj.received_from,
+                agreement_id=obj.agreement_id,
+                current=obj.current,
+                revoked=obj.revoked,
+                deleted=obj.deleted,
+                stored_at=obj.stored_at,
+            )
+        )
+
+    def mark_deleted(self, stix_id: str) -> None:
+        self._conn.execute(
+            update(sharing_objects).where(sharing_objects.c.stix_id == stix_id).values(deleted=True)
+        )
+        self._conn.execute(sharing_deliveries.delete().where(sharing_deliveries.c.stix_id == stix_id))
+
+    def objects_page(self, query: ObjectQuery) -> list[HeldObject]:
+        """Held objects after ``query.after_position`` in log order (deleted ones left out)."""
+        table = sharing_objects
+        conditions = [table.c.position > query.after_position, ~table.c.deleted]
+        if not query.all_versions:
+            conditions.append(table.c.current)
+        if query.ids:
+            conditions.append(table.c.stix_id.in_(query.ids))
+        if query.types:
+            conditions.append(table.c.stix_type.in_(query.types))
+        if query.added_after is not None:
+            conditions.append(table.c.stored_at > self._instant(query.added_after))
+        rows = self._conn.execute(
+            select(table).where(and_(*conditions)).order_by(table.c.position).limit(query.limit)
+        )
+        return [_held(row) for row in rows]
+
+    def count_objects(self) -> int:
+        return int(
+            self._conn.execute(
+                select(func.count()).select_from(sharing_objects).where(sharing_objects.c.current)
+            ).scalar_one()
+        )
+
+    # --- deliveries -----------------------------------------------------------------------------
+
+    def add_deliveries(self, deliveries: Sequence[Delivery]) -> None:
+        for delivery in deliveries:
+            if delivery.current:
+                self._conn.execute(
+                    update(sharing_deliveries)
+                    .where(
+                        sharing_deliveries.c.partner_node == delivery.partner_node,
+                        sharing_deliveries.c.stix_id == delivery.stix_id,
+                        sharing_deliveries.c.current,
+                    )
+                    .values(current=False)
+                )
+            self._conn.execute(
+                insert(sharing_deliveries).values(
+                    partner_node=delivery.partner_node,
+                    position=delivery.position,
+                    stix_id=delivery.stix_id,
+                    stix_type=delivery.stix_type,
+                    version=delivery.version,
+                    agreement_id=delivery.agreement_id,
+                    outcome=delivery.outcome,
+                    removed_fields=json.dumps(list(delivery.removed_fields)),
+                    wire=_wire_text(delivery.wire),
+                    current=delivery.current,
+                    created_at=delivery.created_at,
+                )
+            )
+
+    def deliveries_page(self, partner_node: str, query: ObjectQuery) -> list[Delivery]:
+        table = sharing_deliveries
+        conditions = [table.c.partner_node == partner_node, table.c.position > query.after_position]
+        if not query.all_versions:
+            conditions.append(table.c.current)
+        if query.ids:
+            conditions.append(table.c.stix_id.in_(query.ids))
+        if query.types:
+            conditions.append(table.c.stix_type.in_(query.types))
+        if query.added_after is not None:
+            conditions.append(table.c.created_at > self._instant(query.added_after))
+        rows = self._conn.execute(
+            select(table).where(and_(*conditions)).order_by(table.c.position).limit(query.limit)
+        )
+        return [_delivery(row) for row in rows]
+
+    def deliveries_of(self, stix_id: str) -> list[Delivery]:
+        rows = self._conn.execute(
+            select(sharing_deliveries)
+            .where(sharing_deliveries.c.stix_id == stix_id)
+            .order_by(sharing_deliveries.c.position, sharing_deliveries.c.partner_node)
+        )
+        return [_delivery(row) for row in rows]
+
+    # --- tombstones -----------------------------------------------------------------------------
+
+    def tombstone(self, stix_id: str) -> dict[str, Any] | None:
+        row = self._conn.execute(
+            select(sharing_tombstones.c.wire).where(sharing_tombstones.c.stix_id == stix_id)
+        ).first()
+        return None if row is None else dict(json.loads(row.wire))
+
+    def save_tombstone(
+        self, stix_id: str, author_ref: str, deleted_at: str, reason: str, wire: dict[str, Any], at: datetime
+    ) -> None:
+        self._conn.execute(sharing_tombstones.delete().where(sharing_tombstones.c.stix_id == stix_id))
+        self._conn.execute(
+            insert(sharing_tombstones).values(
+                stix_id=stix_id,
+                author_ref=author_ref,
+                deleted_at=deleted_at,
+                reason=reason,
+                wire=_wire_text(wire),
+                recorded_at=at,
+            )
+        )
+
+    # --- feedback -------------------------------------------------------------------------------
+
+    def add_feedback(self, record: FeedbackRecord) -> bool:
+        """Store one feedback record; False when the same note was already recorded."""
+        if record.note_id is not None:
+            exists = self._conn.execute(
+                select(sharing_feedback.c.id).where(
+                    sharing_feedback.c.stix_id == record.stix_id,
+                    sharing_feedback.c.from_node == record.from_node,
+                    sharing_feedback.c.note_id == record.note_id,
+                )
+            ).first()
+            if exists is not None:
+                return False
+        self._conn.execute(
+            insert(sharing_feedback).values(
+                id=record.id,
+                stix_id=record.stix_id,
+                from_node=record.from_node,
+                to_node=record.to_node,
+                outcome=record.outcome,
+                notes=record.notes,
+                note_id=record.note_id,
+                recorded_at=record.recorded_at,
+            )
+        )
+        return True
+
+    def feedback(self, stix_id: str | None = None) -> list[FeedbackRecord]:
+        query = select(sharing_feedback).order_by(sharing_feedback.c.recorded_at)
+        if stix_id is not None:
+            query = query.where(sharing_feedback.c.stix_id == stix_id)
+        return [
+            FeedbackRecord(
+                r.id, r.stix_id, r.from_node, r.to_node, r.outcome, r.notes, r.note_id, as_utc(r.recorded_at)
+            )
+            for r in self._conn.execute(query)
+        ]
+
+    # --- witnessed ledger checkpoints -----------------------------------------------------------
+
+    def latest_witnessed(self, partner_node: str) -> WitnessedCheckpoint | None:
+        row = self._conn.execute(
+            select(sharing_witnessed)
+            .where(sharing_witnessed.c.partner_node == partner_node)
+            .order_by(sharing_witnessed.c.tree_size.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        return WitnessedCheckpoint(
+            row.partner_node, int(row.tree_size), bytes(row.root_hash), row.note, as_utc(row.witnessed_at)
+        )
+
+    def add_witnessed(self, witnessed: WitnessedCheckpoint) -> None:
+        self._conn.execute(
+            insert(sharing_witnessed).values(
+                partner_node=witnessed.partner_node,
+                tree_size=witnessed.tree_size,
+                root_hash=witnessed.root_hash,
+                note=witnessed.note,
+                witnessed_at=witnessed.witnessed_at,
+            )
+        )

@@ -1,0 +1,296 @@
+"""``supplyguard partners|intel|sync ...``: partner nodes, agreements, intelligence, TAXII pulls."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+import yaml
+
+from supplyguard.adapters.sharing_keys import save_partner_token
+from supplyguard.cli.context import open_container, operator, out_console
+from supplyguard.errors import FieldError, ValidationFailed
+from supplyguard.services.sharing_correlate import correlate_intel
+from supplyguard.services.sharing_feed import export_bundle, list_intel, show_intel
+from supplyguard.services.sharing_node import sharing_node
+from supplyguard.services.sharing_partners import (
+    PartnerInput,
+    list_agreements,
+    list_partners,
+    register_agreement,
+    register_partner,
+    set_partner_status,
+)
+from supplyguard.services.sharing_publish import delete_object, preview_recipients, publish_object
+from supplyguard.services.sharing_specs import build_from_spec
+from supplyguard.services.sharing_sync import collection_id_for, run_sync
+from supplyguard.services.sharing_witness import run_witness
+
+partners_app = typer.Typer(help="Partner nodes and sharing agreements.", no_args_is_help=True)
+intel_app = typer.Typer(help="Shared intelligence: publish, list, show, export.", no_args_is_help=True)
+sync_app = typer.Typer(help="Pull intelligence from partners (TAXII 2.1).", no_args_is_help=True)
+
+OrgOption = typer.Option(None, "--org", help="Organisation acting (needed when the node has several).")
+
+
+def _read_file(path: Path) -> str:
+    if not path.is_file():
+        raise ValidationFailed([FieldError(("FILE",), f"{path} is not a readable file")])
+    return path.read_text(encoding="utf-8")
+
+
+@partners_app.command("add")
+def partners_add(
+    node_id: str = typer.Argument(..., help="The partner's node id, as its agreements name it."),
+    name: str = typer.Option(..., help="The partner's name."),
+    public_key: str = typer.Option(..., "--public-key", help="Its Ed25519 public key (hex or base64)."),
+    country: str = typer.Option(None, help="ISO 3166-1 alpha-2 country."),
+    url: str = typer.Option(None, "--url", help="Base URL of its node (for `sync run`)."),
+    user: str = typer.Option(None, "--user", help="Local user (role partner) it authenticates as."),
+    token: str = typer.Option(None, "--token", help="Bearer token it issued to us for its TAXII feed."),
+    ledger_key: str = typer.Option(
+        None, "--ledger-key", help="Its ledger verifier key (`supplyguard ledger pubkey` on its node)."
+    ),
+    org: str = OrgOption,
+) -> None:
+    """Register a partner node (its key exchanged out of band)."""
+    with open_container() as container:
+        actor = operator(container, org)
+        partner = register_partner(
+            container.uow(),
+            container.clock,
+            actor,
+            PartnerInput(node_id, name, public_key, country, url, None, user, ledger_key),
+        )
+        if token:
+            save_partner_token(container.settings.keys_dir, node_id, token)
+    out_console.print(f"partner {partner.node_id} registered (key {partner.key_id})")
+
+
+@partners_app.command("list")
+def partners_list(org: str = OrgOption) -> None:
+    """Partners with their sync state and verification failures."""
+    with open_container() as container:
+        partners = list_partners(container.uow(readonly=True), operator(container, org))
+    for p in partners:
+        synced = p.last_sync_at.isoformat() if p.last_sync_at else "never"
+        out_console.print(
+            f"{p.node_id:20} {p.status:9} position {p.last_sync_position:<8} last sync {synced}  "
+            f"failures {p.verification_failures}  {p.base_url or '-'}",
+            highlight=False,
+        )
+
+
+@partners_app.command("suspend")
+def partners_suspend(node_id: str = typer.Argument(...), org: str = OrgOption) -> None:
+    """Suspend a partner: its feed closes and nothing it sends is accepted."""
+    with open_container() as container:
+        set_partner_status(container.uow(), container.clock, operator(container, org), node_id, "suspended")
+    out_console.print(f"partner {node_id} suspended")
+
+
+@partners_app.command("activate")
+def partners_activate(node_id: str = typer.Argument(...), org: str = OrgOption) -> None:
+    with open_container() as container:
+        set_partner_status(container.uow(), container.clock, operator(container, org), node_id, "active")
+    out_console.print(f"partner {node_id} active")
+
+
+@partners_app.command("agreement")
+def partners_agreement(
+    file: Path = typer.Argument(..., help="Agreement YAML file."), org: str = OrgOption
+) -> None:
+    """Register (or replace) a sharing agreement from its YAML file."""
+    text = _read_file(file)
+    with open_container() as container:
+        agreement = register_agreement(
+            container.uow(), container.clock, operator(container, org), sharing_node(container), text
+        )
+    out_console.print(f"agreement {agreement.agreement_id} registered")
+
+
+@partners_app.command("agreements")
+def partners_agreements(org: str = OrgOption) -> None:
+    with open_container() as container:
+        records = list_agreements(container.uow(readonly=True), operator(container, org))
+    for record in records:
+        out_console.print(f"{record.agreement_id:30} {record.version[:12]}  {record.title}")
+
+
+@partners_app.command("whoami")
+def partners_whoami() -> None:
+    """This node's id, public key and collection id: what partners need to register it."""
+    with open_container() as container:
+        node = sharing_node(container)
+        whoami = {
+            "node_id": node.node_id,
+            "public_key": node.key.public_key_raw.hex(),
+            "key_id": node.key.key_id,
+            "author_ref": node.author_ref,
+            "ledger_key": container.signer.vkey,
+            "collection_id": collection_id_for(node.node_id),
+        }
+    sys.stdout.write(json.dumps(whoami, indent=2) + "\n")
+
+
+def _load_spec(file: Path) -> dict[str, Any]:
+    text = _read_file(file)
+    try:
+        data = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as error:
+        raise ValidationFailed([FieldError(("FILE",), f"not valid YAML/JSON: {error}")]) from error
+    if not isinstance(data, dict):
+        raise ValidationFailed([FieldError(("FILE",), "a mapping describing one object")])
+    return data
+
+
+@intel_app.command("publish")
+def intel_publish(
+    file: Path = typer.Argument(..., help="YAML or JSON describing the object (see docs/sharing.md)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only show who would receive what."),
+    org: str = OrgOption,
+) -> None:
+    """Sign and share one object; prints, per partner, what it receives and why."""
+    spec = _load_spec(file)
+    with open_container() as container:
+        actor = operator(container, org)
+        node = sharing_node(container)
+        stix = build_from_spec(spec, node.author_ref, container.clock.now())
+        if dry_run:
+            decisions = preview_recipients(container.uow(readonly=True), actor, node, stix)
+        else:
+            result = publish_object(container.uow(), actor, node, stix)
+            decisions = result.decisions
+            out_console.print(
+                f"published {result.held.stix_id} version {result.held.version}", highlight=False
+            )
+    for decision in decisions:
+        out_console.print(
+            f"{decision.recipient:20} {decision.outcome.value:9} {decision.reasons[0]}", highlight=False
+        )
+        for reason in decision.reasons[1:]:
+            out_console.print(f"{'':31}{reason}")
+
+
+@intel_app.command("list")
+def intel_list(
+    type_: str = typer.Option(None, "--type", help="Only this STIX type."),
+    limit: int = typer.Option(100, min=1, max=1000),
+    org: str = OrgOption,
+) -> None:
+    """Current objects held (own and received), oldest first."""
+    with open_container() as container:
+        rows, _ = list_intel(
+            container.uow(readonly=True),
+            operator(container, org),
+            types=[type_] if type_ else [],
+            limit=limit,
+        )
+    for held in rows:
+        source = f"from {held.received_from}" if held.received_from else "ours"
+        name = held.wire.get("name") or held.wire.get("abstract") or ""
+        out_console.print(
+            f"{held.position:>6} {held.stix_id} {(held.tlp or '-').upper():12} {source:18} {name}",
+            highlight=False,
+        )
+
+
+@intel_app.command("show")
+def intel_show(object_id: str = typer.Argument(...), org: str = OrgOption) -> None:
+    """One object (JSON, with its author's signature), its recipients and the feedback on it."""
+    with open_container() as container:
+        detail = show_intel(container.uow(readonly=True), operator(container, org), object_id)
+    body = {
+        "object": detail.held.wire,
+        "position": detail.held.position,
+        "received_from": detail.held.received_from,
+        "versions": detail.versions,
+        "deliveries": detail.deliveries,
+        "feedback": detail.feedback,
+    }
+    sys.stdout.write(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+
+
+@intel_app.command("matches")
+def intel_matches(
+    object_id: list[str] = typer.Argument(None, help="Only these objects (default: everything received)."),
+    org: str = OrgOption,
+) -> None:
+    """Received intelligence that matches this organisation's declarations, with the reasons."""
+    with open_container() as container:
+        matches = correlate_intel(container.uow(readonly=True), operator(container, org), object_id or ())
+    for found in matches:
+        out_console.print(f"{found.match.record_id:24} {found.object_id}  {found.reason}")
+    if not matches:
+        out_console.print("no received intelligence matches a declaration")
+
+
+@intel_app.command("delete")
+def intel_delete(
+    object_id: str = typer.Argument(...),
+    reason: str = typer.Option(..., help="Why it is withdrawn (travels with the tombstone)."),
+    org: str = OrgOption,
+) -> None:
+    """Withdraw one of our objects: a signed tombstone goes to everyone who received it."""
+    with open_container() as container:
+        delete_object(container.uow(), operator(container, org), sharing_node(container), object_id, reason)
+    out_console.print(f"deleted {object_id}")
+
+
+@intel_app.command("export")
+def intel_export(
+    fmt: str = typer.Option("stix", "--format", help="stix: one STIX 2.1 bundle."), org: str = OrgOption
+) -> None:
+    """Print one STIX 2.1 bundle of everything this node holds (signatures included)."""
+    if fmt != "stix":
+        raise ValidationFailed([FieldError(("--format",), "only stix is supported")])
+    with open_container() as container:
+        bundle = export_bundle(container.uow(readonly=True), operator(container, org))
+    sys.stdout.write(json.dumps(bundle, ensure_ascii=False) + "\n")
+
+
+@sync_app.command("run")
+def sync_run(
+    partner: str = typer.Argument(None, help="One partner node id (default: every partner with a URL)."),
+    every: float = typer.Option(
+        None,
+        "--every",
+        min=1.0,
+        help="Keep syncing, every SECONDS (until interrupted); a partner that is "
+        "down is retried on the next round and catches up from its last committed page.",
+    ),
+    org: str = OrgOption,
+) -> None:
+    """Pull new intelligence from partners; resumes where the last committed page ended."""
+    with open_container() as container:
+        actor = operator(container, org)
+        while True:
+            results = run_sync(container, actor, partner)
+            failed = False
+            for result in results:
+                sys.stdout.write(json.dumps(result.as_dict()) + "\n")
+                failed = failed or result.error is not None
+            if every is None:
+                break
+            time.sleep(every)
+    if failed:
+        sys.exit(1)
+
+
+@sync_app.command("witness")
+def sync_witness(
+    partner: str = typer.Argument(
+        None, help="One partner node id (default: every partner with a ledger key)."
+    ),
+) -> None:
+    """Fetch partners' ledger checkpoints, check consistency with the last one seen, cosign, keep."""
+    with open_container() as container:
+        results = run_witness(container, partner)
+    for result in results:
+        sys.stdout.write(json.dumps(result.as_dict()) + "\n")
+    if any(result.outcome in ("fork", "unreachable") for result in results):
+        sys.exit(8 if any(result.outcome == "fork" for result in results) else 1)

@@ -1,0 +1,188 @@
+"""Reading what this node holds or shares: TAXII feed pages, manifests, versions, lists, export.
+
+A *viewer* is either a partner node (it sees only the copies compiled for it) or ``None`` for
+local staff (every version held). Pages are cut by log position; the ``next`` cursor is the
+base64url of the last position returned, so a client that retries a page gets the same page and
+the server keeps no state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from supplyguard.adapters.db.sharing_repo import HeldObject, ObjectQuery, SharingRepository
+from supplyguard.adapters.db.uow import SqlUnitOfWork
+from supplyguard.errors import FieldError, IntelNotFound, ValidationFailed
+from supplyguard.model.clock import as_utc
+from supplyguard.model.organisations import Principal
+from supplyguard.services.cursors import decode_cursor, encode_cursor
+from supplyguard.services.sharing_node import SharingAction, require_sharing
+from supplyguard.sharing import build_bundle
+
+CURSOR_KIND = "taxii-position"
+MAX_PAGE = 1000
+
+
+def position_cursor(position: int) -> str:
+    """The ``next`` cursor meaning "after log position ``position``" (stateless)."""
+    return encode_cursor(CURSOR_KIND, [position])
+
+
+def cursor_position(cursor: str) -> int:
+    values = decode_cursor(cursor, CURSOR_KIND)
+    if len(values) != 1 or not isinstance(values[0], int) or values[0] < 0:
+        raise ValidationFailed([FieldError(("next",), "is damaged")])
+    return int(values[0])
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    position: int
+    stix_id: str
+    stix_type: str
+    version: str
+    date_added: datetime
+    wire: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    entries: tuple[FeedEntry, ...]
+    more: bool
+    next_cursor: str | None
+    last_position: int
+
+
+def _query(
+    cursor: str | None,
+    ids: Sequence[str],
+    types: Sequence[str],
+    added_after: datetime | None,
+    limit: int,
+    versions: str,
+) -> ObjectQuery:
+    if versions not in ("last", "all"):
+        raise ValidationFailed([FieldError(("match[version]",), "last or all")])
+    if limit < 1:
+        raise ValidationFailed([FieldError(("limit",), "at least 1")])
+    return ObjectQuery(
+        after_position=cursor_position(cursor) if cursor else 0,
+        ids=tuple(ids),
+        types=tuple(types),
+        added_after=None if added_after is None else as_utc(added_after),
+        all_versions=versions == "all",
+        limit=min(limit, MAX_PAGE) + 1,
+    )
+
+
+def feed_page(
+    uow: SqlUnitOfWork,
+    partner_node: str | None,
+    *,
+    cursor: str | None = None,
+    ids: Sequence[str] = (),
+    types: Sequence[str] = (),
+    added_after: datetime | None = None,
+    limit: int = 100,
+    versions: str = "last",
+) -> FeedPage:
+    """One page of the feed of ``partner_node`` (or of everything held, for ``None``)."""
+    query = _query(cursor, ids, types, added_after, limit, versions)
+    with uow:
+        repo = SharingRepository(uow.connection)
+        if partner_node is None:
+            entries = [
+                FeedEntry(h.position, h.stix_id, h.stix_type, h.version, h.stored_at, h.wire)
+                for h in repo.objects_page(query)
+            ]
+        else:
+            entries = [
+                FeedEntry(d.position, d.stix_id, d.stix_type, d.version, d.created_at, d.wire)
+                for d in repo.deliveries_page(partner_node, query)
+            ]
+    wanted = query.limit - 1
+    more = len(entries) > wanted
+    entries = entries[:wanted]
+    after = query.after_position
+    last = entries[-1].position if entries else after
+    return FeedPage(tuple(entries), more, position_cursor(last) if more else None, last)
+
+
+def object_versions(uow: SqlUnitOfWork, partner_node: str | None, object_id: str) -> list[FeedEntry]:
+    """Every version of one object the viewer may see, oldest first; 404 when there is none."""
+    page = feed_page(uow, partner_node, ids=[object_id], versions="all", limit=MAX_PAGE)
+    if not page.entries:
+        raise IntelNotFound(object_id)
+    return list(page.entries)
+
+
+def list_intel(
+    uow: SqlUnitOfWork,
+    actor: Principal,
+    *,
+    types: Sequence[str] = (),
+    limit: int = 100,
+    cursor: str | None = None,
+) -> tuple[list[HeldObject], str | None]:
+    """Current versions held here (own and received), in log order."""
+    require_sharing(actor, SharingAction.READ)
+    query = _query(cursor, (), types, None, limit, "last")
+    with uow:
+        rows = SharingRepository(uow.connection).objects_page(query)
+    more = len(rows) > query.limit - 1
+    rows = rows[: query.limit - 1]
+    cursor_out = position_cursor(rows[-1].position) if more and rows else None
+    # Tombstone markers travel in feeds; people see the objects they delete instead.
+    return [held for held in rows if not held.stix_type.startswith("x-supplyguard-")], cursor_out
+
+
+@dataclass(frozen=True, slots=True)
+class IntelDetail:
+    held: HeldObject
+    versions: int
+    deliveries: list[dict[str, Any]]
+    feedback: list[dict[str, Any]]
+
+
+def show_intel(uow: SqlUnitOfWork, actor: Principal, object_id: str) -> IntelDetail:
+    require_sharing(actor, SharingAction.READ)
+    with uow:
+        repo = SharingRepository(uow.connection)
+        held = repo.held(object_id)
+        if held is None or held.deleted:
+            raise IntelNotFound(object_id)
+        versions = len(repo.versions(object_id))
+        deliveries = [
+            {
+                "partner": d.partner_node,
+                "version": d.version,
+                "outcome": d.outcome,
+                "agreement": d.agreement_id,
+                "withheld": list(d.removed_fields),
+            }
+            for d in repo.deliveries_of(object_id)
+        ]
+        feedback = [
+            {"from": f.from_node, "outcome": f.outcome, "notes": f.notes, "at": f.recorded_at.isoformat()}
+            for f in repo.feedback(object_id)
+        ]
+    return IntelDetail(held, versions, deliveries, feedback)
+
+
+def export_bundle(uow: SqlUnitOfWork, actor: Principal) -> dict[str, Any]:
+    """One STIX 2.1 bundle of every current object held here, each with its author's signature."""
+    require_sharing(actor, SharingAction.READ)
+    objects: list[dict[str, Any]] = []
+    after = 0
+    with uow:
+        repo = SharingRepository(uow.connection)
+        while True:
+            page = repo.objects_page(ObjectQuery(after_position=after, limit=MAX_PAGE))
+            if not page:
+                break
+            objects.extend(h.wire for h in page if not h.stix_type.startswith("x-"))
+            after = page[-1].position
+    return build_bundle(objects)

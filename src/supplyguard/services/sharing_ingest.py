@@ -1,0 +1,352 @@
+"""Receiving intelligence from a partner: verify, re-check the agreement, resolve versions, store, prove.
+
+Nothing unsigned or unverifiable is stored. Each object is checked on its own: the author's
+signature against keys registered out of band, every disclosed field against the signed
+commitments, the agreement (type, TLP, fields, onward transfer), and freshness (older versions,
+copies claiming another author and deleted objects are refused). A refused object is recorded
+against the sending partner (``sharing_rejections`` and its failure counter) and the others go on.
+Feedback notes about our own objects become feedback records.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from supplyguard.adapters.db.sharing_repo import (
+    Delivery,
+    FeedbackRecord,
+    HeldObject,
+    Rejection,
+    SharingRepository,
+)
+from supplyguard.adapters.db.uow import SqlUnitOfWork
+from supplyguard.errors import AgreementViolation, InvalidInput, PermissionDenied, SignedObjectInvalid
+from supplyguard.logging import get_logger
+from supplyguard.services.ledger_records import LedgerRecord, append_records
+from supplyguard.services.sharing_node import (
+    SharingNode,
+    agreements_of,
+    intel_record,
+    keyring_of,
+    sign_if_appended,
+)
+from supplyguard.services.sharing_publish import (
+    TOMBSTONE_TYPE,
+    deliveries_for,
+    held_from_signed,
+    tombstone_marker,
+)
+from supplyguard.sharing import (
+    Agreement,
+    Forwarding,
+    Freshness,
+    IngressDecision,
+    Keyring,
+    SignedObject,
+    Tombstone,
+    check_freshness,
+    check_ingress,
+    preview,
+    verify_object,
+    verify_tombstone,
+)
+
+log = get_logger(__name__)
+
+FEEDBACK_PREFIX = "supplyguard-feedback:"
+FEEDBACK_OUTCOMES = ("inspected", "seized", "false-positive", "not-encountered")
+MAX_OBJECTS_PER_CALL = 10_000
+
+
+@dataclass
+class IngestReport:
+    stored: list[str] = field(default_factory=list)
+    duplicates: int = 0
+    deleted: list[str] = field(default_factory=list)
+    feedback: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "stored": len(self.stored),
+            "duplicates": self.duplicates,
+            "deleted": len(self.deleted),
+            "feedback": self.feedback,
+            "rejected": [{"id": r.stix_id, "check": r.check_name, "detail": r.detail} for r in self.rejected],
+        }
+
+
+def _ingress(
+    stix: Mapping[str, Any],
+    agreements: Sequence[Agreement],
+    sender: str,
+    recipient: str,
+    author: str,
+    on: date,
+) -> IngressDecision:
+    object_id = str(stix.get("id", "?"))
+    reasons: list[str] = []
+    for agreement in agreements:
+        if not agreement.is_party(sender) or recipient not in agreement.recipients:
+            continue
+        try:
+            return check_ingress(
+                stix, agreement, sender=sender, recipient=recipient, on=on, author_node=author
+            )
+        except AgreementViolation as violation:
+            reasons.extend(f"[{agreement.agreement_id}] {r}" for r in violation.reasons)
+    if not reasons:
+        reasons.append(f"no agreement lets {sender} send intelligence to {recipient}")
+    raise AgreementViolation("(none)", object_id, reasons)
+
+
+def _feedback_from_note(
+    repo: SharingRepository, node: SharingNode, sender: str, signed: SignedObject, at: datetime
+) -> int:
+    stix = signed.stix
+    abstract = str(stix.get("abstract", ""))
+    if stix.get("type") != "note" or not abstract.startswith(FEEDBACK_PREFIX):
+        return 0
+    outcome = abstract.removeprefix(FEEDBACK_PREFIX).strip()
+    if outcome not in FEEDBACK_OUTCOMES:
+        return 0
+    count = 0
+    for ref in stix.get("object_refs", ()):
+        held = repo.held(str(ref))
+        if held is None or held.author_node != node.node_id:
+            continue
+        record = FeedbackRecord(
+            uuid.uuid4(),
+            str(ref),
+            sender,
+            node.node_id,
+            outcome,
+            str(stix.get("content", "")),
+            signed.object_id,
+            at,
+        )
+        count += int(repo.add_feedback(record))
+    return count
+
+
+def _tombstone(
+    repo: SharingRepository, keyring: Keyring, wire: Mapping[str, Any], state: IngressState, position: int
+) -> bool:
+    """Apply a signed deletion; pass it on to partners we relayed the object to. True if
+    ``position`` was used (for the relayed tombstone)."""
+    data = wire.get("tombstone")
+    if not isinstance(data, Mapping):
+        raise SignedObjectInvalid(
+            str(wire.get("id", "?")), "format", "a tombstone object without its tombstone"
+        )
+    tombstone = Tombstone.from_dict(data)
+    held = repo.held(tombstone.object_id)
+    verify_tombstone(tombstone, keyring, SignedObject.from_stix(held.wire).header if held else None)
+    if repo.tombstone(tombstone.object_id) is not None:
+        state.report.duplicates += 1
+        return False
+    relayed_to = {d.partner_node: d.agreement_id for d in repo.deliveries_of(tombstone.object_id)}
+    repo.save_tombstone(
+        tombstone.object_id,
+        tombstone.author_ref,
+        tombstone.deleted_at,
+        tombstone.reason,
+        dict(data),
+        state.at,
+    )
+    repo.mark_deleted(tombstone.object_id)
+    state.report.deleted.append(tombstone.object_id)
+    state.records.append(
+        LedgerRecord(
+            "intel.deleted", tombstone.object_id[:128], state.node.node_id[:64], state.at, tombstone.as_dict()
+        )
+    )
+    if not relayed_to:
+        return False
+    key = keyring.get(tombstone.key_id)
+    author_node = key.node_id if key is not None else "?"
+    marker = tombstone_marker(wire, position, tombstone.author_ref, author_node, state.sender, state.at)
+    repo.add_object(marker)
+    repo.add_deliveries(
+        [
+            Delivery(
+                partner,
+                position,
+                marker.stix_id,
+                TOMBSTONE_TYPE,
+                marker.version,
+                agreement,
+                "whole",
+                (),
+                marker.wire,
+                True,
+                state.at,
+            )
+            for partner, agreement in sorted(relayed_to.items())
+        ]
+    )
+    return True
+
+
+def _onward_deliveries(
+    repo: SharingRepository,
+    node: SharingNode,
+    sender: str,
+    agreements: Sequence[Agreement],
+    received: Sequence[tuple[SignedObject, int, str, str]],
+    at: datetime,
+) -> list[Delivery]:
+    """Copies of received objects for our other partners, where the agreement they came under and
+    their TLP allow onward transfer; each keeps the author's signature (MISP's relays lose it)."""
+    if not received:
+        return []
+    by_id = {agreement.agreement_id: agreement for agreement in agreements}
+    others = [p.node_id for p in repo.partners() if p.status == "active" and p.node_id != sender]
+    result: list[Delivery] = []
+    for signed, position, author, agreement_id in received:
+        targets = [partner for partner in others if partner != author]
+        received_under = by_id.get(agreement_id)
+        if not targets or received_under is None:
+            continue
+        decisions = preview(
+            signed.stix,
+            agreements,
+            targets,
+            sender=node.node_id,
+            on=at.date(),
+            forwarding=Forwarding(author, received_under),
+        )
+        result.extend(deliveries_for(signed, decisions, position, at))
+    return result
+
+
+@dataclass
+class IngressState:
+    node: SharingNode
+    sender: str
+    at: datetime
+    report: IngestReport
+    records: list[LedgerRecord]
+
+
+def ingest_in_uow(
+    uow: SqlUnitOfWork, node: SharingNode, sender: str, objects: Sequence[Mapping[str, Any]]
+) -> IngestReport:
+    """Ingest ``objects`` from partner ``sender`` inside the caller's open unit of work (no commit).
+
+    Lookups are made once per delivery and the accepted versions are written in one bulk insert.
+    """
+    if len(objects) > MAX_OBJECTS_PER_CALL:
+        raise InvalidInput(f"{len(objects)} objects in one delivery; at most {MAX_OBJECTS_PER_CALL}")
+    repo = SharingRepository(uow.connection)
+    partner = repo.partner(sender)
+    if partner is None or partner.status != "active":
+        raise PermissionDenied("accept intelligence", f"{sender} is not an active partner")
+    at = node.clock.now()
+    keyring = keyring_of(repo, node)
+    agreements = agreements_of(repo)
+    state = IngressState(node, sender, at, IngestReport(), [])
+    report = state.report
+    ids = [str(w.get("id")) for w in objects if isinstance(w, Mapping) and w.get("type") != TOMBSTONE_TYPE]
+    held_by_id = repo.held_many(ids)
+    tombstones = repo.tombstones_many(ids)
+    position = repo.next_position()
+    pending: list[HeldObject] = []
+    pending_index: dict[str, int] = {}
+    notes: list[SignedObject] = []
+    relays: list[tuple[SignedObject, int, str, str]] = []
+
+    def flush() -> None:
+        if pending:
+            repo.add_objects(pending)
+            pending.clear()
+            pending_index.clear()
+
+    for wire in objects:
+        object_id = str(wire.get("id", "?")) if isinstance(wire, Mapping) else "?"
+        try:
+            if not isinstance(wire, Mapping):
+                raise SignedObjectInvalid(object_id, "format", "not a JSON object")
+            if wire.get("type") == TOMBSTONE_TYPE:
+                flush()
+                if _tombstone(repo, keyring, wire, state, position):
+                    position += 1
+                target = str(wire.get("object_ref", ""))
+                held_by_id.pop(target, None)
+                stored_tombstone = repo.tombstone(target)
+                if stored_tombstone is not None:
+                    tombstones[target] = stored_tombstone
+                continue
+            signed = SignedObject.from_stix(wire)
+            verify_object(signed, keyring)
+            key = keyring.get(signed.header.key_id)
+            author = key.node_id if key is not None else sender
+            if author == node.node_id:
+                report.duplicates += 1  # our own object coming back: we hold the original
+                continue
+            ingress = _ingress(signed.stix, agreements, sender, node.node_id, author, at.date())
+            held = held_by_id.get(signed.object_id)
+            stored_tombstone = tombstones.get(signed.object_id)
+            decision = check_freshness(
+                signed.header,
+                None if held is None else SignedObject.from_stix(held.wire).header,
+                None if stored_tombstone is None else Tombstone.from_dict(stored_tombstone),
+            )
+            if decision.outcome in (Freshness.DUPLICATE, Freshness.KEPT_HELD):
+                report.duplicates += 1
+                continue
+            stored = held_from_signed(
+                signed,
+                position=position,
+                author_node=author,
+                received_from=sender,
+                agreement_id=ingress.agreement_id,
+                stored_at=at,
+            )
+            position += 1
+            earlier = pending_index.get(stored.stix_id)
+            if earlier is not None:
+                pending[earlier] = replace(pending[earlier], current=False)
+            pending_index[stored.stix_id] = len(pending)
+            pending.append(stored)
+            held_by_id[stored.stix_id] = stored
+            report.stored.append(stored.stix_id)
+            state.records.append(
+                intel_record(
+                    "intel.received", stored, node, {"from": sender, "agreement": ingress.agreement_id}
+                )
+            )
+            if signed.header.object_type == "note":
+                notes.append(signed)
+            relays.append((signed, stored.position, author, ingress.agreement_id))
+        except (SignedObjectInvalid, AgreementViolation, InvalidInput) as error:
+            if isinstance(error, SignedObjectInvalid):
+                check = error.check
+            else:
+                check = "agreement" if isinstance(error, AgreementViolation) else "format"
+            rejection = Rejection(sender, object_id, check, error.message, at)
+            repo.record_rejection(rejection)
+            report.rejected.append(rejection)
+            log.warning("intel.rejected", partner=sender, object_id=object_id, check=check)
+    flush()
+    repo.add_deliveries(_onward_deliveries(repo, node, sender, agreements, relays, at))
+    for note in notes:
+        report.feedback += _feedback_from_note(repo, node, sender, note, at)
+    append_records(uow, state.records)
+    if state.records:
+        sign_if_appended(uow, node, at)
+    return report
+
+
+def ingest_objects(
+    uow: SqlUnitOfWork, node: SharingNode, sender: str, objects: Sequence[Mapping[str, Any]]
+) -> IngestReport:
+    """Ingest one delivery from ``sender`` in one transaction; rejections are recorded, not raised."""
+    with uow:
+        report = ingest_in_uow(uow, node, sender, objects)
+        uow.commit()
+    return report

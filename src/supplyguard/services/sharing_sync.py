@@ -1,0 +1,204 @@
+"""Pulling intelligence from partners' TAXII 2.1 collections, by log position.
+
+For each page: fetch ``objects/?next=<after our last position>``, verify and store every object,
+and record the new position *in the same transaction* as the objects. An interruption anywhere
+(network, crash, timeout) leaves either the whole page and its position or neither, so the next
+run resumes exactly where the last committed page ended; objects seen twice are duplicates by
+content and change nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from supplyguard.adapters.db.sharing_repo import PartnerRecord, SharingRepository
+from supplyguard.adapters.sharing_keys import load_partner_token
+from supplyguard.errors import FieldError, ValidationFailed
+from supplyguard.logging import get_logger
+from supplyguard.model.organisations import Principal
+from supplyguard.services.sharing_feed import position_cursor
+from supplyguard.services.sharing_ingest import IngestReport, ingest_in_uow
+from supplyguard.services.sharing_node import SharingAction, SharingNode, require_sharing, sharing_node
+
+log = get_logger(__name__)
+
+TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
+POSITION_HEADER = "X-SupplyGuard-Last-Position"
+MAX_PAGE_BYTES = 64 * 1024 * 1024
+
+
+def collection_id_for(node_id: str) -> str:
+    """The id of a node's intelligence collection (the same on every node)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"supplyguard:{node_id}:intel"))
+
+
+class SyncFailed(Exception):
+    """The partner could not be reached or answered badly; nothing of the failed page was stored."""
+
+
+@dataclass
+class SyncResult:
+    partner: str
+    pages: int = 0
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    position: int = 0
+    error: str | None = None
+    reports: list[IngestReport] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "partner": self.partner,
+            "pages": self.pages,
+            "received": self.received,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "position": self.position,
+            "error": self.error,
+        }
+
+
+def _fetch_page(
+    client: httpx.Client, partner: PartnerRecord, position: int, limit: int, max_bytes: int
+) -> tuple[list[Any], bool, int]:
+    url = f"{partner.base_url}/v1/taxii2/api/collections/{collection_id_for(partner.node_id)}/objects/"
+    params: dict[str, str | int] = {"limit": limit}
+    if position > 0:
+        params["next"] = position_cursor(position)
+    try:
+        with client.stream("GET", url, params=params) as response:
+            if response.status_code != 200:
+                response.read()
+                raise SyncFailed(f"{partner.node_id} answered {response.status_code}: {response.text[:200]}")
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise SyncFailed(f"{partner.node_id} sent a page over {max_bytes} bytes: refused")
+                chunks.append(chunk)
+            header_position = response.headers.get(POSITION_HEADER)
+    except httpx.HTTPError as error:
+        raise SyncFailed(f"{partner.node_id} unreachable: {type(error).__name__}: {error}") from error
+    try:
+        envelope = json.loads(b"".join(chunks))
+        objects = envelope.get("objects", [])
+        more = bool(envelope.get("more", False))
+        last = int(header_position) if header_position is not None else position
+    except (ValueError, AttributeError) as error:
+        raise SyncFailed(f"{partner.node_id} sent a page that is not a TAXII envelope") from error
+    if not isinstance(objects, list):
+        raise SyncFailed(f"{partner.node_id} sent a page whose objects are not a list")
+    if last < position:
+        raise SyncFailed(f"{partner.node_id} moved its log position backwards ({last} < {position})")
+    return objects, more, last
+
+
+def sync_partner(
+    uow_factory: Any,
+    node: SharingNode,
+    partner_node: str,
+    *,
+    token: str | None,
+    transport: httpx.BaseTransport | None = None,
+    page_size: int = 500,
+    max_pages: int | None = None,
+    timeout_s: float = 30.0,
+    max_page_bytes: int = MAX_PAGE_BYTES,
+) -> SyncResult:
+    """Pull every new page from one partner; ``uow_factory()`` gives a fresh unit of work per page."""
+    with uow_factory(readonly=True) as uow:
+        partner = SharingRepository(uow.connection).partner(partner_node)
+    if partner is None or partner.status != "active":
+        raise ValidationFailed([FieldError(("partner",), f"{partner_node} is not an active partner")])
+    if not partner.base_url:
+        raise ValidationFailed([FieldError(("partner",), f"{partner_node} has no base URL to pull from")])
+    result = SyncResult(partner_node, position=partner.last_sync_position)
+    headers = {"Accept": TAXII_MEDIA_TYPE}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    started = time.monotonic()
+    with httpx.Client(headers=headers, transport=transport, timeout=timeout_s) as client:
+        while max_pages is None or result.pages < max_pages:
+            before = result.position
+            try:
+                objects, more, last = _fetch_page(client, partner, result.position, page_size, max_page_bytes)
+            except SyncFailed as error:
+                result.error = str(error)
+                uow = uow_factory()
+                with uow:
+                    SharingRepository(uow.connection).record_sync_error(partner_node, str(error))
+                    uow.commit()
+                log.warning("sync.failed", partner=partner_node, position=result.position, error=str(error))
+                break
+            uow = uow_factory()
+            with uow:
+                report = ingest_in_uow(uow, node, partner_node, objects) if objects else IngestReport()
+                SharingRepository(uow.connection).record_sync(partner_node, last, node.clock.now())
+                uow.commit()
+            result.pages += 1
+            result.received += len(objects)
+            result.stored += len(report.stored)
+            result.duplicates += report.duplicates
+            result.rejected += len(report.rejected)
+            result.position = last
+            result.reports.append(report)
+            if not more:
+                break
+            if not objects or last <= before:
+                result.error = f"{partner_node} announced more objects but its position did not advance"
+                break
+    log.info(
+        "sync.done",
+        partner=partner_node,
+        pages=result.pages,
+        stored=result.stored,
+        rejected=result.rejected,
+        position=result.position,
+        ms=round((time.monotonic() - started) * 1000),
+    )
+    return result
+
+
+def run_sync(
+    container: Any,
+    actor: Principal,
+    partner_node: str | None = None,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    page_size: int = 500,
+) -> list[SyncResult]:
+    """Sync from one partner, or from every active partner with a base URL."""
+    require_sharing(actor, SharingAction.SYNC)
+    node = sharing_node(container)
+    with container.uow(readonly=True) as uow:
+        partners = SharingRepository(uow.connection).partners()
+    targets = [
+        p.node_id
+        for p in partners
+        if p.status == "active" and p.base_url and (partner_node is None or p.node_id == partner_node)
+    ]
+    if partner_node is not None and not targets:
+        raise ValidationFailed(
+            [FieldError(("partner",), f"{partner_node} is not an active partner with a URL")]
+        )
+    return [
+        sync_partner(
+            container.uow,
+            node,
+            target,
+            token=load_partner_token(container.settings.keys_dir, target),
+            transport=transport,
+            page_size=page_size,
+        )
+        for target in targets
+    ]
