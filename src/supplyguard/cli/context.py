@@ -19,8 +19,8 @@ from supplyguard.model.organisations import Principal, Role
 OPERATOR_ID = uuid.UUID(int=0)
 
 # No markup or highlighting: what is printed is data (names, file paths, reasons) and must come out as is.
-err_console = Console(stderr=True, markup=False, highlight=False)
-out_console = Console(markup=False, highlight=False)
+err_console = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
+out_console = Console(markup=False, highlight=False, soft_wrap=True)
 
 
 @contextmanager

@@ -11,7 +11,18 @@ import sys
 import typer
 from rich.text import Text
 
-from supplyguard.cli import accounts, declarations, demo, events, intel, ledger, resilience, risk, server
+from supplyguard.cli import (
+    accounts,
+    declarations,
+    demo,
+    events,
+    intel,
+    ledger,
+    resilience,
+    risk,
+    screening,
+    server,
+)
 from supplyguard.cli.context import err_console
 from supplyguard.cli.exits import exit_code_for
 from supplyguard.errors import SupplyGuardError, ValidationFailed
@@ -32,6 +43,9 @@ app.add_typer(ledger.ledger_app, name="ledger")
 app.add_typer(events.events_app, name="events")
 app.add_typer(risk.risk_app, name="risk")
 app.add_typer(resilience.resilience_app, name="resilience")
+app.add_typer(screening.lists_app, name="lists")
+app.add_typer(screening.screening_app, name="screening")
+app.command("screen")(screening.screen)
 app.add_typer(intel.partners_app, name="partners")
 app.add_typer(intel.intel_app, name="intel")
 app.add_typer(intel.sync_app, name="sync")
