@@ -6,11 +6,10 @@ import getpass
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from supplyguard.adapters.db.migrate import is_up_to_date
-from supplyguard.bootstrap import Container, build
 from supplyguard.config import load_settings
 from supplyguard.errors import ConfigurationError, FieldError, ValidationFailed
 from supplyguard.model.organisations import Principal, Role
@@ -19,12 +18,19 @@ from supplyguard.model.organisations import Principal, Role
 OPERATOR_ID = uuid.UUID(int=0)
 
 # No markup or highlighting: what is printed is data (names, file paths, reasons) and must come out as is.
+if TYPE_CHECKING:
+    from supplyguard.bootstrap import Container
+
 err_console = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 out_console = Console(markup=False, highlight=False, soft_wrap=True)
 
 
 @contextmanager
 def open_container(*, require_schema: bool = True) -> Iterator[Container]:
+    # Imported here, not at the top: `supplyguard --help` and file-only commands stay fast.
+    from supplyguard.adapters.db.migrate import is_up_to_date
+    from supplyguard.bootstrap import build
+
     container = build(load_settings())
     try:
         if require_schema and not is_up_to_date(container.engine):

@@ -6,57 +6,69 @@ Every command reads the node's settings from ``SUPPLYGUARD_*`` variables (or the
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import typer
 from rich.text import Text
 
-from supplyguard.cli import (
-    accounts,
-    declarations,
-    demo,
-    events,
-    intel,
-    ledger,
-    resilience,
-    risk,
-    screening,
-    server,
-)
 from supplyguard.cli.context import err_console
 from supplyguard.cli.exits import exit_code_for
 from supplyguard.errors import SupplyGuardError, ValidationFailed
 
-app = typer.Typer(
-    name="supplyguard",
-    help="supplyguard: declarations, screening, risk, tracking, ledger and sharing for one node.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-app.add_typer(server.db_app, name="db")
-app.add_typer(accounts.org_app, name="org")
-app.add_typer(accounts.user_app, name="user")
-app.add_typer(accounts.token_app, name="token")
-app.add_typer(declarations.import_app, name="import")
-app.add_typer(ledger.ledger_app, name="ledger")
-app.add_typer(events.events_app, name="events")
-app.add_typer(risk.risk_app, name="risk")
-app.add_typer(resilience.resilience_app, name="resilience")
-app.add_typer(screening.lists_app, name="lists")
-app.add_typer(screening.screening_app, name="screening")
-app.command("screen")(screening.screen)
-app.add_typer(intel.partners_app, name="partners")
-app.add_typer(intel.intel_app, name="intel")
-app.add_typer(intel.sync_app, name="sync")
-app.command("serve")(server.serve)
-app.command("demo")(demo.demo)
+#: name on the command line -> (module in supplyguard.cli, attribute): a Typer group or a command.
+#: Only the module of the command being run is imported, so every command starts quickly.
+GROUPS: dict[str, tuple[str, str]] = {
+    "db": ("server", "db_app"),
+    "org": ("accounts", "org_app"),
+    "user": ("accounts", "user_app"),
+    "token": ("accounts", "token_app"),
+    "import": ("declarations", "import_app"),
+    "ledger": ("ledger", "ledger_app"),
+    "events": ("events", "events_app"),
+    "risk": ("risk", "risk_app"),
+    "resilience": ("resilience", "resilience_app"),
+    "lists": ("screening", "lists_app"),
+    "screening": ("screening", "screening_app"),
+    "partners": ("intel", "partners_app"),
+    "intel": ("intel", "intel_app"),
+    "sync": ("intel", "sync_app"),
+}
+COMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("server", "serve"),
+    "demo": ("demo", "demo"),
+    "screen": ("screening", "screen"),
+}
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The command tree; with ``only``, just that group or command (the others are not imported)."""
+    app = typer.Typer(
+        name="supplyguard",
+        help="supplyguard: declarations, screening, risk, tracking, ledger and sharing for one node.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    for name, (module, attribute) in GROUPS.items():
+        if only is None or only == name:
+            app.add_typer(getattr(importlib.import_module(f"supplyguard.cli.{module}"), attribute), name=name)
+    for name, (module, attribute) in COMMANDS.items():
+        if only is None or only == name:
+            app.command(name)(getattr(importlib.import_module(f"supplyguard.cli.{module}"), attribute))
+    return app
+
+
+def _command_of(argv: list[str]) -> str | None:
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    return first if first in GROUPS or first in COMMANDS else None
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and turn supplyguard errors into a message and an exit code."""
     try:
-        app(args=argv, prog_name="supplyguard", standalone_mode=False)
+        args = sys.argv[1:] if argv is None else argv
+        build_app(_command_of(args))(args=args, prog_name="supplyguard", standalone_mode=False)
     except SupplyGuardError as exc:
         err_console.print(Text.assemble(("error:", "bold red"), " ", exc.message))
         if isinstance(exc, ValidationFailed) and len(exc.errors) > 1:

@@ -8,7 +8,6 @@ from pathlib import Path
 import typer
 
 from supplyguard.cli.context import out_console
-from supplyguard.services import resilience_files as service
 
 resilience_app = typer.Typer(help="Resilience and contingency planning.", no_args_is_help=True)
 
@@ -19,6 +18,8 @@ def analyse(
     as_json: bool = typer.Option(False, "--json", help="Print the scenario list as JSON."),
 ) -> None:
     """Impact, time-to-survive, time-to-recover and risk exposure index of every single-point disruption."""
+    from supplyguard.services import resilience_files as service
+
     results = service.analyse_file(path)
     if as_json:
         typer.echo(json.dumps([result.as_json() for result in results], indent=2))
@@ -40,4 +41,6 @@ def routes(
     alternatives: int = typer.Option(3, min=1, max=10, help="How many passage-distinct routes to list."),
 ) -> None:
     """Sea routes between two ports on the searoute network, with passages closed."""
+    from supplyguard.services import resilience_files as service
+
     typer.echo(json.dumps(service.sea_routes(origin, destination, close, alternatives), indent=2))

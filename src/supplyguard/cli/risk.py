@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from supplyguard.cli.context import err_console, out_console
-from supplyguard.services import risk_files as service
 
 risk_app = typer.Typer(help="Risk targeting: model and rules.", no_args_is_help=True)
 rules_app = typer.Typer(help="Analysts' targeting rules (YAML).", no_args_is_help=True)
@@ -23,6 +22,8 @@ def train(
     out: Path = typer.Option(..., "--out", help="Where to write the model file."),
 ) -> None:
     """Train the LightGBM model with calibrated probabilities and the duty ranking."""
+    from supplyguard.services import risk_files as service
+
     with err_console.status("training"):
         model = service.train_from_files(train_file, valid_file, out)
     metrics = model.metadata.get("valid_metrics", {})
@@ -40,6 +41,8 @@ def score(
     yellow_share: float = typer.Option(0.0, min=0.0, max=1.0, help="Share in yellow (document checks)."),
 ) -> None:
     """Score a file of declarations; nothing about a row is learnt from its own label."""
+    from supplyguard.services import risk_files as service
+
     scored = service.score_file(
         model, input_file, out, history_paths=history, red_share=red_share, yellow_share=yellow_share
     )
@@ -59,6 +62,8 @@ def evaluate(
 ) -> None:
     """DATE protocol: train on train, tune on valid, report on test (and its hard subset), beside the
     published figures."""
+    from supplyguard.services import risk_files as service
+
     with err_console.status("evaluating"):
         report = service.evaluate_files(train_file, valid_file, test_file, online=online)
     if as_json:
@@ -74,6 +79,8 @@ def rules_test(
     history: list[Path] = typer.Option(..., "--history", help="Past labelled declarations (repeatable)."),
 ) -> None:
     """How many past declarations each rule hits, and their fraud rate."""
+    from supplyguard.services import risk_files as service
+
     for result in service.check_rules_file(rules_file, history, rule):
         out_console.print(result.describe(), highlight=False)
 

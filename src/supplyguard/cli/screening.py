@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn
 
-from supplyguard.adapters.lists_store import ListStore
 from supplyguard.cli.context import err_console, out_console
 from supplyguard.config import load_settings
 from supplyguard.errors import FieldError, ValidationFailed
-from supplyguard.model.clock import SystemClock
-from supplyguard.services import screening as service
+
+if TYPE_CHECKING:
+    from supplyguard.adapters.lists_store import ListStore
 
 lists_app = typer.Typer(help="Sanctions and denied-party lists.", no_args_is_help=True)
 screening_app = typer.Typer(help="Screening quality.", no_args_is_help=True)
@@ -22,6 +23,8 @@ DEFAULT_THRESHOLD = 0.75
 
 
 def _store() -> ListStore:
+    from supplyguard.adapters.lists_store import ListStore
+
     return ListStore(load_settings().lists_dir)
 
 
@@ -33,6 +36,9 @@ def lists_import(
     ),
 ) -> None:
     """Install lists into this node; a broken file leaves the list in force and says what is wrong."""
+    from supplyguard.model.clock import SystemClock
+    from supplyguard.services import screening as service
+
     for meta in service.import_lists(_store(), SystemClock(), paths, fmt):
         out_console.print(
             f"{meta.list_id}: {meta.entry_count} entries, list date {meta.list_date or 'unknown'}, "
@@ -61,6 +67,8 @@ def screen(
     threshold: float = typer.Option(DEFAULT_THRESHOLD, min=0.0, max=1.0, help="Alert threshold."),
 ) -> None:
     """Screen a name, or every row of a file, against all installed lists; hits come with reasons."""
+    from supplyguard.services import screening as service
+
     if (name is None) == (file is None):
         raise ValidationFailed([FieldError(("NAME",), "give a name or --file, not both")])
     if fmt != "jsonl":
