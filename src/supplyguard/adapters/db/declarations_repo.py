@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, or_, select, tuple_, update
+from sqlalchemy import Connection, Table, and_, exists, func, or_, select, text, tuple_, update
 
 from supplyguard.adapters.db.bulk import bulk_insert
 from supplyguard.adapters.db.tables import RISK_KEY, declaration_items, declarations, outcomes, parties
@@ -121,6 +121,36 @@ def outcome_row(o: InspectionOutcome) -> tuple[Any, ...]:
     )
 
 
+def lookup_by_key(
+    conn: Connection, table: Table, column: str, org_id: uuid.UUID, keys: Iterable[str]
+) -> dict[str, uuid.UUID]:
+    """key -> id for the keys of ``org_id`` that exist (``(org_id, column)`` is unique).
+
+    On PostgreSQL the keys go as one array joined through ``unnest``: one index probe per key,
+    whatever the planner believes about a table growing inside the caller's transaction (an
+    ``IN (...)`` list there is planned as a filter over every row of the organisation).
+    """
+    values = list(set(keys))
+    found: dict[str, uuid.UUID] = {}
+    if not values:
+        return found
+    if conn.dialect.name == "postgresql":
+        statement = text(
+            f'SELECT t."{column}", t.id FROM unnest(CAST(:keys AS text[])) AS k(key) '
+            f'JOIN "{table.name}" t ON t.org_id = :org_id AND t."{column}" = k.key'
+        )
+        found.update({row[0]: row[1] for row in conn.execute(statement, {"keys": values, "org_id": org_id})})
+        return found
+    key_column = table.c[column]
+    for start in range(0, len(values), 900):
+        chunk = values[start : start + 900]
+        rows = conn.execute(
+            select(key_column, table.c.id).where(table.c.org_id == org_id, key_column.in_(chunk))
+        )
+        found.update({row[0]: row[1] for row in rows})
+    return found
+
+
 class DeclarationRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -148,17 +178,7 @@ class DeclarationRepository:
         return set(self.ids_for_references(org_id, references))
 
     def ids_for_references(self, org_id: uuid.UUID, references: Iterable[str]) -> dict[str, uuid.UUID]:
-        refs = list(set(references))
-        found: dict[str, uuid.UUID] = {}
-        for start in range(0, len(refs), 900):
-            chunk = refs[start : start + 900]
-            rows = self._conn.execute(
-                select(declarations.c.reference, declarations.c.id).where(
-                    declarations.c.org_id == org_id, declarations.c.reference.in_(chunk)
-                )
-            )
-            found.update({row[0]: row[1] for row in rows})
-        return found
+        return lookup_by_key(self._conn, declarations, "reference", org_id, references)
 
     # ---- reading -------------------------------------------------------------------------------
     def _items_for(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[DeclarationItem]]:
@@ -391,16 +411,8 @@ class PartyRepository:
             known = wanted.get(ref.code)
             if known is None or (ref.name and not known.name):
                 wanted[ref.code] = ref
-        found: dict[str, uuid.UUID] = {}
         codes = list(wanted)
-        for start in range(0, len(codes), 900):
-            chunk = codes[start : start + 900]
-            rows = self._conn.execute(
-                select(parties.c.code, parties.c.id).where(
-                    parties.c.org_id == org_id, parties.c.code.in_(chunk)
-                )
-            )
-            found.update({row[0]: row[1] for row in rows})
+        found = lookup_by_key(self._conn, parties, "code", org_id, codes)
         missing = [wanted[code] for code in codes if code not in found]
         if missing:
             new_rows: list[tuple[Any, ...]] = [
