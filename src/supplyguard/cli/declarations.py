@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -31,10 +30,7 @@ def import_declarations_command(
     report: Path = typer.Option(None, help="Write the full JSON report (every rejected row) to this file."),
     outcomes: bool = typer.Option(True, help="Store the inspection outcomes that KCS labels record."),
     workers: int = typer.Option(
-        min(2, os.cpu_count() or 1),
-        min=1,
-        max=32,
-        help="Processes that validate rows while the main one writes.",
+        1, min=1, max=32, help="Processes that validate rows while the main one writes (1: all in this one)."
     ),
 ) -> None:
     """Import declarations; exits 3 when some rows were rejected (the good ones are stored)."""
