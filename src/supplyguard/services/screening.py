@@ -87,3 +87,41 @@ def screen_csv(screener: Screener, stream: IO[str]) -> Iterator[ScreenResult]:
             yield ScreenResult(index, name, screener.screen(query))
         except InvalidInput as exc:
             yield ScreenResult(index, name, [], exc.message)
+
+
+class ScreenerCache:
+    """One screener per node process, rebuilt when the installed lists change (their manifests)."""
+
+    def __init__(self, store: ListStore, threshold: float) -> None:
+        self._store = store
+        self._threshold = threshold
+        self._key: tuple[str, ...] | None = None
+        self._screener: Screener | None = None
+
+    def get(self) -> Screener:
+        key = tuple(sorted(m["metadata"]["content_sha256"] for m in self._store.manifests()))
+        if self._screener is None or key != self._key:
+            self._screener = build_screener(self._store, self._threshold)
+            self._key = key
+        return self._screener
+
+
+def screen_parties(
+    screener: Screener, parties: list[dict[str, str]], threshold: float | None = None
+) -> list[ScreenResult]:
+    """Screen a batch of parties ({name, country?, dob?, id?}); bad rows get an error, not a failure."""
+    results = []
+    for index, party in enumerate(parties, start=1):
+        name = party.get("name", "")
+        identifier = party.get("id", "")
+        query = Query(
+            name=name,
+            country=party.get("country", ""),
+            dob=party.get("dob", ""),
+            identifiers=(identifier,) if identifier else (),
+        )
+        try:
+            results.append(ScreenResult(index, name, screener.screen(query, threshold=threshold)))
+        except InvalidInput as exc:
+            results.append(ScreenResult(index, name, [], exc.message))
+    return results

@@ -1,0 +1,62 @@
+"""/v1/screening: screen one party or a batch against the installed sanctions lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+
+from supplyguard.adapters.lists_store import ListStore
+from supplyguard.api.deps import ContainerDep, PrincipalDep
+from supplyguard.bootstrap import Container
+from supplyguard.model.permissions import Action, require
+from supplyguard.services.screening import ScreenerCache, screen_parties
+
+router = APIRouter(prefix="/v1/screening", tags=["screening"])
+MAX_BATCH = 10_000
+DEFAULT_THRESHOLD = 0.75
+
+
+class PartyQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(max_length=10_000)
+    country: str = Field(default="", max_length=100)
+    dob: str = Field(default="", max_length=100)
+    id: str = Field(default="", max_length=100)
+
+
+class BatchQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    parties: list[PartyQuery] = Field(max_length=MAX_BATCH)
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
+def _screener_cache(container: Container) -> ScreenerCache:
+    cache = container.extras.get("screener")
+    if cache is None:
+        cache = ScreenerCache(ListStore(container.settings.lists_dir), DEFAULT_THRESHOLD)
+        container.extras["screener"] = cache
+    assert isinstance(cache, ScreenerCache)
+    return cache
+
+
+@router.post("/party")
+async def screen_party(body: PartyQuery, container: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Hits for one party at or above the threshold, each with its reasons in words."""
+    require(principal, Action.PARTY_READ)
+    screener = await run_in_threadpool(_screener_cache(container).get)
+    return screen_parties(screener, [body.model_dump()])[0].as_dict()
+
+
+@router.post("/batch")
+async def screen_batch(
+    body: BatchQuery, container: ContainerDep, principal: PrincipalDep
+) -> list[dict[str, Any]]:
+    """One result per party, in order (up to 10,000 per request)."""
+    require(principal, Action.PARTY_READ)
+    screener = await run_in_threadpool(_screener_cache(container).get)
+    parties = [party.model_dump() for party in body.parties]
+    results = await run_in_threadpool(screen_parties, screener, parties, body.threshold)
+    return [result.as_dict() for result in results]

@@ -1,0 +1,54 @@
+"""/v1/screening against lists installed in the node's data directory."""
+
+from __future__ import annotations
+
+from tests.conftest import require_shared
+from tests.e2e.api.conftest import Node
+
+PROBLEM = "application/problem+json"
+
+
+def test_screen_one_party_and_a_batch(node: Node) -> None:
+    from supplyguard.adapters.lists_store import ListStore
+
+    store = ListStore(node.container.settings.lists_dir)  # type: ignore[attr-defined]
+    assert (
+        node.client.post(
+            "/v1/screening/party", json={"name": "x"}, headers=node.headers("officer_a")
+        ).status_code
+        == 422
+    )
+    store.install(require_shared("screening", "ofac", "sdn-2021-07"), None, node.container.clock.now())  # type: ignore[attr-defined]
+
+    one = node.client.post(
+        "/v1/screening/party", json={"name": "Bank Melli Iarn"}, headers=node.headers("officer_a")
+    )
+    assert one.status_code == 200, one.text
+    hit = one.json()["hits"][0]
+    assert hit["list"] == "ofac-sdn" and hit["entity_name"] == "BANK MELLI IRAN" and "iran" in hit["why"]
+
+    batch = node.client.post(
+        "/v1/screening/batch",
+        json={
+            "parties": [
+                {"name": "BANCO NACIONAL DE CUBA", "country": "CU"},
+                {"name": "   "},
+                {"name": "Golden Harbor Trading B.V."},
+            ]
+        },
+        headers=node.headers("officer_a"),
+    )
+    assert batch.status_code == 200
+    rows = batch.json()
+    assert [row["row"] for row in rows] == [1, 2, 3]
+    assert rows[0]["hits"] and "error" in rows[1] and rows[2]["hits"] == []
+    too_long = node.client.post(
+        "/v1/screening/party", json={"name": "a" * 10_001}, headers=node.headers("officer_a")
+    )
+    assert too_long.status_code == 422 and too_long.headers["content-type"].startswith(PROBLEM)
+    assert (
+        node.client.post(
+            "/v1/screening/party", json={"name": "x"}, headers=node.headers("partner_a")
+        ).status_code
+        == 403
+    )
