@@ -16,29 +16,10 @@ from typing import TextIO
 
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.model.declarations import Declaration, InspectionOutcome, OutcomeResult, PartyRef
+from supplyguard.model.kcs import KCS_COLUMNS
 
-KCS_FEATURE_COLUMNS: tuple[str, ...] = (
-    "Declaration ID",
-    "Date",
-    "Office ID",
-    "Process Type",
-    "Import Type",
-    "Import Use",
-    "Payment Type",
-    "Mode of Transport",
-    "Declarant ID",
-    "Importer ID",
-    "Seller ID",
-    "Courier ID",
-    "HS6 Code",
-    "Country of Departure",
-    "Country of Origin",
-    "Tax Rate",
-    "Tax Type",
-    "Country of Origin Indicator",
-    "Net Mass",
-    "Item Price",
-)
+#: The KCS columns a row is read from (the platform's one definition of the layout).
+KCS_FEATURE_COLUMNS: tuple[str, ...] = KCS_COLUMNS
 
 
 @dataclass(frozen=True, slots=True)
