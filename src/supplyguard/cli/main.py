@@ -50,6 +50,10 @@ def build_app(only: str | None = None) -> typer.Typer:
         pretty_exceptions_enable=False,
         add_completion=False,
     )
+
+    @app.callback()
+    def _root() -> None:
+        """supplyguard: declarations, screening, risk, tracking, ledger and sharing for one node."""
     for name, (module, attribute) in GROUPS.items():
         if only is None or only == name:
             app.add_typer(getattr(importlib.import_module(f"supplyguard.cli.{module}"), attribute), name=name)
@@ -78,12 +82,12 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
-    except Exception as exc:  # Click usage errors and aborts
-        import click
-
-        if isinstance(exc, click.exceptions.Abort):
+    except Exception as exc:  # usage errors and aborts from Typer's (vendored) Click
+        kind = type(exc).__name__
+        if kind == "Abort":
             sys.exit(1)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            sys.exit(code)
         raise

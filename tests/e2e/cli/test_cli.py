@@ -123,3 +123,16 @@ def test_kcs_split_imports_through_the_cli(node_env: dict[str, str], split: str)
     result = run(node_env, "import", "declarations", str(path))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "8481 declarations stored (8481 outcomes), 0 rows rejected" in result.stdout
+
+
+def test_usage_errors_are_messages_not_tracebacks(tmp_path: Path) -> None:
+    env = {"SUPPLYGUARD_DATA_DIR": str(tmp_path)}
+    for args in (("nonsense",), ("screen", "--bogus", "x"), ("ledger", "prove", "--index", "-1")):
+        result = run(env, *args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+    listing = run(env, "--help")
+    assert listing.returncode == 0
+    groups = ("db", "org", "import", "ledger", "risk", "lists", "screen", "events", "resilience", "intel")
+    for group in groups:
+        assert f" {group} " in listing.stdout
