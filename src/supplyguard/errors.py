@@ -20,8 +20,12 @@ Nothing else raises ``HTTPException`` or ``typer.Exit``.
     │   ├── OrganisationNotFound
     │   ├── LedgerRecordNotFound
     │   ├── PartnerNotFound             no sharing partner with that node id
-    │   └── IntelNotFound               no shared intelligence object with that id
+    │   ├── IntelNotFound               no shared intelligence object with that id
+    │   ├── EpcisEventNotFound          no EPCIS event with that eventID or hash
+    │   ├── CaptureJobNotFound          no EPCIS capture job with that id
+    │   └── AlertNotFound               no tracking alert with that id
     ├── Conflict                        state conflict, e.g. duplicate key or idempotency clash (409)
+    │   └── DuplicateEvents             EPCIS events already captured (or repeated), with their paths
     ├── LedgerError                     the Merkle log refuses a request or fails verification
     │   ├── ProofRequestInvalid         sizes beyond the tree, index >= size (422)
     │   └── VerificationFailed          a proof, checkpoint or signature does not verify (422)
@@ -145,8 +149,30 @@ class IntelNotFound(NotFound):
     kind = "intelligence object"
 
 
+class EpcisEventNotFound(NotFound):
+    kind = "EPCIS event"
+
+
+class CaptureJobNotFound(NotFound):
+    kind = "capture job"
+
+
+class AlertNotFound(NotFound):
+    kind = "tracking alert"
+
+
 class Conflict(SupplyGuardError):
     title = "Conflict"
+
+
+class DuplicateEvents(Conflict):
+    """EPCIS events whose hash was already captured (or repeats in the document), each with its path."""
+
+    title = "Duplicate events"
+
+    def __init__(self, errors: Sequence[FieldError]) -> None:
+        self.errors = tuple(errors)
+        super().__init__("; ".join(str(e) for e in self.errors) or "duplicate events")
 
 
 class LedgerError(SupplyGuardError):

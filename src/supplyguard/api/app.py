@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 
 from supplyguard.api.problems import install_problem_handlers, problem_response
-from supplyguard.api.routers import declarations, ledger, parties, system, taxii
+from supplyguard.api.routers import declarations, epcis, ledger, parties, screening, system, taxii, telemetry
 from supplyguard.bootstrap import Container
 from supplyguard.web.routes import install_web
 
@@ -46,6 +46,9 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(declarations.router)
     app.include_router(parties.router)
     app.include_router(ledger.router)
+    app.include_router(screening.router)
     app.include_router(taxii.router)
+    app.include_router(epcis.router)
+    app.include_router(telemetry.router)
     install_web(app, container)
     return app

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import typer
 
+from supplyguard.cli.context import open_container, operator, out_console
 from supplyguard.errors import FieldError, PayloadTooLarge, ValidationFailed
-from supplyguard.services.tracking import MAX_DOCUMENT_BYTES, hash_events
+from supplyguard.services.tracking import MAX_DOCUMENT_BYTES, capture_events, hash_events
 
 events_app = typer.Typer(help="EPCIS 2.0 events.", no_args_is_help=True)
 
@@ -23,3 +24,30 @@ def hash_command(paths: list[Path] = typer.Argument(..., help="EPCIS documents, 
         if size > MAX_DOCUMENT_BYTES:
             raise PayloadTooLarge(size, MAX_DOCUMENT_BYTES)
         sys.stdout.write("".join(f"{digest}\n" for digest in hash_events(path.read_bytes())))
+
+
+@events_app.command("import")
+def import_command(
+    path: Path = typer.Argument(..., help="An EPCIS document, XML or JSON-LD."),
+    org: str = typer.Option(
+        None, help="Organisation the events belong to (needed when the node has several)."
+    ),
+) -> None:
+    """Capture an EPCIS document all or nothing: every event stored and proved in the ledger."""
+    if not path.is_file():
+        raise ValidationFailed([FieldError(("FILE",), f"{path} is not a readable file")])
+    size = path.stat().st_size
+    if size > MAX_DOCUMENT_BYTES:
+        raise PayloadTooLarge(size, MAX_DOCUMENT_BYTES)
+    with open_container() as container:
+        actor = operator(container, org)
+        job = capture_events(
+            container.uow(),
+            container.clock,
+            container.signer,
+            actor,
+            path.read_bytes(),
+            schema=container.extras.get("epcis_schema"),
+            source="cli",
+        )
+    out_console.print(f"{job.event_count} events captured from {path.name}; capture {job.id}")

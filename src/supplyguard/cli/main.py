@@ -54,6 +54,7 @@ def build_app(only: str | None = None) -> typer.Typer:
     @app.callback()
     def _root() -> None:
         """supplyguard: declarations, screening, risk, tracking, ledger and sharing for one node."""
+
     for name, (module, attribute) in GROUPS.items():
         if only is None or only == name:
             app.add_typer(getattr(importlib.import_module(f"supplyguard.cli.{module}"), attribute), name=name)

@@ -1,10 +1,62 @@
-"""Tracking use cases that need no database: hashing the events of an EPCIS document."""
+"""Tracking use cases: hashing EPCIS documents, capturing them (all or nothing, every event a ledger
+leaf) and querying the stored events of the caller's organisation.
+
+Permissions: capture needs the right to create declarations and queries the right to read them
+(logistics and partner roles included) until the permission table gets tracking actions of its own.
+"""
 
 from __future__ import annotations
 
-from supplyguard.tracking import detect_syntax, parse_epcis_json, parse_epcis_xml
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from supplyguard.adapters.db.tracking_repo import (
+    CaptureJob,
+    EventRow,
+    EventsAlreadyStored,
+    TrackingRepository,
+)
+from supplyguard.adapters.db.uow import SqlUnitOfWork
+from supplyguard.errors import (
+    CaptureJobNotFound,
+    DuplicateEvents,
+    EpcisEventNotFound,
+    FieldError,
+    InvalidInput,
+    ValidationFailed,
+)
+from supplyguard.ledger import Ed25519Signer, LeafEnvelope
+from supplyguard.model.clock import Clock, iso_utc
+from supplyguard.model.ids import new_id
+from supplyguard.model.organisations import Principal
+from supplyguard.model.permissions import Action, require
+from supplyguard.services.audit import audit
+from supplyguard.services.ledger_records import sign_tree_head
+from supplyguard.tracking import (
+    EPCIS_CONTEXT,
+    EpcisDocument,
+    EpcisEvent,
+    EpcisJsonSchema,
+    EventQuery,
+    decode_page_token,
+    detect_syntax,
+    encode_page_token,
+    events_to_query_document,
+    parse_epcis_document,
+    parse_epcis_json,
+    parse_epcis_xml,
+)
 
 MAX_DOCUMENT_BYTES = 200 * 1024 * 1024
+#: The ledger kind of a captured event; its body hash is the hex digest of the CBV event hash.
+EVENT_LEAF_KIND = "tracking.event"
+DEFAULT_PER_PAGE = 30
+MAX_PER_PAGE = 1000
+CAPTURE_ACTION = Action.DECLARATION_CREATE
+QUERY_ACTION = Action.DECLARATION_READ
 
 
 def hash_events(data: bytes, media_type: str | None = None) -> list[str]:
@@ -12,3 +64,327 @@ def hash_events(data: bytes, media_type: str | None = None) -> list[str]:
     parse = parse_epcis_xml if detect_syntax(data, media_type) == "xml" else parse_epcis_json
     document = parse(data)
     return [event.event_hash for event in document.events]
+
+
+def hash_hex(event_hash: str) -> str:
+    """The 64 hex digits of a ``ni:///sha-256;<hex>?ver=CBV2.0`` event hash."""
+    digest = event_hash.partition(";")[2].partition("?")[0]
+    if len(digest) != 64:
+        raise ValueError(f"not a ni:///sha-256 event hash: {event_hash!r}")
+    return digest.lower()
+
+
+def event_envelope(row_id: uuid.UUID, org_id: uuid.UUID, recorded_at: str, event_hash: str) -> LeafEnvelope:
+    """The ledger leaf that proves one stored event: its row id and the hex of its CBV event hash."""
+    return LeafEnvelope(EVENT_LEAF_KIND, str(row_id), str(org_id), recorded_at, hash_hex(event_hash))
+
+
+def _event_path(document: EpcisDocument, index: int) -> tuple[str | int, ...]:
+    if document.document_type == "EPCISQueryDocument":
+        return ("epcisBody", "queryResults", "resultsBody", "eventList", index)
+    return ("epcisBody", "eventList", index)
+
+
+def capture_events(
+    uow: SqlUnitOfWork,
+    clock: Clock,
+    signer: Ed25519Signer,
+    actor: Principal,
+    data: bytes,
+    *,
+    media_type: str | None = None,
+    schema: EpcisJsonSchema | None = None,
+    source: str = "api",
+    max_bytes: int = MAX_DOCUMENT_BYTES,
+    max_events: int | None = None,
+) -> CaptureJob:
+    """Capture one EPCIS document for the caller's organisation, all or nothing.
+
+    Parses and validates it (the GS1 JSON schema too when ``schema`` is given), refuses events whose
+    hash or eventID the organisation already holds or that repeat in the document (an error
+    declaration may follow the event it corrects), stores every event with its identifiers, appends
+    one ledger leaf per event and signs one checkpoint, in one transaction. A refused document leaves only a
+    ``failed`` capture job behind; the error is raised again.
+    """
+    require(actor, CAPTURE_ACTION)
+    job_id = new_id()
+    created_at = clock.now()
+    try:
+        document = parse_epcis_document(
+            data,
+            media_type=media_type,
+            schema=schema,
+            max_bytes=max_bytes,
+            max_events=max_events,
+            now=created_at,
+        )
+        keys = [(e.event_hash, e.error_declaration is not None) for e in document.events]
+        repeated = _repeats(document, keys)
+        if repeated:
+            raise DuplicateEvents(repeated)
+        try:
+            return _store(uow, clock, signer, actor, document, job_id, created_at, source)
+        except EventsAlreadyStored:
+            raise DuplicateEvents(_already_held(uow, actor, document, keys)) from None
+    except (InvalidInput, DuplicateEvents) as exc:
+        _record_failure(uow, clock, actor, job_id, created_at, source, exc)
+        raise
+
+
+def _store(
+    uow: SqlUnitOfWork,
+    clock: Clock,
+    signer: Ed25519Signer,
+    actor: Principal,
+    document: EpcisDocument,
+    job_id: uuid.UUID,
+    created_at: datetime,
+    source: str,
+) -> CaptureJob:
+    with uow:
+        repo = TrackingRepository(uow.connection)
+        record_time = clock.now()
+        recorded_at = iso_utc(record_time)
+        row_ids = [new_id() for _ in document.events]
+        indexes = uow.ledger.append_many(
+            [
+                event_envelope(row_id, actor.org_id, recorded_at, event.event_hash)
+                for row_id, event in zip(row_ids, document.events, strict=True)
+            ]
+        )
+        repo.add_events(
+            actor.org_id, job_id, record_time, list(zip(row_ids, document.events, indexes, strict=True))
+        )
+        count = len(document.events)
+        job = CaptureJob(
+            job_id,
+            actor.org_id,
+            "succeeded",
+            source,
+            actor.username,
+            created_at,
+            clock.now(),
+            count,
+            None,
+            (),
+        )
+        repo.add_job(job)
+        audit(uow, actor, clock, "epcis.capture", "capture_job", str(job_id), {"events": count})
+        sign_tree_head(uow, signer, clock)
+        uow.commit()
+    return job
+
+
+def _already_held(
+    uow: SqlUnitOfWork, actor: Principal, document: EpcisDocument, keys: Sequence[tuple[str, bool]]
+) -> list[FieldError]:
+    """The paths of the events (or event IDs) the organisation holds already, looked up after the
+    unique indexes refused the insert."""
+    id_keys = [(e.event_id or e.event_hash, key[1]) for e, key in zip(document.events, keys, strict=True)]
+    with uow:
+        repo = TrackingRepository(uow.connection)
+        held = repo.existing_hashes(actor.org_id, keys)
+        held_ids = repo.existing_event_ids(actor.org_id, id_keys)
+    errors = []
+    for index, (key, id_key) in enumerate(zip(keys, id_keys, strict=True)):
+        if key in held:
+            errors.append(FieldError(_event_path(document, index), f"event {key[0]} was already captured"))
+        elif id_key in held_ids:
+            where = (*_event_path(document, index), "eventID")
+            errors.append(FieldError(where, f"eventID {id_key[0]} belongs to an event already captured"))
+    return errors
+
+
+def _repeats(document: EpcisDocument, keys: Sequence[tuple[str, bool]]) -> list[FieldError]:
+    first: dict[tuple[str, bool], int] = {}
+    errors = []
+    for index, key in enumerate(keys):
+        if key in first:
+            errors.append(
+                FieldError(_event_path(document, index), f"event {key[0]} repeats event {first[key]}")
+            )
+        first.setdefault(key, index)
+    return errors
+
+
+def _record_failure(
+    uow: SqlUnitOfWork,
+    clock: Clock,
+    actor: Principal,
+    job_id: uuid.UUID,
+    created_at: datetime,
+    source: str,
+    exc: InvalidInput | DuplicateEvents,
+) -> None:
+    field_errors = getattr(exc, "errors", ())
+    with uow:
+        TrackingRepository(uow.connection).add_job(
+            CaptureJob(
+                job_id,
+                actor.org_id,
+                "failed",
+                source,
+                actor.username,
+                created_at,
+                clock.now(),
+                0,
+                exc.message[:2000],
+                tuple(e.as_dict() for e in field_errors[:100]),
+            )
+        )
+        audit(uow, actor, clock, "epcis.capture.failed", "capture_job", str(job_id), {"error": exc.title})
+        uow.commit()
+
+
+def get_capture_job(uow: SqlUnitOfWork, actor: Principal, job_id: uuid.UUID) -> CaptureJob:
+    require(actor, QUERY_ACTION)
+    with uow:
+        job = TrackingRepository(uow.connection).get_job(actor.org_id, job_id)
+    if job is None:
+        raise CaptureJobNotFound(job_id)
+    return job
+
+
+def list_capture_jobs(uow: SqlUnitOfWork, actor: Principal, limit: int = 50) -> list[CaptureJob]:
+    require(actor, QUERY_ACTION)
+    with uow:
+        return TrackingRepository(uow.connection).jobs(actor.org_id, limit)
+
+
+def capture_job_json(job: CaptureJob) -> dict[str, Any]:
+    """The capture job as the EPCIS 2.0 REST binding shows it."""
+    return {
+        "captureID": str(job.id),
+        "createdAt": iso_utc(job.created_at),
+        "finishedAt": iso_utc(job.finished_at) if job.finished_at else None,
+        "running": False,
+        "success": job.succeeded,
+        "captureErrorBehaviour": "rollback",
+        "eventCount": job.event_count,
+        "errors": [{"detail": job.error_text, "fieldErrors": list(job.errors)}] if job.error_text else [],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    """One page of query results: the EPCIS query document and the token of the next page."""
+
+    document: dict[str, Any]
+    next_page_token: str | None
+    count: int
+
+
+def query_events(
+    uow: SqlUnitOfWork,
+    clock: Clock,
+    actor: Principal,
+    params: Mapping[str, str | Sequence[str]],
+    *,
+    max_per_page: int = MAX_PER_PAGE,
+) -> EventPage:
+    """Events of the caller's organisation that match the EPCIS REST query ``params``.
+
+    ``perPage`` (default 30) bounds the page; ``nextPageToken`` continues after the previous page.
+    Sensor value bounds: ``EQ_type`` with ``GE_value`` / ``LE_value`` match events with one sensor
+    report of that type within the bounds.
+    """
+    require(actor, QUERY_ACTION)
+    query = EventQuery.from_params(params)
+    per_page = _per_page(params.get("perPage"), max_per_page)
+    after: tuple[Any, uuid.UUID] | None = None
+    token = _single(params.get("nextPageToken"))
+    if token:
+        moment, last = decode_page_token(token, query)
+        try:
+            after = (moment, uuid.UUID(last))
+        except ValueError as exc:
+            raise ValidationFailed([FieldError(("nextPageToken",), "not a page token")]) from exc
+    with uow:
+        rows = TrackingRepository(uow.connection).query(actor.org_id, query, after, per_page + 1)
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    next_token = None
+    if more and rows:
+        last_row = rows[-1]
+        assert last_row.event.record_time is not None
+        next_token = encode_page_token(last_row.event.record_time, str(last_row.id), query)
+    document = events_to_query_document([r.event for r in rows], creation_date=iso_utc(clock.now()))
+    return EventPage(document, next_token, len(rows))
+
+
+def get_event(uow: SqlUnitOfWork, clock: Clock, actor: Principal, reference: str) -> dict[str, Any]:
+    """The event with this eventID or event hash (with any error declaration of it) as a query document."""
+    require(actor, QUERY_ACTION)
+    with uow:
+        rows = TrackingRepository(uow.connection).find(actor.org_id, reference)
+    if not rows:
+        raise EpcisEventNotFound(reference)
+    return events_to_query_document([r.event for r in rows], creation_date=iso_utc(clock.now()))
+
+
+def _single(value: str | Sequence[str] | None) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return value[-1] if value else None
+
+
+def _per_page(raw: str | Sequence[str] | None, limit: int) -> int:
+    text = _single(raw)
+    if text is None:
+        return DEFAULT_PER_PAGE
+    if not text.isdigit() or not 1 <= int(text) <= limit:
+        raise ValidationFailed([FieldError(("perPage",), f"a whole number from 1 to {limit}")])
+    return int(text)
+
+
+def rehash_stored_event(event: EpcisEvent) -> str | None:
+    """The CBV event hash recomputed from a stored event's JSON body (``None``: no longer valid)."""
+    context: list[Any] = [EPCIS_CONTEXT]
+    if event.namespaces:
+        context.append(dict(event.namespaces))
+    document = {
+        "@context": context,
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "epcisBody": {"eventList": [dict(event.body)]},
+    }
+    try:
+        (again,) = parse_epcis_json(document).events
+    except (ValidationFailed, ValueError):
+        return None
+    return again.event_hash
+
+
+def verify_events(uow: SqlUnitOfWork, actor: Principal, *, batch_size: int = 1000) -> list[str]:
+    """Recompute the hash of every stored event of the caller's organisation from its stored body and
+    compare it with its ledger leaf; name each event changed or inserted behind the ledger's back."""
+    require(actor, Action.LEDGER_READ)
+    problems: list[str] = []
+    with uow:
+        repo = TrackingRepository(uow.connection)
+        after: tuple[datetime, uuid.UUID] | None = None
+        while True:
+            rows = repo.query(actor.org_id, EventQuery(), after, batch_size)
+            for row in rows:
+                problems.extend(_check_row(uow, row))
+            if len(rows) < batch_size:
+                return problems
+            last = rows[-1]
+            assert last.event.record_time is not None
+            after = (last.event.record_time, last.id)
+
+
+def _check_row(uow: SqlUnitOfWork, row: EventRow) -> list[str]:
+    name = f"event {row.event.event_id} (row {row.id})"
+    again = rehash_stored_event(row.event)
+    if again is None:
+        return [f"{name} was changed behind the ledger's back: its body is no longer a valid event"]
+    leaves = uow.ledger.find_by_record(EVENT_LEAF_KIND, row.id)
+    if not leaves:
+        return [f"{name} was inserted behind the ledger's back (no leaf records it)"]
+    leaf = leaves[-1]
+    if leaf.envelope.body_sha256 != hash_hex(again):
+        return [f"{name} was changed behind the ledger's back (leaf {leaf.index} recorded another hash)"]
+    if again != row.event.event_hash:
+        return [f"{name}: its stored event hash column no longer matches its body"]
+    return []

@@ -1,0 +1,237 @@
+"""EPCIS capture and query on a node: events/s stored (parse, schema-free checks, CBV hash, rows,
+identifier index, one ledger leaf each, one checkpoint) and query latency.
+
+    .venv/bin/python bench/tracking_store_bench.py [--events 20000] [--docs 5] [--queries 200]
+
+Runs on SQLite and, when reachable, PostgreSQL (127.0.0.1:5432). Data come from a fixed seed:
+``--docs`` documents of ``--events`` events each, 5,000 objects over 50 sites. Prints a table and the
+machine. Capture figures include parsing; the parse-only column is the engine alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from supplyguard.adapters.db.migrate import upgrade
+from supplyguard.bootstrap import build
+from supplyguard.config import Settings
+from supplyguard.model.organisations import Principal, Role
+from supplyguard.services import accounts
+from supplyguard.services import tracking as service
+from supplyguard.tracking import parse_epcis_document
+
+SEED = 20260301
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    return f"{platform.node()} · {cpu} · {os.cpu_count()} cores · Python {platform.python_version()}"
+
+
+def make_document(rng: random.Random, count: int, offset: int) -> bytes:
+    events: list[dict[str, Any]] = []
+    for n in range(count):
+        moment = START + timedelta(seconds=offset + n * 7)
+        site = f"urn:epc:id:sgln:4012345.{rng.randrange(50):05d}.0"
+        events.append(
+            {
+                "type": "ObjectEvent",
+                "eventTime": moment.isoformat().replace("+00:00", "Z"),
+                "eventTimeZoneOffset": "+00:00",
+                "epcList": [f"urn:epc:id:sgtin:4012345.011111.{rng.randrange(5000)}"],
+                "action": "OBSERVE",
+                "bizStep": rng.choice(("receiving", "shipping", "storing")),
+                "readPoint": {"id": site},
+                "bizLocation": {"id": site},
+                "eventID": f"urn:uuid:{uuid.UUID(int=rng.getrandbits(128), version=4)}",
+            }
+        )
+    document = {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": START.isoformat(),
+        "epcisBody": {"eventList": events},
+    }
+    return json.dumps(document).encode()
+
+
+def pg_url() -> str | None:
+    name = f"sg_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    except Exception as exc:  # a bench reports and goes on
+        print(f"PostgreSQL unavailable: {exc}", file=sys.stderr)
+        return None
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_pg(url: str) -> None:
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def run(backend: str, url: str, data_dir: Path, docs: list[bytes], queries: int) -> dict[str, Any]:
+    container = build(Settings(data_dir=data_dir, database_url=url, node_name="bench.node"))
+    upgrade(container.engine)
+    org = accounts.create_organisation(container.uow(), container.clock, None, "Bench", "NL", "carrier")
+    actor = Principal(uuid.UUID(int=0), org.id, "bench", frozenset({Role.ADMIN}), "bench", "cli")
+    _ = container.signer
+    total = 0
+    started = time.perf_counter()
+    for data in docs:
+        total += service.capture_events(
+            container.uow(), container.clock, container.signer, actor, data
+        ).event_count
+    capture_s = time.perf_counter() - started
+    rng = random.Random(SEED + 1)
+    latencies: dict[str, list[float]] = {"epc": [], "site+window": []}
+    for _ in range(queries):
+        for kind in latencies:
+            if kind == "epc":
+                params = {"MATCH_epc": f"urn:epc:id:sgtin:4012345.011111.{rng.randrange(5000)}"}
+            else:
+                begin = START + timedelta(seconds=rng.randrange(len(docs) * 7 * 1000))
+                params = {
+                    "EQ_bizLocation": f"urn:epc:id:sgln:4012345.{rng.randrange(50):05d}.0",
+                    "GE_eventTime": begin.isoformat(),
+                    "LT_eventTime": (begin + timedelta(hours=6)).isoformat(),
+                }
+            t0 = time.perf_counter()
+            service.query_events(
+                container.uow(readonly=True), container.clock, actor, params | {"perPage": "100"}
+            )
+            latencies[kind].append((time.perf_counter() - t0) * 1000)
+    container.close()
+    result: dict[str, Any] = {"backend": backend, "events": total, "capture_eps": total / capture_s}
+    for kind, values in latencies.items():
+        values.sort()
+        result[f"{kind}_p50"] = statistics.median(values)
+        result[f"{kind}_p95"] = values[int(len(values) * 0.95) - 1]
+    return result
+
+
+def telemetry(backend: str, url: str, data_dir: Path, devices: int, batches: int) -> dict[str, Any]:
+    """Positions/s through the HTTP batch service: filters, alert rules (100 geofences), storage."""
+    from supplyguard.services import telemetry as telemetry_service
+    from supplyguard.tracking import DeviceProfile, GeofenceIndex, TrackingRules, circle_geofence
+
+    container = build(Settings(data_dir=data_dir, database_url=url, node_name="bench.node"))
+    upgrade(container.engine)
+    org = accounts.create_organisation(container.uow(), container.clock, None, "Fleet", "NL", "carrier")
+    actor = Principal(uuid.UUID(int=0), org.id, "bench", frozenset({Role.ADMIN}), "bench", "cli")
+    rng = random.Random(SEED + 2)
+    fences = [
+        circle_geofence(f"g{i}", f"site {i}", (rng.uniform(45, 55), rng.uniform(0, 10)), 2.0, kind="site")
+        for i in range(100)
+    ]
+    rules = TrackingRules(GeofenceIndex(fences), default_profile=DeviceProfile(max_temperature_c=8.0))
+    pipelines = telemetry_service.TelemetryPipelines(rules)
+    places = [(rng.uniform(45, 55), rng.uniform(0, 10)) for _ in range(devices)]
+    start = datetime.now(UTC) - timedelta(hours=2)
+    stored = alerts = 0
+    started = time.perf_counter()
+    for round_ in range(batches):
+        batch = []
+        for d in range(devices):
+            lat, lon = places[d]
+            places[d] = (lat + rng.uniform(-0.005, 0.005), lon + rng.uniform(-0.005, 0.005))
+            batch.append(
+                {
+                    "device_id": f"TRK-{d:05d}",
+                    "time": (start + timedelta(seconds=30 * round_)).isoformat(),
+                    "lat": places[d][0],
+                    "lon": places[d][1],
+                    "speed_kmh": 40.0,
+                    "temperature_c": rng.gauss(5.0, 1.5),
+                }
+            )
+        for first in range(0, devices, 1000):
+            report = telemetry_service.ingest_positions(
+                container.uow(), container.clock, actor, batch[first : first + 1000], pipelines
+            )
+            stored += report.stored
+            alerts += len(report.alerts)
+    elapsed = time.perf_counter() - started
+    container.close()
+    return {
+        "backend": backend,
+        "positions": devices * batches,
+        "stored": stored,
+        "alerts": alerts,
+        "pps": devices * batches / elapsed,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=20_000, help="events per document")
+    parser.add_argument("--docs", type=int, default=5, help="documents captured")
+    parser.add_argument("--queries", type=int, default=200, help="queries of each kind")
+    parser.add_argument("--devices", type=int, default=10_000, help="telemetry devices (0: skip)")
+    parser.add_argument("--rounds", type=int, default=3, help="positions per device")
+    args = parser.parse_args()
+    rng = random.Random(SEED)
+    docs = [make_document(rng, args.events, i * args.events * 7) for i in range(args.docs)]
+    t0 = time.perf_counter()
+    parse_epcis_document(docs[0])
+    parse_eps = args.events / (time.perf_counter() - t0)
+    results = []
+    fleet = []
+    with tempfile.TemporaryDirectory() as tmp:
+        results.append(run("SQLite", f"sqlite:///{tmp}/bench.db", Path(tmp) / "a", docs, args.queries))
+        if args.devices:
+            target = f"sqlite:///{tmp}/fleet.db"
+            fleet.append(telemetry("SQLite", target, Path(tmp) / "c", args.devices, args.rounds))
+        url = pg_url()
+        if url:
+            try:
+                results.append(run("PostgreSQL", url, Path(tmp) / "b", docs, args.queries))
+                if args.devices:
+                    fleet.append(telemetry("PostgreSQL", url, Path(tmp) / "d", args.devices, args.rounds))
+            finally:
+                drop_pg(url)
+    print(f"machine: {machine()}")
+    print(f"engine parse + hash alone: {parse_eps:,.0f} events/s")
+    header = ("backend", "events", "capture ev/s", "EPC p50/p95 ms", "site+window p50/p95 ms")
+    print(f"{header[0]:<11} {header[1]:>8} {header[2]:>13} {header[3]:>16} {header[4]:>24}")
+    for r in results:
+        print(
+            f"{r['backend']:<11} {r['events']:>8,} {r['capture_eps']:>13,.0f} "
+            f"{r['epc_p50']:>7.1f}/{r['epc_p95']:<8.1f} "
+            f"{r['site+window_p50']:>11.1f}/{r['site+window_p95']:<8.1f}"
+        )
+
+    if fleet:
+        print(
+            f"telemetry batches of 1,000, {args.devices:,} devices x {args.rounds} positions, 100 geofences"
+        )
+        print(f"{'backend':<11} {'positions':>10} {'stored':>8} {'alerts':>7} {'positions/s':>12}")
+        for f in fleet:
+            counts = f"{f['positions']:>10,} {f['stored']:>8,} {f['alerts']:>7,}"
+            print(f"{f['backend']:<11} {counts} {f['pps']:>12,.0f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,334 @@
+"""Stored EPCIS events and capture jobs: bulk writes, query filters in SQL, keyset pages."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from sqlalchemy import ColumnElement, Connection, Uuid, and_, func, literal_column, or_, select, type_coerce
+from sqlalchemy.exc import IntegrityError
+
+from supplyguard.adapters.db.bulk import bulk_insert
+from supplyguard.adapters.db.tracking_tables import (
+    tracking_capture_jobs,
+    tracking_event_epcs,
+    tracking_event_sensors,
+    tracking_events,
+)
+from supplyguard.model.clock import as_utc
+from supplyguard.tracking import EpcisEvent, EventQuery
+
+#: Identifier roles that ``MATCH_epc`` looks at (the others only ``MATCH_anyEPC``).
+EPC_ROLES = ("epc", "child")
+_CHUNK = 500
+
+
+class EventsAlreadyStored(Exception):
+    """An event hash of this organisation is already stored (the unique index refused the insert)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """One event as it is stored: the row id, its owner, capture and ledger place, and the event."""
+
+    id: uuid.UUID
+    org_id: uuid.UUID
+    capture_id: uuid.UUID
+    ledger_index: int | None
+    event: EpcisEvent
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureJob:
+    id: uuid.UUID
+    org_id: uuid.UUID
+    status: str
+    source: str
+    actor: str
+    created_at: datetime
+    finished_at: datetime | None
+    event_count: int
+    error_text: str | None
+    errors: tuple[dict[str, Any], ...]
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "succeeded"
+
+
+def identifier_rows(row_id: uuid.UUID, org_id: uuid.UUID, event: EpcisEvent) -> list[tuple[Any, ...]]:
+    """The ``tracking_event_epcs`` rows of one event (each identifier once per role)."""
+    roles: dict[tuple[str, str], None] = {}
+    for role, values in (
+        ("epc", event.epcs),
+        ("child", event.child_epcs),
+        ("parent", (event.parent_id,) if event.parent_id else ()),
+        ("input", event.input_epcs),
+        ("output", event.output_epcs),
+        ("class", event.all_epc_classes),
+    ):
+        for value in values:
+            roles[(role, value)] = None
+    return [(row_id, org_id, epc, role) for role, epc in roles]
+
+
+class TrackingRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    # --- capture ------------------------------------------------------------------------------
+
+    def existing_hashes(self, org_id: uuid.UUID, keys: Iterable[tuple[str, bool]]) -> set[tuple[str, bool]]:
+        """Which (event hash, error declared) pairs the organisation already holds."""
+        wanted = list(dict.fromkeys(keys))
+        found: set[tuple[str, bool]] = set()
+        t = tracking_events.c
+        for start in range(0, len(wanted), _CHUNK):
+            hashes = sorted({h for h, _ in wanted[start : start + _CHUNK]})
+            rows = self._conn.execute(
+                select(t.event_hash, t.error_declared).where(t.org_id == org_id, t.event_hash.in_(hashes))
+            )
+            found.update((row[0], bool(row[1])) for row in rows)
+        return found.intersection(wanted)
+
+    def existing_event_ids(
+        self, org_id: uuid.UUID, keys: Iterable[tuple[str, bool]]
+    ) -> set[tuple[str, bool]]:
+        """Which (eventID, error declared) pairs the organisation already holds."""
+        wanted = list(dict.fromkeys(keys))
+        found: set[tuple[str, bool]] = set()
+        t = tracking_events.c
+        for start in range(0, len(wanted), _CHUNK):
+            ids = sorted({i for i, _ in wanted[start : start + _CHUNK]})
+            rows = self._conn.execute(
+                select(t.event_id, t.error_declared).where(t.org_id == org_id, t.event_id.in_(ids))
+            )
+            found.update((row[0], bool(row[1])) for row in rows)
+        return found.intersection(wanted)
+
+    def add_events(
+        self,
+        org_id: uuid.UUID,
+        capture_id: uuid.UUID,
+        record_time: datetime,
+        events: Sequence[tuple[uuid.UUID, EpcisEvent, int | None]],
+    ) -> None:
+        """Insert (row id, event, ledger index) triples with their identifiers, in bulk.
+
+        Raises :class:`EventsAlreadyStored` when the organisation holds one of the events already;
+        the transaction is then unusable and must be rolled back.
+        """
+        event_rows = []
+        epc_rows: list[tuple[Any, ...]] = []
+        sensor_rows: list[tuple[Any, ...]] = []
+        for row_id, event, ledger_index in events:
+            event_rows.append(
+                (
+                    row_id,
+                    org_id,
+                    event.event_hash,
+                    event.event_id or event.event_hash,
+                    event.event_type,
+                    event.event_time,
+                    record_time,
+                    event.action,
+                    event.biz_step,
+                    event.disposition,
+                    event.read_point,
+                    event.biz_location,
+                    event.parent_id,
+                    event.error_declaration is not None,
+                    dict(event.body),
+                    dict(event.namespaces),
+                    capture_id,
+                    ledger_index,
+                )
+            )
+            epc_rows.extend(identifier_rows(row_id, org_id, event))
+            sensor_rows.extend(
+                (row_id, seq, org_id, reading.type, reading.value)
+                for seq, reading in enumerate(event.sensor_readings)
+                if reading.value is not None
+            )
+        try:
+            bulk_insert(self._conn, tracking_events, event_rows)
+        except (IntegrityError, psycopg.IntegrityError) as exc:
+            raise EventsAlreadyStored(str(exc)) from exc
+        bulk_insert(self._conn, tracking_event_epcs, epc_rows)
+        bulk_insert(self._conn, tracking_event_sensors, sensor_rows)
+
+    def add_job(self, job: CaptureJob) -> None:
+        self._conn.execute(
+            tracking_capture_jobs.insert(),
+            [
+                {
+                    "id": job.id,
+                    "org_id": job.org_id,
+                    "status": job.status,
+                    "source": job.source,
+                    "actor": job.actor,
+                    "created_at": job.created_at,
+                    "finished_at": job.finished_at,
+                    "event_count": job.event_count,
+                    "error_text": job.error_text,
+                    "errors": list(job.errors) or None,
+                }
+            ],
+        )
+
+    def get_job(self, org_id: uuid.UUID, job_id: uuid.UUID) -> CaptureJob | None:
+        c = tracking_capture_jobs.c
+        row = (
+            self._conn.execute(select(tracking_capture_jobs).where(c.org_id == org_id, c.id == job_id))
+            .mappings()
+            .first()
+        )
+        return _to_job(row) if row else None
+
+    def jobs(self, org_id: uuid.UUID, limit: int = 50) -> list[CaptureJob]:
+        c = tracking_capture_jobs.c
+        rows = self._conn.execute(
+            select(tracking_capture_jobs)
+            .where(c.org_id == org_id)
+            .order_by(c.created_at.desc(), c.id.desc())
+            .limit(limit)
+        ).mappings()
+        return [_to_job(row) for row in rows]
+
+    # --- query --------------------------------------------------------------------------------
+
+    def find(self, org_id: uuid.UUID, reference: str) -> list[EventRow]:
+        """Events whose eventID or event hash is ``reference`` (an error declaration last)."""
+        t = tracking_events.c
+        rows = self._conn.execute(
+            select(tracking_events)
+            .where(t.org_id == org_id, or_(t.event_id == reference, t.event_hash == reference))
+            .order_by(t.record_time, t.id)
+        ).mappings()
+        return [_to_row(row) for row in rows]
+
+    def query(
+        self,
+        org_id: uuid.UUID,
+        query: EventQuery,
+        after: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+    ) -> list[EventRow]:
+        """Events of one organisation matching ``query``, in (record time, row id) order."""
+        t = tracking_events.c
+        owner: ColumnElement[bool] = t.org_id == org_id
+        by_index = query.epcs or query.any_epcs or query.sensor_type is not None
+        if self._conn.dialect.name == "sqlite" and by_index:
+            # "+column" keeps SQLite from walking the organisation's whole record-time index when
+            # the identifier index names the few events wanted (it has no statistics to know better)
+            owner = type_coerce(literal_column("+tracking_events.org_id"), Uuid) == org_id
+        conditions: list[ColumnElement[bool]] = [owner, *_conditions(org_id, query)]
+        if after is not None:
+            moment, row_id = after
+            conditions.append(or_(t.record_time > moment, and_(t.record_time == moment, t.id > row_id)))
+        rows = self._conn.execute(
+            select(tracking_events).where(*conditions).order_by(t.record_time, t.id).limit(limit)
+        ).mappings()
+        return [_to_row(row) for row in rows]
+
+    def count(self, org_id: uuid.UUID) -> int:
+        return int(
+            self._conn.execute(
+                select(func.count()).select_from(tracking_events).where(tracking_events.c.org_id == org_id)
+            ).scalar_one()
+        )
+
+
+def _conditions(org_id: uuid.UUID, q: EventQuery) -> list[ColumnElement[bool]]:
+    t = tracking_events.c
+    out: list[ColumnElement[bool]] = []
+    for column, values in (
+        (t.event_type, q.event_types),
+        (t.biz_step, q.biz_steps),
+        (t.disposition, q.dispositions),
+        (t.read_point, q.read_points),
+        (t.biz_location, q.biz_locations),
+        (t.parent_id, q.parent_ids),
+        (t.action, q.actions),
+    ):
+        if values:
+            out.append(column.in_(values))
+    for column, bound, lower in (
+        (t.event_time, q.ge_event_time, True),
+        (t.event_time, q.lt_event_time, False),
+        (t.record_time, q.ge_record_time, True),
+        (t.record_time, q.lt_record_time, False),
+    ):
+        if bound is not None:
+            out.append(column >= as_utc(bound) if lower else column < as_utc(bound))
+    e = tracking_event_epcs.c
+    if q.epcs:
+        out.append(
+            t.id.in_(
+                select(e.event_row_id).where(e.org_id == org_id, e.epc.in_(q.epcs), e.role.in_(EPC_ROLES))
+            )
+        )
+    if q.any_epcs:
+        out.append(t.id.in_(select(e.event_row_id).where(e.org_id == org_id, e.epc.in_(q.any_epcs))))
+    if q.sensor_type is not None or q.ge_value is not None or q.le_value is not None:
+        s = tracking_event_sensors.c
+        reports: list[ColumnElement[bool]] = [s.org_id == org_id]
+        if q.sensor_type is not None:
+            reports.append(s.type == q.sensor_type)
+        if q.ge_value is not None:
+            reports.append(s.value >= q.ge_value)
+        if q.le_value is not None:
+            reports.append(s.value <= q.le_value)
+        out.append(t.id.in_(select(s.event_row_id).where(*reports)))
+    return out
+
+
+def _to_row(row: Any) -> EventRow:
+    body = dict(row["body"])
+    event = EpcisEvent(
+        event_type=row["event_type"],
+        body=body,
+        namespaces=dict(row["namespaces"] or {}),
+        event_hash=row["event_hash"],
+        event_time=as_utc(row["event_time"]),
+        event_time_zone_offset=str(body.get("eventTimeZoneOffset", "")),
+        record_time=as_utc(row["record_time"]),
+        event_id=row["event_id"],
+        action=row["action"],
+        biz_step=row["biz_step"],
+        disposition=row["disposition"],
+        read_point=row["read_point"],
+        biz_location=row["biz_location"],
+        parent_id=row["parent_id"],
+        error_declaration=body.get("errorDeclaration") if row["error_declared"] else None,
+    )
+    return EventRow(row["id"], row["org_id"], row["capture_id"], row["ledger_index"], event)
+
+
+def _to_job(row: Any) -> CaptureJob:
+    return CaptureJob(
+        id=row["id"],
+        org_id=row["org_id"],
+        status=row["status"],
+        source=row["source"],
+        actor=row["actor"],
+        created_at=as_utc(row["created_at"]),
+        finished_at=as_utc(row["finished_at"]) if row["finished_at"] else None,
+        event_count=int(row["event_count"]),
+        error_text=row["error_text"],
+        errors=tuple(row["errors"] or ()),
+    )
+
+
+__all__ = [
+    "EPC_ROLES",
+    "CaptureJob",
+    "EventRow",
+    "EventsAlreadyStored",
+    "TrackingRepository",
+    "identifier_rows",
+]

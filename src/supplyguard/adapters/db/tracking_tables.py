@@ -1,0 +1,148 @@
+"""Tables of EPCIS capture and query (SQLAlchemy Core), all prefixed ``tracking_``.
+
+- ``tracking_events``: every captured EPCIS event, append-only. ``body`` is the event in its EPCIS
+  2.0 JSON form and ``namespaces`` the prefixes of its user extensions; the other columns are the
+  canonical values queries filter on (CBV web URIs, GS1 Digital Links, UTC times). An event hash
+  is unique per organisation, except that an error declaration (the same event re-sent with
+  ``errorDeclaration``, so with the same hash) is stored beside the event it corrects. Event IDs are
+  unique per organisation the same way (an event without one is given its hash).
+- ``tracking_event_epcs``: one row per identifier an event names, with its role (``epc``,
+  ``child``, ``parent``, ``input``, ``output``, ``class``), for ``MATCH_epc`` / ``MATCH_anyEPC``.
+- ``tracking_event_sensors``: one row per numeric sensor report (type as a GS1 web URI, value), for
+  ``EQ_type`` with ``GE_value`` / ``LE_value``.
+- ``tracking_capture_jobs``: one row per capture request (the EPCIS capture job), succeeded or failed.
+- ``tracking_positions``: telemetry positions that passed the filters, append-only.
+- ``tracking_alerts``: alerts raised by the rules, with their reason in words; a person acknowledges them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+
+from supplyguard.adapters.db.metadata import metadata
+
+Timestamp = DateTime(timezone=True)
+LedgerIndex = BigInteger().with_variant(Integer, "sqlite")
+
+tracking_events = Table(
+    "tracking_events",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("org_id", Uuid, nullable=False),
+    Column("event_hash", String(100), nullable=False, comment="CBV 2.0 event hash, ni:/// form"),
+    Column("event_id", Text, nullable=False, comment="eventID as captured, else the event hash"),
+    Column("event_type", String(40), nullable=False),
+    Column("event_time", Timestamp, nullable=False),
+    Column("record_time", Timestamp, nullable=False),
+    Column("action", String(10), nullable=True),
+    Column("biz_step", Text, nullable=True),
+    Column("disposition", Text, nullable=True),
+    Column("read_point", Text, nullable=True),
+    Column("biz_location", Text, nullable=True),
+    Column("parent_id", Text, nullable=True),
+    Column("error_declared", Boolean, nullable=False),
+    Column("body", JSON, nullable=False, comment="the event in EPCIS 2.0 JSON form"),
+    Column("namespaces", JSON, nullable=False, comment="user extension prefix -> IRI"),
+    Column("capture_id", Uuid, nullable=False),
+    Column("ledger_index", LedgerIndex, nullable=True),
+    UniqueConstraint("org_id", "event_hash", "error_declared", name="uq_tracking_events_hash"),
+    Index("ix_tracking_events_record", "org_id", "record_time", "id"),
+    Index("ix_tracking_events_location", "org_id", "biz_location", "event_time"),
+    UniqueConstraint("org_id", "event_id", "error_declared", name="uq_tracking_events_event_id"),
+)
+
+tracking_event_epcs = Table(
+    "tracking_event_epcs",
+    metadata,
+    Column("event_row_id", Uuid, nullable=False),
+    Column("org_id", Uuid, nullable=False),
+    Column("epc", Text, nullable=False, comment="canonical identifier (Digital Link or URI)"),
+    Column("role", String(10), nullable=False),
+    PrimaryKeyConstraint("event_row_id", "role", "epc", name="pk_tracking_event_epcs"),
+    Index("ix_tracking_event_epcs_epc", "org_id", "epc", "event_row_id"),
+)
+
+tracking_event_sensors = Table(
+    "tracking_event_sensors",
+    metadata,
+    Column("event_row_id", Uuid, nullable=False),
+    Column("seq", Integer, nullable=False, comment="position of the report in the event"),
+    Column("org_id", Uuid, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("value", Float, nullable=False),
+    PrimaryKeyConstraint("event_row_id", "seq", name="pk_tracking_event_sensors"),
+    Index("ix_tracking_event_sensors_type", "org_id", "type", "value"),
+)
+
+tracking_capture_jobs = Table(
+    "tracking_capture_jobs",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("org_id", Uuid, nullable=False),
+    Column("status", String(20), nullable=False, comment="succeeded or failed"),
+    Column("source", String(20), nullable=False, comment="api or cli"),
+    Column("actor", String(200), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("finished_at", Timestamp, nullable=True),
+    Column("event_count", Integer, nullable=False),
+    Column("error_text", Text, nullable=True),
+    Column("errors", JSON, nullable=True, comment="field errors: [{loc, msg}]"),
+    Index("ix_tracking_capture_jobs_org", "org_id", "created_at"),
+)
+
+tracking_positions = Table(
+    "tracking_positions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("org_id", Uuid, nullable=False),
+    Column("device_id", String(128), nullable=False),
+    Column("time", Timestamp, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("speed_kmh", Float, nullable=True),
+    Column("course_deg", Float, nullable=True),
+    Column("temperature_c", Float, nullable=True),
+    Column("humidity_pct", Float, nullable=True),
+    Column("shock_g", Float, nullable=True),
+    Column("door_open", Boolean, nullable=True),
+    Column("seal_intact", Boolean, nullable=True),
+    Column("battery_pct", Float, nullable=True),
+    Column("message_id", String(200), nullable=True),
+    Column("received_at", Timestamp, nullable=False),
+    Index("ix_tracking_positions_device", "org_id", "device_id", "time"),
+)
+
+tracking_alerts = Table(
+    "tracking_alerts",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("org_id", Uuid, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("severity", String(20), nullable=False),
+    Column("subject", String(200), nullable=False, comment="the device or site concerned"),
+    Column("time", Timestamp, nullable=False),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("object_ids", JSON, nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("acknowledged_at", Timestamp, nullable=True),
+    Column("acknowledged_by", String(200), nullable=True),
+    Index("ix_tracking_alerts_org", "org_id", "created_at"),
+)
