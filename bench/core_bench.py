@@ -176,6 +176,7 @@ def fill(container, total: int) -> uuid.UUID:  # type: ignore[no-untyped-def]
                     "open",
                     None,
                     None,
+                    rng.random() if scored else None,
                 )
             )
             item_rows.append(

@@ -178,7 +178,9 @@ def score_open(
             exploration_mode=ExplorationMode.UNCERTAINTY,
             seed=int(str(day).replace("-", "")),
         )
-        for (declaration, assessment), decision in zip(items, decisions, strict=True):
+        by_id = {decision.declaration_id: decision for decision in decisions}  # decisions come sorted by lane
+        for declaration, assessment in items:
+            decision = by_id[str(declaration.id)]
             lanes[decision.lane.value] += 1
             results.append(
                 StoredAssessment(
@@ -187,6 +189,7 @@ def score_open(
                     lane=decision.lane.value,
                     reasons=[decision.reason, *assessment.reasons],
                     model_version=model.version,
+                    priority=assessment.priority,
                 )
             )
     with uow:

@@ -88,6 +88,7 @@ def declaration_rows(
         "open",
         None,
         None,
+        None,
     )
     items = [
         (

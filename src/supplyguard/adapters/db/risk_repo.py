@@ -32,6 +32,7 @@ class StoredAssessment:
     lane: str
     reasons: list[str]
     model_version: str
+    priority: float
 
 
 class RiskRepository:
@@ -95,6 +96,7 @@ class RiskRepository:
                 lane=bindparam("b_lane"),
                 risk_reasons=bindparam("b_reasons", type_=declarations.c.risk_reasons.type),
                 model_version=bindparam("b_version"),
+                priority=bindparam("b_priority"),
             )
         )
         self._conn.execute(
@@ -106,6 +108,7 @@ class RiskRepository:
                     "b_lane": a.lane,
                     "b_reasons": a.reasons,
                     "b_version": a.model_version,
+                    "b_priority": a.priority,
                 }
                 for a in assessments
             ],

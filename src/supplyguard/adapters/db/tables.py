@@ -120,6 +120,7 @@ declarations = Table(
     Column("status", String(20), nullable=False, default="open"),
     Column("risk_reasons", JSON, nullable=True),
     Column("model_version", String(80), nullable=True),
+    Column("priority", Float, nullable=True),
     UniqueConstraint("org_id", "reference", name="uq_declarations_org_reference"),
     Index("ix_declarations_org_date", "org_id", "declared_on", "id"),
     Index("ix_declarations_org_value", "org_id", "total_value", "id"),
@@ -127,8 +128,9 @@ declarations = Table(
     Index("ix_declarations_org_office", "org_id", "office_id", "declared_on"),
 )
 
-#: The queue's sort key: unscored declarations (score NULL) rank below every scored one.
-RISK_KEY = func.coalesce(declarations.c.score, literal_column("-1.0"))
+#: The queue's sort key: the risk engine's one ranking (probability, with high expected duty first),
+#: the same order the lanes are filled in; unscored declarations (NULL) rank below every scored one.
+RISK_KEY = func.coalesce(declarations.c.priority, literal_column("-1.0"))
 Index("ix_declarations_org_risk", declarations.c.org_id, RISK_KEY, declarations.c.id)
 Index(
     "ix_declarations_org_lane_risk", declarations.c.org_id, declarations.c.lane, RISK_KEY, declarations.c.id
