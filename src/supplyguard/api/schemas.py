@@ -104,6 +104,9 @@ class DeclarationOut(BaseModel):
     score: float | None
     risk_reasons: list[str] = Field(default_factory=list, description="Why the score and lane, in words.")
     model_version: str | None = None
+    screening_hits: list[dict[str, Any]] = Field(
+        default_factory=list, description="Sanctions-list hits of the declaration's parties, with reasons."
+    )
     outcome: OutcomeOut | None = None
 
 

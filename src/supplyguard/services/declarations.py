@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from supplyguard.adapters.db.declarations_repo import SORTS, DeclarationFilter
+from supplyguard.adapters.db.screening_repo import ScreeningRepository
 from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.errors import Conflict, DeclarationNotFound, FieldError, ValidationFailed
 from supplyguard.ledger import Ed25519Signer
@@ -24,6 +25,7 @@ from supplyguard.model.intake import parse_declaration
 from supplyguard.model.organisations import Principal
 from supplyguard.model.permissions import Action, require
 from supplyguard.model.refdata import ReferenceData
+from supplyguard.screening import Query, Screener
 from supplyguard.services.audit import audit
 from supplyguard.services.cursors import decode_cursor, encode_cursor
 from supplyguard.services.ledger_records import LedgerRecord, append_records, sign_tree_head
@@ -36,15 +38,25 @@ def submit_declaration(
     signer: Ed25519Signer,
     actor: Principal,
     data: Mapping[str, Any],
+    screener: Screener | None = None,
 ) -> Declaration:
-    """Validate, store, prove in the ledger and audit one declaration, all in one transaction."""
+    """Validate, store, prove in the ledger and audit one declaration, all in one transaction; with a
+    screener, every named party is screened and its hits stored in the same transaction."""
     require(actor, Action.DECLARATION_CREATE)
     declaration = parse_declaration(data, org_id=actor.org_id, received_at=clock.now(), refdata=refdata)
     with uow:
         if uow.declarations.existing_references(actor.org_id, [declaration.reference]):
             raise Conflict(f"a declaration with reference {declaration.reference!r} already exists")
-        uow.parties.resolve(actor.org_id, declaration.parties().values(), clock.now())
+        party_ids = uow.parties.resolve(actor.org_id, declaration.parties().values(), clock.now())
         uow.declarations.add_many([declaration])
+        hit_count = 0
+        if screener is not None:
+            screening = ScreeningRepository(uow.connection)
+            for ref in declaration.parties().values():
+                if ref.name:
+                    hits = screener.screen(Query(name=ref.name, country=ref.country or ""))
+                    screening.replace_hits(actor.org_id, party_ids[ref.code], hits, clock.now())
+                    hit_count += len(hits)
         append_records(uow, [declaration_record(declaration)])
         audit(
             uow,
@@ -53,7 +65,7 @@ def submit_declaration(
             "declaration.create",
             "declaration",
             str(declaration.id),
-            {"reference": declaration.reference},
+            {"reference": declaration.reference, "screening_hits": hit_count},
         )
         sign_tree_head(uow, signer, clock)
         uow.commit()
@@ -88,6 +100,8 @@ class DeclarationView:
     outcome: InspectionOutcome | None
     risk_reasons: tuple[str, ...] = ()
     model_version: str | None = None
+    #: screening hits of the declaration's parties: role, party code, list, entity, score, why, status
+    screening_hits: tuple[dict[str, Any], ...] = ()
 
 
 def get_declaration(
@@ -101,9 +115,38 @@ def get_declaration(
             raise DeclarationNotFound(declaration_id)
         outcome = uow.declarations.get_outcome(declaration_id)
         reasons, model_version = uow.risk.reasons_for(declaration_id)
+        hits = _screening_hits(uow, declaration)
         audit(uow, actor, clock, "declaration.read", "declaration", str(declaration_id), {})
         uow.commit()
-    return DeclarationView(declaration, outcome, tuple(reasons), model_version)
+    return DeclarationView(declaration, outcome, tuple(reasons), model_version, hits)
+
+
+def _screening_hits(uow: SqlUnitOfWork, declaration: Declaration) -> tuple[dict[str, Any], ...]:
+    roles = declaration.parties()
+    ids = uow.parties.ids_for_codes(declaration.org_id, [ref.code for ref in roles.values()])
+    by_party = {
+        party_id: (role, code)
+        for role, ref in roles.items()
+        for code, party_id in ids.items()
+        if code == ref.code
+    }
+    found = []
+    for hit in ScreeningRepository(uow.connection).hits_for(declaration.org_id, list(by_party)):
+        role, code = by_party[hit["party_id"]]
+        found.append(
+            {
+                "role": role,
+                "party": code,
+                "list": hit["list_id"],
+                "entity_id": hit["entity_id"],
+                "entity_name": hit["entity_name"],
+                "matched_name": hit["matched_name"],
+                "score": hit["score"],
+                "why": hit["why"],
+                "status": hit["status"],
+            }
+        )
+    return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)

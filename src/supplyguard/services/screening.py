@@ -125,3 +125,15 @@ def screen_parties(
         except InvalidInput as exc:
             results.append(ScreenResult(index, name, [], exc.message))
     return results
+
+
+def screener_for(extras: dict[str, Any], lists_dir: Path, threshold: float = 0.75) -> Screener | None:
+    """The node's screener (cached in the container's extras), or None while no list is installed."""
+    store = ListStore(lists_dir)
+    if not store.manifests():
+        return None
+    cache = extras.get("screener")
+    if not isinstance(cache, ScreenerCache):
+        cache = ScreenerCache(store, threshold)
+        extras["screener"] = cache
+    return cache.get()

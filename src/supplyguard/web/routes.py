@@ -240,6 +240,7 @@ def declaration_page(request: Request, declaration_id: uuid.UUID, session: Sessi
             "d": view.declaration,
             "outcome": view.outcome,
             "reasons": view.risk_reasons,
+            "hits": view.screening_hits,
             "model_version": view.model_version,
             "can_record": can_record,
             "hs": container.refdata,

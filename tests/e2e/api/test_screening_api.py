@@ -52,3 +52,28 @@ def test_screen_one_party_and_a_batch(node: Node) -> None:
         ).status_code
         == 403
     )
+
+
+def test_intake_screens_named_parties_and_the_declaration_shows_the_hits(node: Node) -> None:
+    from supplyguard.adapters.lists_store import ListStore
+    from tests.factories import declaration_data
+
+    store = ListStore(node.container.settings.lists_dir)  # type: ignore[attr-defined]
+    clean = node.client.post(
+        "/v1/declarations", json=declaration_data("BEFORE-LISTS"), headers=node.headers("officer_a")
+    )
+    assert clean.status_code == 201
+    store.install(require_shared("screening", "ofac", "sdn-2021-07"), None, node.container.clock.now())  # type: ignore[attr-defined]
+    data = declaration_data("SANCTIONED", seller={"code": "S-77", "name": "Bank Melli Iarn", "country": "IR"})
+    created = node.client.post("/v1/declarations", json=data, headers=node.headers("officer_a"))
+    assert created.status_code == 201, created.text
+    shown = node.client.get(
+        f"/v1/declarations/{created.json()['id']}", headers=node.headers("officer_a")
+    ).json()
+    hits = shown["screening_hits"]
+    assert hits and hits[0]["role"] == "seller" and hits[0]["party"] == "S-77"
+    assert hits[0]["entity_name"] == "BANK MELLI IRAN" and hits[0]["status"] == "open" and hits[0]["why"]
+    before = node.client.get(
+        f"/v1/declarations/{clean.json()['id']}", headers=node.headers("officer_a")
+    ).json()
+    assert all(hit["party"] != "S-77" for hit in before["screening_hits"])

@@ -451,6 +451,9 @@ class PartyRepository:
             address=party.address,
         )
 
+    def ids_for_codes(self, org_id: uuid.UUID, codes: Iterable[str]) -> dict[str, uuid.UUID]:
+        return lookup_by_key(self._conn, parties, "code", org_id, codes)
+
     def get(self, org_id: uuid.UUID, party_id: uuid.UUID) -> Party | None:
         row = (
             self._conn.execute(select(parties).where(parties.c.id == party_id, parties.c.org_id == org_id))

@@ -29,6 +29,7 @@ from supplyguard.services import declarations as service
 from supplyguard.services.idempotency import request_fingerprint, run_idempotent
 from supplyguard.services.import_formats import detect_format, read_csv, read_ndjson
 from supplyguard.services.imports import import_declarations
+from supplyguard.services.screening import screener_for
 
 router = APIRouter(prefix="/v1/declarations", tags=["declarations"])
 
@@ -46,8 +47,15 @@ def create_declaration(
     payload = body.model_dump(mode="json")
 
     def run() -> tuple[int, bytes]:
+        screener = screener_for(container.extras, container.settings.lists_dir)
         created = service.submit_declaration(
-            container.uow(), container.clock, container.refdata, container.signer, principal, payload
+            container.uow(),
+            container.clock,
+            container.refdata,
+            container.signer,
+            principal,
+            payload,
+            screener,
         )
         return 201, declaration_out(created).model_dump_json().encode()
 
@@ -143,7 +151,9 @@ def get_declaration(
     declaration_id: uuid.UUID, container: ContainerDep, principal: PrincipalDep
 ) -> DeclarationOut:
     view = service.get_declaration(container.uow(), container.clock, principal, declaration_id)
-    return declaration_out(view.declaration, view.outcome, view.risk_reasons, view.model_version)
+    out = declaration_out(view.declaration, view.outcome, view.risk_reasons, view.model_version)
+    out.screening_hits = list(view.screening_hits)
+    return out
 
 
 @router.post("/{declaration_id}/outcome", status_code=201, response_model=OutcomeOut)

@@ -8,11 +8,12 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from supplyguard.adapters.lists_store import ListStore
 from supplyguard.api.deps import ContainerDep, PrincipalDep
 from supplyguard.bootstrap import Container
+from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.model.permissions import Action, require
-from supplyguard.services.screening import ScreenerCache, screen_parties
+from supplyguard.screening import Screener
+from supplyguard.services.screening import screen_parties, screener_for
 
 router = APIRouter(prefix="/v1/screening", tags=["screening"])
 MAX_BATCH = 10_000
@@ -33,20 +34,18 @@ class BatchQuery(BaseModel):
     threshold: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
-def _screener_cache(container: Container) -> ScreenerCache:
-    cache = container.extras.get("screener")
-    if cache is None:
-        cache = ScreenerCache(ListStore(container.settings.lists_dir), DEFAULT_THRESHOLD)
-        container.extras["screener"] = cache
-    assert isinstance(cache, ScreenerCache)
-    return cache
+def _screener(container: Container) -> Screener:
+    screener = screener_for(container.extras, container.settings.lists_dir, DEFAULT_THRESHOLD)
+    if screener is None:
+        raise ValidationFailed([FieldError(("lists",), "no sanctions list is installed on this node")])
+    return screener
 
 
 @router.post("/party")
 async def screen_party(body: PartyQuery, container: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
     """Hits for one party at or above the threshold, each with its reasons in words."""
     require(principal, Action.PARTY_READ)
-    screener = await run_in_threadpool(_screener_cache(container).get)
+    screener = await run_in_threadpool(_screener, container)
     return screen_parties(screener, [body.model_dump()])[0].as_dict()
 
 
@@ -56,7 +55,7 @@ async def screen_batch(
 ) -> list[dict[str, Any]]:
     """One result per party, in order (up to 10,000 per request)."""
     require(principal, Action.PARTY_READ)
-    screener = await run_in_threadpool(_screener_cache(container).get)
+    screener = await run_in_threadpool(_screener, container)
     parties = [party.model_dump() for party in body.parties]
     results = await run_in_threadpool(screen_parties, screener, parties, body.threshold)
     return [result.as_dict() for result in results]
