@@ -19,6 +19,7 @@ Nothing else raises ``HTTPException`` or ``typer.Exit``.
     │   ├── PartyNotFound
     │   ├── OrganisationNotFound
     │   ├── LedgerRecordNotFound
+    │   ├── ScreeningHitNotFound
     │   ├── PartnerNotFound             no sharing partner with that node id
     │   ├── IntelNotFound               no shared intelligence object with that id
     │   ├── EpcisEventNotFound          no EPCIS event with that eventID or hash
@@ -139,6 +140,10 @@ class UserNotFound(NotFound):
 
 class LedgerRecordNotFound(NotFound):
     kind = "ledger record"
+
+
+class ScreeningHitNotFound(NotFound):
+    kind = "screening hit"
 
 
 class PartnerNotFound(NotFound):

@@ -19,6 +19,7 @@ class Action(StrEnum):
     LEDGER_READ = "read the ledger"
     LEDGER_ADMIN = "sign ledger checkpoints"
     RISK_ADMIN = "train, activate and run risk models"
+    SCREENING_DECIDE = "mark screening hits as false positives"
 
 
 _ALL = frozenset(Role)
@@ -40,6 +41,7 @@ ALLOWED_ROLES: dict[Action, frozenset[Role]] = {
     Action.LEDGER_READ: _ALL,
     Action.LEDGER_ADMIN: frozenset({Role.ADMIN}),
     Action.RISK_ADMIN: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.ANALYST}),
+    Action.SCREENING_DECIDE: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.OFFICER, Role.ANALYST}),
 }
 
 

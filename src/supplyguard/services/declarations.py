@@ -55,7 +55,7 @@ def submit_declaration(
             for ref in declaration.parties().values():
                 if ref.name:
                     hits = screener.screen(Query(name=ref.name, country=ref.country or ""))
-                    screening.replace_hits(actor.org_id, party_ids[ref.code], hits, clock.now())
+                    screening.replace_hits(actor.org_id, party_ids[ref.code], ref.name, hits, clock.now())
                     hit_count += len(hits)
         append_records(uow, [declaration_record(declaration)])
         audit(
@@ -135,6 +135,7 @@ def _screening_hits(uow: SqlUnitOfWork, declaration: Declaration) -> tuple[dict[
         role, code = by_party[hit["party_id"]]
         found.append(
             {
+                "id": hit["id"],
                 "role": role,
                 "party": code,
                 "list": hit["list_id"],

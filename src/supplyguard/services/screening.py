@@ -8,10 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from supplyguard.adapters.db.screening_repo import ScreeningRepository
+from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.adapters.lists_store import ListStore
-from supplyguard.errors import FieldError, InvalidInput, ValidationFailed
+from supplyguard.errors import FieldError, InvalidInput, ScreeningHitNotFound, ValidationFailed
+from supplyguard.ledger import Ed25519Signer
 from supplyguard.model.clock import Clock
+from supplyguard.model.organisations import Principal
+from supplyguard.model.permissions import Action, require
 from supplyguard.screening import Hit, ListMetadata, Query, Screener
+from supplyguard.services.audit import audit
+from supplyguard.services.ledger_records import append_record, sign_tree_head
 
 MAX_BATCH_ROWS = 10_000_000
 
@@ -137,3 +144,28 @@ def screener_for(extras: dict[str, Any], lists_dir: Path, threshold: float = 0.7
         cache = ScreenerCache(store, threshold)
         extras["screener"] = cache
     return cache.get()
+
+
+def mark_false_positive(
+    uow: SqlUnitOfWork, clock: Clock, signer: Ed25519Signer, actor: Principal, hit_id: int, reason: str = ""
+) -> dict[str, Any]:
+    """Mark a hit a false positive for its party: kept so (and not re-alerted) until the list entry or
+    the party's name changes. Audited and recorded in the ledger."""
+    require(actor, Action.SCREENING_DECIDE)
+    with uow:
+        hit = ScreeningRepository(uow.connection).mark_false_positive(actor.org_id, hit_id)
+        if hit is None:
+            raise ScreeningHitNotFound(hit_id)
+        body = {
+            "party_id": str(hit["party_id"]),
+            "list_id": hit["list_id"],
+            "entity_id": hit["entity_id"],
+            "entry_digest": hit["entry_digest"],
+            "decision": "false_positive",
+            "reason": reason,
+        }
+        append_record(uow, "screening.decision", str(hit_id), str(actor.org_id), clock.now(), body)
+        audit(uow, actor, clock, "screening.false_positive", "screening_hit", str(hit_id), body)
+        sign_tree_head(uow, signer, clock)
+        uow.commit()
+    return hit

@@ -26,6 +26,7 @@ from supplyguard.model.organisations import Role
 from supplyguard.services import declarations as declaration_service
 from supplyguard.services.accounts import WebSession, login, logout, resolve_session
 from supplyguard.services.audit import list_audit
+from supplyguard.services.screening import mark_false_positive
 
 SESSION_COOKIE = "sg_session"
 LOGIN_CSRF_COOKIE = "sg_login_csrf"
@@ -278,6 +279,20 @@ def outcome_submit(
         notes=notes,
     )
     return RedirectResponse(f"/declarations/{declaration_id}", status_code=303)
+
+
+@router.post("/declarations/{declaration_id}/hits/{hit_id}/false-positive")
+def false_positive_submit(
+    request: Request,
+    declaration_id: uuid.UUID,
+    hit_id: int,
+    session: SessionDep,
+    csrf: Annotated[str, Form()],
+) -> Response:
+    check_csrf(session, csrf)
+    container = _container(request)
+    mark_false_positive(container.uow(), container.clock, container.signer, session.principal, hit_id)
+    return RedirectResponse(f"/declarations/{declaration_id}#screening", status_code=303)
 
 
 @router.get("/audit", response_class=HTMLResponse)

@@ -77,3 +77,48 @@ def test_intake_screens_named_parties_and_the_declaration_shows_the_hits(node: N
         f"/v1/declarations/{clean.json()['id']}", headers=node.headers("officer_a")
     ).json()
     assert all(hit["party"] != "S-77" for hit in before["screening_hits"])
+
+
+def test_a_false_positive_is_remembered_for_the_party_until_its_name_changes(node: Node) -> None:
+    from supplyguard.adapters.lists_store import ListStore
+    from tests.factories import declaration_data
+
+    store = ListStore(node.container.settings.lists_dir)  # type: ignore[attr-defined]
+    store.install(require_shared("screening", "ofac", "sdn-2021-07"), None, node.container.clock.now())  # type: ignore[attr-defined]
+    seller = {"code": "S-78", "name": "Melli Bank", "country": "GB"}
+    first = node.client.post(
+        "/v1/declarations", json=declaration_data("FP-1", seller=seller), headers=node.headers("officer_a")
+    ).json()
+    hits = node.client.get(f"/v1/declarations/{first['id']}", headers=node.headers("officer_a")).json()[
+        "screening_hits"
+    ]
+    assert hits
+    hit_id = hits[0]["id"]
+    assert (
+        node.client.post(
+            f"/v1/screening/hits/{hit_id}/false-positive", json={}, headers=node.headers("officer_b")
+        ).status_code
+        == 404
+    )
+    marked = node.client.post(
+        f"/v1/screening/hits/{hit_id}/false-positive",
+        json={"reason": "UK retailer"},
+        headers=node.headers("officer_a"),
+    )
+    assert marked.status_code == 200 and marked.json()["status"] == "false_positive"
+
+    again = node.client.post(
+        "/v1/declarations", json=declaration_data("FP-2", seller=seller), headers=node.headers("officer_a")
+    ).json()
+    shown = node.client.get(f"/v1/declarations/{again['id']}", headers=node.headers("officer_a")).json()
+    same = [h for h in shown["screening_hits"] if h["entity_id"] == hits[0]["entity_id"]]
+    assert same and same[0]["status"] == "false_positive"
+
+    renamed = {**seller, "name": "Melli Bank PLC"}
+    third = node.client.post(
+        "/v1/declarations", json=declaration_data("FP-3", seller=renamed), headers=node.headers("officer_a")
+    ).json()
+    shown = node.client.get(f"/v1/declarations/{third['id']}", headers=node.headers("officer_a")).json()
+    assert all(h["status"] == "open" for h in shown["screening_hits"])
+    log = node.client.get(f"/v1/audit?target_id={hit_id}", headers=node.headers("auditor_a")).json()
+    assert [entry["action"] for entry in log] == ["screening.false_positive"]

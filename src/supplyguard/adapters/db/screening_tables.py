@@ -31,6 +31,7 @@ screening_hits = Table(
     Column("score", Float, nullable=False),
     Column("why", Text, nullable=False),
     Column("entry_digest", String(64), nullable=False),
+    Column("query_name", String(500), nullable=False, comment="the party name as screened"),
     Column("status", String(20), nullable=False, comment="open or false_positive"),
     Column("screened_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("party_id", "list_id", "entity_id", name="uq_screening_hits_party_entry"),

@@ -13,7 +13,7 @@ from supplyguard.bootstrap import Container
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.model.permissions import Action, require
 from supplyguard.screening import Screener
-from supplyguard.services.screening import screen_parties, screener_for
+from supplyguard.services.screening import mark_false_positive, screen_parties, screener_for
 
 router = APIRouter(prefix="/v1/screening", tags=["screening"])
 MAX_BATCH = 10_000
@@ -59,3 +59,19 @@ async def screen_batch(
     parties = [party.model_dump() for party in body.parties]
     results = await run_in_threadpool(screen_parties, screener, parties, body.threshold)
     return [result.as_dict() for result in results]
+
+
+class FalsePositiveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="", max_length=2000)
+
+
+@router.post("/hits/{hit_id}/false-positive")
+def false_positive(
+    hit_id: int, body: FalsePositiveIn, container: ContainerDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """Mark a stored hit a false positive for its party (audited, in the ledger)."""
+    hit = mark_false_positive(
+        container.uow(), container.clock, container.signer, principal, hit_id, body.reason
+    )
+    return {"id": hit_id, "status": "false_positive", "entity_id": hit["entity_id"], "list": hit["list_id"]}

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("score", sa.Float(), nullable=False),
         sa.Column("why", sa.Text(), nullable=False),
         sa.Column("entry_digest", sa.String(length=64), nullable=False),
+        sa.Column("query_name", sa.String(length=500), nullable=False, comment="the party name as screened"),
         sa.Column("status", sa.String(length=20), nullable=False, comment="open or false_positive"),
         sa.Column("screened_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
