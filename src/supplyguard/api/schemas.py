@@ -144,6 +144,7 @@ class ImportReportOut(BaseModel):
     stored: int
     outcomes_stored: int
     rejected: int
+    screening_hits: int = 0
     errors: list[dict[str, Any]]
     errors_truncated: bool
 

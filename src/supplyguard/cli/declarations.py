@@ -14,6 +14,7 @@ from supplyguard.cli.exits import EXIT_ROWS_REJECTED
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.services.import_formats import detect_format, read_csv, read_ndjson
 from supplyguard.services.imports import import_declarations
+from supplyguard.services.screening import screener_for
 
 import_app = typer.Typer(help="Bulk imports.", no_args_is_help=True)
 
@@ -74,6 +75,7 @@ def import_declarations_command(
                     batch_rows=container.settings.import_batch_rows,
                     with_outcomes=outcomes,
                     workers=workers,
+                    screener=screener_for(container.extras, container.settings.lists_dir),
                     on_progress=on_progress,
                 )
             except UnicodeDecodeError as exc:

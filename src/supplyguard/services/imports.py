@@ -22,6 +22,7 @@ from itertools import islice
 from typing import Any
 
 from supplyguard.adapters.db.declarations_repo import declaration_rows, outcome_row
+from supplyguard.adapters.db.screening_repo import ScreeningRepository
 from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.ledger import Ed25519Signer, LeafEnvelope
@@ -33,6 +34,7 @@ from supplyguard.model.kcs import kcs_column_for, kcs_labels_to_result
 from supplyguard.model.organisations import Principal
 from supplyguard.model.permissions import Action, require
 from supplyguard.model.refdata import ReferenceData, load_reference_data
+from supplyguard.screening import Query, Screener
 from supplyguard.services.audit import audit
 from supplyguard.services.declarations import declaration_record, outcome_record
 from supplyguard.services.import_formats import RowInput
@@ -59,6 +61,7 @@ class ImportReport:
     stored: int = 0
     outcomes_stored: int = 0
     rejected: int = 0
+    screening_hits: int = 0
     errors: list[RowError] = field(default_factory=list)
 
     def add_error(self, error: RowError) -> None:
@@ -73,6 +76,7 @@ class ImportReport:
             "stored": self.stored,
             "outcomes_stored": self.outcomes_stored,
             "rejected": self.rejected,
+            "screening_hits": self.screening_hits,
             "errors": [e.as_dict() for e in self.errors],
             "errors_truncated": self.rejected > len(self.errors),
         }
@@ -206,6 +210,7 @@ def import_declarations(
     batch_rows: int = 5000,
     with_outcomes: bool = True,
     workers: int = 1,
+    screener: Screener | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     require(actor, Action.DECLARATION_CREATE)
@@ -230,7 +235,16 @@ def import_declarations(
                 )
             )
         party_refs = {code: PartyRef(code, name, country) for p in good for code, name, country in p.parties}
-        uow.parties.resolve(actor.org_id, party_refs.values(), context.received_at)
+        party_ids = uow.parties.resolve(actor.org_id, party_refs.values(), context.received_at)
+        if screener is not None:
+            screening = ScreeningRepository(uow.connection)
+            for ref in party_refs.values():
+                if ref.name:  # parties known only by a code (as in the KCS data) have nothing to screen
+                    hits = screener.screen(Query(name=ref.name, country=ref.country or ""))
+                    screening.replace_hits(
+                        actor.org_id, party_ids[ref.code], ref.name, hits, context.received_at
+                    )
+                    report.screening_hits += len(hits)
         uow.declarations.add_rows(
             [p.declaration_row for p in good], [item for p in good for item in p.item_rows]
         )

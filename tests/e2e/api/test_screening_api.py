@@ -122,3 +122,28 @@ def test_a_false_positive_is_remembered_for_the_party_until_its_name_changes(nod
     assert all(h["status"] == "open" for h in shown["screening_hits"])
     log = node.client.get(f"/v1/audit?target_id={hit_id}", headers=node.headers("auditor_a")).json()
     assert [entry["action"] for entry in log] == ["screening.false_positive"]
+
+
+def test_bulk_import_screens_named_parties(node: Node) -> None:
+    import json
+
+    from supplyguard.adapters.lists_store import ListStore
+    from tests.factories import declaration_data
+
+    store = ListStore(node.container.settings.lists_dir)  # type: ignore[attr-defined]
+    store.install(require_shared("screening", "ofac", "sdn-2021-07"), None, node.container.clock.now())  # type: ignore[attr-defined]
+    lines = [
+        json.dumps(declaration_data("BULK-1", seller={"code": "S-90", "name": "BANCO NACIONAL DE CUBA"})),
+        json.dumps(declaration_data("BULK-2")),
+    ]
+    response = node.client.post(
+        "/v1/declarations/import",
+        content="\n".join(lines).encode(),
+        headers=node.headers("officer_a", **{"content-type": "application/x-ndjson"}),
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["stored"] == 2 and response.json()["screening_hits"] >= 1
+    listed = node.client.get("/v1/declarations", headers=node.headers("officer_a")).json()["items"]
+    bulk_1 = next(item for item in listed if item["reference"] == "BULK-1")
+    shown = node.client.get(f"/v1/declarations/{bulk_1['id']}", headers=node.headers("officer_a")).json()
+    assert any(hit["party"] == "S-90" and hit["list"] == "ofac-sdn" for hit in shown["screening_hits"])

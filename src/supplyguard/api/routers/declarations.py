@@ -106,6 +106,7 @@ async def import_file(
                     source=f"api-{fmt}",
                     batch_rows=container.settings.import_batch_rows,
                     with_outcomes=with_outcomes,
+                    screener=screener_for(container.extras, container.settings.lists_dir),
                 )
             except UnicodeDecodeError as exc:
                 raise ValidationFailed(
