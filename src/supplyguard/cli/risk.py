@@ -138,3 +138,28 @@ def activate(
             container.uow(), container.clock, container.signer, operator(container, org), version
         )
         out_console.print(f"model {version} active")
+
+
+@rules_app.command("load")
+def rules_load(
+    rules_file: Path = typer.Argument(..., help="A rules file (YAML) to put in force."),
+    org: str = typer.Option(None, help="Organisation (needed when the node has several)."),
+) -> None:
+    """Validate a rules file and make it the rules in force (each rule version is a ledger leaf)."""
+    from supplyguard.cli.context import open_container, operator
+    from supplyguard.errors import FieldError, ValidationFailed
+    from supplyguard.services import risk_node
+
+    if not rules_file.is_file():
+        raise ValidationFailed([FieldError(("RULES_FILE",), f"{rules_file} is not a readable file")])
+    with open_container() as container:
+        rules = risk_node.load_rules(
+            container.uow(),
+            container.clock,
+            container.signer,
+            operator(container, org),
+            rules_file.read_text(encoding="utf-8"),
+        )
+        out_console.print(
+            f"{len(rules)} rules in force: {', '.join(f'{r.rule_id} v{r.version}' for r in rules)}"
+        )

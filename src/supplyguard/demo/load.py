@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 
 from supplyguard.bootstrap import Container
 from supplyguard.demo.world import DemoUser, DemoWorld
@@ -93,6 +94,10 @@ def load_world(
             except ModelError as exc:  # a small demo world may have too few inspections to learn from
                 step(f"{demo_org.name}: queue left unscored ({exc.message})")
                 continue
+            rules_text = (
+                resources.files("supplyguard.demo").joinpath("rules.yaml").read_text(encoding="utf-8")
+            )
+            risk_node.load_rules(container.uow(), container.clock, container.signer, operator, rules_text)
             risk_node.score_open(
                 container.uow(),
                 container.clock,

@@ -26,6 +26,8 @@ LEDGER_KINDS = (
     "config.organisation",
     "config.user",
     "party",
+    "risk.rule",
+    "screening.decision",
     "intel.published",
     "intel.received",
     "risk.rules",

@@ -14,12 +14,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from supplyguard.adapters.db.risk_repo import StoredAssessment, StoredModel
+from supplyguard.adapters.db.risk_repo import RuleSetRepository, StoredAssessment, StoredModel
 from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.errors import ModelError, NotFound
 from supplyguard.ledger import Ed25519Signer
+from supplyguard.model.canonical import sha256_hex
 from supplyguard.model.clock import Clock
 from supplyguard.model.declarations import Declaration, InspectionOutcome
+from supplyguard.model.ids import new_id
 from supplyguard.model.organisations import Principal
 from supplyguard.model.permissions import Action, require
 from supplyguard.risk import (
@@ -30,9 +32,11 @@ from supplyguard.risk import (
     FeatureState,
     RiskAssessment,
     RiskModel,
+    Rule,
     assess_declaration,
     build_feature_table,
     load_model,
+    parse_rules,
     row_from_declaration,
     save_model,
     select_lanes,
@@ -121,6 +125,44 @@ def activate(uow: SqlUnitOfWork, clock: Clock, signer: Ed25519Signer, actor: Pri
         uow.commit()
 
 
+def load_rules(
+    uow: SqlUnitOfWork, clock: Clock, signer: Ed25519Signer, actor: Principal, text: str
+) -> tuple[Rule, ...]:
+    """Validate a rules file and make it the organisation's rules in force; every rule version is a
+    ledger leaf (its body: the rule's id, version, owner and the file's hash)."""
+    require(actor, Action.RISK_ADMIN)
+    rules = parse_rules(text)
+    digest = sha256_hex(text.encode("utf-8"))
+    with uow:
+        RuleSetRepository(uow.connection).activate(
+            actor.org_id,
+            new_id(),
+            text,
+            digest,
+            [[rule.rule_id, rule.version] for rule in rules],
+            clock.now(),
+        )
+        for rule in rules:
+            body = {
+                "rule_id": rule.rule_id,
+                "version": rule.version,
+                "owner": rule.owner,
+                "file_sha256": digest,
+            }
+            append_record(
+                uow, "risk.rule", f"{rule.rule_id}@{rule.version}", str(actor.org_id), clock.now(), body
+            )
+        audit(uow, actor, clock, "risk.rules.load", "risk_rules", digest, {"rules": len(rules)})
+        sign_tree_head(uow, signer, clock)
+        uow.commit()
+    return rules
+
+
+def _active_rules(uow: SqlUnitOfWork, org_id: uuid.UUID) -> tuple[Rule, ...]:
+    text = RuleSetRepository(uow.connection).active_yaml(org_id)
+    return parse_rules(text) if text else ()
+
+
 def _active_model(uow: SqlUnitOfWork, org_id: uuid.UUID) -> RiskModel:
     stored = uow.risk.active_model(org_id)
     if stored is None:
@@ -144,13 +186,16 @@ def score_open(
     require(actor, Action.RISK_ADMIN)
     with uow:
         model = _active_model(uow, actor.org_id)
+        rules = _active_rules(uow, actor.org_id)
         history = _history(uow, actor.org_id)
     state = FeatureState()
     assessed: list[tuple[DeclarationRow, Declaration, RiskAssessment]] = []
     for declaration, outcome in history:
         row = row_from_declaration(declaration, outcome)
         if outcome is None:
-            assessed.append((row, declaration, assess_declaration(model, state, row.without_labels())))
+            assessed.append(
+                (row, declaration, assess_declaration(model, state, row.without_labels(), rules=rules))
+            )
         state.observe(row)
         if row.fraud is not None:
             state.record_outcome(row, row.fraud, row.critical_fraud or 0)

@@ -47,6 +47,13 @@ def test_retrain_then_score_fills_lanes_within_capacity_with_reasons(container) 
     top = get_declaration(container.uow(), container.clock, officer, open_rows[0]["id"])
     assert top.model_version == stored.version
     assert any("model probability" in reason for reason in top.risk_reasons)
+    with container.uow(readonly=True) as uow:
+        assert uow.ledger.find_in_kinds(("risk.rule",), "TRANSSHIP-STEEL@1")
+    fired = [
+        get_declaration(container.uow(), container.clock, officer, row["id"]).risk_reasons
+        for row in open_rows[:60]
+    ]
+    assert any("TRANSSHIP-STEEL" in " ".join(reasons) for reasons in fired)
 
 
 def test_retraining_needs_enough_outcomes(container) -> None:  # type: ignore[no-untyped-def]

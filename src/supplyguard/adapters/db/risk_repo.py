@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
-from supplyguard.adapters.db.tables import declarations, risk_models
+from supplyguard.adapters.db.tables import declarations, risk_models, risk_rule_sets
 from supplyguard.model.clock import as_utc
 
 
@@ -135,3 +135,45 @@ def _to_model(row: Any) -> StoredModel:
         created_at=as_utc(row["created_at"]),
         active=bool(row["active"]),
     )
+
+
+class RuleSetRepository:
+    """The analysts' rule files: the one in force per organisation, and every earlier version."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def activate(
+        self,
+        org_id: uuid.UUID,
+        set_id: uuid.UUID,
+        text: str,
+        digest: str,
+        rules: list[list[object]],
+        now: datetime,
+    ) -> None:
+        self._conn.execute(
+            update(risk_rule_sets).where(risk_rule_sets.c.org_id == org_id).values(active=False)
+        )
+        self._conn.execute(
+            risk_rule_sets.insert(),
+            [
+                {
+                    "id": set_id,
+                    "org_id": org_id,
+                    "yaml": text,
+                    "content_sha256": digest,
+                    "rules": rules,
+                    "loaded_at": now,
+                    "active": True,
+                }
+            ],
+        )
+
+    def active_yaml(self, org_id: uuid.UUID) -> str | None:
+        row = self._conn.execute(
+            select(risk_rule_sets.c.yaml).where(
+                risk_rule_sets.c.org_id == org_id, risk_rule_sets.c.active.is_(True)
+            )
+        ).first()
+        return None if row is None else str(row[0])

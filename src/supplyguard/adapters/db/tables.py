@@ -195,6 +195,18 @@ risk_models = Table(
     Column("active", Boolean, nullable=False, default=False),
 )
 
+risk_rule_sets = Table(
+    "risk_rule_sets",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("org_id", Uuid, ForeignKey("organisations.id"), nullable=False, index=True),
+    Column("yaml", Text, nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("rules", JSON, nullable=False, comment="[[rule id, version], ...]"),
+    Column("loaded_at", Timestamp, nullable=False),
+    Column("active", Boolean, nullable=False, default=False),
+)
+
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
