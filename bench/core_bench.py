@@ -25,9 +25,10 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from benchdb import create_pg_database, drop_pg_database
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data" / "customs"
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def machine() -> str:
@@ -42,30 +43,6 @@ def kcs_file(tmp: Path) -> Path:
             lines = (SHARED / f"df_syn_{split}_eng.csv").read_text().splitlines(keepends=True)
             out.writelines(lines if index == 0 else lines[1:])
     return target
-
-
-def pg_database() -> str | None:
-    from sqlalchemy import create_engine, text
-
-    name = f"sg_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-    except Exception as exc:  # a bench reports and goes on
-        print(f"PostgreSQL unavailable: {exc}", file=sys.stderr)
-        return None
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-
-
-def drop_pg(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def cli(env: dict[str, str], *args: str) -> float:
@@ -106,7 +83,7 @@ def bench_import() -> None:
     path = kcs_file(tmp)
     rows = sum(1 for _ in path.open()) - 1
     backends = [("sqlite", None)]
-    pg = pg_database()
+    pg = create_pg_database()
     if pg:
         backends.append(("postgresql", pg))
     print(f"# bulk import of {rows:,} KCS rows (declarations + their outcomes), end to end from the CLI")
@@ -126,7 +103,7 @@ def bench_import() -> None:
             )
     finally:
         if pg:
-            drop_pg(pg)
+            drop_pg_database(pg)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -198,7 +175,7 @@ def bench_listing(total: int) -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="sg-bench-"))
     backends = [("sqlite", f"sqlite:///{tmp / 'list.db'}")]
-    pg = pg_database()
+    pg = create_pg_database()
     if pg:
         backends.append(("postgresql", pg))
     print(f"# queue listing: 100-row pages over {total:,} declarations (service call incl. audit write)")
@@ -241,7 +218,7 @@ def bench_listing(total: int) -> None:
             container.close()
     finally:
         if pg:
-            drop_pg(pg)
+            drop_pg_database(pg)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -16,7 +16,6 @@ import os
 import platform
 import random
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -24,8 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-
+from benchdb import create_pg_database, drop_pg_database
 from supplyguard.adapters.db.migrate import upgrade
 from supplyguard.bootstrap import build
 from supplyguard.config import Settings
@@ -35,7 +33,6 @@ from supplyguard.services import tracking as service
 from supplyguard.tracking import parse_epcis_document
 
 SEED = 20260301
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -70,26 +67,6 @@ def make_document(rng: random.Random, count: int, offset: int) -> bytes:
         "epcisBody": {"eventList": events},
     }
     return json.dumps(document).encode()
-
-
-def pg_url() -> str | None:
-    name = f"sg_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-    except Exception as exc:  # a bench reports and goes on
-        print(f"PostgreSQL unavailable: {exc}", file=sys.stderr)
-        return None
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-
-
-def drop_pg(url: str) -> None:
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def run(backend: str, url: str, data_dir: Path, docs: list[bytes], queries: int) -> dict[str, Any]:
@@ -204,14 +181,14 @@ def main() -> None:
         if args.devices:
             target = f"sqlite:///{tmp}/fleet.db"
             fleet.append(telemetry("SQLite", target, Path(tmp) / "c", args.devices, args.rounds))
-        url = pg_url()
+        url = create_pg_database()
         if url:
             try:
                 results.append(run("PostgreSQL", url, Path(tmp) / "b", docs, args.queries))
                 if args.devices:
                     fleet.append(telemetry("PostgreSQL", url, Path(tmp) / "d", args.devices, args.rounds))
             finally:
-                drop_pg(url)
+                drop_pg_database(url)
     print(f"machine: {machine()}")
     print(f"engine parse + hash alone: {parse_eps:,.0f} events/s")
     header = ("backend", "events", "capture ev/s", "EPC p50/p95 ms", "site+window p50/p95 ms")
