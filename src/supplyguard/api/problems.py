@@ -64,9 +64,13 @@ def _pydantic_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return result
 
 
+#: Machine interfaces: errors there are always problem+json (/epcis follows the GS1 REST binding's paths).
+API_PREFIXES = ("/v1", "/epcis")
+
+
 def _wants_html(request: Request) -> bool:
-    """Dashboard pages (outside /v1) get an HTML error page from the web layer instead of JSON."""
-    return not request.url.path.startswith("/v1") and hasattr(request.app.state, "render_error_page")
+    """Dashboard pages get an HTML error page from the web layer instead of JSON."""
+    return not request.url.path.startswith(API_PREFIXES) and hasattr(request.app.state, "render_error_page")
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -77,8 +81,9 @@ def install_problem_handlers(app: FastAPI) -> None:
             page: Response = request.app.state.render_error_page(request, status, exc.title, exc.message)
             return page
         extra: dict[str, Any] = {}
-        if isinstance(exc, errors.ValidationFailed):
-            extra["errors"] = [e.as_dict() for e in exc.errors]
+        field_errors = getattr(exc, "errors", None)  # ValidationFailed, DuplicateEvents: one per field path
+        if isinstance(field_errors, tuple) and all(isinstance(e, errors.FieldError) for e in field_errors):
+            extra["errors"] = [e.as_dict() for e in field_errors]
         if status >= 500:
             log.error("request.failed", path=request.url.path, error=type(exc).__name__)
         return problem_response(status, exc.title, exc.message, request.url.path, extra)

@@ -8,30 +8,23 @@
   and ``nextPageToken``; an ``EPCISQueryDocument`` (JSON-LD), the next page in the ``Link`` header.
 - ``GET /epcis/events/{eventID or event hash}``: one event (with any error declaration of it).
 
-These paths are outside ``/v1``, so the routes render their own problem+json errors (the app's
-handlers would answer HTML pages there once the dashboard is mounted).
+Errors are problem+json like everywhere under ``/v1`` (see ``API_PREFIXES`` in api/problems.py).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 
 from supplyguard.api.deps import ContainerDep, PrincipalDep
-from supplyguard.api.problems import problem_response, status_for
 from supplyguard.errors import (
-    DuplicateEvents,
     FieldError,
     PayloadTooLarge,
-    SupplyGuardError,
     ValidationFailed,
 )
 from supplyguard.services import tracking as service
@@ -41,34 +34,7 @@ JSON_LD = "application/ld+json"
 SCHEMA_EXTRA = "epcis_schema"
 
 
-class ProblemJsonRoute(APIRoute):
-    """A route that answers every supplyguard or request error as RFC 9457 problem+json."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def handle(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except SupplyGuardError as exc:
-                extra = None
-                if isinstance(exc, ValidationFailed | DuplicateEvents):
-                    extra = {"errors": [e.as_dict() for e in exc.errors]}
-                return problem_response(status_for(exc), exc.title, exc.message, request.url.path, extra)
-            except RequestValidationError as exc:
-                problems = [
-                    {"loc": [p for p in err.get("loc", ()) if p != "body"], "msg": err.get("msg", "invalid")}
-                    for err in exc.errors()
-                ]
-                detail = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in problems)
-                return problem_response(
-                    422, "Validation failed", detail, request.url.path, {"errors": problems}
-                )
-
-        return handle
-
-
-router = APIRouter(prefix="/epcis", tags=["epcis"], route_class=ProblemJsonRoute)
+router = APIRouter(prefix="/epcis", tags=["epcis"])
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
