@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, Table, and_, func, insert, select, update
 
 from supplyguard.adapters.db.bulk import bulk_insert
 from supplyguard.adapters.db.sharing_tables import (
@@ -454,10 +454,9 @@ class SharingRepository:
         )
         self._conn.execute(sharing_deliveries.delete().where(sharing_deliveries.c.stix_id == stix_id))
 
-    def objects_page(self, query: ObjectQuery) -> list[HeldObject]:
-        """Held objects after ``query.after_position`` in log order (deleted ones left out)."""
-        table = sharing_objects
-        conditions = [table.c.position > query.after_position, ~table.c.deleted]
+    def _feed_conditions(self, table: Table, query: ObjectQuery, added_at: Any) -> list[Any]:
+        """The log-position, version, id, type and added-after filters shared by every feed page."""
+        conditions: list[Any] = [table.c.position > query.after_position]
         if not query.all_versions:
             conditions.append(table.c.current)
         if query.ids:
@@ -465,7 +464,13 @@ class SharingRepository:
         if query.types:
             conditions.append(table.c.stix_type.in_(query.types))
         if query.added_after is not None:
-            conditions.append(table.c.stored_at > self._instant(query.added_after))
+            conditions.append(added_at > self._instant(query.added_after))
+        return conditions
+
+    def objects_page(self, query: ObjectQuery) -> list[HeldObject]:
+        """Held objects after ``query.after_position`` in log order (deleted ones left out)."""
+        table = sharing_objects
+        conditions = [~table.c.deleted, *self._feed_conditions(table, query, table.c.stored_at)]
         rows = self._conn.execute(
             select(table).where(and_(*conditions)).order_by(table.c.position).limit(query.limit)
         )
@@ -510,15 +515,10 @@ class SharingRepository:
 
     def deliveries_page(self, partner_node: str, query: ObjectQuery) -> list[Delivery]:
         table = sharing_deliveries
-        conditions = [table.c.partner_node == partner_node, table.c.position > query.after_position]
-        if not query.all_versions:
-            conditions.append(table.c.current)
-        if query.ids:
-            conditions.append(table.c.stix_id.in_(query.ids))
-        if query.types:
-            conditions.append(table.c.stix_type.in_(query.types))
-        if query.added_after is not None:
-            conditions.append(table.c.created_at > self._instant(query.added_after))
+        conditions = [
+            table.c.partner_node == partner_node,
+            *self._feed_conditions(table, query, table.c.created_at),
+        ]
         rows = self._conn.execute(
             select(table).where(and_(*conditions)).order_by(table.c.position).limit(query.limit)
         )
