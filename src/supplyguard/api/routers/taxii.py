@@ -13,10 +13,11 @@ its last object in ``X-SupplyGuard-Last-Position``, which supplyguard's sync cli
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from supplyguard.api.deps import ContainerDep, PrincipalDep
 from supplyguard.bootstrap import Container
@@ -150,82 +151,61 @@ Next = Annotated[str | None, Query(max_length=200)]
 AddedAfter = Annotated[str | None, Query(max_length=40)]
 
 
-def _page(
-    container: Container,
-    principal: Principal,
-    collection_id: str,
-    *,
-    ids: list[str],
-    types: list[str],
-    added_after: str | None,
-    limit: int,
-    next_cursor: str | None,
-    versions: str,
-) -> FeedPage:
+@dataclass(frozen=True, slots=True)
+class FeedQuery:
+    """The filters and cursor of one feed request (objects and manifest take the same ones)."""
+
+    ids: list[str]
+    types: list[str]
+    added_after: str | None
+    limit: int
+    next_cursor: str | None
+    versions: str
+
+
+def feed_query(
+    match_type: Types = None,
+    match_id: Ids = None,
+    match_version: Versions = "last",
+    added_after: AddedAfter = None,
+    limit: Limit = 100,
+    next: Next = None,
+) -> FeedQuery:
+    return FeedQuery(_split(match_id), _split(match_type), added_after, limit, next, match_version)
+
+
+FeedQueryDep = Annotated[FeedQuery, Depends(feed_query)]
+
+
+def _page(container: Container, principal: Principal, collection_id: str, query: FeedQuery) -> FeedPage:
     viewer = _viewer(container, principal)
     _check_collection(container, collection_id)
     return feed_page(
         container.uow(readonly=True),
         viewer,
-        cursor=next_cursor,
-        ids=ids,
-        types=types,
-        added_after=_added_after(added_after),
-        limit=limit,
-        versions=versions,
+        cursor=query.next_cursor,
+        ids=query.ids,
+        types=query.types,
+        added_after=_added_after(query.added_after),
+        limit=query.limit,
+        versions=query.versions,
     )
 
 
 @router.get("/api/collections/{collection_id}/objects/", response_class=Response)
 def get_objects(
-    collection_id: str,
-    container: ContainerDep,
-    principal: PrincipalDep,
-    match_type: Types = None,
-    match_id: Ids = None,
-    match_version: Versions = "last",
-    added_after: AddedAfter = None,
-    limit: Limit = 100,
-    next: Next = None,
+    collection_id: str, container: ContainerDep, principal: PrincipalDep, query: FeedQueryDep
 ) -> Response:
     """Objects after the ``next`` cursor (or ``added_after``), oldest first."""
-    page = _page(
-        container,
-        principal,
-        collection_id,
-        ids=_split(match_id),
-        types=_split(match_type),
-        added_after=added_after,
-        limit=limit,
-        next_cursor=next,
-        versions=match_version,
-    )
+    page = _page(container, principal, collection_id, query)
     return _taxii(_envelope(page, "objects", lambda entry: entry.wire), _page_headers(page))
 
 
 @router.get("/api/collections/{collection_id}/manifest/", response_class=Response)
 def get_manifest(
-    collection_id: str,
-    container: ContainerDep,
-    principal: PrincipalDep,
-    match_type: Types = None,
-    match_id: Ids = None,
-    match_version: Versions = "last",
-    added_after: AddedAfter = None,
-    limit: Limit = 100,
-    next: Next = None,
+    collection_id: str, container: ContainerDep, principal: PrincipalDep, query: FeedQueryDep
 ) -> Response:
-    page = _page(
-        container,
-        principal,
-        collection_id,
-        ids=_split(match_id),
-        types=_split(match_type),
-        added_after=added_after,
-        limit=limit,
-        next_cursor=next,
-        versions=match_version,
-    )
+    page = _page(container, principal, collection_id, query)
     return _taxii(_envelope(page, "objects", _manifest_entry), _page_headers(page))
 
 
@@ -238,15 +218,7 @@ def get_object(
     match_version: Versions = "last",
 ) -> Response:
     page = _page(
-        container,
-        principal,
-        collection_id,
-        ids=[object_id],
-        types=[],
-        added_after=None,
-        limit=1000,
-        next_cursor=None,
-        versions=match_version,
+        container, principal, collection_id, FeedQuery([object_id], [], None, 1000, None, match_version)
     )
     if not page.entries:
         raise IntelNotFound(object_id)
