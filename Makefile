@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 DEMO_DIR ?= var/demo
 VENDOR := src/supplyguard/web/static/vendor
 HTMX_VERSION := 2.0.11
+LEAFLET_VERSION := 1.9.4
 
 .PHONY: demo test install web-assets lint typecheck bench clean
 
@@ -20,8 +21,9 @@ $(STAMP): $(BIN)/python pyproject.toml requirements.lock
 
 install: $(STAMP) web-assets
 
-# htmx comes from the npm registry at install time (never committed); the dashboard works without it.
-web-assets: $(VENDOR)/htmx.min.js
+# htmx and Leaflet come from the npm registry at install time (never committed); the dashboard works
+# without them (maps fall back to a plain SVG drawing).
+web-assets: $(VENDOR)/htmx.min.js $(VENDOR)/leaflet/leaflet.js
 
 $(VENDOR)/htmx.min.js:
 	@mkdir -p $(VENDOR)
@@ -30,6 +32,14 @@ $(VENDOR)/htmx.min.js:
 	  && cp $$tmp/package/dist/htmx.min.js $(VENDOR)/htmx.min.js && rm -rf $$tmp \
 	  || echo "warning: could not fetch htmx from npm; the dashboard works without it"; \
 	else echo "warning: npm not found; the dashboard works without htmx"; fi
+
+$(VENDOR)/leaflet/leaflet.js:
+	@mkdir -p $(VENDOR)/leaflet
+	@if command -v npm >/dev/null 2>&1; then \
+	  tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent leaflet@$(LEAFLET_VERSION) >/dev/null && tar xzf leaflet-*.tgz) \
+	  && cp -r $$tmp/package/dist/. $(VENDOR)/leaflet/ && rm -rf $$tmp \
+	  || echo "warning: could not fetch Leaflet from npm; maps fall back to SVG"; \
+	else echo "warning: npm not found; maps fall back to SVG"; fi
 
 demo: install
 	rm -f $(DEMO_DIR)/supplyguard.db $(DEMO_DIR)/supplyguard.db-wal $(DEMO_DIR)/supplyguard.db-shm

@@ -7,7 +7,19 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 
 from supplyguard.api.problems import install_problem_handlers, problem_response
-from supplyguard.api.routers import declarations, epcis, ledger, parties, screening, system, taxii, telemetry
+from supplyguard.api.routers import (
+    alerts,
+    declarations,
+    epcis,
+    intel,
+    ledger,
+    parties,
+    resilience,
+    screening,
+    system,
+    taxii,
+    telemetry,
+)
 from supplyguard.bootstrap import Container
 from supplyguard.web.routes import install_web
 
@@ -50,5 +62,8 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(taxii.router)
     app.include_router(epcis.router)
     app.include_router(telemetry.router)
+    app.include_router(alerts.router)
+    app.include_router(intel.router)
+    app.include_router(resilience.router)
     install_web(app, container)
     return app

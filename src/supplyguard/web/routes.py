@@ -10,11 +10,10 @@ import hmac
 import secrets
 import uuid
 from datetime import date
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request, Response
+from fastapi import APIRouter, FastAPI, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -24,58 +23,25 @@ from supplyguard.bootstrap import Container
 from supplyguard.errors import FieldError, NotAuthenticated, PermissionDenied, ValidationFailed
 from supplyguard.model.organisations import Role
 from supplyguard.services import declarations as declaration_service
-from supplyguard.services.accounts import WebSession, login, logout, resolve_session
+from supplyguard.services.accounts import login, logout
 from supplyguard.services.audit import list_audit
 from supplyguard.services.screening import mark_false_positive
-
-SESSION_COOKIE = "sg_session"
-LOGIN_CSRF_COOKIE = "sg_login_csrf"
-HERE = Path(__file__).parent
+from supplyguard.web import intel as intel_pages
+from supplyguard.web import resilience as resilience_pages
+from supplyguard.web import tracking as tracking_pages
+from supplyguard.web.common import (
+    HERE,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    SessionDep,
+    check_csrf,
+    client_host,
+    container_of,
+    render,
+    render_error_page,
+)
 
 router = APIRouter(include_in_schema=False)
-
-
-def _container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
-def _templates(request: Request) -> Jinja2Templates:
-    templates: Jinja2Templates = request.app.state.templates
-    return templates
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def current_session(request: Request) -> WebSession:
-    session_id = request.cookies.get(SESSION_COOKIE)
-    if not session_id:
-        raise NotAuthenticated("not logged in")
-    container = _container(request)
-    return resolve_session(container.uow(readonly=True), container.clock, session_id, _client(request))
-
-
-SessionDep = Annotated[WebSession, Depends(current_session)]
-
-
-def check_csrf(session: WebSession, submitted: str) -> None:
-    if not hmac.compare_digest(session.csrf_token.encode(), submitted.encode()):
-        raise PermissionDenied(
-            "submit this form", "the form is stale or forged (CSRF token mismatch); reload the page"
-        )
-
-
-def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    return _templates(request).TemplateResponse(request, name, context, status_code=status_code)
-
-
-def render_error_page(request: Request, status: int, title: str, detail: str) -> Response:
-    if status == 401:
-        target = "/login?" + urlencode({"next": str(request.url.path)})
-        return RedirectResponse(target, status_code=303)
-    return render(request, "error.html", {"status": status, "title": title, "detail": detail}, status)
 
 
 @router.get("/")
@@ -98,7 +64,7 @@ def login_form(request: Request, next: str | None = None) -> HTMLResponse:
         token,
         httponly=True,
         samesite="strict",
-        secure=_container(request).settings.cookie_secure,
+        secure=container_of(request).settings.cookie_secure,
     )
     return response
 
@@ -111,7 +77,7 @@ def login_submit(
     csrf: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/queue",
 ) -> Response:
-    container = _container(request)
+    container = container_of(request)
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not hmac.compare_digest(cookie.encode(), csrf.encode()):
         raise PermissionDenied("log in", "the login form is stale; reload the page")
@@ -121,7 +87,7 @@ def login_submit(
             container.clock,
             username,
             password,
-            _client(request),
+            client_host(request),
             container.settings.session_hours,
         )
     except NotAuthenticated as exc:
@@ -144,7 +110,7 @@ def login_submit(
 @router.post("/logout")
 def logout_submit(request: Request, session: SessionDep, csrf: Annotated[str, Form()]) -> Response:
     check_csrf(session, csrf)
-    logout(_container(request).uow(), session.session_id)
+    logout(container_of(request).uow(), session.session_id)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -174,7 +140,7 @@ def queue(
     cursor: str | None = None,
     limit: int = 50,
 ) -> HTMLResponse:
-    container = _container(request)
+    container = container_of(request)
     if hs_code and not (hs_code.isdigit() and len(hs_code) == 6):
         raise ValidationFailed([FieldError(("hs_code",), "must be six digits")])
     if lane and lane not in ("green", "yellow", "red"):
@@ -228,7 +194,7 @@ def queue(
 
 @router.get("/declarations/{declaration_id}", response_class=HTMLResponse)
 def declaration_page(request: Request, declaration_id: uuid.UUID, session: SessionDep) -> HTMLResponse:
-    container = _container(request)
+    container = container_of(request)
     view = declaration_service.get_declaration(
         container.uow(), container.clock, session.principal, declaration_id
     )
@@ -262,7 +228,7 @@ def outcome_submit(
     notes: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
     check_csrf(session, csrf)
-    container = _container(request)
+    container = container_of(request)
     try:
         recovered = float(duty_recovered or 0)
     except ValueError:
@@ -290,14 +256,14 @@ def false_positive_submit(
     csrf: Annotated[str, Form()],
 ) -> Response:
     check_csrf(session, csrf)
-    container = _container(request)
+    container = container_of(request)
     mark_false_positive(container.uow(), container.clock, container.signer, session.principal, hit_id)
     return RedirectResponse(f"/declarations/{declaration_id}#screening", status_code=303)
 
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(request: Request, session: SessionDep, before_id: int | None = None) -> HTMLResponse:
-    container = _container(request)
+    container = container_of(request)
     entries = list_audit(container.uow(readonly=True), session.principal, before_id=before_id, limit=100)
     next_url = f"/audit?before_id={entries[-1].id}" if len(entries) == 100 else None
     return render(request, "audit.html", {"session": session, "entries": entries, "next_url": next_url})
@@ -311,6 +277,9 @@ def install_web(app: FastAPI, container: Container) -> None:
     app.state.render_error_page = render_error_page
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(router)
+    app.include_router(tracking_pages.router)
+    app.include_router(resilience_pages.router)
+    app.include_router(intel_pages.router)
 
 
 __all__ = ["install_web"]
