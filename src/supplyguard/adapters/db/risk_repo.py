@@ -10,8 +10,10 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
-from supplyguard.adapters.db.tables import declarations, risk_models, risk_rule_sets
+from supplyguard.adapters.db.tables import declarations, risk_models, risk_rule_sets, risk_signals
 from supplyguard.model.clock import as_utc
+from supplyguard.model.declarations import Lane
+from supplyguard.risk.signals import RiskSignal, SignalSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +125,90 @@ class RiskRepository:
         if row is None:
             return [], None
         return list(row[0] or []), row[1]
+
+    def risk_state(
+        self, declaration_id: uuid.UUID
+    ) -> tuple[uuid.UUID, float | None, str | None, list[str]] | None:
+        """(org, priority, lane, reasons) of one declaration, or None when it does not exist."""
+        row = self._conn.execute(
+            select(
+                declarations.c.org_id,
+                declarations.c.priority,
+                declarations.c.lane,
+                declarations.c.risk_reasons,
+            ).where(declarations.c.id == declaration_id)
+        ).first()
+        if row is None:
+            return None
+        return row[0], row[1], row[2], list(row[3] or [])
+
+    def set_risk_state(
+        self, declaration_id: uuid.UUID, priority: float, lane: str | None, reasons: list[str]
+    ) -> None:
+        self._conn.execute(
+            update(declarations)
+            .where(declarations.c.id == declaration_id)
+            .values(priority=priority, lane=lane, risk_reasons=reasons)
+        )
+
+    def has_signal(self, declaration_id: uuid.UUID, source: SignalSource, ref: str) -> bool:
+        found = self._conn.execute(
+            select(risk_signals.c.id).where(
+                risk_signals.c.declaration_id == declaration_id,
+                risk_signals.c.source == source.value,
+                risk_signals.c.ref == ref,
+            )
+        ).first()
+        return found is not None
+
+    def add_signal(
+        self, org_id: uuid.UUID, declaration_id: uuid.UUID, signal: RiskSignal, raised_at: datetime
+    ) -> None:
+        self._conn.execute(
+            risk_signals.insert().values(
+                org_id=org_id,
+                declaration_id=declaration_id,
+                source=signal.source.value,
+                ref=signal.ref,
+                kind=signal.kind,
+                weight=signal.weight,
+                min_lane=signal.min_lane.value if signal.min_lane else None,
+                reason=signal.reason,
+                raised_at=raised_at,
+            )
+        )
+
+    def signals_for(self, declaration_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[StoredSignal]]:
+        """Every stored signal of these declarations, oldest first."""
+        found: dict[uuid.UUID, list[StoredSignal]] = {}
+        for start in range(0, len(declaration_ids), 500):
+            chunk = list(declaration_ids[start : start + 500])
+            rows = self._conn.execute(
+                select(risk_signals)
+                .where(risk_signals.c.declaration_id.in_(chunk))
+                .order_by(risk_signals.c.id)
+            ).mappings()
+            for row in rows:
+                found.setdefault(row["declaration_id"], []).append(
+                    StoredSignal(
+                        RiskSignal(
+                            SignalSource(row["source"]),
+                            row["ref"],
+                            row["kind"],
+                            float(row["weight"]),
+                            row["reason"],
+                            Lane(row["min_lane"]) if row["min_lane"] else None,
+                        ),
+                        as_utc(row["raised_at"]),
+                    )
+                )
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSignal:
+    signal: RiskSignal
+    raised_at: datetime
 
 
 def _to_model(row: Any) -> StoredModel:

@@ -207,6 +207,23 @@ risk_rule_sets = Table(
     Column("active", Boolean, nullable=False, default=False),
 )
 
+risk_signals = Table(
+    "risk_signals",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("org_id", Uuid, ForeignKey("organisations.id"), nullable=False),
+    Column("declaration_id", Uuid, ForeignKey("declarations.id"), nullable=False),
+    Column("source", String(20), nullable=False, comment="screening, intel or tracking"),
+    Column("ref", String(200), nullable=False, comment="what raised it: alert, object or hit id"),
+    Column("kind", String(60), nullable=False),
+    Column("weight", Float, nullable=False),
+    Column("min_lane", String(10), nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("raised_at", Timestamp, nullable=False),
+    UniqueConstraint("declaration_id", "source", "ref", name="uq_risk_signals_declaration_source_ref"),
+    Index("ix_risk_signals_org_declaration", "org_id", "declaration_id"),
+)
+
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
