@@ -44,3 +44,105 @@ def routes(
     from supplyguard.services import resilience_files as service
 
     typer.echo(json.dumps(service.sea_routes(origin, destination, close, alternatives), indent=2))
+
+
+@resilience_app.command("simulate")
+def simulate(
+    path: Path = typer.Argument(..., help="A network file (YAML; see docs/resilience.md)."),
+    runs: int = typer.Option(2000, "--runs", help="Sampled disruption scenarios (1 to 100,000)."),
+    seed: int = typer.Option(1, "--seed", help="Random seed: the same seed gives the same result."),
+    risks: Path = typer.Option(
+        None, "--risks", help="Risk profiles (YAML: id -> probability, distribution, params)."
+    ),
+    horizon: float = typer.Option(None, "--horizon", help="Periods per sample (default: the network's TTR)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Monte Carlo: distribution of loss and of unmet demand per product over sampled disruptions."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from supplyguard.cli.context import err_console
+    from supplyguard.services import resilience_files as service
+
+    network, profiles = service.simulation_inputs(path, risks, runs=runs, seed=seed)
+    with Progress(
+        TextColumn("simulating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("samples", total=max(runs, 1))
+        summary = service.simulate_network(
+            network,
+            profiles,
+            runs=runs,
+            seed=seed,
+            horizon=horizon,
+            on_progress=lambda done: progress.update(task, completed=done),
+        )
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    loss = summary["loss"]
+    out_console.print(
+        f"{summary['samples']:,} samples (seed {summary['seed']}, horizon {summary['horizon']:g} periods, "
+        f"{summary['distinct_samples']:,} distinct); risks: {summary['risks']}"
+    )
+    out_console.print(
+        f"loss  mean {loss['mean']:,.0f}  sd {loss['sd']:,.0f}  p50 {loss['p50']:,.0f}  "
+        f"p90 {loss['p90']:,.0f}  p95 {loss['p95']:,.0f}  p99 {loss['p99']:,.0f}  "
+        f"CVaR95 {loss['cvar95']:,.0f}  P(loss) {loss['probability_of_loss']:.1%}"
+    )
+    out_console.print(f"{'unmet demand':<16}{'mean':>12}{'p95':>12}{'P(short)':>10}")
+    for product, unmet in summary["unmet"].items():
+        out_console.print(
+            f"{product:<16}{unmet['mean']:>12,.1f}{unmet['p95']:>12,.1f}{unmet['probability_short']:>10.1%}"
+        )
+    for item in summary["contributors"][:5]:
+        out_console.print(f"  {item['reason']}")
+
+
+@resilience_app.command("stockpile")
+def stockpile(
+    path: Path = typer.Argument(..., help="A network file (YAML; see docs/resilience.md)."),
+    scenarios: list[str] = typer.Option(
+        [],
+        "--scenarios",
+        help="Scenarios to survive (repeat or comma-separate: site:ID, asset:ID, passage:NAME, a "
+        "declared id). Default: every site outage.",
+    ),
+    lead_periods: float = typer.Option(
+        1.0, "--lead-periods", help="Protection interval of the base-stock view."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+) -> None:
+    """The cheapest emergency stock per site and product making TTS >= TTR, and the service-level view."""
+    from supplyguard.services import resilience_files as service
+
+    names = [name for item in scenarios for name in item.split(",") if name.strip()]
+    plan = service.stockpile_file(path, names, lead_periods=lead_periods)
+    if as_json:
+        typer.echo(json.dumps(plan, indent=2))
+        return
+    out_console.print(
+        f"emergency stock so that every scenario survives its TTR ({len(plan['scenarios'])} scenarios)"
+    )
+    out_console.print(f"{'site':<16}{'product':<12}{'extra units':>14}{'holding/period':>16}")
+    for row in plan["additions"]:
+        out_console.print(
+            f"{row['site']:<16}{row['product']:<12}{row['units']:>14,.1f}{row['holding_cost_per_period']:>16,.2f}"
+        )
+    if not plan["additions"]:
+        out_console.print("no extra stock is needed: every scenario already survives its TTR")
+    out_console.print(f"holding cost per period: {plan['holding_cost_per_period']:,.2f}")
+    for scenario, lost in plan["uncovered"].items():
+        out_console.print(f"uncovered in {scenario}: {lost}")
+    out_console.print(f"\nservice levels (base stock over {plan['lead_periods']:g} periods)")
+    out_console.print(f"{'product':<10}{'choice':<34}{'base stock':>12}{'fill rate':>11}{'cost/period':>13}")
+    for product, options in plan["service_levels"].items():
+        for option in options:
+            out_console.print(
+                f"{product:<10}{option['label']:<34}{option['base_stock']:>12,.0f}"
+                f"{option['fill_rate']:>11.2%}{option['total_cost']:>13,.2f}"
+            )

@@ -9,7 +9,7 @@ is reproducible; identical samples are solved once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -145,9 +145,11 @@ def simulate(
     horizon: float | None = None,
     model: ContingencyModel | None = None,
     top: int = 10,
+    on_progress: Callable[[int], None] | None = None,
 ) -> MonteCarloResult:
     """Sample ``samples`` disruption scenarios and solve the impact LP over ``horizon`` periods
-    (default: the network's default TTR) for each distinct one."""
+    (default: the network's default TTR) for each distinct one. ``on_progress`` is called with
+    the number of samples done, about every 1 % and at the end."""
     horizon = horizon if horizon is not None else network.default_ttr
     model = model or ContingencyModel(network)
     rng = np.random.default_rng(seed)
@@ -174,7 +176,10 @@ def simulate(
     unmet = {p: np.zeros(samples) for p in products}
     cache: dict[bytes, tuple[float, dict[str, float]]] = {}
     solves = 0
+    step = max(1, samples // 100)
     for k in range(samples):
+        if on_progress is not None and k % step == 0:
+            on_progress(k)
         row = down[k]
         key = row.tobytes()
         hit_result = cache.get(key)
@@ -191,6 +196,8 @@ def simulate(
         for p, units in hit_result[1].items():
             if p in unmet:
                 unmet[p][k] = units
+    if on_progress is not None:
+        on_progress(samples)
     contributors: list[tuple[str, float, str]] = []
     for site_col in np.flatnonzero((down > 0).any(axis=0)):
         when = down[:, site_col] > 0

@@ -2,24 +2,67 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.resilience import (
+    Network,
+    RiskProfile,
     ScenarioResult,
     SeaRouter,
     analyse_network,
     exposure_ranking,
     load_network,
 )
+from supplyguard.services import resilience_views as views
+
+
+def network_file(path: Path) -> Network:
+    """The validated network of a YAML file (with its CSV tables)."""
+    if not path.is_file():
+        raise ValidationFailed([FieldError(("FILE",), f"{path} is not a readable file")])
+    return load_network(path)
 
 
 def analyse_file(path: Path) -> list[ScenarioResult]:
     """Every single-point scenario of the network file (sites, assets, passages, declared ones)."""
-    if not path.is_file():
-        raise ValidationFailed([FieldError(("FILE",), f"{path} is not a readable file")])
-    return analyse_network(load_network(path))
+    return analyse_network(network_file(path))
+
+
+def simulation_inputs(
+    path: Path, risks_path: Path | None, *, runs: int, seed: int
+) -> tuple[Network, dict[str, RiskProfile] | None]:
+    """The network and risk profiles of a Monte Carlo run, validated before anything runs."""
+    network = network_file(path)
+    risks = None
+    if risks_path is not None:
+        if not risks_path.is_file():
+            raise ValidationFailed([FieldError(("--risks",), f"{risks_path} is not a readable file")])
+        risks = views.parse_risks_yaml(risks_path.read_text(encoding="utf-8"), network)
+    views.check_runs(runs, seed)
+    return network, risks
+
+
+def simulate_network(
+    network: Network,
+    risks: dict[str, RiskProfile] | None,
+    *,
+    runs: int,
+    seed: int,
+    horizon: float | None,
+    on_progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Monte Carlo with risk profiles given or the defaults (see :mod:`.resilience_views`)."""
+    return views.simulation_summary(
+        network, risks, runs=runs, seed=seed, horizon=horizon, on_progress=on_progress
+    )
+
+
+def stockpile_file(path: Path, scenarios: list[str], *, lead_periods: float) -> dict[str, Any]:
+    """Emergency stock plan and service-level view of a network file."""
+    return views.stockpile_summary(network_file(path), scenarios or None, lead_periods=lead_periods)
 
 
 def ranked(results: list[ScenarioResult]) -> list[ScenarioResult]:

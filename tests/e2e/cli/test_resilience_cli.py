@@ -56,3 +56,42 @@ def test_a_broken_network_file_names_the_problem(tmp_path: Path) -> None:
     result = run({"SUPPLYGUARD_DATA_DIR": str(tmp_path)}, "resilience", "analyse", str(broken), "--json")
     assert result.returncode == 4 and "Traceback" not in result.stderr
     assert "capacity" in result.stderr
+
+
+def test_simulate_is_seeded_and_shows_progress_and_unmet_demand(tmp_path: Path) -> None:
+    env = {"SUPPLYGUARD_DATA_DIR": str(tmp_path)}
+    network = str(REPO / "examples" / "resilience" / "medical-supplies.yaml")
+    risks = str(REPO / "examples" / "resilience" / "medical-risks.yaml")
+    args = ("resilience", "simulate", network, "--runs", "300", "--seed", "5", "--risks", risks, "--json")
+    first, second = run(env, *args), run(env, *args)
+    assert first.returncode == 0, first.stderr
+    assert "simulating" in first.stderr and "300/300" in first.stderr
+    assert json.loads(first.stdout) == json.loads(second.stdout)
+    summary = json.loads(first.stdout)
+    assert summary["samples"] == 300 and summary["risks"] == "given"
+    assert set(summary["unmet"]) == {"MASK", "GLOVE", "IVSET", "VENT"}
+    assert summary["loss"]["p99"] >= summary["loss"]["p50"] >= 0
+    text = run(env, "resilience", "simulate", network, "--runs", "50")
+    assert text.returncode == 0 and "unmet demand" in text.stdout and "P(loss)" in text.stdout
+    bad = tmp_path / "risks.yaml"
+    bad.write_text("NOPE: {probability: 2}\n")
+    failed = run(env, "resilience", "simulate", network, "--risks", str(bad))
+    assert failed.returncode == 4 and "unknown site or asset 'NOPE'" in failed.stderr
+    assert "Traceback" not in failed.stderr
+
+
+def test_stockpile_plan_for_the_golden_network(tmp_path: Path) -> None:
+    env = {"SUPPLYGUARD_DATA_DIR": str(tmp_path)}
+    golden = str(REPO / "examples" / "resilience" / "golden-ttr.yaml")
+    result = run(env, "resilience", "stockpile", golden, "--scenarios", "site:S3", "--json")
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert plan["scenarios"] == ["site:S3"] and plan["uncovered"] == {}
+    assert sum(row["units"] for row in plan["additions"]) == pytest.approx(55)
+    assert "P1" in plan["service_levels"]
+    text = run(env, "resilience", "stockpile", golden, "--scenarios", "S2,S3")
+    assert text.returncode == 0 and "service levels" in text.stdout and "MKT" in text.stdout
+    missing = run(env, "resilience", "stockpile", str(tmp_path / "none.yaml"))
+    assert missing.returncode == 4 and "not a readable file" in missing.stderr
+    unknown = run(env, "resilience", "stockpile", golden, "--scenarios", "S9")
+    assert unknown.returncode == 4 and "unknown scenario 'S9'" in unknown.stderr
