@@ -112,6 +112,36 @@ class Settings(BaseSettings):
         le=0.5,
         description="Share of red-lane capacity given to exploration picks, so the model keeps learning.",
     )
+    screening_list_urls: dict[str, str] = Field(
+        default={
+            "ofac-sdn": "https://www.treasury.gov/ofac/downloads/sdn.csv",
+            "ofac-cons": "https://www.treasury.gov/ofac/downloads/consolidated/cons_prim.csv",
+            "un-sc": "https://scsanctions.un.org/resources/xml/en/consolidated.xml",
+            "us-csl": "https://data.trade.gov/downloadable_consolidated_screening_list/v1/consolidated.csv",
+            "opensanctions": "https://data.opensanctions.org/datasets/latest/sanctions/entities.ftm.json",
+        },
+        description=(
+            "Where `supplyguard lists update` downloads each list (list id -> URL, JSON in the environment). "
+            "An OFAC URL names the main file (sdn.csv or cons_prim.csv); its companion files are fetched "
+            "from the same folder."
+        ),
+    )
+    screening_download_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Network timeout of `lists update`, in seconds (connect and each read).",
+    )
+    map_tile_url: str = Field(
+        default="",
+        description=(
+            "Tile server of the tracking map, as a Leaflet URL template "
+            "(`https://tile.example.org/{z}/{x}/{y}.png`); empty: no tiles, the map draws a plain "
+            "world outline (also shown wherever tiles fail to load)."
+        ),
+    )
+    map_tile_attribution: str = Field(
+        default="", description="Attribution line the tile server's terms require (HTML allowed)."
+    )
 
     @field_validator("node_country")
     @classmethod

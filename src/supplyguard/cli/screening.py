@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
 from supplyguard.cli.context import err_console, out_console
 from supplyguard.config import load_settings
@@ -46,14 +46,72 @@ def lists_import(
         )
 
 
+@lists_app.command("update")
+def lists_update(
+    names: list[str] = typer.Argument(
+        None,
+        help="List ids to update (default: the installed lists that have a URL, "
+        "else ofac-sdn, ofac-cons, un-sc, us-csl). URLs: setting screening_list_urls.",
+    ),
+    allow_shrink: bool = typer.Option(
+        False, help="Accept a new version with under half the entries of the list in force."
+    ),
+) -> None:
+    """Download lists from their official URLs, check they parse, and swap them in; a list whose
+    download is broken, cut short or unreachable stays as it was (exit 9, with the reason)."""
+    from rich.progress import DownloadColumn, TransferSpeedColumn
+
+    from supplyguard.adapters.lists_store import download_client
+    from supplyguard.errors import ListSourceError
+    from supplyguard.model.clock import SystemClock
+    from supplyguard.services import screening as service
+
+    settings = load_settings()
+    store = _store()
+    targets = service.lists_to_update(store, settings.screening_list_urls, names or [])
+    with (
+        download_client(settings.screening_download_timeout_s) as client,
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            console=err_console,
+        ) as progress,
+    ):
+        tasks: dict[str, TaskID] = {}
+
+        def advance(label: str, done: int, total: int | None) -> None:
+            if label not in tasks:
+                tasks[label] = progress.add_task(label, total=total)
+            progress.update(tasks[label], completed=done, total=total)
+
+        results = service.update_lists(store, SystemClock(), targets, client, advance, allow_shrink)
+    failed = [r for r in results if r.error]
+    for result in results:
+        if result.metadata is not None:
+            meta = result.metadata
+            out_console.print(
+                f"{result.list_id}: updated, {meta.entry_count} entries, list date "
+                f"{meta.list_date or 'unknown'}, from {result.url} (sha256 {meta.content_sha256[:12]}…)"
+            )
+        else:
+            err_console.print(f"{result.list_id}: NOT updated, the list in force stays: {result.error}")
+    if failed:
+        raise ListSourceError(
+            ", ".join(r.list_id for r in failed), f"{len(failed)} of {len(results)} list(s) not updated"
+        )
+
+
 @lists_app.command("list")
 def lists_list() -> None:
     """The lists in force."""
     for manifest in _store().manifests():
         meta = manifest["metadata"]
+        source = manifest.get("source_url") or meta["source"]
         out_console.print(
             f"{meta['list_id']:<14} {meta['entry_count']:>7} entries  "
-            f"list date {meta['list_date'] or '?':<12} imported {manifest['imported_at']}"
+            f"list date {meta['list_date'] or '?':<12} imported {manifest['imported_at']}  from {source}"
         )
 
 

@@ -6,12 +6,18 @@ import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from supplyguard.adapters.db.screening_repo import ScreeningRepository
 from supplyguard.adapters.db.uow import SqlUnitOfWork
-from supplyguard.adapters.lists_store import ListStore
-from supplyguard.errors import FieldError, InvalidInput, ScreeningHitNotFound, ValidationFailed
+from supplyguard.adapters.lists_store import MIN_SHARE_OF_CURRENT, ListStore, Progress
+from supplyguard.errors import (
+    FieldError,
+    InvalidInput,
+    ListSourceError,
+    ScreeningHitNotFound,
+    ValidationFailed,
+)
 from supplyguard.ledger import Ed25519Signer
 from supplyguard.model.clock import Clock
 from supplyguard.model.organisations import Principal
@@ -19,6 +25,9 @@ from supplyguard.model.permissions import Action, require
 from supplyguard.screening import Hit, ListMetadata, Query, Screener
 from supplyguard.services.audit import audit
 from supplyguard.services.ledger_records import append_record, sign_tree_head
+
+if TYPE_CHECKING:
+    import httpx
 
 MAX_BATCH_ROWS = 10_000_000
 
@@ -54,6 +63,62 @@ class ScreenResult:
 def import_lists(store: ListStore, clock: Clock, paths: list[Path], fmt: str | None) -> list[ListMetadata]:
     """Install each list; a broken one raises and leaves the list in force untouched."""
     return [store.install(path, fmt, clock.now()) for path in paths]
+
+
+#: The lists ``lists update`` fetches when none is named and none with a URL is installed yet.
+OFFICIAL_LISTS = ("ofac-sdn", "ofac-cons", "un-sc", "us-csl")
+
+
+@dataclass(frozen=True, slots=True)
+class ListUpdate:
+    """What ``lists update`` did for one list: installed (``metadata``) or refused (``error``)."""
+
+    list_id: str
+    url: str
+    metadata: ListMetadata | None = None
+    error: str | None = None
+
+
+def lists_to_update(store: ListStore, urls: dict[str, str], names: list[str]) -> list[tuple[str, str]]:
+    """(list id, URL) for the named lists; with no names, the installed lists that have a URL, or the
+    official government lists on a node that has none of them yet."""
+    unknown = [name for name in names if name not in urls]
+    if unknown:
+        known = ", ".join(sorted(urls)) or "none"
+        raise ValidationFailed(
+            [FieldError(("NAME",), f"no URL configured for {', '.join(unknown)} (configured: {known})")]
+        )
+    if not names:
+        installed = [m["metadata"]["list_id"] for m in store.manifests()]
+        names = [name for name in installed if name in urls] or [n for n in OFFICIAL_LISTS if n in urls]
+    return [(name, urls[name]) for name in dict.fromkeys(names)]
+
+
+def update_lists(
+    store: ListStore,
+    clock: Clock,
+    targets: list[tuple[str, str]],
+    client: httpx.Client,
+    progress: Progress | None = None,
+    allow_shrink: bool = False,
+) -> list[ListUpdate]:
+    """Download and install each list; one that fails leaves its list in force and says why."""
+    results = []
+    for list_id, url in targets:
+        try:
+            meta = store.update(
+                list_id,
+                url,
+                clock.now(),
+                client=client,
+                progress=progress,
+                min_share=None if allow_shrink else MIN_SHARE_OF_CURRENT,
+            )
+        except ListSourceError as exc:
+            results.append(ListUpdate(list_id, url, error=str(exc)))
+        else:
+            results.append(ListUpdate(list_id, url, metadata=meta))
+    return results
 
 
 def build_screener(store: ListStore, threshold: float) -> Screener:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from tests.conftest import require_shared
 from tests.e2e.cli.test_cli import run
+from tests.list_server import serve_folder
 
 
 def test_import_lists_screen_names_and_files(tmp_path: Path) -> None:
@@ -42,3 +44,35 @@ def test_import_lists_screen_names_and_files(tmp_path: Path) -> None:
 def test_screening_without_lists_says_what_to_do(tmp_path: Path) -> None:
     result = run({"SUPPLYGUARD_DATA_DIR": str(tmp_path)}, "screen", "Anyone")
     assert result.returncode == 4 and "lists import" in result.stderr
+
+
+def test_lists_update_downloads_and_keeps_the_list_in_force_on_a_bad_file(tmp_path: Path) -> None:
+    un = next(require_shared("screening", "un").glob("*.xml"))
+    site = tmp_path / "site"
+    site.mkdir()
+    shutil.copy(un, site / "consolidated.xml")
+    (site / "cut.xml").write_bytes(un.read_bytes()[:100_000])
+    node = {"SUPPLYGUARD_DATA_DIR": str(tmp_path / "node")}
+    with serve_folder(site) as base:
+        good = node | {"SUPPLYGUARD_SCREENING_LIST_URLS": json.dumps({"un-sc": f"{base}/consolidated.xml"})}
+        updated = run(good, "lists", "update")
+        assert updated.returncode == 0, updated.stderr
+        assert "un-sc: updated, 1003 entries, list date 2026-02-27" in updated.stdout
+        assert "consolidated.xml" in updated.stderr  # the progress bar
+
+        cut = node | {
+            "SUPPLYGUARD_SCREENING_LIST_URLS": json.dumps(
+                {"un-sc": f"{base}/cut.xml", "ofac-sdn": f"{base}/gone/sdn.csv"}
+            )
+        }
+        broken = run(cut, "lists", "update", "un-sc", "ofac-sdn")
+        assert broken.returncode == 9 and "Traceback" not in broken.stderr
+        assert "un-sc: NOT updated, the list in force stays" in broken.stderr
+        assert "ofac-sdn: NOT updated" in broken.stderr and "HTTP 404" in broken.stderr
+
+        unknown = run(good, "lists", "update", "eu-fsf")
+        assert unknown.returncode == 4 and "no URL configured for eu-fsf" in unknown.stderr
+
+    in_force = run(node, "lists", "list")
+    assert "un-sc" in in_force.stdout and "1003 entries" in in_force.stdout
+    assert "/consolidated.xml" in in_force.stdout
