@@ -20,6 +20,15 @@ class Action(StrEnum):
     LEDGER_ADMIN = "sign ledger checkpoints"
     RISK_ADMIN = "train, activate and run risk models"
     SCREENING_DECIDE = "mark screening hits as false positives"
+    TRACKING_READ = "read tracking events, positions and alerts"
+    TRACKING_WRITE = "send tracking events and telemetry"
+    TRACKING_ADMIN = "manage tracking alert rules and device links"
+    ALERT_ACK = "acknowledge tracking alerts"
+    SHARING_PUBLISH = "publish intelligence"
+    SHARING_READ = "read shared intelligence"
+    SHARING_ADMIN = "manage sharing partners and agreements"
+    SHARING_SYNC = "synchronise with partners"
+    SHARING_FEEDBACK = "report outcomes on shared intelligence"
 
 
 _ALL = frozenset(Role)
@@ -42,6 +51,19 @@ ALLOWED_ROLES: dict[Action, frozenset[Role]] = {
     Action.LEDGER_ADMIN: frozenset({Role.ADMIN}),
     Action.RISK_ADMIN: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.ANALYST}),
     Action.SCREENING_DECIDE: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.OFFICER, Role.ANALYST}),
+    Action.TRACKING_READ: frozenset(
+        {Role.ADMIN, Role.SUPERVISOR, Role.OFFICER, Role.ANALYST, Role.AUDITOR, Role.LOGISTICS}
+    ),
+    Action.TRACKING_WRITE: frozenset(
+        {Role.ADMIN, Role.SUPERVISOR, Role.OFFICER, Role.ANALYST, Role.LOGISTICS, Role.PARTNER}
+    ),
+    Action.TRACKING_ADMIN: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.LOGISTICS}),
+    Action.ALERT_ACK: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.OFFICER, Role.ANALYST, Role.LOGISTICS}),
+    Action.SHARING_PUBLISH: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.ANALYST}),
+    Action.SHARING_READ: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.OFFICER, Role.ANALYST, Role.AUDITOR}),
+    Action.SHARING_ADMIN: frozenset({Role.ADMIN}),
+    Action.SHARING_SYNC: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.ANALYST}),
+    Action.SHARING_FEEDBACK: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.OFFICER, Role.ANALYST}),
 }
 
 

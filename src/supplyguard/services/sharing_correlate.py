@@ -15,7 +15,7 @@ from supplyguard.adapters.db.sharing_repo import ObjectQuery, SharingRepository
 from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.model.declarations import Declaration
 from supplyguard.model.organisations import Principal
-from supplyguard.services.sharing_node import SharingAction, require_sharing
+from supplyguard.model.permissions import Action, require
 from supplyguard.sharing import CorrelationIndex, CorrelationMatch, IdentifierKind, LocalRecord
 
 _PAGE = 1000
@@ -65,7 +65,7 @@ def _received(
 
 def correlate_intel(uow: SqlUnitOfWork, actor: Principal, object_ids: Sequence[str] = ()) -> list[IntelMatch]:
     """Received intelligence (all, or ``object_ids``) against the organisation's declarations."""
-    require_sharing(actor, SharingAction.READ)
+    require(actor, Action.SHARING_READ)
     index = CorrelationIndex()
     with uow:
         for declaration in uow.declarations.iter_all():
@@ -83,7 +83,7 @@ def match_declarations(
     uow: SqlUnitOfWork, actor: Principal, declarations: Sequence[Declaration]
 ) -> list[IntelMatch]:
     """New declarations (at intake) against every received object held: the hits, with reasons."""
-    require_sharing(actor, SharingAction.READ)
+    require(actor, Action.SHARING_READ)
     index = CorrelationIndex()
     for declaration in declarations:
         index.add(declaration_record(declaration))

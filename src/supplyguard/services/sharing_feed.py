@@ -18,8 +18,8 @@ from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.errors import FieldError, IntelNotFound, ValidationFailed
 from supplyguard.model.clock import as_utc
 from supplyguard.model.organisations import Principal
+from supplyguard.model.permissions import Action, require
 from supplyguard.services.cursors import decode_cursor, encode_cursor
-from supplyguard.services.sharing_node import SharingAction, require_sharing
 from supplyguard.sharing import build_bundle
 
 CURSOR_KIND = "taxii-position"
@@ -128,7 +128,7 @@ def list_intel(
     cursor: str | None = None,
 ) -> tuple[list[HeldObject], str | None]:
     """Current versions held here (own and received), in log order."""
-    require_sharing(actor, SharingAction.READ)
+    require(actor, Action.SHARING_READ)
     query = _query(cursor, (), types, None, limit, "last")
     with uow:
         rows = SharingRepository(uow.connection).objects_page(query)
@@ -148,7 +148,7 @@ class IntelDetail:
 
 
 def show_intel(uow: SqlUnitOfWork, actor: Principal, object_id: str) -> IntelDetail:
-    require_sharing(actor, SharingAction.READ)
+    require(actor, Action.SHARING_READ)
     with uow:
         repo = SharingRepository(uow.connection)
         held = repo.held(object_id)
@@ -174,7 +174,7 @@ def show_intel(uow: SqlUnitOfWork, actor: Principal, object_id: str) -> IntelDet
 
 def export_bundle(uow: SqlUnitOfWork, actor: Principal) -> dict[str, Any]:
     """One STIX 2.1 bundle of every current object held here, each with its author's signature."""
-    require_sharing(actor, SharingAction.READ)
+    require(actor, Action.SHARING_READ)
     objects: list[dict[str, Any]] = []
     after = 0
     with uow:

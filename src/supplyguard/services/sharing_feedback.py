@@ -16,8 +16,9 @@ from supplyguard.adapters.db.sharing_repo import FeedbackRecord, SharingReposito
 from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.errors import FieldError, IntelNotFound, ValidationFailed
 from supplyguard.model.organisations import Principal
+from supplyguard.model.permissions import Action, require
 from supplyguard.services.sharing_ingest import FEEDBACK_OUTCOMES, FEEDBACK_PREFIX
-from supplyguard.services.sharing_node import SharingAction, SharingNode, require_sharing
+from supplyguard.services.sharing_node import SharingNode
 from supplyguard.services.sharing_publish import PublishResult, publish_object
 from supplyguard.sharing import Authoring, NoteInfo, Tlp, build_note, tlp_of
 
@@ -31,7 +32,7 @@ def record_feedback(
     notes: str = "",
 ) -> PublishResult:
     """Record our outcome on a received item and send it, signed, to its author."""
-    require_sharing(actor, SharingAction.FEEDBACK)
+    require(actor, Action.SHARING_FEEDBACK)
     if outcome not in FEEDBACK_OUTCOMES:
         raise ValidationFailed([FieldError(("outcome",), f"one of {', '.join(FEEDBACK_OUTCOMES)}")])
     if len(notes) > 5000:
@@ -72,7 +73,7 @@ class FeedbackSummary:
 
 def feedback_summary(uow: SqlUnitOfWork, actor: Principal, node: SharingNode) -> FeedbackSummary:
     """Outcome counts on our own items, per item and per reporting partner."""
-    require_sharing(actor, SharingAction.READ)
+    require(actor, Action.SHARING_READ)
     with uow:
         records = [f for f in SharingRepository(uow.connection).feedback() if f.to_node == node.node_id]
     by_item: dict[str, Counter[str]] = {}

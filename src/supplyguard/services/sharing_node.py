@@ -8,17 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
 from supplyguard.adapters.db.sharing_repo import HeldObject, SharingRepository
 from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.adapters.sharing_keys import load_or_create_sharing_key
-from supplyguard.errors import PermissionDenied
 from supplyguard.ledger import Ed25519Signer
 from supplyguard.model.clock import Clock
-from supplyguard.model.organisations import Principal, Role
 from supplyguard.services.ledger_records import LedgerRecord
 from supplyguard.sharing import (
     Agreement,
@@ -53,30 +50,6 @@ def sharing_node(container: Any) -> SharingNode:
         container.extras["sharing_node"] = cached
     node: SharingNode = cached
     return node
-
-
-class SharingAction(StrEnum):
-    PUBLISH = "publish intelligence"
-    READ = "read shared intelligence"
-    ADMIN = "manage sharing partners and agreements"
-    SYNC = "synchronise with partners"
-    FEEDBACK = "report outcomes on shared intelligence"
-
-
-_ALLOWED: dict[SharingAction, frozenset[Role]] = {
-    SharingAction.PUBLISH: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.ANALYST}),
-    SharingAction.READ: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.OFFICER, Role.ANALYST, Role.AUDITOR}),
-    SharingAction.ADMIN: frozenset({Role.ADMIN}),
-    SharingAction.SYNC: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.ANALYST}),
-    SharingAction.FEEDBACK: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.OFFICER, Role.ANALYST}),
-}
-
-
-def require_sharing(principal: Principal, action: SharingAction) -> None:
-    """Raise :class:`PermissionDenied` unless one of the principal's roles allows ``action``."""
-    if not principal.roles.intersection(_ALLOWED[action]):
-        roles = ", ".join(sorted(principal.roles)) or "none"
-        raise PermissionDenied(action.value, f"your roles ({roles}) do not include it")
 
 
 def keyring_of(repo: SharingRepository, node: SharingNode) -> Keyring:

@@ -24,8 +24,9 @@ from supplyguard.errors import (
 from supplyguard.ledger import parse_vkey
 from supplyguard.model.clock import Clock
 from supplyguard.model.organisations import Principal, Role
+from supplyguard.model.permissions import Action, require
 from supplyguard.services.audit import audit
-from supplyguard.services.sharing_node import SharingAction, SharingNode, require_sharing
+from supplyguard.services.sharing_node import SharingNode
 from supplyguard.sharing import Agreement, parse_agreement
 from supplyguard.sharing.signing import key_id_of
 
@@ -62,7 +63,7 @@ class PartnerInput:
 
 def register_partner(uow: SqlUnitOfWork, clock: Clock, actor: Principal, data: PartnerInput) -> PartnerRecord:
     """Register a partner node with its key exchanged out of band; optionally map a local user to it."""
-    require_sharing(actor, SharingAction.ADMIN)
+    require(actor, Action.SHARING_ADMIN)
     errors: list[FieldError] = []
     if not _NODE_ID.match(data.node_id):
         errors.append(FieldError(("node_id",), "letters, digits, '.', '_' or '-' (at most 100)"))
@@ -125,13 +126,13 @@ def register_partner(uow: SqlUnitOfWork, clock: Clock, actor: Principal, data: P
 
 
 def list_partners(uow: SqlUnitOfWork, actor: Principal) -> list[PartnerRecord]:
-    require_sharing(actor, SharingAction.READ)
+    require(actor, Action.SHARING_READ)
     with uow:
         return SharingRepository(uow.connection).partners()
 
 
 def get_partner(uow: SqlUnitOfWork, actor: Principal, node_id: str) -> PartnerRecord:
-    require_sharing(actor, SharingAction.READ)
+    require(actor, Action.SHARING_READ)
     with uow:
         partner = SharingRepository(uow.connection).partner(node_id)
     if partner is None:
@@ -154,7 +155,7 @@ def register_agreement(
     uow: SqlUnitOfWork, clock: Clock, actor: Principal, node: SharingNode, yaml_text: str
 ) -> Agreement:
     """Parse, check and store an agreement file (a newer text with the same id replaces the old)."""
-    require_sharing(actor, SharingAction.ADMIN)
+    require(actor, Action.SHARING_ADMIN)
     agreement = parse_agreement(yaml_text)
     if not agreement.is_party(node.node_id):
         raise ValidationFailed(
@@ -183,7 +184,7 @@ def register_agreement(
 
 
 def list_agreements(uow: SqlUnitOfWork, actor: Principal) -> list[AgreementRecord]:
-    require_sharing(actor, SharingAction.READ)
+    require(actor, Action.SHARING_READ)
     with uow:
         return SharingRepository(uow.connection).agreements()
 
@@ -192,7 +193,7 @@ def set_partner_status(
     uow: SqlUnitOfWork, clock: Clock, actor: Principal, node_id: str, status: str
 ) -> PartnerRecord:
     """Suspend a partner (its feed closes, nothing from it is accepted) or make it active again."""
-    require_sharing(actor, SharingAction.ADMIN)
+    require(actor, Action.SHARING_ADMIN)
     if status not in PARTNER_STATUSES:
         raise ValidationFailed([FieldError(("status",), f"one of {', '.join(PARTNER_STATUSES)}")])
     with uow:

@@ -18,14 +18,13 @@ from supplyguard.adapters.db.sharing_repo import Delivery, HeldObject, SharingRe
 from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.errors import Conflict, FieldError, IntelNotFound, ValidationFailed
 from supplyguard.model.organisations import Principal
+from supplyguard.model.permissions import Action, require
 from supplyguard.services.audit import audit
 from supplyguard.services.ledger_records import append_records
 from supplyguard.services.sharing_node import (
-    SharingAction,
     SharingNode,
     agreements_of,
     intel_record,
-    require_sharing,
     sign_if_appended,
 )
 from supplyguard.sharing import (
@@ -64,7 +63,7 @@ def preview_recipients(
     uow: SqlUnitOfWork, actor: Principal, node: SharingNode, stix_object: Mapping[str, Any]
 ) -> tuple[ShareDecision, ...]:
     """For every active partner: whole, redacted (which fields, why) or nothing (why)."""
-    require_sharing(actor, SharingAction.PUBLISH)
+    require(actor, Action.SHARING_PUBLISH)
     with uow:
         repo = SharingRepository(uow.connection)
         return preview(
@@ -142,7 +141,7 @@ def publish_object(
     only_to: Collection[str] | None = None,
 ) -> PublishResult:
     """Sign ``stix_object`` as this node and share it as the agreements allow (``only_to`` narrows)."""
-    require_sharing(actor, SharingAction.PUBLISH)
+    require(actor, Action.SHARING_PUBLISH)
     now = node.clock.now()
     stix = dict(stix_object)
     author = stix.get("created_by_ref")
@@ -263,7 +262,7 @@ def delete_object(
     uow: SqlUnitOfWork, actor: Principal, node: SharingNode, object_id: str, reason: str
 ) -> dict[str, Any]:
     """Withdraw one of our objects: a signed tombstone, sent to every partner that received it."""
-    require_sharing(actor, SharingAction.PUBLISH)
+    require(actor, Action.SHARING_PUBLISH)
     now = node.clock.now()
     with uow:
         repo = SharingRepository(uow.connection)

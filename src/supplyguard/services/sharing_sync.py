@@ -22,9 +22,10 @@ from supplyguard.adapters.sharing_keys import load_partner_token
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.logging import get_logger
 from supplyguard.model.organisations import Principal
+from supplyguard.model.permissions import Action, require
 from supplyguard.services.sharing_feed import position_cursor
 from supplyguard.services.sharing_ingest import IngestReport, ingest_in_uow
-from supplyguard.services.sharing_node import SharingAction, SharingNode, require_sharing, sharing_node
+from supplyguard.services.sharing_node import SharingNode, sharing_node
 
 log = get_logger(__name__)
 
@@ -178,7 +179,7 @@ def run_sync(
     page_size: int = 500,
 ) -> list[SyncResult]:
     """Sync from one partner, or from every active partner with a base URL."""
-    require_sharing(actor, SharingAction.SYNC)
+    require(actor, Action.SHARING_SYNC)
     node = sharing_node(container)
     with container.uow(readonly=True) as uow:
         partners = SharingRepository(uow.connection).partners()

@@ -24,8 +24,8 @@ from supplyguard.bootstrap import Container
 from supplyguard.errors import FieldError, IntelNotFound, ValidationFailed
 from supplyguard.model.clock import as_utc
 from supplyguard.model.organisations import Principal, Role
+from supplyguard.model.permissions import Action, require
 from supplyguard.services.sharing_feed import FeedEntry, FeedPage, feed_page, object_versions
-from supplyguard.services.sharing_node import SharingAction, require_sharing
 from supplyguard.services.sharing_partners import partner_for_principal
 from supplyguard.services.sharing_sync import POSITION_HEADER, TAXII_MEDIA_TYPE, collection_id_for
 from supplyguard.sharing import stix_timestamp
@@ -46,7 +46,7 @@ def _viewer(container: Container, principal: Principal) -> str | None:
     """The partner node a partner account stands for, or None for local staff allowed to read."""
     if Role.PARTNER in principal.roles:
         return partner_for_principal(container.uow(readonly=True), principal).node_id
-    require_sharing(principal, SharingAction.READ)
+    require(principal, Action.SHARING_READ)
     return None
 
 
