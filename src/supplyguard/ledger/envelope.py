@@ -7,8 +7,10 @@ body's canonical JSON, so private data never enters the log but any change to it
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from supplyguard.errors import VerificationFailed
@@ -81,3 +83,25 @@ class LeafEnvelope:
         if envelope.to_bytes() != leaf:
             raise VerificationFailed("leaf bytes are not the canonical JSON of their envelope")
         return envelope
+
+
+_LEAF_FIELDS = attrgetter("body_sha256", "id", "kind", "org", "recorded_at")
+
+
+def leaves_of(envelopes: Sequence[LeafEnvelope]) -> list[bytes]:
+    """``[e.to_bytes() for e in envelopes]``, for a batch: one check over all the text at once.
+
+    When no field of the batch needs escaping (the platform's kinds, UUIDs and timestamps never do),
+    every leaf is written by one format string with no call per envelope; otherwise each envelope
+    goes through :meth:`LeafEnvelope.to_bytes`.
+    """
+    fields = list(map(_LEAF_FIELDS, envelopes))
+    if not fields:
+        return []
+    text = "".join(["".join(column) for column in list(zip(*fields, strict=True))[1:]])
+    if not (text.isprintable() and '"' not in text and "\\" not in text):
+        return [envelope.to_bytes() for envelope in envelopes]
+    return [
+        f'{{"body_sha256":"{body}","id":"{id_}","kind":"{kind}","org":"{org}","recorded_at":"{at}"}}'.encode()
+        for body, id_, kind, org, at in fields
+    ]

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from supplyguard.errors import VerificationFailed
 from supplyguard.ledger import LeafEnvelope
+from supplyguard.ledger.envelope import leaves_of
 from supplyguard.model.canonical import canonical_json, canonical_sha256
 
 BODY = "ab" * 32
@@ -44,3 +45,17 @@ def test_round_trip_and_refusals() -> None:
         LeafEnvelope.from_bytes(b"\xff")
     with pytest.raises(ValueError, match="hex"):
         LeafEnvelope("k", "i", "o", "t", "XYZ")
+
+
+@given(st.lists(st.tuples(st.text(min_size=1), st.text(min_size=1), st.text(), st.text()), max_size=8))
+def test_batch_leaves_equal_one_by_one(fields: list[tuple[str, str, str, str]]) -> None:
+    envelopes = [LeafEnvelope(kind, record_id, org, at, BODY) for kind, record_id, org, at in fields]
+    assert leaves_of(envelopes) == [envelope.to_bytes() for envelope in envelopes]
+
+
+def test_batch_leaves_of_plain_envelopes_are_canonical() -> None:
+    envelopes = [
+        LeafEnvelope("declaration", f"id-{n}", "org", "2026-12-06T00:00:00.000000Z", BODY) for n in range(3)
+    ]
+    assert leaves_of(envelopes) == [canonical_json(e.as_dict()) for e in envelopes]
+    assert leaves_of([]) == []

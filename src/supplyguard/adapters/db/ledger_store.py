@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, tuple_
@@ -40,6 +41,7 @@ from supplyguard.ledger import (
     sign_checkpoint,
     tree_root,
 )
+from supplyguard.ledger.envelope import leaves_of
 from supplyguard.ledger.tree import grow
 from supplyguard.model.clock import as_utc
 
@@ -50,6 +52,7 @@ TILE_BYTES = HASHES_PER_TILE * 32
 _LEVEL_OFFSET = [(2 * TILE_WIDTH - (2 * TILE_WIDTH >> j)) * 32 for j in range(TILE_HEIGHT)]
 _ADVISORY_LOCK = 0x5347_4C45_4447  # "SGLEDG": serialises appends on PostgreSQL
 _EMPTY_TILE = bytes(TILE_BYTES)
+_ENVELOPE_FIELDS = attrgetter("kind", "id", "org", "recorded_at")
 
 
 def tile_key(tile_level: int, tile_index: int) -> int:
@@ -179,16 +182,21 @@ class LedgerStore:
         """
         if not envelopes:
             return []
-        if any(
-            len(e.kind) > 64 or len(e.id) > 128 or len(e.org) > 64 or len(e.recorded_at) > 40
-            for e in envelopes
+        # One pass in C per column: the four look-up fields, then their lengths (the column limits).
+        fields = list(map(_ENVELOPE_FIELDS, envelopes))
+        kinds, ids, orgs, times = zip(*fields, strict=True)
+        if (
+            max(map(len, kinds)) > 64
+            or max(map(len, ids)) > 128
+            or max(map(len, orgs)) > 64
+            or max(map(len, times)) > 40
         ):
             raise InvalidInput("a ledger envelope field is too long (kind/org 64, id 128, recorded_at 40)")
         cursor = self._cursor()
         if self._postgres:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_ADVISORY_LOCK,))
         size = self.size()
-        leaves = [envelope.to_bytes() for envelope in envelopes]
+        leaves = leaves_of(envelopes)
         sha = hashlib.sha256
         hashes = [sha(b"\x00" + leaf).digest() for leaf in leaves]
         new_size = size + len(leaves)
@@ -227,10 +235,7 @@ class LedgerStore:
                 done += take
                 index += take
 
-        rows = [
-            (i, leaf, h, e.kind, e.id, e.org, e.recorded_at)
-            for i, leaf, h, e in zip(range(size, new_size), leaves, hashes, envelopes, strict=True)
-        ]
+        rows = list(zip(range(size, new_size), leaves, hashes, kinds, ids, orgs, times, strict=True))
         columns = "ledger_leaves (idx, leaf, leaf_hash, kind, record_id, org, recorded_at)"
         if self._postgres and len(rows) > 1:
             # COPY is several times faster than INSERT on PostgreSQL, and just as transactional.
