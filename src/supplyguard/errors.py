@@ -24,7 +24,10 @@ Nothing else raises ``HTTPException`` or ``typer.Exit``.
     │   ├── IntelNotFound               no shared intelligence object with that id
     │   ├── EpcisEventNotFound          no EPCIS event with that eventID or hash
     │   ├── CaptureJobNotFound          no EPCIS capture job with that id
-    │   └── AlertNotFound               no tracking alert with that id
+    │   ├── AlertNotFound               no tracking alert with that id
+    │   ├── TrackingRuleNotFound        no tracking rule (or device link) with that name or id
+    │   ├── NetworkNotFound             no stored supply network with that id
+    │   └── DrillNotFound               no resilience drill with that id
     ├── Conflict                        state conflict, e.g. duplicate key or idempotency clash (409)
     │   └── DuplicateEvents             EPCIS events already captured (or repeated), with their paths
     ├── LedgerError                     the Merkle log refuses a request or fails verification
@@ -146,6 +149,10 @@ class ScreeningHitNotFound(NotFound):
     kind = "screening hit"
 
 
+class ScreeningRunNotFound(NotFound):
+    kind = "screening run"
+
+
 class PartnerNotFound(NotFound):
     kind = "sharing partner"
 
@@ -164,6 +171,18 @@ class CaptureJobNotFound(NotFound):
 
 class AlertNotFound(NotFound):
     kind = "tracking alert"
+
+
+class TrackingRuleNotFound(NotFound):
+    kind = "tracking rule or device link"
+
+
+class NetworkNotFound(NotFound):
+    kind = "supply network"
+
+
+class DrillNotFound(NotFound):
+    kind = "drill"
 
 
 class Conflict(SupplyGuardError):

@@ -33,6 +33,8 @@ LEDGER_KINDS = (
     "risk.rules",
     "risk.model",
     "tracking.event",
+    "resilience.network",
+    "resilience.drill",
 )
 
 

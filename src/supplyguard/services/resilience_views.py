@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import yaml
@@ -235,3 +236,57 @@ def network_facts(network: Network) -> dict[str, object]:
         "scenarios": len(network.scenarios),
         "period_days": network.period_days,
     }
+
+
+def report_document(
+    network: Network,
+    *,
+    ranking: list[dict[str, Any]],
+    simulation: dict[str, Any],
+    stockpile: dict[str, Any],
+    reroute: dict[str, Any],
+    generated_at: datetime,
+    version: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Everything a network's page and report show, in one document."""
+    exposed = [row for row in ranking if row["exposed"]]
+    worst = ranking[0] if ranking else None
+    return {
+        "network": network_facts(network),
+        "version": version,
+        "generated_at": generated_at.isoformat(timespec="seconds"),
+        "map": map_data(network),
+        "ranking": ranking,
+        "headline": {
+            "scenarios": len(ranking),
+            "exposed": len(exposed),
+            "worst": worst["scenario"] if worst else None,
+            "worst_loss": worst["loss"] if worst else 0.0,
+            "expected_loss": simulation["loss"]["mean"],
+            "p95_loss": simulation["loss"]["p95"],
+            "stockpile_cost": stockpile["holding_cost_per_period"],
+        },
+        "simulation": simulation,
+        "stockpile": stockpile,
+        "reroute": reroute,
+    }
+
+
+def report_of_network(
+    network: Network,
+    risks: Mapping[str, RiskProfile] | None,
+    *,
+    runs: int,
+    seed: int,
+    now: datetime,
+    router: SeaRouter | None = None,
+) -> dict[str, Any]:
+    """The report document of a network file (nothing stored)."""
+    return report_document(
+        network,
+        ranking=analysis_rows(network),
+        simulation=simulation_summary(network, risks, runs=runs, seed=seed),
+        stockpile=stockpile_summary(network),
+        reroute=passage_reroutes(network, "suez", router),
+        generated_at=now,
+    )
