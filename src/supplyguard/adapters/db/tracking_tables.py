@@ -146,3 +146,65 @@ tracking_alerts = Table(
     Column("acknowledged_by", String(200), nullable=True),
     Index("ix_tracking_alerts_org", "org_id", "created_at"),
 )
+
+# Alert rules stored on the node (migration 0009). The engine's rules are rebuilt from these rows, so a
+# restarted node (or a second process: the MQTT subscriber) keeps alerting; every change bumps the
+# organisation's row in ``tracking_rule_revisions`` and the pipelines reload when it moves.
+
+tracking_rules = Table(
+    "tracking_rules",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("org_id", Uuid, nullable=False),
+    Column("name", String(200), nullable=False, comment="unique per organisation; geofence ids in alerts"),
+    Column("kind", String(20), nullable=False, comment="geofence, corridor or profile"),
+    Column(
+        "spec", JSON, nullable=False, comment="the validated definition (sea corridors with their points)"
+    ),
+    Column("created_at", Timestamp, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    UniqueConstraint("org_id", "name", name="uq_tracking_rules_name"),
+)
+
+tracking_rule_assignments = Table(
+    "tracking_rule_assignments",
+    metadata,
+    Column("rule_id", Uuid, nullable=False),
+    Column("org_id", Uuid, nullable=False),
+    Column("device_id", String(128), nullable=False, comment="a device id, or * for every device"),
+    PrimaryKeyConstraint("rule_id", "device_id", name="pk_tracking_rule_assignments"),
+    Index("ix_tracking_rule_assignments_device", "org_id", "device_id"),
+)
+
+tracking_device_links = Table(
+    "tracking_device_links",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("org_id", Uuid, nullable=False),
+    Column("device_id", String(128), nullable=False),
+    Column("asset_id", Text, nullable=True, comment="container number or EPC the device is fixed to"),
+    Column("declaration_id", Uuid, nullable=True, comment="the declaration whose goods it travels with"),
+    Column("created_at", Timestamp, nullable=False),
+    Index("ix_tracking_device_links_device", "org_id", "device_id"),
+)
+
+tracking_expected_stock = Table(
+    "tracking_expected_stock",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("org_id", Uuid, nullable=False),
+    Column("declaration_id", Uuid, nullable=False),
+    Column("site", Text, nullable=False, comment="bizLocation, canonical"),
+    Column("item", Text, nullable=False, comment="item class or instance (e.g. a container's BIC EPC)"),
+    Column("quantity", Float, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Index("ix_tracking_expected_stock_site", "org_id", "site"),
+)
+
+tracking_rule_revisions = Table(
+    "tracking_rule_revisions",
+    metadata,
+    Column("org_id", Uuid, primary_key=True),
+    Column("revision", Integer, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+)
