@@ -142,6 +142,15 @@ class Settings(BaseSettings):
     map_tile_attribution: str = Field(
         default="", description="Attribution line the tile server's terms require (HTML allowed)."
     )
+    sharing_request_max_skew_s: int = Field(
+        default=300,
+        ge=5,
+        le=3600,
+        description=(
+            "How far, in seconds, a partner node's signed request time may be from this node's clock; "
+            "older (or later) requests are refused, and nonces are remembered this long to refuse replays."
+        ),
+    )
 
     @field_validator("node_country")
     @classmethod

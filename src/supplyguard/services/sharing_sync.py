@@ -26,6 +26,7 @@ from supplyguard.model.permissions import Action, require
 from supplyguard.services.sharing_feed import position_cursor
 from supplyguard.services.sharing_ingest import IngestReport, ingest_in_uow
 from supplyguard.services.sharing_node import SharingNode, sharing_node
+from supplyguard.services.sharing_requests import NodeRequestAuth
 
 log = get_logger(__name__)
 
@@ -125,10 +126,9 @@ def sync_partner(
         raise ValidationFailed([FieldError(("partner",), f"{partner_node} has no base URL to pull from")])
     result = SyncResult(partner_node, position=partner.last_sync_position)
     headers = {"Accept": TAXII_MEDIA_TYPE}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
+    auth = NodeRequestAuth(node, token)
     started = time.monotonic()
-    with httpx.Client(headers=headers, transport=transport, timeout=timeout_s) as client:
+    with httpx.Client(headers=headers, auth=auth, transport=transport, timeout=timeout_s) as client:
         while max_pages is None or result.pages < max_pages:
             before = result.position
             try:

@@ -26,6 +26,7 @@ from supplyguard.ledger import (
 )
 from supplyguard.logging import get_logger
 from supplyguard.services.sharing_node import SharingNode, sharing_node
+from supplyguard.services.sharing_requests import NodeRequestAuth
 
 log = get_logger(__name__)
 
@@ -74,10 +75,11 @@ def witness_partner(
             [FieldError(("partner",), f"{partner_node} needs a base URL and a ledger verifier key")]
         )
     verifier = parse_vkey(partner.ledger_vkey)
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
     now = node.clock.now()
     try:
-        with httpx.Client(headers=headers, transport=transport, timeout=timeout_s) as client:
+        with httpx.Client(
+            auth=NodeRequestAuth(node, token), transport=transport, timeout=timeout_s
+        ) as client:
             note = _get(client, f"{partner.base_url}/v1/ledger/checkpoint").text
             opened = open_checkpoint(note, [verifier])
             size, root = opened.checkpoint.size, opened.checkpoint.root_hash

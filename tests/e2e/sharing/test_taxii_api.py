@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +18,8 @@ from supplyguard.services.sharing_partners import register_partner
 from supplyguard.services.sharing_publish import publish_object
 from supplyguard.services.sharing_specs import build_from_spec
 from supplyguard.services.sharing_sync import collection_id_for
+from supplyguard.sharing import SigningKey
+from supplyguard.sharing.requests import sign_request
 from tests.factories import make_user
 from tests.integration.sharing.nodes import SUSPECT, SharingTestNode, make_sharing_node, sqlite_settings
 
@@ -21,7 +27,7 @@ TAXII = "application/taxii+json;version=2.1"
 
 
 @pytest.fixture
-def api(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[TestClient, dict[str, str], str]]:
+def api(tmp_path: Path, sqlite_template: Path) -> Iterator[Api]:
     a = make_sharing_node(sqlite_settings(tmp_path, sqlite_template, "test.node"), "Customs A")
     b = make_sharing_node(sqlite_settings(tmp_path, sqlite_template, "customs-b"), "Customs B")
     with a.container.uow(readonly=True) as uow:
@@ -38,7 +44,7 @@ def api(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[TestClient, dic
     publish(a, "two", tlp="red")  # beyond every recipient: only local staff see it
     base = f"/v1/taxii2/api/collections/{collection_id_for('test.node')}/"
     with TestClient(create_app(a.container), raise_server_exceptions=False) as client:
-        yield client, tokens, base
+        yield Api(client, tokens, base, a, b)
     a.container.close()
     b.container.close()
 
@@ -52,35 +58,105 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", "Accept": TAXII}
 
 
-def test_partner_and_staff_views(api: tuple[TestClient, dict[str, str], str]) -> None:
-    client, tokens, base = api
-    partner = client.get(base + "objects/", headers=auth(tokens["partner-b"]))
+@dataclass
+class Api:
+    client: TestClient
+    tokens: dict[str, str]
+    base: str
+    a: SharingTestNode
+    b: SharingTestNode
+
+    def get_as_b(self, target: str) -> Any:
+        """GET with partner B's token, signed with B's node key (what B's sync client does)."""
+        return self.client.get(target, headers=self.signed(target))
+
+    def signed(
+        self,
+        target: str,
+        *,
+        key: SigningKey | None = None,
+        body: bytes = b"",
+        created: datetime | None = None,
+        token: str = "partner-b",  # noqa: S107 - a user name, not a secret
+    ) -> dict[str, str]:
+        path, _, query = target.partition("?")
+        headers = sign_request(
+            key or self.b.node.key,
+            method="GET",
+            path=path,
+            query=query,
+            body=body,
+            created=created or self.a.clock.now(),
+        )
+        return {**auth(self.tokens[token]), **headers}
+
+
+def test_partner_and_staff_views(api: Api) -> None:
+    client, tokens, base = api.client, api.tokens, api.base
+    partner = api.get_as_b(base + "objects/")
     assert partner.status_code == 200 and partner.headers["content-type"] == TAXII
     assert len(partner.json()["objects"]) == 1
     assert partner.headers["X-SupplyGuard-Last-Position"] == "1"
     staff = client.get(base + "objects/", headers=auth(tokens["anna"]))
     assert len(staff.json()["objects"]) == 2
-    discovery = client.get("/v1/taxii2/", headers=auth(tokens["partner-b"])).json()
+    discovery = api.get_as_b("/v1/taxii2/").json()
     assert discovery["api_roots"][0].endswith("/v1/taxii2/api/")
 
 
-def test_taxii_errors(api: tuple[TestClient, dict[str, str], str]) -> None:
-    client, tokens, base = api
-    headers = auth(tokens["partner-b"])
-    assert client.get(base + "objects/", params={"next": "garbage"}, headers=headers).status_code == 422
-    assert (
-        client.get(base + "objects/", params={"match[version]": "first"}, headers=headers).status_code == 422
-    )
-    assert (
-        client.get(base + "objects/", params={"added_after": "yesterday"}, headers=headers).status_code == 422
-    )
-    assert (
-        client.get(
-            base.replace("api/collections/", "api/collections/x") + "objects/", headers=headers
-        ).status_code
-        == 404
-    )
-    assert client.get(base + "objects/indicator--nope/", headers=headers).status_code == 404
-    assert client.get(base + "objects/", headers=auth(tokens["lonely"])).status_code == 403
-    later = client.get(base + "objects/", params={"added_after": "2030-01-01T00:00:00Z"}, headers=headers)
+def test_taxii_errors(api: Api) -> None:
+    base, get = api.base, api.get_as_b
+    assert get(base + "objects/?next=garbage").status_code == 422
+    assert get(base + "objects/?match%5Bversion%5D=first").status_code == 422
+    assert get(base + "objects/?added_after=yesterday").status_code == 422
+    assert get(base.replace("api/collections/", "api/collections/x") + "objects/").status_code == 404
+    assert get(base + "objects/indicator--nope/").status_code == 404
+    later = get(base + "objects/?added_after=2030-01-01T00%3A00%3A00Z")
     assert later.status_code == 200 and "objects" not in later.json()
+
+
+def refused(response: Any, check: str) -> None:
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert f"({check})" in response.json()["detail"]
+
+
+def test_partner_requests_must_carry_a_valid_node_signature(api: Api) -> None:
+    client, base = api.client, api.base
+    target = base + "objects/"
+    refused(client.get(target, headers=auth(api.tokens["partner-b"])), "missing")
+    forged = api.signed(target)
+    forged["Signature"] = "sg=:" + base64.b64encode(bytes(64)).decode() + ":"
+    refused(client.get(target, headers=forged), "signature")
+    wrong_key = SigningKey.generate("customs-b", api.b.node.author_ref)
+    refused(client.get(target, headers=api.signed(target, key=wrong_key)), "signature")
+    unknown = SigningKey.generate("customs-z", api.b.node.author_ref)
+    refused(client.get(target, headers=api.signed(target, key=unknown)), "unknown")
+    stale = api.a.clock.now() - timedelta(seconds=api.a.container.settings.sharing_request_max_skew_s + 1)
+    refused(client.get(target, headers=api.signed(target, created=stale)), "stale")
+    other_path = api.signed(base + "manifest/")
+    refused(client.get(target, headers=other_path), "signature")
+    tampered = api.signed(target, body=b"")
+    refused(client.request("GET", target, headers=tampered, content=b'{"x": 1}'), "digest")
+    del tampered["Content-Digest"]
+    refused(client.request("GET", target, headers=tampered, content=b'{"x": 1}'), "signature")
+    # a partner account signing as another partner's node is refused
+    refused(client.get(target, headers=api.signed(target, token="lonely")), "signer")
+
+
+def test_a_replayed_request_is_refused_even_after_a_restart(api: Api) -> None:
+    target = api.base + "objects/"
+    headers = api.signed(target)
+    first = api.client.get(target, headers=headers)
+    assert first.status_code == 200 and len(first.json()["objects"]) == 1
+    refused(api.client.get(target, headers=headers), "replay")
+    with TestClient(create_app(api.a.container), raise_server_exceptions=False) as restarted:
+        refused(restarted.get(target, headers=headers), "replay")
+        assert restarted.get(target, headers=api.signed(target)).status_code == 200
+
+
+def test_staff_tokens_need_no_signature_but_a_bad_one_is_still_refused(api: Api) -> None:
+    target = api.base + "objects/"
+    assert api.client.get(target, headers=auth(api.tokens["anna"])).status_code == 200
+    forged = api.signed(target, token="anna")
+    forged["Signature"] = "sg=:" + base64.b64encode(bytes(64)).decode() + ":"
+    refused(api.client.get(target, headers=forged), "signature")

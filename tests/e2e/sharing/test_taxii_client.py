@@ -13,6 +13,7 @@ from supplyguard.adapters.sharing_keys import load_partner_token
 from supplyguard.services.sharing_publish import publish_object
 from supplyguard.services.sharing_specs import build_from_spec
 from supplyguard.sharing import Keyring, SignedObject, verify_object
+from supplyguard.sharing.requests import sign_request
 from tests.e2e.sharing.conftest import LiveNode, connect
 from tests.integration.sharing.nodes import SUSPECT
 
@@ -23,6 +24,31 @@ class BearerAuth(requests.auth.AuthBase):
 
     def __call__(self, request: Any) -> Any:
         request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
+
+
+class NodeSignedAuth(BearerAuth):
+    """The partner's token plus its node signature on every request, as a requests auth plugin:
+    any TAXII client that lets you add headers can talk to a supplyguard node."""
+
+    def __init__(self, puller: LiveNode, publisher: LiveNode) -> None:
+        super().__init__(token_of(puller, publisher))
+        self.node = puller.node
+
+    def __call__(self, request: Any) -> Any:
+        request = super().__call__(request)
+        path, _, query = request.path_url.partition("?")
+        body = request.body or b""
+        request.headers.update(
+            sign_request(
+                self.node.node.key,
+                method=request.method,
+                path=path,
+                query=query,
+                body=body.encode() if isinstance(body, str) else body,
+                created=self.node.clock.now(),
+            )
+        )
         return request
 
 
@@ -53,7 +79,7 @@ def token_of(puller: LiveNode, publisher: LiveNode) -> str:
 def test_taxii2_client_discovers_pages_and_filters(three: tuple[LiveNode, LiveNode, LiveNode]) -> None:
     a, b, _ = three
     ids = [publish(a, key=f"alert-{n}") for n in range(3)]
-    auth = BearerAuth(token_of(b, a))
+    auth = NodeSignedAuth(b, a)
     server = Server(f"{a.url}/v1/taxii2/", auth=auth)
     assert "test.node" in server.title
     root = server.api_roots[0]
@@ -78,7 +104,7 @@ def test_next_cursor_is_repeatable(three: tuple[LiveNode, LiveNode, LiveNode]) -
     a, b, _ = three
     for n in range(3):
         publish(a, key=f"alert-{n}")
-    collection = Collection(a.collection_url, auth=BearerAuth(token_of(b, a)))
+    collection = Collection(a.collection_url, auth=NodeSignedAuth(b, a))
     first = collection.get_objects(limit=1)
     second = collection.get_objects(limit=1, next=first["next"])
     retried = collection.get_objects(limit=1, next=first["next"])
@@ -89,8 +115,8 @@ def test_next_cursor_is_repeatable(three: tuple[LiveNode, LiveNode, LiveNode]) -
 def test_each_partner_sees_its_own_compiled_copy(three: tuple[LiveNode, LiveNode, LiveNode]) -> None:
     a, b, c = three
     publish(a)
-    whole = Collection(a.collection_url, auth=BearerAuth(token_of(b, a))).get_objects()["objects"][0]
-    redacted = Collection(a.collection_url, auth=BearerAuth(token_of(c, a))).get_objects()["objects"][0]
+    whole = Collection(a.collection_url, auth=NodeSignedAuth(b, a)).get_objects()["objects"][0]
+    redacted = Collection(a.collection_url, auth=NodeSignedAuth(c, a)).get_objects()["objects"][0]
     assert "Golden Harbor" in str(whole)
     assert "Golden Harbor" not in str(redacted) and "DECL-A-17" not in str(redacted)
     keyring = Keyring([a.node.node.key.trusted()])
@@ -99,10 +125,16 @@ def test_each_partner_sees_its_own_compiled_copy(three: tuple[LiveNode, LiveNode
 
 
 def test_without_credentials_the_feed_is_closed(three: tuple[LiveNode, LiveNode, LiveNode]) -> None:
-    a, _, _ = three
+    a, b, _ = three
     response = requests.get(a.collection_url + "objects/", timeout=10)
     assert response.status_code == 401
     stranger = requests.get(
         a.collection_url + "objects/", headers={"Authorization": "Bearer not-a-token"}, timeout=10
     )
     assert stranger.status_code == 401
+    # a partner's token without its node signature opens nothing either
+    unsigned = Collection(a.collection_url, auth=BearerAuth(token_of(b, a)))
+    with pytest.raises(requests.HTTPError) as refused:
+        unsigned.get_objects()
+    assert refused.value.response.status_code == 401
+    assert "(missing)" in refused.value.response.json()["detail"]

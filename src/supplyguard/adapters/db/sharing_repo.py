@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, func, insert, select, update
+from sqlalchemy import Connection, Table, and_, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from supplyguard.adapters.db.bulk import bulk_insert
 from supplyguard.adapters.db.sharing_tables import (
@@ -25,6 +26,7 @@ from supplyguard.adapters.db.sharing_tables import (
     sharing_objects,
     sharing_partners,
     sharing_rejections,
+    sharing_request_nonces,
     sharing_tombstones,
     sharing_witnessed,
 )
@@ -554,6 +556,37 @@ class SharingRepository:
                 recorded_at=at,
             )
         )
+
+    # --- request nonces -------------------------------------------------------------------------
+
+    def remember_nonce(self, partner_node: str, nonce: str, created_at: datetime) -> bool:
+        """Record a signed request's nonce; False when this partner already used it (a replay)."""
+        seen = self._conn.execute(
+            select(sharing_request_nonces.c.nonce).where(
+                sharing_request_nonces.c.partner_node == partner_node,
+                sharing_request_nonces.c.nonce == nonce,
+            )
+        ).first()
+        if seen is not None:
+            return False
+        try:
+            self._conn.execute(
+                insert(sharing_request_nonces).values(
+                    partner_node=partner_node, nonce=nonce, created_at=self._instant(created_at)
+                )
+            )
+        except IntegrityError:  # another worker took it between our select and insert
+            return False
+        return True
+
+    def forget_nonces(self, created_before: datetime) -> int:
+        """Drop nonces of signatures created before the window (those requests are refused as stale)."""
+        result = self._conn.execute(
+            delete(sharing_request_nonces).where(
+                sharing_request_nonces.c.created_at < self._instant(created_before)
+            )
+        )
+        return int(result.rowcount or 0)
 
     # --- feedback -------------------------------------------------------------------------------
 

@@ -12,6 +12,8 @@
 - ``sharing_rejections``: objects refused at ingress, with the failed check (the "reported" part).
 - ``sharing_feedback``: outcomes reported on shared items (inspected, seized, ...).
 - ``sharing_witnessed``: partners' ledger checkpoints we checked for consistency and cosigned.
+- ``sharing_request_nonces``: nonces of signed partner requests, kept for the clock-skew window so a
+  replayed request is refused (in the database: survives restarts, shared by every worker).
 """
 
 from __future__ import annotations
@@ -151,4 +153,13 @@ sharing_witnessed = Table(
     Column("root_hash", LargeBinary(32), nullable=False),
     Column("note", Text, nullable=False, comment="the partner's checkpoint with our cosignature added"),
     Column("witnessed_at", Timestamp, nullable=False),
+)
+
+sharing_request_nonces = Table(
+    "sharing_request_nonces",
+    metadata,
+    Column("partner_node", String(100), primary_key=True),
+    Column("nonce", String(64), primary_key=True),
+    Column("created_at", Timestamp, nullable=False, comment="the signature's created time"),
+    Index("ix_sharing_request_nonces_created_at", "created_at"),
 )

@@ -8,6 +8,10 @@ what the agreements compiled for its partner node (redacted copies keep the auth
 verifiable); local staff see every version this node holds. ``next`` cursors encode a log
 position: stateless, so a retried page is the same page. Every page also carries the position of
 its last object in ``X-SupplyGuard-Last-Position``, which supplyguard's sync client persists.
+
+Every route authenticates the caller twice over: the bearer token names the user; a partner
+account must also sign the request with its node key (``Signature-Input``/``Signature``, see
+:mod:`supplyguard.services.sharing_requests`), or it gets a 401 problem.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
-from supplyguard.api.deps import ContainerDep, PrincipalDep
+from supplyguard.api.deps import ContainerDep, get_principal
 from supplyguard.bootstrap import Container
 from supplyguard.errors import FieldError, IntelNotFound, ValidationFailed
 from supplyguard.model.clock import as_utc
@@ -27,6 +32,7 @@ from supplyguard.model.organisations import Principal, Role
 from supplyguard.model.permissions import Action, require
 from supplyguard.services.sharing_feed import FeedEntry, FeedPage, feed_page, object_versions
 from supplyguard.services.sharing_partners import partner_for_principal
+from supplyguard.services.sharing_requests import SignedRequest, authenticate_node_request
 from supplyguard.services.sharing_sync import POSITION_HEADER, TAXII_MEDIA_TYPE, collection_id_for
 from supplyguard.sharing import stix_timestamp
 
@@ -40,6 +46,32 @@ def _taxii(body: dict[str, Any], headers: dict[str, str] | None = None) -> Respo
         media_type=TAXII_MEDIA_TYPE,
         headers=headers,
     )
+
+
+async def node_principal(request: Request, container: ContainerDep) -> Principal:
+    """The caller's principal, after checking its node signature (required of partner accounts)."""
+    principal = await run_in_threadpool(get_principal, request, container)
+    raw_path = request.scope.get("raw_path")
+    path = raw_path.decode("latin-1") if isinstance(raw_path, bytes) else request.url.path
+    signed = SignedRequest(
+        method=request.method,
+        path=path.partition("?")[0],
+        query=request.scope.get("query_string", b"").decode("latin-1"),
+        body=await request.body(),
+        headers=request.headers,
+    )
+    await run_in_threadpool(
+        authenticate_node_request,
+        container.uow(),
+        container.clock,
+        container.settings.sharing_request_max_skew_s,
+        principal,
+        signed,
+    )
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(node_principal)]
 
 
 def _viewer(container: Container, principal: Principal) -> str | None:
