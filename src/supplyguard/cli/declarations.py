@@ -14,6 +14,7 @@ from supplyguard.cli.exits import EXIT_ROWS_REJECTED
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.services.import_formats import detect_format, read_csv, read_ndjson
 from supplyguard.services.imports import import_declarations
+from supplyguard.services.risk_intake import intake_risk_for
 from supplyguard.services.screening import screener_for
 
 import_app = typer.Typer(help="Bulk imports.", no_args_is_help=True)
@@ -77,6 +78,7 @@ def import_declarations_command(
                     workers=workers,
                     screener=screener_for(container.extras, container.settings.lists_dir),
                     on_progress=on_progress,
+                    risk=intake_risk_for(container.extras, container.settings),
                 )
             except UnicodeDecodeError as exc:
                 raise ValidationFailed(

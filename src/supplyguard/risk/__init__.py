@@ -25,6 +25,7 @@ from supplyguard.risk.features import (
     feature_mapping,
     state_from_history,
 )
+from supplyguard.risk.intake import IntakeLane, LaneLines, exploration_draw, intake_lanes
 from supplyguard.risk.metrics import AtShare, at_share, auc
 from supplyguard.risk.model import (
     MODEL_FORMAT,
@@ -65,7 +66,13 @@ from supplyguard.risk.rules import (
     parse_rules,
     test_rule,
 )
-from supplyguard.risk.scoring import RiskAssessment, ScoredDeclaration, assess_declaration, score_batch
+from supplyguard.risk.scoring import (
+    RiskAssessment,
+    ScoredDeclaration,
+    assess_declaration,
+    assess_vectors,
+    score_batch,
+)
 from supplyguard.risk.selection import Candidate, Capacity, ExplorationMode, LaneDecision, select_lanes
 
 __all__ = [
@@ -91,8 +98,10 @@ __all__ = [
     "FeatureState",
     "FeatureTable",
     "FiredRule",
+    "IntakeLane",
     "IntakeSignals",
     "LaneDecision",
+    "LaneLines",
     "OnlinePolicy",
     "OnlinePolicyResult",
     "ProtocolRun",
@@ -106,6 +115,7 @@ __all__ = [
     "TrainingOptions",
     "WeekDrift",
     "assess_declaration",
+    "assess_vectors",
     "at_share",
     "auc",
     "build_feature_table",
@@ -116,10 +126,12 @@ __all__ = [
     "evaluate_rules",
     "evaluate_run",
     "expected_duty",
+    "exploration_draw",
     "feature_mapping",
     "fit_isotonic",
     "fit_platt",
     "hard_subset_mask",
+    "intake_lanes",
     "load_model",
     "model_from_bytes",
     "model_to_bytes",

@@ -127,6 +127,7 @@ def describe_factor(factor: str, row: DeclarationRow, vector: Sequence[float] | 
         "trusted_tier": f"trusted trader tier {_value(vector, factor):.0f}",
         "partner_intel_hits": f"{_value(vector, factor):.0f} partner intelligence reports",
         "tracking_alerts": f"{_value(vector, factor):.0f} tracking alerts",
+        "screening_hit_score": f"best party-screening match {_value(vector, factor):.2f}",
     }
     return simple.get(factor, factor.replace("_", " "))
 

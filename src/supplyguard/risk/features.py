@@ -97,6 +97,7 @@ SIGNAL_FEATURES: tuple[str, ...] = (
     "trusted_tier",
     "partner_intel_hits",
     "tracking_alerts",
+    "screening_hit_score",
 )
 HISTORY_FEATURES: tuple[str, ...] = tuple(
     name for group, _, _ in HISTORY_GROUPS for name in (f"{group}_fraud_rate", f"{group}_outcomes_log")
@@ -165,6 +166,29 @@ class FeatureState:
     def record_outcome(self, row: DeclarationRow, fraud: int, critical_fraud: int = 0) -> None:
         """An inspection outcome for ``row``; the row must have been observed (or is observed now)."""
         self._pending.append((row, 1 if fraud else 0, 1 if critical_fraud == 2 else 0))
+
+    def learn_late(self, row: DeclarationRow, fraud: int | None = None, critical_fraud: int = 0) -> None:
+        """Intake's update: observe ``row`` (and learn its outcome when ``fraud`` is given).
+
+        A row dated before the state's current date (a late arrival, or an outcome recorded days
+        after the declaration) takes effect at once, as it would have in a date-ordered batch run
+        that reached today; a row of the current date or later waits for the next date, as always.
+        """
+        if row.declared_on.toordinal() < self._current_day:
+            self._apply_observation(row)
+            if fraud is not None:
+                self._apply_outcome(row, 1 if fraud else 0, 1 if critical_fraud == 2 else 0)
+            return
+        self.observe(row)
+        if fraud is not None:
+            self.record_outcome(row, fraud, critical_fraud)
+
+    def learn_outcome_late(self, row: DeclarationRow, fraud: int, critical_fraud: int = 0) -> None:
+        """An outcome for a row this state has already observed (see :meth:`learn_late`)."""
+        if row.declared_on.toordinal() < self._current_day:
+            self._apply_outcome(row, 1 if fraud else 0, 1 if critical_fraud == 2 else 0)
+        else:
+            self.record_outcome(row, fraud, critical_fraud)
 
     def _flush(self) -> None:
         for row, fraud, critical in self._pending:
@@ -276,6 +300,7 @@ class FeatureState:
             float(signals.trusted_tier),
             float(signals.partner_intel_hits),
             float(signals.tracking_alerts),
+            float(signals.screening_hit_score),
         ]
         return values
 

@@ -54,10 +54,61 @@ def assess_declaration(
 ) -> RiskAssessment:
     """Score one declaration at intake (does not observe it: call ``state.observe(row)`` after)."""
     vector = np.asarray([state.features(row, signals)], dtype=np.float64)
-    probability = float(model.probabilities(vector)[0])
-    contributions = model.contributions(vector)[0] if factor_count else np.zeros(vector.shape[1] + 1)
-    factors = top_factors(row, vector[0], contributions, factor_count) if factor_count else ()
-    fired = evaluate_rules(rules, feature_mapping(row, vector[0]), row.declared_on) if rules else ()
+    return assess_vectors(
+        model,
+        [row],
+        vector,
+        signals=[signals],
+        rules=rules,
+        trusts=[trust],
+        trust_policy=trust_policy,
+        factor_count=factor_count,
+    )[0]
+
+
+def assess_vectors(
+    model: RiskModel,
+    rows: Sequence[DeclarationRow],
+    matrix: np.ndarray,
+    *,
+    signals: Sequence[IntakeSignals] | None = None,
+    rules: Sequence[Rule] = (),
+    trusts: Sequence[TrustDecision | None] | None = None,
+    trust_policy: TrustPolicy | None = None,
+    factor_count: int = 3,
+) -> tuple[RiskAssessment, ...]:
+    """Assess rows whose feature vectors are already computed (one model call for the whole batch).
+
+    ``signals`` and ``trusts`` run parallel to ``rows`` (default: nothing known).
+    """
+    if not rows:
+        return ()
+    probabilities = model.probabilities(matrix)
+    contributions = model.contributions(matrix) if factor_count else None
+    results: list[RiskAssessment] = []
+    for index, row in enumerate(rows):
+        row_signals = signals[index] if signals is not None else NO_SIGNALS
+        trust = trusts[index] if trusts is not None else None
+        vector = matrix[index]
+        probability = float(probabilities[index])
+        factors = (
+            top_factors(row, vector, contributions[index], factor_count) if contributions is not None else ()
+        )
+        fired = evaluate_rules(rules, feature_mapping(row, vector), row.declared_on) if rules else ()
+        results.append(_assessment(model, row, probability, factors, fired, row_signals, trust, trust_policy))
+    return tuple(results)
+
+
+def _assessment(
+    model: RiskModel,
+    row: DeclarationRow,
+    probability: float,
+    factors: tuple[Factor, ...],
+    fired: tuple[FiredRule, ...],
+    signals: IntakeSignals,
+    trust: TrustDecision | None,
+    trust_policy: TrustPolicy | None,
+) -> RiskAssessment:
     reasons: list[str] = [f"model probability {probability:.2f} ({model.version})"]
     reasons += [factor.words for factor in factors]
     score = probability

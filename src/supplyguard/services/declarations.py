@@ -29,6 +29,7 @@ from supplyguard.screening import Query, Screener
 from supplyguard.services.audit import audit
 from supplyguard.services.cursors import decode_cursor, encode_cursor
 from supplyguard.services.ledger_records import LedgerRecord, append_records, sign_tree_head
+from supplyguard.services.risk_intake import IntakeRisk
 
 
 def submit_declaration(
@@ -39,9 +40,12 @@ def submit_declaration(
     actor: Principal,
     data: Mapping[str, Any],
     screener: Screener | None = None,
+    risk: IntakeRisk | None = None,
 ) -> Declaration:
     """Validate, store, prove in the ledger and audit one declaration, all in one transaction; with a
-    screener, every named party is screened and its hits stored in the same transaction."""
+    screener, every named party is screened and its hits stored in the same transaction; with the
+    node's intake risk, the declaration is then scored and given a lane in that transaction too
+    (left unscored while the organisation has no active model)."""
     require(actor, Action.DECLARATION_CREATE)
     declaration = parse_declaration(data, org_id=actor.org_id, received_at=clock.now(), refdata=refdata)
     with uow:
@@ -57,6 +61,7 @@ def submit_declaration(
                     hits = screener.screen(Query(name=ref.name, country=ref.country or ""))
                     screening.replace_hits(actor.org_id, party_ids[ref.code], ref.name, hits, clock.now())
                     hit_count += len(hits)
+        scored = risk.score(uow, actor.org_id, [declaration], clock.now()) if risk is not None else None
         append_records(uow, [declaration_record(declaration)])
         audit(
             uow,
@@ -69,6 +74,8 @@ def submit_declaration(
         )
         sign_tree_head(uow, signer, clock)
         uow.commit()
+    if risk is not None and scored is not None:
+        risk.learn(scored)
     return declaration
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 
-from supplyguard.adapters.db.tables import declarations, risk_models, risk_rule_sets, risk_signals
+from supplyguard.adapters.db.risk_trust_tables import risk_mutual_recognitions, risk_trusted_parties
+from supplyguard.adapters.db.tables import declarations, outcomes, risk_models, risk_rule_sets, risk_signals
+from supplyguard.compliance import MutualRecognition, Programme, TrustedStatus
 from supplyguard.model.clock import as_utc
 from supplyguard.model.declarations import Lane
 from supplyguard.risk.signals import RiskSignal, SignalSource
@@ -204,6 +206,122 @@ class RiskRepository:
                 )
         return found
 
+    def lanes_used(self, org_id: uuid.UUID, day: date) -> dict[str, int]:
+        """How many declarations of ``day`` are in each lane already."""
+        rows = self._conn.execute(
+            select(declarations.c.lane, func.count())
+            .where(
+                declarations.c.org_id == org_id,
+                declarations.c.declared_on == day,
+                declarations.c.lane.is_not(None),
+            )
+            .group_by(declarations.c.lane)
+        )
+        return {str(lane): int(count) for lane, count in rows}
+
+    def changed_since(self, org_id: uuid.UUID, since: datetime) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+        """Declarations received and outcomes recorded at or after ``since`` (their declaration ids)."""
+        received = [
+            row[0]
+            for row in self._conn.execute(
+                select(declarations.c.id).where(
+                    declarations.c.org_id == org_id, declarations.c.received_at >= since
+                )
+            )
+        ]
+        recorded = [
+            row[0]
+            for row in self._conn.execute(
+                select(outcomes.c.declaration_id)
+                .join(declarations, declarations.c.id == outcomes.c.declaration_id)
+                .where(declarations.c.org_id == org_id, outcomes.c.recorded_at >= since)
+            )
+        ]
+        return received, recorded
+
+    def trusted_statuses(self, org_id: uuid.UUID) -> list[TrustedStatus]:
+        rows = self._conn.execute(
+            select(risk_trusted_parties)
+            .where(risk_trusted_parties.c.org_id == org_id)
+            .order_by(risk_trusted_parties.c.id)
+        ).mappings()
+        return [
+            TrustedStatus(
+                party_id=row["party_code"],
+                programme=Programme(row["programme"]),
+                tier=int(row["tier"]),
+                issuing_country=row["issuing_country"],
+                valid_from=row["valid_from"],
+                valid_to=row["valid_to"],
+                certificate=row["certificate"],
+            )
+            for row in rows
+        ]
+
+    def arrangements(self, org_id: uuid.UUID, home_country: str) -> list[MutualRecognition]:
+        rows = self._conn.execute(
+            select(risk_mutual_recognitions)
+            .where(risk_mutual_recognitions.c.org_id == org_id)
+            .order_by(risk_mutual_recognitions.c.id)
+        ).mappings()
+        return [
+            MutualRecognition(
+                home_country,
+                row["partner_country"],
+                frozenset(Programme(p) for p in row["programmes"]),
+                row["valid_from"],
+                row["valid_to"],
+            )
+            for row in rows
+        ]
+
+    def replace_trust(
+        self,
+        org_id: uuid.UUID,
+        statuses: Sequence[TrustedStatus],
+        arrangements: Sequence[MutualRecognition],
+        home_country: str,
+        now: datetime,
+    ) -> None:
+        """Make ``statuses`` and ``arrangements`` the organisation's whole trusted-trader register."""
+        self._conn.execute(delete(risk_trusted_parties).where(risk_trusted_parties.c.org_id == org_id))
+        self._conn.execute(
+            delete(risk_mutual_recognitions).where(risk_mutual_recognitions.c.org_id == org_id)
+        )
+        if statuses:
+            self._conn.execute(
+                risk_trusted_parties.insert(),
+                [
+                    {
+                        "org_id": org_id,
+                        "party_code": s.party_id,
+                        "programme": s.programme.value,
+                        "tier": s.tier,
+                        "issuing_country": s.issuing_country,
+                        "valid_from": s.valid_from,
+                        "valid_to": s.valid_to,
+                        "certificate": s.certificate,
+                        "loaded_at": now,
+                    }
+                    for s in statuses
+                ],
+            )
+        if arrangements:
+            self._conn.execute(
+                risk_mutual_recognitions.insert(),
+                [
+                    {
+                        "org_id": org_id,
+                        "partner_country": a.country_b if a.country_a == home_country else a.country_a,
+                        "programmes": sorted(p.value for p in a.programmes),
+                        "valid_from": a.valid_from,
+                        "valid_to": a.valid_to,
+                        "loaded_at": now,
+                    }
+                    for a in arrangements
+                ],
+            )
+
 
 @dataclass(frozen=True, slots=True)
 class StoredSignal:
@@ -255,6 +373,15 @@ class RuleSetRepository:
                 }
             ],
         )
+
+    def active_digest(self, org_id: uuid.UUID) -> str | None:
+        """SHA-256 of the rules file in force (a cheap check that cached rules are current)."""
+        row = self._conn.execute(
+            select(risk_rule_sets.c.content_sha256).where(
+                risk_rule_sets.c.org_id == org_id, risk_rule_sets.c.active.is_(True)
+            )
+        ).first()
+        return None if row is None else str(row[0])
 
     def active_yaml(self, org_id: uuid.UUID) -> str | None:
         row = self._conn.execute(

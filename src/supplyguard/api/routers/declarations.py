@@ -29,6 +29,7 @@ from supplyguard.services import declarations as service
 from supplyguard.services.idempotency import request_fingerprint, run_idempotent
 from supplyguard.services.import_formats import detect_format, read_csv, read_ndjson
 from supplyguard.services.imports import import_declarations
+from supplyguard.services.risk_intake import intake_risk_for
 from supplyguard.services.screening import screener_for
 
 router = APIRouter(prefix="/v1/declarations", tags=["declarations"])
@@ -56,6 +57,7 @@ def create_declaration(
             principal,
             payload,
             screener,
+            intake_risk_for(container.extras, container.settings),
         )
         return 201, declaration_out(created).model_dump_json().encode()
 
@@ -107,6 +109,7 @@ async def import_file(
                     batch_rows=container.settings.import_batch_rows,
                     with_outcomes=with_outcomes,
                     screener=screener_for(container.extras, container.settings.lists_dir),
+                    risk=intake_risk_for(container.extras, container.settings),
                 )
             except UnicodeDecodeError as exc:
                 raise ValidationFailed(

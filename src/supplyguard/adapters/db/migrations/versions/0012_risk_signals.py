@@ -1,4 +1,5 @@
-"""risk signals: screening, partner intel and tracking alerts that raise a declaration's risk
+"""risk signals: screening, partner intel and tracking alerts that raise a declaration's risk;
+trusted traders (AEO / C-TPAT statuses, mutual recognition arrangements)
 
 Revision ID: 0012
 Revises: 0011
@@ -45,8 +46,55 @@ def upgrade() -> None:
     op.create_index(
         "ix_risk_signals_org_declaration", "risk_signals", ["org_id", "declaration_id"], unique=False
     )
+    op.create_table(
+        "risk_trusted_parties",
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "party_code", sa.String(length=200), nullable=False, comment="the party's code in declarations"
+        ),
+        sa.Column("programme", sa.String(length=10), nullable=False, comment="AEO or C-TPAT"),
+        sa.Column("tier", sa.Integer(), nullable=False),
+        sa.Column("issuing_country", sa.String(length=2), nullable=False),
+        sa.Column("valid_from", sa.Date(), nullable=False),
+        sa.Column("valid_to", sa.Date(), nullable=True),
+        sa.Column("certificate", sa.String(length=100), nullable=False),
+        sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organisations.id"], name=op.f("fk_risk_trusted_parties_org_id_organisations")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_risk_trusted_parties")),
+    )
+    op.create_index(
+        "ix_risk_trusted_parties_org_party", "risk_trusted_parties", ["org_id", "party_code"], unique=False
+    )
+    op.create_table(
+        "risk_mutual_recognitions",
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.Column("partner_country", sa.String(length=2), nullable=False),
+        sa.Column("programmes", sa.JSON(), nullable=False, comment="programmes the arrangement covers"),
+        sa.Column("valid_from", sa.Date(), nullable=False),
+        sa.Column("valid_to", sa.Date(), nullable=True),
+        sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organisations.id"], name=op.f("fk_risk_mutual_recognitions_org_id_organisations")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_risk_mutual_recognitions")),
+    )
+    op.create_index(
+        op.f("ix_risk_mutual_recognitions_org_id"), "risk_mutual_recognitions", ["org_id"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_risk_mutual_recognitions_org_id"), table_name="risk_mutual_recognitions")
+    op.drop_table("risk_mutual_recognitions")
+    op.drop_index("ix_risk_trusted_parties_org_party", table_name="risk_trusted_parties")
+    op.drop_table("risk_trusted_parties")
     op.drop_index("ix_risk_signals_org_declaration", table_name="risk_signals")
     op.drop_table("risk_signals")

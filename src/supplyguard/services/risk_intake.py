@@ -1,0 +1,526 @@
+"""Risk at intake: score each declaration in the transaction that stores it, with what the node knows.
+
+The node keeps one :class:`IntakeRisk` in ``container.extras`` (:func:`intake_risk_for`). Per
+organisation it caches the active model, the rules in force, the trusted-trader register, the lane
+lines and a :class:`FeatureState` built from the organisation's history, so one declaration costs
+features + rules + one model call, not a walk of the history. The cache is checked on every intake
+against the registered active model and the rules file's hash (two indexed reads), so a retrain,
+``risk activate`` or ``risk rules load`` in any process takes effect at the next declaration; the
+services of this process also drop it at once (:meth:`IntakeRisk.invalidate`). Declarations and
+outcomes stored by other processes reach the cached state within ``REFRESH_SECONDS``.
+
+The same :func:`signals_for` computes the signal features (screening hits, trusted-trader tier,
+partner intel, tracking alerts) for training, rescoring and intake, from what was stored at a cutoff
+time: intake and rescore use "now", training uses the moment the outcome was recorded.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from supplyguard.adapters.db.risk_repo import RuleSetRepository, StoredAssessment, StoredSignal
+from supplyguard.adapters.db.screening_repo import ScreeningRepository
+from supplyguard.adapters.db.uow import SqlUnitOfWork
+from supplyguard.compliance import (
+    MutualRecognition,
+    TrustDecision,
+    TrustedStatus,
+    TrustPolicy,
+    trust_for_party,
+)
+from supplyguard.errors import ModelError
+from supplyguard.logging import get_logger
+from supplyguard.model.declarations import Declaration, InspectionOutcome
+from supplyguard.risk import (
+    FEATURE_NAMES,
+    NO_SIGNALS,
+    Candidate,
+    Capacity,
+    DeclarationRow,
+    FeatureState,
+    IntakeSignals,
+    LaneLines,
+    RiskAssessment,
+    RiskModel,
+    Rule,
+    assess_vectors,
+    build_feature_table,
+    intake_lanes,
+    load_model,
+    parse_rules,
+    row_from_declaration,
+)
+from supplyguard.risk.signals import SignalSource, apply_signals
+
+INTAKE_EXTRA = "risk_intake"
+#: how often (seconds) a cached state picks up declarations and outcomes stored by other processes
+REFRESH_SECONDS = 30.0
+#: past this many changes a refresh rebuilds the state from history instead of applying them one by one
+REBUILD_AFTER = 5000
+#: how far back a refresh looks before its last run (transactions commit after their timestamps)
+_OVERLAP = timedelta(minutes=5)
+#: lane lines are learnt from the latest rows of history
+_LINE_ROWS = 20_000
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeConfig:
+    """The day's capacity and exploration share (from settings) and the trusted-trader policy."""
+
+    red_per_day: int
+    yellow_per_day: int
+    exploration_share: float
+    trust_policy: TrustPolicy = field(default_factory=TrustPolicy)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> IntakeConfig:
+        return cls(
+            settings.inspection_red_per_day, settings.inspection_yellow_per_day, settings.exploration_share
+        )
+
+    @property
+    def capacity(self) -> Capacity:
+        return Capacity(self.red_per_day, self.yellow_per_day)
+
+
+@dataclass(frozen=True, slots=True)
+class TrustBook:
+    """The organisation's trusted-trader register: statuses by party code, arrangements, home country."""
+
+    home_country: str
+    statuses: Mapping[str, tuple[TrustedStatus, ...]]
+    arrangements: tuple[MutualRecognition, ...] = ()
+    policy: TrustPolicy = field(default_factory=TrustPolicy)
+
+    def decision(self, party_code: str, on_date: date) -> TrustDecision | None:
+        """The importer's trust on ``on_date``; None when the party has no status at all."""
+        statuses = self.statuses.get(party_code)
+        if not statuses:
+            return None
+        return trust_for_party(
+            party_code,
+            statuses,
+            home_country=self.home_country,
+            on_date=on_date,
+            arrangements=self.arrangements,
+            policy=self.policy,
+        )
+
+
+def trust_book(uow: SqlUnitOfWork, org_id: uuid.UUID, policy: TrustPolicy | None = None) -> TrustBook:
+    org = uow.accounts.get_org(org_id)
+    home = org.country if org is not None else ""
+    by_party: dict[str, list[TrustedStatus]] = defaultdict(list)
+    for status in uow.risk.trusted_statuses(org_id):
+        by_party[status.party_id].append(status)
+    return TrustBook(
+        home,
+        {code: tuple(items) for code, items in by_party.items()},
+        tuple(uow.risk.arrangements(org_id, home)),
+        policy or TrustPolicy(),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DeclarationSignals:
+    """What the node knew about one declaration besides the declaration itself."""
+
+    signals: IntakeSignals
+    trust: TrustDecision | None
+    stored: tuple[StoredSignal, ...] = ()
+
+
+def signals_for(
+    uow: SqlUnitOfWork,
+    org_id: uuid.UUID,
+    declarations: Sequence[Declaration],
+    book: TrustBook,
+    cutoffs: Mapping[uuid.UUID, datetime] | None = None,
+) -> dict[uuid.UUID, DeclarationSignals]:
+    """The signal features of each declaration, from what was stored at its cutoff (default: now).
+
+    ``screening_hits`` / ``screening_hit_score`` / ``sanctions_hit`` come from the parties' open
+    screening hits (false positives do not count), ``partner_intel_hits`` and ``tracking_alerts``
+    from the declaration's stored risk signals, ``trusted_tier`` from the importer's status on the
+    declaration date. Inside an open unit of work.
+    """
+    if not declarations:
+        return {}
+    cutoffs = cutoffs or {}
+    codes = {ref.code for d in declarations for ref in d.parties().values()}
+    party_ids = uow.parties.ids_for_codes(org_id, codes)
+    hits_by_party: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+    for hit in ScreeningRepository(uow.connection).hits_for(org_id, list(party_ids.values())):
+        if hit["status"] == "open":
+            hits_by_party[hit["party_id"]].append(hit)
+    stored = uow.risk.signals_for([d.id for d in declarations])
+    found: dict[uuid.UUID, DeclarationSignals] = {}
+    for declaration in declarations:
+        cutoff = cutoffs.get(declaration.id)
+        hits = [
+            hit
+            for ref in declaration.parties().values()
+            for hit in hits_by_party.get(party_ids.get(ref.code, uuid.UUID(int=0)), ())
+            if cutoff is None or _aware(hit["screened_at"]) <= cutoff
+        ]
+        mine = tuple(s for s in stored.get(declaration.id, ()) if cutoff is None or s.raised_at <= cutoff)
+        trust = book.decision(declaration.importer.code, declaration.declared_on)
+        signals = IntakeSignals(
+            screening_hits=len(hits),
+            sanctions_hit=bool(hits),
+            trusted_tier=trust.tier if trust is not None else 0,
+            partner_intel_hits=sum(1 for s in mine if s.signal.source is SignalSource.INTEL),
+            tracking_alerts=sum(1 for s in mine if s.signal.source is SignalSource.TRACKING),
+            screening_hit_score=max((float(hit["score"]) for hit in hits), default=0.0),
+        )
+        found[declaration.id] = DeclarationSignals(signals, trust, mine)
+    return found
+
+
+def _aware(moment: datetime) -> datetime:
+    from supplyguard.model.clock import as_utc
+
+    return as_utc(moment)
+
+
+@dataclass
+class _OrgScorer:
+    key: tuple[str, str | None]
+    model: RiskModel
+    rules: tuple[Rule, ...]
+    book: TrustBook
+    state: FeatureState
+    lines: LaneLines
+    rows: dict[uuid.UUID, DeclarationRow]
+    learnt_outcomes: set[uuid.UUID]
+    refreshed_at: float
+    watermark: datetime
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeScore:
+    """What one intake call scored; :meth:`IntakeRisk.learn` it once the transaction has committed."""
+
+    org_id: uuid.UUID
+    rows: tuple[tuple[uuid.UUID, DeclarationRow], ...]
+    assessments: tuple[StoredAssessment, ...]
+    key: tuple[str, str | None] | None
+
+
+NOTHING_SCORED = IntakeScore(uuid.UUID(int=0), (), (), None)
+
+
+class IntakeRisk:
+    """The per-organisation scoring caches of one node process (thread-safe)."""
+
+    def __init__(self, config: IntakeConfig) -> None:
+        self.config = config
+        self._orgs: dict[uuid.UUID, _OrgScorer] = {}
+        self._lock = threading.Lock()
+
+    def invalidate(self, org_id: uuid.UUID | None = None) -> None:
+        """Forget the cached model, rules and state of one organisation (or all)."""
+        with self._lock:
+            if org_id is None:
+                self._orgs.clear()
+            else:
+                self._orgs.pop(org_id, None)
+
+    def cached(self, org_id: uuid.UUID) -> tuple[str, frozenset[uuid.UUID]] | None:
+        """The cached model (``version:sha256``) and the declarations its state has learnt."""
+        with self._lock:
+            scorer = self._orgs.get(org_id)
+        if scorer is None:
+            return None
+        with scorer.lock:
+            return scorer.key[0], frozenset(scorer.rows)
+
+    def score(
+        self,
+        uow: SqlUnitOfWork,
+        org_id: uuid.UUID,
+        declarations: Sequence[Declaration],
+        now: datetime,
+        outcomes: Mapping[uuid.UUID, InspectionOutcome] | None = None,
+    ) -> IntakeScore:
+        """Score newly stored declarations inside the caller's open unit of work and store the result.
+
+        Declarations stored with an outcome (labelled imports) are history: learnt, not scored.
+        Without an active model nothing is scored (the declarations stay unscored). Lanes fill what
+        is left of each declaration date's capacity; stored signals are applied last.
+        """
+        outcomes = outcomes or {}
+        pending = {d.id for d in declarations}
+        scorer = self._scorer(uow, org_id, now, pending)
+        rows = [(d.id, row_from_declaration(d, outcomes.get(d.id))) for d in declarations]
+        if scorer is None:
+            return IntakeScore(org_id, tuple(rows), (), None)
+        open_declarations = [d for d in declarations if d.id not in outcomes]
+        found = signals_for(uow, org_id, open_declarations, scorer.book)
+        ordered = sorted(open_declarations, key=lambda d: d.declared_on)
+        row_of = dict(rows)
+        matrix = np.empty((len(ordered), len(FEATURE_NAMES)), dtype=np.float64)
+        with scorer.lock:
+            for index, declaration in enumerate(ordered):
+                matrix[index] = scorer.state.features(
+                    row_of[declaration.id].without_labels(), found[declaration.id].signals
+                )
+        assessments = assess_vectors(
+            scorer.model,
+            [row_of[d.id].without_labels() for d in ordered],
+            matrix,
+            signals=[found[d.id].signals for d in ordered],
+            rules=scorer.rules,
+            trusts=[found[d.id].trust for d in ordered],
+            trust_policy=self.config.trust_policy,
+        )
+        stored = self._lanes(uow, org_id, scorer, ordered, assessments, found)
+        uow.risk.save_assessments(stored)
+        return IntakeScore(org_id, tuple(rows), tuple(stored), scorer.key)
+
+    def learn(self, scored: IntakeScore) -> None:
+        """After the intake transaction committed: the cached state learns the new declarations."""
+        with self._lock:
+            scorer = self._orgs.get(scored.org_id)
+        if scorer is None or not scored.rows:
+            return
+        with scorer.lock:
+            for declaration_id, row in scored.rows:
+                if declaration_id in scorer.rows:
+                    continue
+                scorer.rows[declaration_id] = row
+                if row.fraud is not None:
+                    scorer.learnt_outcomes.add(declaration_id)
+                scorer.state.learn_late(row, row.fraud, row.critical_fraud or 0)
+
+    def _lanes(
+        self,
+        uow: SqlUnitOfWork,
+        org_id: uuid.UUID,
+        scorer: _OrgScorer,
+        ordered: Sequence[Declaration],
+        assessments: Sequence[RiskAssessment],
+        found: Mapping[uuid.UUID, DeclarationSignals],
+    ) -> list[StoredAssessment]:
+        capacity = self.config.capacity
+        by_day: dict[date, list[int]] = defaultdict(list)
+        for index, declaration in enumerate(ordered):
+            by_day[declaration.declared_on].append(index)
+        stored: list[StoredAssessment | None] = [None] * len(ordered)
+        for day, indices in by_day.items():
+            used = uow.risk.lanes_used(org_id, day)
+            candidates = [
+                Candidate(
+                    str(ordered[i].id),
+                    assessments[i].priority,
+                    assessments[i].probability,
+                    assessments[i].forced_lane,
+                    _forced_reason(assessments[i], found[ordered[i].id].signals.sanctions_hit),
+                )
+                for i in indices
+            ]
+            lanes = intake_lanes(
+                candidates, scorer.lines, capacity, Capacity(used.get("red", 0), used.get("yellow", 0))
+            )
+            for i, lane in zip(indices, lanes, strict=True):
+                assessment = assessments[i]
+                signals = [s.signal for s in found[ordered[i].id].stored]
+                applied = apply_signals(
+                    assessment.priority, lane.lane.value, [lane.reason, *assessment.reasons], signals
+                )
+                stored[i] = StoredAssessment(
+                    declaration_id=ordered[i].id,
+                    score=min(1.0, max(0.0, assessment.score)),
+                    lane=applied.lane or lane.lane.value,
+                    reasons=applied.reasons,
+                    model_version=scorer.model.version,
+                    priority=applied.priority,
+                )
+        return [item for item in stored if item is not None]
+
+    def _scorer(
+        self, uow: SqlUnitOfWork, org_id: uuid.UUID, now: datetime, pending: set[uuid.UUID]
+    ) -> _OrgScorer | None:
+        """The organisation's cache, current with the registered model and rules; ``pending`` are
+        the declarations being scored (already stored in this transaction, not yet history)."""
+        active = uow.risk.active_model(org_id)
+        if active is None:
+            return None
+        key = (
+            f"{active.version}:{active.content_sha256}",
+            RuleSetRepository(uow.connection).active_digest(org_id),
+        )
+        with self._lock:
+            scorer = self._orgs.get(org_id)
+        if scorer is not None and scorer.key == key:
+            if time.monotonic() - scorer.refreshed_at >= REFRESH_SECONDS:
+                scorer = self._refresh(uow, org_id, scorer, now, pending)
+            return scorer
+        scorer = self._build(uow, org_id, key, active.path, active.content_sha256, now, pending)
+        with self._lock:
+            self._orgs[org_id] = scorer
+        return scorer
+
+    def _build(
+        self,
+        uow: SqlUnitOfWork,
+        org_id: uuid.UUID,
+        key: tuple[str, str | None],
+        path: str,
+        digest: str,
+        now: datetime,
+        pending: set[uuid.UUID],
+    ) -> _OrgScorer:
+        started = time.perf_counter()
+        model = load_model(path)
+        if model.content_sha256 != digest:
+            raise ModelError(f"model file {path} does not match the registered model")
+        text = RuleSetRepository(uow.connection).active_yaml(org_id)
+        rules = parse_rules(text) if text else ()
+        book = trust_book(uow, org_id, self.config.trust_policy)
+        history = [(i, row) for i, row in history_of(uow, org_id) if i not in pending]
+        state = FeatureState()
+        table = build_feature_table([row for _id, row in history], state, learn=True)
+        recent = table.matrix[-_LINE_ROWS:]
+        days = [row.declared_on for row in table.rows[-_LINE_ROWS:]]
+        if len(recent):
+            priorities = model.combined(model.probabilities(recent), table.duty_at_stake()[-_LINE_ROWS:])
+        else:
+            priorities = np.empty(0)
+        lines = LaneLines.from_history(priorities, days, self.config.capacity, self.config.exploration_share)
+        log.info(
+            "risk.intake.cache_built",
+            org_id=str(org_id),
+            model_version=model.version,
+            history=len(history),
+            ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        return _OrgScorer(
+            key=key,
+            model=model,
+            rules=rules,
+            book=book,
+            state=state,
+            lines=lines,
+            rows=dict(history),
+            learnt_outcomes={i for i, row in history if row.fraud is not None},
+            refreshed_at=time.monotonic(),
+            watermark=now,
+        )
+
+    def _refresh(
+        self,
+        uow: SqlUnitOfWork,
+        org_id: uuid.UUID,
+        scorer: _OrgScorer,
+        now: datetime,
+        pending: set[uuid.UUID],
+    ) -> _OrgScorer:
+        """Learn what other processes stored since the last refresh (or rebuild when it is a lot)."""
+        received, recorded = uow.risk.changed_since(org_id, scorer.watermark - _OVERLAP)
+        new_ids = [i for i in received if i not in scorer.rows and i not in pending]
+        new_outcomes = [i for i in recorded if i not in scorer.learnt_outcomes]
+        if len(new_ids) + len(new_outcomes) > REBUILD_AFTER:
+            active = uow.risk.active_model(org_id)
+            assert active is not None
+            rebuilt = self._build(uow, org_id, scorer.key, active.path, active.content_sha256, now, pending)
+            with self._lock:
+                self._orgs[org_id] = rebuilt
+            return rebuilt
+        wanted = list(dict.fromkeys([*new_ids, *new_outcomes]))
+        fetched: list[tuple[uuid.UUID, DeclarationRow]] = []
+        for declaration_id in wanted:
+            declaration = uow.declarations.get(org_id, declaration_id)
+            if declaration is not None:
+                outcome = uow.declarations.get_outcome(declaration_id)
+                fetched.append((declaration_id, row_from_declaration(declaration, outcome)))
+        fetched.sort(key=lambda pair: pair[1].declared_on)
+        with scorer.lock:
+            for declaration_id, row in fetched:
+                if declaration_id not in scorer.rows:
+                    scorer.rows[declaration_id] = row
+                    if row.fraud is not None:
+                        scorer.learnt_outcomes.add(declaration_id)
+                    scorer.state.learn_late(row, row.fraud, row.critical_fraud or 0)
+                elif row.fraud is not None and declaration_id not in scorer.learnt_outcomes:
+                    scorer.learnt_outcomes.add(declaration_id)
+                    scorer.state.learn_outcome_late(row, row.fraud, row.critical_fraud or 0)
+            scorer.refreshed_at = time.monotonic()
+            scorer.watermark = now
+        return scorer
+
+
+def _forced_reason(assessment: RiskAssessment, sanctions_hit: bool) -> str:
+    forcing = [rule.reason for rule in assessment.fired_rules if rule.lane is not None]
+    if sanctions_hit:
+        forcing.append("a party matches a sanctions list")
+    return "; ".join(forcing)
+
+
+def history_of(uow: SqlUnitOfWork, org_id: uuid.UUID) -> list[tuple[uuid.UUID, DeclarationRow]]:
+    """Every declaration of the organisation as a risk row (with its outcome), in date order."""
+    outcomes = {o.declaration_id: o for o in uow.declarations.iter_outcomes(org_id=org_id)}
+    pairs = [
+        (d.id, d.declared_on, row_from_declaration(d, _labelled(outcomes.get(d.id))))
+        for d in uow.declarations.iter_all(org_id=org_id)
+    ]
+    pairs.sort(key=lambda item: (item[1], str(item[0])))
+    return [(declaration_id, row) for declaration_id, _day, row in pairs]
+
+
+def _labelled(outcome: InspectionOutcome | None) -> InspectionOutcome | None:
+    return outcome if outcome is not None and outcome.inspected and outcome.result is not None else None
+
+
+def intake_risk_for(extras: MutableMapping[str, Any], settings: Any) -> IntakeRisk:
+    """The node's intake scorer (cached in the container's extras)."""
+    found = extras.get(INTAKE_EXTRA)
+    if not isinstance(found, IntakeRisk):
+        found = IntakeRisk(IntakeConfig.from_settings(settings))
+        extras[INTAKE_EXTRA] = found
+    return found
+
+
+def invalidate_intake(extras: MutableMapping[str, Any], org_id: uuid.UUID | None = None) -> None:
+    """Drop the cached model, rules and state (after a retrain, an activation or a rules load)."""
+    found = extras.get(INTAKE_EXTRA)
+    if isinstance(found, IntakeRisk):
+        found.invalidate(org_id)
+
+
+def learnt_signals(
+    uow: SqlUnitOfWork, org_id: uuid.UUID, declarations: Iterable[Declaration]
+) -> dict[uuid.UUID, DeclarationSignals]:
+    """Signals of declarations as of now, with the organisation's trust register (rescore)."""
+    items = list(declarations)
+    return signals_for(uow, org_id, items, trust_book(uow, org_id))
+
+
+__all__ = [
+    "INTAKE_EXTRA",
+    "NOTHING_SCORED",
+    "NO_SIGNALS",
+    "DeclarationSignals",
+    "IntakeConfig",
+    "IntakeRisk",
+    "IntakeScore",
+    "TrustBook",
+    "history_of",
+    "intake_risk_for",
+    "invalidate_intake",
+    "learnt_signals",
+    "signals_for",
+    "trust_book",
+]
