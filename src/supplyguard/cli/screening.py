@@ -34,6 +34,7 @@ def lists_import(
     fmt: str = typer.Option(
         None, "--format", help="ofac-csv, un-xml, eu-xml, csl-csv, bis-dpl, uk-ofsi-csv, ftm-json"
     ),
+    rescreen: bool = typer.Option(True, help="Re-screen the parties of open declarations afterwards."),
 ) -> None:
     """Install lists into this node; a broken file leaves the list in force and says what is wrong."""
     from supplyguard.model.clock import SystemClock
@@ -44,6 +45,45 @@ def lists_import(
             f"{meta.list_id}: {meta.entry_count} entries, list date {meta.list_date or 'unknown'}, "
             f"source {meta.source} (sha256 {meta.content_sha256[:12]}…)"
         )
+    if rescreen:
+        _rescreen_node("lists import")
+
+
+def _rescreen_node(trigger: str, org: str | None = None) -> None:
+    """Re-screen the open declarations' parties of every organisation (or the one named)."""
+    from supplyguard.adapters.db.migrate import is_up_to_date
+    from supplyguard.cli.context import open_container, operator
+    from supplyguard.services import screening as service
+
+    with open_container(require_schema=False) as container:
+        if not is_up_to_date(container.engine):
+            out_console.print("re-screening: no database on this node yet (run `supplyguard db upgrade`)")
+            return
+        with container.uow(readonly=True) as uow:
+            names = [o.name for o in uow.accounts.list_orgs()]
+        if org is not None and org not in names:
+            raise ValidationFailed([FieldError(("--org",), f"no organisation named {org!r}")])
+        chosen = [name for name in names if org is None or name == org]
+        actors = [operator(container, name) for name in chosen]
+        reports = service.rescreen_all(
+            container.uow, container.clock, _store(), DEFAULT_THRESHOLD, actors, trigger=trigger
+        )
+    for name, report in zip(chosen, reports, strict=True):
+        out_console.print(
+            f"{name}: re-screened {report.parties} parties of open declarations: "
+            f"{len(report.added)} new hits, {len(report.removed)} hits gone (run {report.run_id})"
+        )
+        for hit in report.added:
+            out_console.print(
+                f"  + {hit['party']} {hit['name']}: {hit['list']} {hit['entity_id']} {hit['entity_name']} "
+                f"{hit['score']:.2f}"
+            )
+        for hit in report.removed:
+            out_console.print(
+                f"  - {hit['party']} {hit['name']}: {hit['list']} {hit['entity_id']} {hit['entity_name']}"
+            )
+        for line in report.skipped:
+            err_console.print(f"  skipped {line}")
 
 
 @lists_app.command("update")
@@ -56,6 +96,7 @@ def lists_update(
     allow_shrink: bool = typer.Option(
         False, help="Accept a new version with under half the entries of the list in force."
     ),
+    rescreen: bool = typer.Option(True, help="Re-screen the parties of open declarations afterwards."),
 ) -> None:
     """Download lists from their official URLs, check they parse, and swap them in; a list whose
     download is broken, cut short or unreachable stays as it was (exit 9, with the reason)."""
@@ -97,6 +138,8 @@ def lists_update(
             )
         else:
             err_console.print(f"{result.list_id}: NOT updated, the list in force stays: {result.error}")
+    if rescreen and len(failed) < len(results):
+        _rescreen_node("lists update")
     if failed:
         raise ListSourceError(
             ", ".join(r.list_id for r in failed), f"{len(failed)} of {len(results)} list(s) not updated"
@@ -156,6 +199,15 @@ def screen(
         for result in service.screen_csv(screener, stream):
             sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False) + "\n")
             progress.advance(task)
+
+
+@screening_app.command("rescreen")
+def rescreen_command(
+    org: str = typer.Option(None, help="Only this organisation (default: every one on the node)."),
+) -> None:
+    """Screen the parties of open declarations again against the lists in force; new and removed
+    hits are stored and printed (false positives stay so while the entry and name are unchanged)."""
+    _rescreen_node("manual", org)
 
 
 @screening_app.command("evaluate")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from supplyguard.adapters.db.screening_repo import ScreeningRepository
+from supplyguard.adapters.db.screening_repo import HitChanges, ScreeningRepository
 from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.adapters.lists_store import MIN_SHARE_OF_CURRENT, ListStore, Progress
 from supplyguard.errors import (
@@ -16,6 +17,7 @@ from supplyguard.errors import (
     InvalidInput,
     ListSourceError,
     ScreeningHitNotFound,
+    ScreeningRunNotFound,
     ValidationFailed,
 )
 from supplyguard.ledger import Ed25519Signer
@@ -209,6 +211,193 @@ def screener_for(extras: dict[str, Any], lists_dir: Path, threshold: float = 0.7
         cache = ScreenerCache(store, threshold)
         extras["screener"] = cache
     return cache.get()
+
+
+#: Weight a new hit found by re-screening adds to each open declaration of the party (times its score).
+RESCREEN_SIGNAL_WEIGHT = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class RescreenReport:
+    """One organisation's re-screening run: parties screened, hits added and removed."""
+
+    org_id: uuid.UUID
+    run_id: int
+    parties: int
+    added: list[dict[str, Any]]
+    removed: list[dict[str, Any]]
+    skipped: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "parties": self.parties,
+            "hits_added": len(self.added),
+            "hits_removed": len(self.removed),
+            "added": self.added,
+            "removed": self.removed,
+            "skipped": self.skipped,
+        }
+
+
+def lists_fingerprint(store: ListStore) -> dict[str, Any]:
+    """The lists in force, as a re-screening run records them: list id -> sha256, list date, URL."""
+    return {
+        m["metadata"]["list_id"]: {
+            "sha256": m["metadata"]["content_sha256"],
+            "list_date": m["metadata"]["list_date"],
+            "source": m.get("source_url") or m["metadata"]["source"],
+        }
+        for m in store.manifests()
+    }
+
+
+def rescreen_org(
+    uow: SqlUnitOfWork,
+    clock: Clock,
+    screener: Screener,
+    org_id: uuid.UUID,
+    *,
+    trigger: str,
+    actor: Principal | None,
+    lists: dict[str, Any],
+) -> RescreenReport:
+    """Screen again every named party of the organisation's open declarations against the lists in
+    force, store the hits (false positives stay so while the list entry and the party's name are
+    unchanged), record the run with the hits it added and removed, and raise a screening risk signal
+    on the open declarations of a party with a new hit. One transaction."""
+    from supplyguard.model.declarations import Lane
+    from supplyguard.risk.signals import RiskSignal, SignalSource
+    from supplyguard.services.risk_signals import raise_signal
+
+    now = clock.now()
+    with uow:
+        repo = ScreeningRepository(uow.connection)
+        open_parties = repo.open_parties(org_id)
+        changes: list[tuple[uuid.UUID, str, HitChanges]] = []
+        added: list[dict[str, Any]] = []
+        removed: list[dict[str, Any]] = []
+        skipped: list[str] = []
+        for party in open_parties:
+            try:
+                hits = screener.screen(Query(name=party.name, country=party.country))
+            except InvalidInput as exc:
+                skipped.append(f"{party.code}: {exc.message}")
+                continue
+            change = repo.replace_hits(org_id, party.party_id, party.name, hits, now)
+            if not (change.added or change.removed):
+                continue
+            changes.append((party.party_id, party.name, change))
+            for hit in change.added:
+                added.append(
+                    {
+                        "party": party.code,
+                        "name": party.name,
+                        "list": hit.list_id,
+                        "entity_id": hit.entity_id,
+                        "entity_name": hit.entity_name,
+                        "score": round(hit.score, 4),
+                        "why": hit.why,
+                    }
+                )
+                signal = RiskSignal(
+                    source=SignalSource.SCREENING,
+                    ref=f"{party.code}:{hit.list_id}:{hit.entity_id}",
+                    kind="list-change-hit",
+                    weight=round(RESCREEN_SIGNAL_WEIGHT * hit.score, 4),
+                    reason=(
+                        f"party {party.name} now matches {hit.list_id} {hit.entity_id} "
+                        f"{hit.entity_name} (score {hit.score:.2f}) after a list change"
+                    ),
+                    min_lane=Lane.YELLOW,
+                )
+                for declaration_id in party.declaration_ids:
+                    raise_signal(uow, org_id, declaration_id, signal, now)
+            removed.extend(
+                {
+                    "party": party.code,
+                    "name": party.name,
+                    "list": gone["list_id"],
+                    "entity_id": gone["entity_id"],
+                    "entity_name": gone["entity_name"],
+                }
+                for gone in change.removed
+            )
+        label = actor.username if actor is not None else "system"
+        run_id = repo.record_run(org_id, now, trigger, label, lists, len(open_parties), changes)
+        audit(
+            uow,
+            actor,
+            clock,
+            "screening.rescreen",
+            "screening_run",
+            str(run_id),
+            {
+                "trigger": trigger,
+                "parties": len(open_parties),
+                "hits_added": len(added),
+                "hits_removed": len(removed),
+                "lists": sorted(lists),
+            },
+            org_id=org_id,
+        )
+        uow.commit()
+    return RescreenReport(org_id, run_id, len(open_parties), added, removed, skipped)
+
+
+def rescreen(
+    uow_factory: Callable[[], SqlUnitOfWork],
+    clock: Clock,
+    screener: Screener,
+    store: ListStore,
+    actor: Principal,
+    *,
+    trigger: str = "manual",
+) -> RescreenReport:
+    """Re-screen the open declarations' parties of the actor's organisation (API and CLI trigger)."""
+    require(actor, Action.SCREENING_DECIDE)
+    return rescreen_org(
+        uow_factory(),
+        clock,
+        screener,
+        actor.org_id,
+        trigger=trigger,
+        actor=actor,
+        lists=lists_fingerprint(store),
+    )
+
+
+def runs_of(uow: SqlUnitOfWork, actor: Principal, run_id: int | None = None) -> list[dict[str, Any]]:
+    """The organisation's latest re-screening runs (or one, with its hit changes)."""
+    require(actor, Action.PARTY_READ)
+    with uow:
+        repo = ScreeningRepository(uow.connection)
+        runs = repo.runs(actor.org_id, run_id=run_id)
+        if run_id is not None:
+            if not runs:
+                raise ScreeningRunNotFound(run_id)
+            runs[0]["changes"] = repo.changes_of(actor.org_id, run_id)
+    return runs
+
+
+def rescreen_all(
+    uow_factory: Callable[[], SqlUnitOfWork],
+    clock: Clock,
+    store: ListStore,
+    threshold: float,
+    actors: list[Principal],
+    *,
+    trigger: str,
+) -> list[RescreenReport]:
+    """After a list change on the node: every organisation given (one operator principal each)."""
+    if not actors:
+        return []
+    screener = build_screener(store, threshold)
+    lists = lists_fingerprint(store)
+    return [
+        rescreen_org(uow_factory(), clock, screener, actor.org_id, trigger=trigger, actor=actor, lists=lists)
+        for actor in actors
+    ]
 
 
 def mark_false_positive(

@@ -147,3 +147,35 @@ def test_bulk_import_screens_named_parties(node: Node) -> None:
     bulk_1 = next(item for item in listed if item["reference"] == "BULK-1")
     shown = node.client.get(f"/v1/declarations/{bulk_1['id']}", headers=node.headers("officer_a")).json()
     assert any(hit["party"] == "S-90" and hit["list"] == "ofac-sdn" for hit in shown["screening_hits"])
+
+
+def test_rescreen_finds_parties_declared_before_the_list_was_installed(node: Node) -> None:
+    from supplyguard.adapters.lists_store import ListStore
+    from tests.factories import declaration_data
+
+    seller = {"code": "S-80", "name": "Bank Melli Iarn", "country": "IR"}
+    early = node.client.post(
+        "/v1/declarations", json=declaration_data("EARLY", seller=seller), headers=node.headers("officer_a")
+    )
+    assert early.status_code == 201
+    no_lists = node.client.post("/v1/screening/rescreen", headers=node.headers("officer_a"))
+    assert no_lists.status_code == 422 and "no sanctions list" in no_lists.text
+    store = ListStore(node.container.settings.lists_dir)  # type: ignore[attr-defined]
+    store.install(require_shared("screening", "ofac", "sdn-2021-07"), None, node.container.clock.now())  # type: ignore[attr-defined]
+    denied = node.client.post("/v1/screening/rescreen", headers=node.headers("partner_a"))
+    assert denied.status_code == 403
+    done = node.client.post("/v1/screening/rescreen", headers=node.headers("officer_a"))
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert any(h["party"] == "S-80" and h["entity_name"] == "BANK MELLI IRAN" for h in body["added"])
+    shown = node.client.get(
+        f"/v1/declarations/{early.json()['id']}", headers=node.headers("officer_a")
+    ).json()
+    assert any(h["party"] == "S-80" for h in shown["screening_hits"])
+    runs = node.client.get("/v1/screening/runs", headers=node.headers("officer_a")).json()
+    assert runs[0]["id"] == body["run_id"] and runs[0]["trigger"] == "api"
+    assert runs[0]["lists"]["ofac-sdn"]["sha256"]
+    detail = node.client.get(f"/v1/screening/runs/{body['run_id']}", headers=node.headers("officer_a")).json()
+    assert {c["change"] for c in detail["changes"]} == {"added"}
+    other = node.client.get(f"/v1/screening/runs/{body['run_id']}", headers=node.headers("officer_b"))
+    assert other.status_code == 404

@@ -7,7 +7,9 @@ import shutil
 from pathlib import Path
 
 from tests.conftest import require_shared
-from tests.e2e.cli.test_cli import run
+from tests.e2e.cli.test_cli import node_env, run
+
+__all__ = ["node_env"]  # the fixture, shared with the CLI tests
 from tests.list_server import serve_folder
 
 
@@ -76,3 +78,28 @@ def test_lists_update_downloads_and_keeps_the_list_in_force_on_a_bad_file(tmp_pa
     in_force = run(node, "lists", "list")
     assert "un-sc" in in_force.stdout and "1003 entries" in in_force.stdout
     assert "/consolidated.xml" in in_force.stdout
+
+
+def test_importing_a_list_rescreens_open_declarations(node_env: dict[str, str], tmp_path: Path) -> None:
+    from tests.factories import declaration_data
+
+    un = next(require_shared("screening", "un").glob("*.xml"))
+    sdn = require_shared("screening", "ofac", "sdn-2021-07")
+    assert run(node_env, "org", "create", "Customs A", "--country", "NL").returncode == 0
+    data = tmp_path / "decl.ndjson"
+    seller = {"code": "S-1", "name": "Bank Melli Iarn", "country": "IR"}
+    data.write_text(json.dumps(declaration_data("CLI-RS-1", seller=seller)) + "\n")
+    assert run(node_env, "import", "declarations", str(data)).returncode == 0
+
+    first = run(node_env, "lists", "import", str(un))
+    assert first.returncode == 0, first.stderr
+    assert "Customs A: re-screened 2 parties of open declarations: 0 new hits, 0 hits gone" in first.stdout
+    second = run(node_env, "lists", "import", str(sdn))
+    assert second.returncode == 0, second.stderr
+    assert "0 new hits" not in second.stdout and "+ S-1 Bank Melli Iarn: ofac-sdn" in second.stdout
+    manual = run(node_env, "screening", "rescreen")
+    assert manual.returncode == 0 and "0 new hits, 0 hits gone" in manual.stdout
+    unknown = run(node_env, "screening", "rescreen", "--org", "Nobody")
+    assert unknown.returncode == 4 and "no organisation named" in unknown.stderr
+    skipped = run(node_env, "lists", "import", str(un), "--no-rescreen")
+    assert skipped.returncode == 0 and "re-screened" not in skipped.stdout

@@ -8,12 +8,19 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
+from supplyguard.adapters.lists_store import ListStore
 from supplyguard.api.deps import ContainerDep, PrincipalDep
 from supplyguard.bootstrap import Container
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.model.permissions import Action, require
 from supplyguard.screening import Screener
-from supplyguard.services.screening import mark_false_positive, screen_parties, screener_for
+from supplyguard.services.screening import (
+    mark_false_positive,
+    rescreen,
+    runs_of,
+    screen_parties,
+    screener_for,
+)
 
 router = APIRouter(prefix="/v1/screening", tags=["screening"])
 MAX_BATCH = 10_000
@@ -59,6 +66,36 @@ async def screen_batch(
     parties = [party.model_dump() for party in body.parties]
     results = await run_in_threadpool(screen_parties, screener, parties, body.threshold)
     return [result.as_dict() for result in results]
+
+
+@router.post("/rescreen")
+async def rescreen_parties(container: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Screen the parties of the organisation's open declarations again against the lists in force;
+    the hits added and removed are stored as a run (also done by `lists import` / `lists update`)."""
+    require(principal, Action.SCREENING_DECIDE)
+    screener = await run_in_threadpool(_screener, container)
+    report = await run_in_threadpool(
+        rescreen,
+        container.uow,
+        container.clock,
+        screener,
+        ListStore(container.settings.lists_dir),
+        principal,
+        trigger="api",
+    )
+    return report.as_dict()
+
+
+@router.get("/runs")
+def screening_runs(container: ContainerDep, principal: PrincipalDep) -> list[dict[str, Any]]:
+    """The latest re-screening runs of the organisation, newest first."""
+    return runs_of(container.uow(readonly=True), principal)
+
+
+@router.get("/runs/{run_id}")
+def screening_run(run_id: int, container: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
+    """One re-screening run with the hits it added and removed."""
+    return runs_of(container.uow(readonly=True), principal, run_id)[0]
 
 
 class FalsePositiveIn(BaseModel):
