@@ -1,8 +1,8 @@
 """Tracking use cases: hashing EPCIS documents, capturing them (all or nothing, every event a ledger
 leaf) and querying the stored events of the caller's organisation.
 
-Permissions: capture needs the right to create declarations and queries the right to read them
-(logistics and partner roles included) until the permission table gets tracking actions of its own.
+Permissions: capture needs ``TRACKING_WRITE`` (partners and logistics included), queries
+``TRACKING_READ``.
 """
 
 from __future__ import annotations
@@ -55,8 +55,8 @@ MAX_DOCUMENT_BYTES = 200 * 1024 * 1024
 EVENT_LEAF_KIND = "tracking.event"
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 1000
-CAPTURE_ACTION = Action.DECLARATION_CREATE
-QUERY_ACTION = Action.DECLARATION_READ
+CAPTURE_ACTION = Action.TRACKING_WRITE
+QUERY_ACTION = Action.TRACKING_READ
 
 
 def hash_events(data: bytes, media_type: str | None = None) -> list[str]:

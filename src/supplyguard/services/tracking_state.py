@@ -62,7 +62,8 @@ def _plain(values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _full_event(stored: EpcisEvent) -> EpcisEvent:
+def full_event(stored: EpcisEvent) -> EpcisEvent:
+    """A stored event with every field parsed back from its JSON body (identifiers, quantities...)."""
     context: list[Any] = [EPCIS_CONTEXT]
     if stored.namespaces:
         context.append(dict(stored.namespaces))
@@ -86,7 +87,7 @@ def object_view(uow: SqlUnitOfWork, actor: Principal, epc: str) -> ObjectView:
             seen.update(fresh)
             query = EventQuery(any_epcs=tuple(fresh))
             for row in repo.query(actor.org_id, query, None, MAX_EVENTS):
-                events.setdefault(str(row.id), _full_event(row.event))
+                events.setdefault(str(row.id), full_event(row.event))
             wanted = {e.parent_id for e in events.values() if e.parent_id and fresh_child(e, fresh)}
     if not events:
         raise EpcisEventNotFound(epc)
