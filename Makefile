@@ -8,6 +8,7 @@ DEMO_DIR ?= var/demo
 VENDOR := src/supplyguard/web/static/vendor
 HTMX_VERSION := 2.0.11
 LEAFLET_VERSION := 1.9.4
+WORLD_ATLAS_VERSION := 2.0.2
 
 .PHONY: demo test install web-assets lint typecheck bench clean
 
@@ -23,7 +24,7 @@ install: $(STAMP) web-assets
 
 # htmx and Leaflet come from the npm registry at install time (never committed); the dashboard works
 # without them (maps fall back to a plain SVG drawing).
-web-assets: $(VENDOR)/htmx.min.js $(VENDOR)/leaflet/leaflet.js
+web-assets: $(VENDOR)/htmx.min.js $(VENDOR)/leaflet/leaflet.js $(VENDOR)/world-atlas/land-110m.json
 
 $(VENDOR)/htmx.min.js:
 	@mkdir -p $(VENDOR)
@@ -40,6 +41,16 @@ $(VENDOR)/leaflet/leaflet.js:
 	  && cp -r $$tmp/package/dist/. $(VENDOR)/leaflet/ && rm -rf $$tmp \
 	  || echo "warning: could not fetch Leaflet from npm; maps fall back to SVG"; \
 	else echo "warning: npm not found; maps fall back to SVG"; fi
+
+# The tracking map's plain world outline when no tile server is set or reachable: Natural Earth 110m
+# land (public domain) as TopoJSON, from the world-atlas package (ISC).
+$(VENDOR)/world-atlas/land-110m.json:
+	@mkdir -p $(VENDOR)/world-atlas
+	@if command -v npm >/dev/null 2>&1; then \
+	  tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent world-atlas@$(WORLD_ATLAS_VERSION) >/dev/null && tar xzf world-atlas-*.tgz) \
+	  && cp $$tmp/package/land-110m.json $$tmp/package/LICENSE $(VENDOR)/world-atlas/ && rm -rf $$tmp \
+	  || echo "warning: could not fetch world-atlas from npm; the map has no world outline without tiles"; \
+	else echo "warning: npm not found; the map has no world outline without tiles"; fi
 
 demo: install
 	rm -f $(DEMO_DIR)/supplyguard.db $(DEMO_DIR)/supplyguard.db-wal $(DEMO_DIR)/supplyguard.db-shm

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from importlib import resources
 
 from supplyguard.bootstrap import Container
+from supplyguard.demo.screening import load_screening
+from supplyguard.demo.tracking import load_tracking
 from supplyguard.demo.world import DemoUser, DemoWorld
 from supplyguard.errors import ModelError
 from supplyguard.model.organisations import Principal, Role
@@ -81,6 +83,8 @@ def load_world(
                 notes=outcome.notes,
             )
             total_outcomes += 1
+        load_tracking(container, operator, world, demo_org.name, step)
+        load_screening(container, operator, world, demo_org.name, step)
         if world.outcomes.get(demo_org.name):
             step(f"{demo_org.name}: training the risk model on recorded outcomes and scoring the queue")
             try:

@@ -26,6 +26,7 @@ from supplyguard.services import declarations as declaration_service
 from supplyguard.services.accounts import login, logout
 from supplyguard.services.audit import list_audit
 from supplyguard.services.screening import mark_false_positive
+from supplyguard.services.tracking_views import declaration_timeline
 from supplyguard.web import intel as intel_pages
 from supplyguard.web import resilience as resilience_pages
 from supplyguard.web import tracking as tracking_pages
@@ -199,6 +200,7 @@ def declaration_page(request: Request, declaration_id: uuid.UUID, session: Sessi
         container.uow(), container.clock, session.principal, declaration_id
     )
     can_record = session.principal.has_any(Role.ADMIN, Role.SUPERVISOR, Role.OFFICER)
+    timeline = declaration_timeline(container.uow(readonly=True), session.principal, declaration_id)
     return render(
         request,
         "declaration.html",
@@ -211,6 +213,7 @@ def declaration_page(request: Request, declaration_id: uuid.UUID, session: Sessi
             "model_version": view.model_version,
             "can_record": can_record,
             "hs": container.refdata,
+            "timeline": timeline,
             "error": None,
         },
     )
