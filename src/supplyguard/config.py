@@ -142,6 +142,38 @@ class Settings(BaseSettings):
     map_tile_attribution: str = Field(
         default="", description="Attribution line the tile server's terms require (HTML allowed)."
     )
+    mqtt_url: str = Field(
+        default="mqtt://127.0.0.1:1883",
+        description=(
+            "MQTT broker the telemetry subscriber connects to (`mqtt://host:port`, or "
+            "`mqtt://user:password@host:port`)."
+        ),
+        repr=False,
+    )
+    mqtt_topic_prefix: str = Field(
+        default="supplyguard",
+        description=(
+            "First topic level of telemetry: `<prefix>/<org>/devices/<device_id>/position` and "
+            "`<prefix>/<org>/positions` (see docs/tracking-api.md)."
+        ),
+    )
+    mqtt_qos: int = Field(default=1, ge=0, le=2, description="QoS of the telemetry subscription.")
+    mqtt_client_id: str = Field(
+        default="",
+        description=(
+            "Client id of the subscriber; set, the broker keeps its session (and queues messages) while "
+            "it is away. Empty: a fresh clean session each start."
+        ),
+    )
+    mqtt_batch_ms: int = Field(
+        default=250, ge=1, description="The subscriber writes what it received at least this often (ms)."
+    )
+    mqtt_batch_max: int = Field(
+        default=5000, ge=1, description="... or as soon as this many positions are waiting (one transaction)."
+    )
+    mqtt_in_serve: bool = Field(
+        default=False, description="Run the MQTT telemetry subscriber inside `supplyguard serve` as well."
+    )
     sharing_request_max_skew_s: int = Field(
         default=300,
         ge=5,
