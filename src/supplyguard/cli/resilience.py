@@ -146,3 +146,20 @@ def stockpile(
                 f"{product:<10}{option['label']:<34}{option['base_stock']:>12,.0f}"
                 f"{option['fill_rate']:>11.2%}{option['total_cost']:>13,.2f}"
             )
+
+
+@resilience_app.command("report")
+def report(
+    path: Path = typer.Argument(..., help="A network file (YAML; see docs/resilience.md)."),
+    out: Path = typer.Option(..., "--out", help="report.html (self-contained) or report.pdf"),
+    risks: Path = typer.Option(None, "--risks", help="Risk profiles for the Monte Carlo section (YAML)."),
+    runs: int = typer.Option(1000, "--runs", help="Monte Carlo samples."),
+    seed: int = typer.Option(1, "--seed", help="Random seed."),
+) -> None:
+    """Write the report a manager can forward: exposure ranking, loss distribution, stockpile plan,
+    Suez-closure reroutes and the network map."""
+    from supplyguard.model.clock import SystemClock
+    from supplyguard.services import resilience_files as service
+
+    written = service.report_file(path, risks, out, runs=runs, seed=seed, now=SystemClock().now())
+    out_console.print(f"report written to {written}")

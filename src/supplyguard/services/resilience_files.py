@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +91,26 @@ def sea_routes(origin: str, destination: str, closed: list[str], alternatives: i
             for impact in impacts
         ],
     }
+
+
+def report_file(
+    path: Path, risks_path: Path | None, out: Path, *, runs: int, seed: int, now: datetime
+) -> Path:
+    """Write the forwardable report of a network file as HTML or PDF (by ``out``'s suffix)."""
+    from supplyguard.services import resilience_report
+
+    suffix = out.suffix.lower()
+    if suffix not in (".html", ".htm", ".pdf"):
+        raise ValidationFailed([FieldError(("--out",), "must end in .html or .pdf")])
+    if not out.parent.is_dir():
+        raise ValidationFailed([FieldError(("--out",), f"{out.parent} is not a directory")])
+    network, risks = simulation_inputs(path, risks_path, runs=runs, seed=seed)
+    report = views.report_of_network(network, risks, runs=runs, seed=seed, now=now)
+    if suffix == ".pdf":
+        data = resilience_report.render_pdf(report)
+    else:
+        data = resilience_report.render_html(report).encode("utf-8")
+    tmp = out.with_name(out.name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(out)
+    return out

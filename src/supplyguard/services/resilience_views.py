@@ -157,6 +157,22 @@ def _place(network: Network, site_id: str) -> str | tuple[float, float] | None:
     return None
 
 
+def _lat_lon_path(coordinates: Sequence[tuple[float, float]]) -> list[list[float]]:
+    """(lon, lat) points as [lat, lon] with longitudes made continuous across the antimeridian
+    (a route over the Pacific goes on past 180 instead of jumping back), for drawing."""
+    out: list[list[float]] = []
+    previous: float | None = None
+    for lon, lat in coordinates:
+        if previous is not None:
+            while lon - previous > 180:
+                lon -= 360
+            while lon - previous < -180:
+                lon += 360
+        previous = lon
+        out.append([round(lat, 3), round(lon, 3)])
+    return out
+
+
 def passage_reroutes(
     network: Network, passage: str = "suez", router: SeaRouter | None = None
 ) -> dict[str, Any]:
@@ -188,8 +204,8 @@ def passage_reroutes(
                 "detour_via": list(impact.detour.passages),
                 "declared_added_days": lane.passages.get(canonical),
                 "reason": impact.reason,
-                "base_path": [[round(lat, 3), round(lon, 3)] for lon, lat in impact.base.coordinates],
-                "detour_path": [[round(lat, 3), round(lon, 3)] for lon, lat in impact.detour.coordinates],
+                "base_path": _lat_lon_path(impact.base.coordinates),
+                "detour_path": _lat_lon_path(impact.detour.coordinates),
             }
         )
     impact_row: dict[str, object] | None = None

@@ -95,3 +95,17 @@ def test_stockpile_plan_for_the_golden_network(tmp_path: Path) -> None:
     assert missing.returncode == 4 and "not a readable file" in missing.stderr
     unknown = run(env, "resilience", "stockpile", golden, "--scenarios", "S9")
     assert unknown.returncode == 4 and "unknown scenario 'S9'" in unknown.stderr
+
+
+def test_report_as_html_and_pdf(tmp_path: Path) -> None:
+    env = {"SUPPLYGUARD_DATA_DIR": str(tmp_path)}
+    network = str(REPO / "examples" / "resilience" / "medical-supplies.yaml")
+    html = run(env, "resilience", "report", network, "--out", str(tmp_path / "r.html"), "--runs", "100")
+    assert html.returncode == 0, html.stderr
+    text = (tmp_path / "r.html").read_text()
+    assert "Exposure ranking" in text and "Suez closure" in text and "<script" not in text
+    pdf = run(env, "resilience", "report", network, "--out", str(tmp_path / "r.pdf"), "--runs", "100")
+    assert pdf.returncode == 0 and (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF-")
+    bad = run(env, "resilience", "report", network, "--out", str(tmp_path / "r.docx"))
+    assert bad.returncode == 4 and "must end in .html or .pdf" in bad.stderr
+    assert not (tmp_path / "r.docx").exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from supplyguard.errors import ValidationFailed
@@ -68,6 +70,8 @@ def test_suez_closure_reroutes_the_demo_lanes_round_the_cape_or_panama() -> None
     sha = lanes["SHA-RTM"]
     assert sha["routed"] and sha["added_km"] > 2000 and sha["added_days"] > 3
     assert "suez" not in sha["detour_via"] and len(sha["detour_path"]) > 10
+    path = sha["detour_path"]  # via Panama: across the Pacific without a jump at the antimeridian
+    assert all(abs(b[1] - a[1]) <= 180 for a, b in itertools.pairwise(path))
     assert reroute["impact"]["scenario"] == "passage:suez"
     with pytest.raises(ValidationFailed, match="unknown sea passage"):
         views.passage_reroutes(network, "atlantis")

@@ -1,0 +1,172 @@
+"""Server-drawn SVG for the resilience page and report: the network on a plain equirectangular
+projection (with a passage-closure detour) and the Monte Carlo loss histogram. No scripts, no
+external files, so the report stays self-contained and prints as it shows."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from html import escape
+from typing import Any
+
+KIND_COLOURS = {
+    "supplier": "#1f77b4",
+    "plant": "#9467bd",
+    "port": "#ff7f0e",
+    "depot": "#2ca02c",
+    "demand": "#d62728",
+}
+MODE_DASH = {"sea": "", "road": "4 3", "rail": "8 3 2 3", "air": "1 4"}
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _unwrap(path: Sequence[Sequence[float]]) -> list[tuple[float, float]]:
+    """(lat, lon) points with longitudes made continuous across the antimeridian."""
+    out: list[tuple[float, float]] = []
+    for lat, lon in path:
+        if out:
+            prev = out[-1][1]
+            while lon - prev > 180:
+                lon -= 360
+            while lon - prev < -180:
+                lon += 360
+        out.append((float(lat), float(lon)))
+    return out
+
+
+def network_svg(
+    map_data: dict[str, Any],
+    reroute: dict[str, Any] | None = None,
+    *,
+    width: int = 900,
+    height: int = 460,
+) -> str:
+    """The network's sites and lanes; with ``reroute``, each sea lane's open route (grey) and its
+    detour when the passage closes (red). Returns an ``<svg>`` element as text."""
+    sites = map_data.get("sites", [])
+    paths: list[tuple[str, list[tuple[float, float]]]] = []
+    for row in (reroute or {}).get("lanes", []):
+        if row.get("routed"):
+            paths.append(("base", _unwrap(row.get("base_path") or [])))
+            paths.append(("detour", _unwrap(row.get("detour_path") or [])))
+    points = [(float(s["lat"]), float(s["lon"])) for s in sites] + [p for _, path in paths for p in path]
+    if not points:
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="60" role="img" '
+            'aria-label="no located sites"><text x="10" y="35">No site has coordinates.</text></svg>'
+        )
+    lats = [p[0] for p in points]
+    lons = [p[1] for p in points]
+    pad = 2.0
+    south, north = min(lats) - pad, max(lats) + pad
+    west, east = min(lons) - pad, max(lons) + pad
+    mid = math.cos(math.radians((south + north) / 2))
+    span_x = max((east - west) * mid, 1e-6)
+    span_y = max(north - south, 1e-6)
+    scale = min((width - 20) / span_x, (height - 20) / span_y)
+    off_x = (width - span_x * scale) / 2
+    off_y = (height - span_y * scale) / 2
+
+    def xy(lat: float, lon: float) -> tuple[float, float]:
+        return off_x + (lon - west) * mid * scale, off_y + (north - lat) * scale
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="network-map" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-label="map of the supply network">',
+        f'<rect width="{width}" height="{height}" fill="#eef4f8"/>',
+    ]
+    for lat in range(-90, 91, 15):
+        if south <= lat <= north:
+            x1, y = xy(lat, west)
+            x2, _ = xy(lat, east)
+            parts.append(
+                f'<line x1="{_fmt(x1)}" y1="{_fmt(y)}" x2="{_fmt(x2)}" y2="{_fmt(y)}" stroke="#d5e0e8"/>'
+            )
+    for kind, path in paths:
+        if len(path) < 2:
+            continue
+        coords = " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in (xy(lat, lon) for lat, lon in path))
+        colour, dash, label = (
+            ("#9aa5ad", "", "open route") if kind == "base" else ("#c0392b", "6 3", "detour")
+        )
+        parts.append(
+            f'<polyline class="route-{kind}" points="{coords}" fill="none" stroke="{colour}" '
+            f'stroke-width="2" stroke-dasharray="{dash}"><title>{label}</title></polyline>'
+        )
+    for lane in map_data.get("lanes", []):
+        (lat1, lon1), (lat2, lon2) = _unwrap(lane["path"])
+        x1, y1 = xy(lat1, lon1)
+        x2, y2 = xy(lat2, lon2)
+        dash = MODE_DASH.get(lane["mode"], "")
+        parts.append(
+            f'<line class="lane" x1="{_fmt(x1)}" y1="{_fmt(y1)}" x2="{_fmt(x2)}" y2="{_fmt(y2)}" '
+            f'stroke="#4a5a66" stroke-width="1.2" stroke-dasharray="{dash}">'
+            f"<title>{escape(lane['id'])} ({escape(lane['mode'])})</title></line>"
+        )
+    for site in sites:
+        x, y = xy(float(site["lat"]), float(site["lon"]))
+        colour = KIND_COLOURS.get(site["kind"], "#333")
+        parts.append(
+            f'<g class="site"><circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="5" fill="{colour}" stroke="#fff">'
+            f"<title>{escape(site['name'])} ({escape(site['kind'])})</title></circle>"
+            f'<text x="{_fmt(x + 7)}" y="{_fmt(y + 4)}" font-size="11" fill="#222">'
+            f"{escape(site['id'])}</text></g>"
+        )
+    legend_y = height - 12
+    x = 10
+    for kind, colour in KIND_COLOURS.items():
+        parts.append(f'<circle cx="{x}" cy="{legend_y - 4}" r="4" fill="{colour}"/>')
+        parts.append(f'<text x="{x + 7}" y="{legend_y}" font-size="11">{kind}</text>')
+        x += 75
+    if paths:
+        parts.append(
+            f'<line x1="{x}" y1="{legend_y - 4}" x2="{x + 18}" y2="{legend_y - 4}" '
+            'stroke="#c0392b" stroke-width="2" stroke-dasharray="6 3"/>'
+        )
+        parts.append(f'<text x="{x + 22}" y="{legend_y}" font-size="11">detour when closed</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def histogram_svg(histogram: Sequence[dict[str, Any]], *, width: int = 640, height: int = 240) -> str:
+    """Bars of the Monte Carlo loss histogram (``low``, ``high``, ``count`` per bin)."""
+    if not histogram:
+        return '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>'
+    left, bottom, top = 50, 40, 10
+    plot_w, plot_h = width - left - 10, height - bottom - top
+    peak = max(int(b["count"]) for b in histogram) or 1
+    bar_w = plot_w / len(histogram)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="loss-histogram" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-label="distribution of loss over the sampled scenarios">',
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#333"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#333"/>',
+        f'<text x="{left - 6}" y="{top + 10}" font-size="11" text-anchor="end">{peak}</text>',
+        f'<text x="{left - 6}" y="{top + plot_h}" font-size="11" text-anchor="end">0</text>',
+    ]
+    for i, b in enumerate(histogram):
+        count = int(b["count"])
+        bar_h = plot_h * count / peak
+        if count and bar_h < 1:
+            bar_h = 1.0
+        x = left + i * bar_w
+        parts.append(
+            f'<rect class="bar" x="{_fmt(x + 1)}" y="{_fmt(top + plot_h - bar_h)}" '
+            f'width="{_fmt(max(bar_w - 2, 1))}" '
+            f'height="{_fmt(bar_h)}" fill="#3b6ea5"><title>loss {b["low"]:,.0f} to {b["high"]:,.0f}: '
+            f"{count} samples</title></rect>"
+        )
+    low, high = float(histogram[0]["low"]), float(histogram[-1]["high"])
+    parts.append(f'<text x="{left}" y="{height - 22}" font-size="11">{low:,.0f}</text>')
+    parts.append(
+        f'<text x="{left + plot_w}" y="{height - 22}" font-size="11" text-anchor="end">{high:,.0f}</text>'
+    )
+    parts.append(
+        f'<text x="{left + plot_w / 2}" y="{height - 6}" font-size="11" text-anchor="middle">'
+        "loss per sampled scenario (samples per bar)</text>"
+    )
+    parts.append("</svg>")
+    return "".join(parts)
