@@ -30,6 +30,7 @@ from supplyguard.services.audit import audit
 from supplyguard.services.cursors import decode_cursor, encode_cursor
 from supplyguard.services.ledger_records import LedgerRecord, append_records, sign_tree_head
 from supplyguard.services.risk_intake import IntakeRisk
+from supplyguard.services.sharing_risk import raise_intake_signals
 
 
 def submit_declaration(
@@ -62,6 +63,7 @@ def submit_declaration(
                     screening.replace_hits(actor.org_id, party_ids[ref.code], ref.name, hits, clock.now())
                     hit_count += len(hits)
         scored = risk.score(uow, actor.org_id, [declaration], clock.now()) if risk is not None else None
+        raise_intake_signals(uow, [declaration], clock.now())  # partner intel, same transaction
         append_records(uow, [declaration_record(declaration)])
         audit(
             uow,

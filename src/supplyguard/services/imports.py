@@ -54,6 +54,7 @@ from supplyguard.services.declarations import declaration_record, outcome_record
 from supplyguard.services.import_formats import RowInput
 from supplyguard.services.ledger_records import sign_tree_head
 from supplyguard.services.risk_intake import IntakeRisk, IntakeScore
+from supplyguard.services.sharing_risk import raise_intake_signals
 
 MAX_REPORTED_ERRORS = 10_000
 CHUNK_ROWS = 1000
@@ -579,6 +580,8 @@ def import_declarations(
                     {p.outcome.declaration_id: p.outcome for p in stored if p.outcome is not None},
                 )
             )
+        open_declarations = [p.declaration for p in good if p.declaration is not None and p.outcome is None]
+        raise_intake_signals(uow, open_declarations, context.received_at)  # partner intel, same transaction
         leaves = [p.declaration_leaf for p in good]
         leaves.extend(p.outcome_leaf for p in good if p.outcome_leaf is not None)
         uow.ledger.append_many(leaves)

@@ -40,6 +40,7 @@ from supplyguard.services.sharing_publish import (
     held_from_signed,
     tombstone_marker,
 )
+from supplyguard.services.sharing_risk import forget_deleted, index_received
 from supplyguard.sharing import (
     Agreement,
     Forwarding,
@@ -69,6 +70,7 @@ class IngestReport:
     deleted: list[str] = field(default_factory=list)
     feedback: int = 0
     rejected: list[Rejection] = field(default_factory=list)
+    signals: int = 0  # risk signals raised on open declarations that match what was stored
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +78,7 @@ class IngestReport:
             "duplicates": self.duplicates,
             "deleted": len(self.deleted),
             "feedback": self.feedback,
+            "signals": self.signals,
             "rejected": [{"id": r.stix_id, "check": r.check_name, "detail": r.detail} for r in self.rejected],
         }
 
@@ -259,6 +262,7 @@ def ingest_in_uow(
     pending_index: dict[str, int] = {}
     notes: list[SignedObject] = []
     relays: list[tuple[SignedObject, int, str, str]] = []
+    accepted: list[HeldObject] = []
 
     def flush() -> None:
         if pending:
@@ -313,6 +317,7 @@ def ingest_in_uow(
                 pending[earlier] = replace(pending[earlier], current=False)
             pending_index[stored.stix_id] = len(pending)
             pending.append(stored)
+            accepted.append(stored)
             held_by_id[stored.stix_id] = stored
             report.stored.append(stored.stix_id)
             state.records.append(
@@ -336,6 +341,9 @@ def ingest_in_uow(
     repo.add_deliveries(_onward_deliveries(repo, node, sender, agreements, relays, at))
     for note in notes:
         report.feedback += _feedback_from_note(repo, node, sender, note, at)
+    for deleted in report.deleted:
+        forget_deleted(uow, deleted)
+    report.signals = index_received(uow, node.node_id, agreements, accepted, at)
     append_records(uow, state.records)
     if state.records:
         sign_if_appended(uow, node, at)

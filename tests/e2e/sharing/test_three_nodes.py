@@ -77,7 +77,9 @@ def test_a_shares_with_b_whole_and_with_the_carrier_redacted_and_b_reports_back(
     published = [publish(a, SEIZURE), publish(a, SUSPECT_PARTY), publish(a, SUSPECT)]
 
     bc = b.node.container
-    submit_declaration(bc.uow(), bc.clock, bc.refdata, bc.signer, b.node.admin, declaration_data("DECL-B-2"))
+    declaration = submit_declaration(
+        bc.uow(), bc.clock, bc.refdata, bc.signer, b.node.admin, declaration_data("DECL-B-2")
+    )
 
     at_b = sync(b, a)
     assert at_b.error is None and at_b.stored == 3 and at_b.rejected == 0
@@ -85,6 +87,13 @@ def test_a_shares_with_b_whole_and_with_the_carrier_redacted_and_b_reports_back(
     flagged = correlate_intel(bc.uow(), b.node.admin)
     assert {m.match.record_id for m in flagged} == {"DECL-B-2"}
     assert {m.object_id for m in flagged} >= {published[0], published[2]}  # the seizure and the alert
+    # B's queue: the open declaration was raised by what arrived, in the sync's own transaction
+    with bc.uow(readonly=True) as uow:
+        raised = uow.risk.signals_for([declaration.id])[declaration.id]
+        state = uow.risk.risk_state(declaration.id)
+    assert {s.signal.ref for s in raised} == set(published)
+    assert state is not None and state[2] == "red"
+    assert "intel: container CSQU3054383 named in a seizure reported by test.node" in state[3]
 
     at_carrier = sync(carrier, a)
     assert at_carrier.stored == 1 and at_carrier.rejected == 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +23,7 @@ from supplyguard.adapters.db.sharing_tables import (
     sharing_agreements,
     sharing_deliveries,
     sharing_feedback,
+    sharing_intel_keys,
     sharing_objects,
     sharing_partners,
     sharing_rejections,
@@ -207,6 +208,19 @@ class ObjectQuery:
     added_after: datetime | None = None
     all_versions: bool = False
     limit: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class IntelKey:
+    """One identifier (or name key) of received intelligence, as intake matches it."""
+
+    stix_id: str
+    kind: str
+    value: str
+    found_in: str
+    object_kind: str
+    author_node: str
+    position: int
 
 
 class SharingRepository:
@@ -556,6 +570,46 @@ class SharingRepository:
                 recorded_at=at,
             )
         )
+
+    # --- intel keys (intake matching) ---------------------------------------------------------
+
+    def replace_intel_keys(self, stix_id: str, keys: Sequence[IntelKey]) -> None:
+        """The keys of an object's current version (none: it no longer serves risk targeting)."""
+        self._conn.execute(delete(sharing_intel_keys).where(sharing_intel_keys.c.stix_id == stix_id))
+        if keys:
+            self._conn.execute(
+                insert(sharing_intel_keys),
+                [
+                    {
+                        "stix_id": key.stix_id,
+                        "kind": key.kind,
+                        "value": key.value,
+                        "found_in": key.found_in,
+                        "object_kind": key.object_kind,
+                        "author_node": key.author_node,
+                        "position": key.position,
+                    }
+                    for key in keys
+                ],
+            )
+
+    def intel_keys_matching(self, values: Iterable[tuple[str, str]]) -> list[IntelKey]:
+        """Stored keys equal to any of ``values`` ((kind, value) pairs)."""
+        wanted = set(values)
+        by_value = sorted({value for _kind, value in wanted})
+        found: list[IntelKey] = []
+        for start in range(0, len(by_value), 500):
+            rows = self._conn.execute(
+                select(sharing_intel_keys)
+                .where(sharing_intel_keys.c.value.in_(by_value[start : start + 500]))
+                .order_by(sharing_intel_keys.c.position)
+            )
+            found.extend(
+                IntelKey(r.stix_id, r.kind, r.value, r.found_in, r.object_kind, r.author_node, r.position)
+                for r in rows
+                if (r.kind, r.value) in wanted
+            )
+        return found
 
     # --- request nonces -------------------------------------------------------------------------
 

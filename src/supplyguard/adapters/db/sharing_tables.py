@@ -12,6 +12,8 @@
 - ``sharing_rejections``: objects refused at ingress, with the failed check (the "reported" part).
 - ``sharing_feedback``: outcomes reported on shared items (inspected, seized, ...).
 - ``sharing_witnessed``: partners' ledger checkpoints we checked for consistency and cosigned.
+- ``sharing_intel_keys``: identifiers and name keys of received intelligence usable for risk targeting
+  (the index intake matches new declarations against).
 - ``sharing_request_nonces``: nonces of signed partner requests, kept for the clock-skew window so a
   replayed request is refused (in the database: survives restarts, shared by every worker).
 """
@@ -162,4 +164,19 @@ sharing_request_nonces = Table(
     Column("nonce", String(64), primary_key=True),
     Column("created_at", Timestamp, nullable=False, comment="the signature's created time"),
     Index("ix_sharing_request_nonces_created_at", "created_at"),
+)
+
+sharing_intel_keys = Table(
+    "sharing_intel_keys",
+    metadata,
+    Column("stix_id", String(200), primary_key=True),
+    Column(
+        "kind", String(20), primary_key=True, comment="identifier kind: container, imo, eori, party-name..."
+    ),
+    Column("value", String(300), primary_key=True, comment="canonical identifier or normalised name key"),
+    Column("found_in", String(200), nullable=False),
+    Column("object_kind", String(40), nullable=False, comment="seizure, suspect shipment, suspect party..."),
+    Column("author_node", String(100), nullable=False),
+    Column("position", Position, nullable=False, comment="the version the keys were taken from"),
+    Index("ix_sharing_intel_keys_value", "value", "kind"),
 )

@@ -1,4 +1,4 @@
-"""sharing: request authentication (nonces of signed partner requests)
+"""sharing: request authentication (nonces of signed partner requests), intel keys for intake matching
 
 Revision ID: 0010
 Revises: 0009
@@ -16,6 +16,7 @@ branch_labels = None
 depends_on = None
 
 TIMESTAMP = sa.DateTime(timezone=True)
+POSITION = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
@@ -27,8 +28,37 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("partner_node", "nonce", name=op.f("pk_sharing_request_nonces")),
     )
     op.create_index("ix_sharing_request_nonces_created_at", "sharing_request_nonces", ["created_at"])
+    op.create_table(
+        "sharing_intel_keys",
+        sa.Column("stix_id", sa.String(length=200), nullable=False),
+        sa.Column(
+            "kind",
+            sa.String(length=20),
+            nullable=False,
+            comment="identifier kind: container, imo, eori, party-name...",
+        ),
+        sa.Column(
+            "value",
+            sa.String(length=300),
+            nullable=False,
+            comment="canonical identifier or normalised name key",
+        ),
+        sa.Column("found_in", sa.String(length=200), nullable=False),
+        sa.Column(
+            "object_kind",
+            sa.String(length=40),
+            nullable=False,
+            comment="seizure, suspect shipment, suspect party...",
+        ),
+        sa.Column("author_node", sa.String(length=100), nullable=False),
+        sa.Column("position", POSITION, nullable=False, comment="the version the keys were taken from"),
+        sa.PrimaryKeyConstraint("stix_id", "kind", "value", name=op.f("pk_sharing_intel_keys")),
+    )
+    op.create_index("ix_sharing_intel_keys_value", "sharing_intel_keys", ["value", "kind"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_sharing_intel_keys_value", table_name="sharing_intel_keys")
+    op.drop_table("sharing_intel_keys")
     op.drop_index("ix_sharing_request_nonces_created_at", table_name="sharing_request_nonces")
     op.drop_table("sharing_request_nonces")

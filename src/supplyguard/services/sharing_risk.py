@@ -1,0 +1,220 @@
+"""Received intelligence raises the risk of matching declarations, both ways round.
+
+* **At ingest** (:func:`index_received`, called by the sync's ingest in its transaction): each
+  accepted object that may serve risk targeting has its identifiers (containers with check digit,
+  IMO, EORI, tax ids) and normalised party names stored in ``sharing_intel_keys``; then the open
+  declarations (no inspection outcome yet) of every organisation on the node are matched against
+  them and a :class:`~supplyguard.risk.signals.RiskSignal` is raised on each hit.
+* **At intake** (:func:`raise_intake_signals`, called by declaration submit and bulk import in
+  their transaction): the new declarations' containers and party names are looked up in
+  ``sharing_intel_keys`` (an indexed query, no scan of the intelligence held).
+
+Who may see what:
+
+* an object serves risk targeting only if the agreement it came under lets this node use it for
+  ``risk-targeting`` (the recipient's purposes), it is not marked TLP:RED (named recipients only)
+  and not revoked; a later version that no longer qualifies, or a signed deletion, removes its keys;
+* the signal's reason names the declaration's own data that matched (its container, which of its
+  parties), the kind of intelligence and the partner that reported it — never the content of the
+  intelligence itself, which only holders of ``SHARING_READ`` see on the intel pages;
+* a signal belongs to the declaration's organisation (``raise_signal`` never crosses them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from supplyguard.adapters.db.sharing_repo import HeldObject, IntelKey, SharingRepository
+from supplyguard.adapters.db.uow import SqlUnitOfWork
+from supplyguard.logging import get_logger
+from supplyguard.model.declarations import Declaration, Lane
+from supplyguard.risk.signals import RiskSignal, SignalSource
+from supplyguard.services.risk_signals import raise_signal
+from supplyguard.sharing import Agreement, IdentifierKind, Tlp, canonical_identifier, tlp_of
+from supplyguard.sharing.correlation import extract_observables
+from supplyguard.sharing.extensions import PARTY_EXTENSION_ID, SEIZURE_EXTENSION_ID, SHIPMENT_EXTENSION_ID
+from supplyguard.sharing.identifiers import IdentifierInvalid
+
+log = get_logger(__name__)
+
+RISK_PURPOSE = "risk-targeting"
+
+#: (weight, lowest lane) of a signal by the kind of intelligence and how it matched.
+_EXACT: dict[str, tuple[float, Lane | None]] = {
+    "seizure": (0.6, Lane.RED),
+    "suspect shipment": (0.5, Lane.RED),
+    "suspect party": (0.5, Lane.RED),
+}
+_BY_NAME: dict[str, tuple[float, Lane | None]] = {
+    "seizure": (0.4, Lane.YELLOW),
+    "suspect shipment": (0.3, Lane.YELLOW),
+    "suspect party": (0.4, Lane.YELLOW),
+}
+_OTHER_EXACT = (0.3, Lane.YELLOW)
+_OTHER_BY_NAME = (0.2, None)
+_WORDS = {
+    IdentifierKind.CONTAINER.value: "container",
+    IdentifierKind.IMO.value: "vessel IMO",
+    IdentifierKind.EORI.value: "EORI",
+    IdentifierKind.TAX_ID.value: "tax id",
+}
+
+
+def object_kind(stix: Mapping[str, Any]) -> str:
+    """What an object is, in words officers use (seizure, suspect shipment, suspect party...)."""
+    extensions = stix.get("extensions") or {}
+    if SEIZURE_EXTENSION_ID in extensions:
+        return "seizure"
+    if SHIPMENT_EXTENSION_ID in extensions:
+        return "suspect shipment"
+    if PARTY_EXTENSION_ID in extensions:
+        return "suspect party"
+    return str(stix.get("type", "object")).replace("-", " ")
+
+
+def serves_risk_targeting(stix: Mapping[str, Any], agreement: Agreement | None, node_id: str) -> bool:
+    """May this node use the object to target declarations (agreement purpose, TLP, not revoked)?"""
+    if agreement is None or stix.get("revoked"):
+        return False
+    rule = agreement.recipients.get(node_id)
+    if rule is None or RISK_PURPOSE not in rule.purposes:
+        return False
+    level = tlp_of(stix)
+    return level is not None and level.rank < Tlp.RED.rank
+
+
+def intel_keys(held: HeldObject) -> list[IntelKey]:
+    kind = object_kind(held.wire)
+    return [
+        IntelKey(held.stix_id, o.kind.value, o.value, o.found_in, kind, held.author_node, held.position)
+        for o in extract_observables(held.wire)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _DeclarationKey:
+    kind: str
+    value: str
+    words: str  # how the declaration's side is named in the reason: "container CSQU3054383", "importer"
+
+
+def _declaration_keys(declaration: Declaration) -> list[_DeclarationKey]:
+    keys: list[_DeclarationKey] = []
+    for number in declaration.containers:
+        try:
+            value = canonical_identifier(IdentifierKind.CONTAINER, number)
+        except IdentifierInvalid:
+            continue
+        keys.append(_DeclarationKey(IdentifierKind.CONTAINER.value, value, f"container {value}"))
+    for role, ref in declaration.parties().items():
+        if not ref.name:
+            continue
+        try:
+            name_key = canonical_identifier(IdentifierKind.PARTY_NAME, ref.name)
+        except IdentifierInvalid:
+            continue
+        keys.append(_DeclarationKey(IdentifierKind.PARTY_NAME.value, name_key, role))
+    return keys
+
+
+def _signal(key: _DeclarationKey, hit: IntelKey) -> RiskSignal:
+    by_name = key.kind == IdentifierKind.PARTY_NAME.value
+    weight, lane = (
+        _BY_NAME.get(hit.object_kind, _OTHER_BY_NAME)
+        if by_name
+        else _EXACT.get(hit.object_kind, _OTHER_EXACT)
+    )
+    source = f"{hit.object_kind} reported by {hit.author_node}"
+    reason = (
+        f"{key.words} on partner watch list ({source})" if by_name else f"{key.words} named in a {source}"
+    )
+    return RiskSignal(
+        SignalSource.INTEL,
+        ref=hit.stix_id,
+        kind="intel-" + hit.object_kind.replace(" ", "-"),
+        weight=weight,
+        reason=reason,
+        min_lane=lane,
+    )
+
+
+def _best_signals(
+    declaration: Declaration, hits_by_pair: Mapping[tuple[str, str], list[IntelKey]]
+) -> list[RiskSignal]:
+    """One signal per intelligence object (the strongest way it matched the declaration)."""
+    best: dict[str, RiskSignal] = {}
+    for key in _declaration_keys(declaration):
+        for hit in hits_by_pair.get((key.kind, key.value), ()):
+            signal = _signal(key, hit)
+            held = best.get(hit.stix_id)
+            if held is None or signal.weight > held.weight:
+                best[hit.stix_id] = signal
+    return list(best.values())
+
+
+def _raise_all(
+    uow: SqlUnitOfWork, declarations: Iterable[Declaration], hits: Sequence[IntelKey], now: datetime
+) -> int:
+    by_pair: dict[tuple[str, str], list[IntelKey]] = {}
+    for hit in hits:
+        by_pair.setdefault((hit.kind, hit.value), []).append(hit)
+    raised = 0
+    for declaration in declarations:
+        for signal in _best_signals(declaration, by_pair):
+            if raise_signal(uow, declaration.org_id, declaration.id, signal, now):
+                raised += 1
+                log.info("intel.signal_raised", declaration_id=str(declaration.id), ref=signal.ref)
+    return raised
+
+
+def raise_intake_signals(uow: SqlUnitOfWork, declarations: Sequence[Declaration], now: datetime) -> int:
+    """At intake, inside the caller's open unit of work: match new declarations against the held
+    intelligence keys and raise a signal on each hit. Returns the number of signals raised."""
+    wanted = {(key.kind, key.value) for d in declarations for key in _declaration_keys(d)}
+    if not wanted:
+        return 0
+    hits = SharingRepository(uow.connection).intel_keys_matching(wanted)
+    return _raise_all(uow, declarations, hits, now) if hits else 0
+
+
+def index_received(
+    uow: SqlUnitOfWork,
+    node_id: str,
+    agreements: Sequence[Agreement],
+    accepted: Sequence[HeldObject],
+    now: datetime,
+) -> int:
+    """At ingest, inside the caller's open unit of work: store the keys of the accepted versions
+    that serve risk targeting (dropping those of versions that no longer do), then match them
+    against the open declarations of every organisation and raise signals. Returns signals raised."""
+    if not accepted:
+        return 0
+    repo = SharingRepository(uow.connection)
+    by_id = {agreement.agreement_id: agreement for agreement in agreements}
+    latest: dict[str, HeldObject] = {}
+    for held in accepted:  # later versions in one delivery replace earlier ones
+        latest[held.stix_id] = held
+    fresh: list[IntelKey] = []
+    for held in latest.values():
+        usable = serves_risk_targeting(held.wire, by_id.get(held.agreement_id or ""), node_id)
+        keys = intel_keys(held) if usable else []
+        repo.replace_intel_keys(held.stix_id, keys)
+        fresh.extend(keys)
+    if not fresh:
+        return 0
+    wanted = {(key.kind, key.value) for key in fresh}
+    closed = {outcome.declaration_id for outcome in uow.declarations.iter_outcomes()}
+    candidates = [
+        d
+        for d in uow.declarations.iter_all()
+        if d.id not in closed and any((k.kind, k.value) in wanted for k in _declaration_keys(d))
+    ]
+    return _raise_all(uow, candidates, fresh, now)
+
+
+def forget_deleted(uow: SqlUnitOfWork, stix_id: str) -> None:
+    """A signed deletion: the object no longer matches anything new."""
+    SharingRepository(uow.connection).replace_intel_keys(stix_id, [])

@@ -1,0 +1,120 @@
+"""Received intelligence raises the risk of matching declarations: at ingest and at intake."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from supplyguard.adapters.db.sharing_repo import SharingRepository
+from supplyguard.model.declarations import Declaration
+from supplyguard.risk.signals import SignalSource
+from supplyguard.services.declarations import submit_declaration
+from supplyguard.services.sharing_feed import feed_page
+from supplyguard.services.sharing_ingest import ingest_objects
+from supplyguard.services.sharing_publish import delete_object, publish_object
+from supplyguard.services.sharing_risk import serves_risk_targeting
+from supplyguard.services.sharing_specs import build_from_spec
+from supplyguard.sharing import parse_agreement
+from tests.factories import declaration_data
+from tests.integration.sharing.nodes import AGREEMENT, SharingTestNode, link
+
+SEIZURE = {
+    "kind": "seizure",
+    "tlp": "amber",
+    "key": "seizure-1",
+    "name": "Seizure of 120 kg cocaine",
+    "seized_at": "2026-11-20T06:30:00Z",
+    "shipment": {"container_numbers": ["CSQU3054383"], "goods": [{"description": "bananas"}]},
+}
+PARTY = {
+    "kind": "suspect-party",
+    "tlp": "amber",
+    "key": "party-1",
+    "name": "Golden Harbor Trading",
+    "roles": ["consignee"],
+    "country": "NL",
+}
+
+
+def publish(node: SharingTestNode, spec: dict[str, Any]) -> str:
+    stix = build_from_spec(spec, node.node.author_ref, node.clock.now())
+    return publish_object(node.container.uow(), node.admin, node.node, stix).held.stix_id
+
+
+def pull(receiver: SharingTestNode, sender: SharingTestNode) -> Any:
+    page = feed_page(sender.container.uow(readonly=True), receiver.node_id, limit=1000)
+    wires = [entry.wire for entry in page.entries]
+    return ingest_objects(receiver.container.uow(), receiver.node, sender.node_id, wires)
+
+
+def submit(node: SharingTestNode, reference: str) -> Declaration:
+    c = node.container
+    return submit_declaration(c.uow(), c.clock, c.refdata, c.signer, node.admin, declaration_data(reference))
+
+
+def signals(node: SharingTestNode, declaration: Declaration) -> dict[str, Any]:
+    with node.container.uow(readonly=True) as uow:
+        stored = uow.risk.signals_for([declaration.id]).get(declaration.id, [])
+        state = uow.risk.risk_state(declaration.id)
+    assert state is not None
+    return {
+        "by_ref": {s.signal.ref: s.signal for s in stored},
+        "lane": state[2],
+        "reasons": state[3],
+    }
+
+
+def test_ingest_flags_open_declarations_and_intake_flags_new_ones(
+    node_a: SharingTestNode, node_b: SharingTestNode
+) -> None:
+    link(node_a, node_b)
+    before = submit(node_a, "DECL-1")
+    seizure = publish(node_b, SEIZURE)
+    party = publish(node_b, PARTY)
+
+    report = pull(node_a, node_b)
+    assert len(report.stored) == 2 and report.signals == 2
+    found = signals(node_a, before)
+    assert set(found["by_ref"]) == {seizure, party}
+    by_container = found["by_ref"][seizure]
+    assert by_container.source is SignalSource.INTEL and by_container.kind == "intel-seizure"
+    assert by_container.reason == "container CSQU3054383 named in a seizure reported by customs-b"
+    assert (
+        found["by_ref"][party].reason
+        == "importer on partner watch list (suspect party reported by customs-b)"
+    )
+    assert found["lane"] == "red"
+    assert "intel: container CSQU3054383 named in a seizure reported by customs-b" in found["reasons"]
+    assert "Golden Harbor" not in " ".join(found["reasons"])  # the intel's content stays on the intel pages
+
+    assert pull(node_a, node_b).signals == 0  # the same delivery again raises nothing more
+    after = submit(node_a, "DECL-2")
+    assert set(signals(node_a, after)["by_ref"]) == {seizure, party}
+
+
+def test_a_deleted_object_no_longer_flags_new_declarations(
+    node_a: SharingTestNode, node_b: SharingTestNode
+) -> None:
+    link(node_a, node_b)
+    seizure = publish(node_b, SEIZURE)
+    pull(node_a, node_b)
+    delete_object(node_b.container.uow(), node_b.admin, node_b.node, seizure, "entered in error")
+    report = pull(node_a, node_b)
+    assert report.deleted == [seizure]
+    with node_a.container.uow(readonly=True) as uow:
+        assert SharingRepository(uow.connection).intel_keys_matching([("container", "CSQU3054383")]) == []
+    assert signals(node_a, submit(node_a, "DECL-3"))["by_ref"] == {}
+
+
+def test_only_intel_an_agreement_lets_us_use_for_targeting_and_below_red_serves() -> None:
+    agreement = parse_agreement(AGREEMENT)
+    amber = {"object_marking_refs": ["marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"]}
+    red = {"object_marking_refs": ["marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"]}
+    assert serves_risk_targeting(amber, agreement, "customs-b")
+    assert not serves_risk_targeting(red, agreement, "customs-b")
+    assert not serves_risk_targeting({**amber, "revoked": True}, agreement, "customs-b")
+    assert not serves_risk_targeting(amber, None, "customs-b")
+    enforcement_only = parse_agreement(
+        AGREEMENT.replace("purposes: [risk-targeting]", "purposes: [enforcement]")
+    )
+    assert not serves_risk_targeting(amber, enforcement_only, "carrier-x")
+    assert serves_risk_targeting(amber, agreement, "carrier-x")
