@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from supplyguard.bootstrap import Container
+from supplyguard.demo.resilience import load_resilience
 from supplyguard.demo.screening import load_screening
 from supplyguard.demo.tracking import load_tracking
 from supplyguard.demo.world import DemoUser, DemoWorld
@@ -85,6 +86,7 @@ def load_world(
             total_outcomes += 1
         load_tracking(container, operator, world, demo_org.name, step)
         load_screening(container, operator, world, demo_org.name, step)
+        load_resilience(container, operator, world, demo_org.name, step)
         if world.outcomes.get(demo_org.name):
             step(f"{demo_org.name}: training the risk model on recorded outcomes and scoring the queue")
             try:
