@@ -125,7 +125,7 @@ def describe_factor(factor: str, row: DeclarationRow, vector: Sequence[float] | 
         "screening_hits": f"{_value(vector, factor):.0f} party-screening hits",
         "sanctions_hit": "a party matches a sanctions list",
         "trusted_tier": f"trusted trader tier {_value(vector, factor):.0f}",
-        "partner_intel_hits": f"{_value(vector, factor):.0f} partner intelligence reports",
+        "intel_signals": f"{_value(vector, factor):.0f} partner intelligence reports",
         "tracking_alerts": f"{_value(vector, factor):.0f} tracking alerts",
         "screening_hit_score": f"best party-screening match {_value(vector, factor):.2f}",
     }

@@ -95,7 +95,7 @@ SIGNAL_FEATURES: tuple[str, ...] = (
     "screening_hits",
     "sanctions_hit",
     "trusted_tier",
-    "partner_intel_hits",
+    "intel_signals",
     "tracking_alerts",
     "screening_hit_score",
 )
@@ -298,7 +298,7 @@ class FeatureState:
             float(signals.screening_hits),
             1.0 if signals.sanctions_hit else 0.0,
             float(signals.trusted_tier),
-            float(signals.partner_intel_hits),
+            float(signals.intel_signals),
             float(signals.tracking_alerts),
             float(signals.screening_hit_score),
         ]

@@ -73,14 +73,14 @@ class IntakeSignals:
     """What intake knows besides the declaration itself; every field defaults to "nothing known".
 
     ``trusted_tier`` is 0 for none, 1..3 for AEO / C-TPAT tiers (see ``supplyguard.compliance``).
-    ``partner_intel_hits`` and ``tracking_alerts`` count the declaration's stored risk signals of
+    ``intel_signals`` and ``tracking_alerts`` count the declaration's stored risk signals of
     those sources (:mod:`supplyguard.risk.signals`) known when the features are computed.
     """
 
     screening_hits: int = 0
     sanctions_hit: bool = False
     trusted_tier: int = 0
-    partner_intel_hits: int = 0
+    intel_signals: int = 0
     tracking_alerts: int = 0
     #: the highest score (0..1) among the parties' open screening hits
     screening_hit_score: float = 0.0

@@ -151,7 +151,7 @@ def signals_for(
     """The signal features of each declaration, from what was stored at its cutoff (default: now).
 
     ``screening_hits`` / ``screening_hit_score`` / ``sanctions_hit`` come from the parties' open
-    screening hits (false positives do not count), ``partner_intel_hits`` and ``tracking_alerts``
+    screening hits (false positives do not count), ``intel_signals`` and ``tracking_alerts``
     from the declaration's stored risk signals, ``trusted_tier`` from the importer's status on the
     declaration date. Inside an open unit of work.
     """
@@ -180,7 +180,7 @@ def signals_for(
             screening_hits=len(hits),
             sanctions_hit=bool(hits),
             trusted_tier=trust.tier if trust is not None else 0,
-            partner_intel_hits=sum(1 for s in mine if s.signal.source is SignalSource.INTEL),
+            intel_signals=sum(1 for s in mine if s.signal.source is SignalSource.INTEL),
             tracking_alerts=sum(1 for s in mine if s.signal.source is SignalSource.TRACKING),
             screening_hit_score=max((float(hit["score"]) for hit in hits), default=0.0),
         )
@@ -324,7 +324,7 @@ class IntakeRisk:
             candidates = [
                 Candidate(
                     str(ordered[i].id),
-                    assessments[i].priority,
+                    assessments[i].priority + sum(s.signal.weight for s in found[ordered[i].id].stored),
                     assessments[i].probability,
                     assessments[i].forced_lane,
                     _forced_reason(assessments[i], found[ordered[i].id].signals.sanctions_hit),

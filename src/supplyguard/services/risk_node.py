@@ -42,8 +42,10 @@ from supplyguard.risk import (
     select_lanes,
     train_model,
 )
+from supplyguard.risk.signals import apply_signals
 from supplyguard.services.audit import audit
 from supplyguard.services.ledger_records import append_record, sign_tree_head
+from supplyguard.services.risk_intake import signals_for, trust_book
 
 MIN_LABELLED = 50
 VALID_SHARE = 0.25
@@ -69,11 +71,22 @@ def retrain(
     """Train on the organisation's recorded outcomes, save, register, activate and ledger the model."""
     require(actor, Action.RISK_ADMIN)
     with uow:
-        labelled = [
-            row_from_declaration(d, o)
+        pairs = [
+            (d, o)
             for d, o in _history(uow, actor.org_id)
             if o is not None and o.inspected and o.result is not None
         ]
+        # signal features as they stood when each outcome was recorded (what the officer's last
+        # rescore before the inspection could have seen)
+        found = signals_for(
+            uow,
+            actor.org_id,
+            [d for d, _o in pairs],
+            trust_book(uow, actor.org_id),
+            {d.id: o.recorded_at for d, o in pairs},
+        )
+    labelled = [row_from_declaration(d, o) for d, o in pairs]
+    lookup = {row.declaration_id: found[d.id].signals for row, (d, _o) in zip(labelled, pairs, strict=True)}
     if len(labelled) < MIN_LABELLED:
         raise ModelError(
             f"only {len(labelled)} inspected declarations with outcomes; {MIN_LABELLED} are needed"
@@ -84,7 +97,8 @@ def retrain(
     valid_rows = [row for row in labelled if row.declared_on >= cut]
     state = FeatureState()
     model = train_model(
-        build_feature_table(train_rows, state, learn=True), build_feature_table(valid_rows, state, learn=True)
+        build_feature_table(train_rows, state, learn=True, signals=lookup),
+        build_feature_table(valid_rows, state, learn=True, signals=lookup),
     )
     models_dir.mkdir(parents=True, exist_ok=True)
     path = models_dir / f"{model.version}.json"
@@ -188,13 +202,28 @@ def score_open(
         model = _active_model(uow, actor.org_id)
         rules = _active_rules(uow, actor.org_id)
         history = _history(uow, actor.org_id)
+        found = signals_for(
+            uow, actor.org_id, [d for d, o in history if o is None], trust_book(uow, actor.org_id)
+        )
     state = FeatureState()
     assessed: list[tuple[DeclarationRow, Declaration, RiskAssessment]] = []
     for declaration, outcome in history:
         row = row_from_declaration(declaration, outcome)
         if outcome is None:
+            known = found[declaration.id]
             assessed.append(
-                (row, declaration, assess_declaration(model, state, row.without_labels(), rules=rules))
+                (
+                    row,
+                    declaration,
+                    assess_declaration(
+                        model,
+                        state,
+                        row.without_labels(),
+                        signals=known.signals,
+                        rules=rules,
+                        trust=known.trust,
+                    ),
+                )
             )
         state.observe(row)
         if row.fraud is not None:
@@ -209,10 +238,13 @@ def score_open(
         candidates = [
             Candidate(
                 str(d.id),
-                a.priority,
+                a.priority + sum(stored.signal.weight for stored in found[d.id].stored),
                 a.probability,
                 a.forced_lane,
-                "; ".join(r.reason for r in a.fired_rules),
+                "; ".join(
+                    [r.reason for r in a.fired_rules if r.lane is not None]
+                    + (["a party matches a sanctions list"] if found[d.id].signals.sanctions_hit else [])
+                ),
             )
             for d, a in items
         ]
@@ -226,15 +258,25 @@ def score_open(
         by_id = {decision.declaration_id: decision for decision in decisions}  # decisions come sorted by lane
         for declaration, assessment in items:
             decision = by_id[str(declaration.id)]
-            lanes[decision.lane.value] += 1
+            # stored signals (screening, intel, tracking): their weights ranked the candidate above;
+            # after the lanes are filled they can only escalate the lane, and their reasons lead,
+            # so a rescore never forgets them
+            applied = apply_signals(
+                assessment.priority,
+                decision.lane.value,
+                [decision.reason, *assessment.reasons],
+                [stored.signal for stored in found[declaration.id].stored],
+            )
+            lane = applied.lane or decision.lane.value
+            lanes[lane] += 1
             results.append(
                 StoredAssessment(
                     declaration_id=declaration.id,
                     score=min(1.0, max(0.0, assessment.score)),
-                    lane=decision.lane.value,
-                    reasons=[decision.reason, *assessment.reasons],
+                    lane=lane,
+                    reasons=applied.reasons,
                     model_version=model.version,
-                    priority=assessment.priority,
+                    priority=applied.priority,
                 )
             )
     with uow:

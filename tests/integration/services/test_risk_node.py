@@ -37,10 +37,15 @@ def test_retrain_then_score_fills_lanes_within_capacity_with_reasons(container) 
     for row in open_rows:  # already in ranking order
         by_day.setdefault(row["declared_on"], []).append(row)
     lane_rank = {"red": 0, "yellow": 1, "green": 2}
+    forced = set()
+    for row in open_rows:  # forced by a rule or a sanctions hit, or escalated by a stored signal
+        reasons = get_declaration(container.uow(), container.clock, officer, row["id"]).risk_reasons
+        if any("lane forced" in r or r.startswith(("screening:", "intel:", "tracking:")) for r in reasons):
+            forced.add(row["id"])
     for rows in by_day.values():  # within a day a higher rank never gets a lighter lane (ties aside)
         for higher in rows:
             for lower in rows:
-                if higher["score_key"] > lower["score_key"]:
+                if higher["score_key"] > lower["score_key"] and lower["id"] not in forced:
                     assert lane_rank[higher["lane"]] <= lane_rank[lower["lane"]], (higher, lower)
     red_by_day = Counter(row["declared_on"] for row in open_rows if row["lane"] == "red")
     assert max(red_by_day.values()) <= world.red_per_day + 2  # capacity, plus rule-forced lanes

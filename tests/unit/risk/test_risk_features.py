@@ -121,10 +121,14 @@ def test_unit_value_is_compared_with_hs_and_origin_peers() -> None:
 
 def test_signals_fill_their_seams(train_slice: list[DeclarationRow]) -> None:
     state = FeatureState()
-    signals = IntakeSignals(screening_hits=2, sanctions_hit=True, trusted_tier=3, partner_intel_hits=1)
+    signals = IntakeSignals(
+        screening_hits=2, sanctions_hit=True, trusted_tier=3, intel_signals=1, screening_hit_score=0.91
+    )
     vector = state.features(train_slice[0], signals)
     assert len(vector) == len(FEATURE_NAMES)
     assert vector[col("screening_hits")] == 2.0
+    assert vector[col("screening_hit_score")] == 0.91
+    assert vector[col("intel_signals")] == 1.0
     assert vector[col("sanctions_hit")] == 1.0
     assert vector[col("trusted_tier")] == 3.0
     assert vector[col("tracking_alerts")] == 0.0
