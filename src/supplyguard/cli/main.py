@@ -26,6 +26,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "import": ("declarations", "import_app"),
     "ledger": ("ledger", "ledger_app"),
     "events": ("events", "events_app"),
+    "tracking": ("tracking", "tracking_app"),
     "risk": ("risk", "risk_app"),
     "resilience": ("resilience", "resilience_app"),
     "lists": ("screening", "lists_app"),

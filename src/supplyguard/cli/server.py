@@ -38,6 +38,19 @@ def serve(
             f"supplyguard node {settings.node_name} serving on "
             f"http://{host or settings.host}:{port or settings.port}"
         )
-        uvicorn.run(
-            create_app(container), host=host or settings.host, port=port or settings.port, log_level="warning"
-        )
+        subscriber = None
+        if settings.mqtt_in_serve:  # telemetry over MQTT in the same process (shared pipelines)
+            from supplyguard.cli.tracking import start_mqtt
+
+            subscriber, _ingest = start_mqtt(container)
+            out_console.print(f"MQTT telemetry from {subscriber.broker} ({', '.join(subscriber.topics)})")
+        try:
+            uvicorn.run(
+                create_app(container),
+                host=host or settings.host,
+                port=port or settings.port,
+                log_level="warning",
+            )
+        finally:
+            if subscriber is not None:
+                subscriber.stop()

@@ -1,0 +1,150 @@
+"""Telemetry through the real Mosquitto broker (127.0.0.1:1883): filters, bad payloads, stored rules,
+alerts, and a graceful stop that writes what was received. Each test uses its own topic prefix."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from supplyguard.adapters.db.telemetry_repo import TelemetryRepository
+from supplyguard.adapters.mqtt import MqttBatchSubscriber, parse_broker_url
+from supplyguard.errors import ConfigurationError
+from supplyguard.services import telemetry
+from supplyguard.services import tracking_rules as rules
+from supplyguard.services.telemetry_mqtt import MqttTelemetryIngest, subscriptions
+from tests.factories import admin_principal, make_org
+
+pytestmark = pytest.mark.mqtt
+BROKER = "mqtt://127.0.0.1:1883"
+
+
+def _broker_up() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 1883), timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def publisher() -> Iterator[mqtt.Client]:
+    if not _broker_up():
+        pytest.skip("no MQTT broker on 127.0.0.1:1883")
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"pub-{uuid.uuid4().hex[:8]}")
+    client.connect("127.0.0.1", 1883)
+    client.loop_start()
+    yield client
+    client.disconnect()
+    client.loop_stop()
+
+
+def publish(client: mqtt.Client, topic: str, payload: Any) -> None:
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    client.publish(topic, body, qos=1).wait_for_publish(10)
+
+
+def wait_for(predicate: Any, timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the subscriber")
+        time.sleep(0.05)
+
+
+def test_positions_over_mqtt_are_filtered_stored_and_alerted(container, publisher) -> None:  # type: ignore[no-untyped-def]
+    org = make_org(container, "Carrier A", "NL")
+    actor = admin_principal(org)
+    rules.create_rule(
+        container.uow(),
+        container.clock,
+        actor,
+        {
+            "name": "depot",
+            "kind": "geofence",
+            "type": "zone",
+            "circle": {"lat": 51.95, "lon": 4.14, "radius_km": 2},
+        },
+    )
+    prefix = f"sgtest-{uuid.uuid4().hex}"
+    ingest = MqttTelemetryIngest(container.uow, container.clock, telemetry.TelemetryPipelines(), prefix)
+    # a long batch window: nothing is written until stop(), which must flush
+    subscriber = MqttBatchSubscriber(parse_broker_url(BROKER), subscriptions(prefix), ingest, batch_ms=60_000)
+    subscriber.start()
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+
+    def at(minutes: float, lat: float, lon: float, **extra: Any) -> dict[str, Any]:
+        return {"time": (t0 + timedelta(minutes=minutes)).isoformat(), "lat": lat, "lon": lon, **extra}
+
+    device = f"{prefix}/Carrier A/devices/TRK-1/position"
+    sent = [
+        (device, at(0, 51.95, 4.14)),  # inside the depot: kept
+        (device, at(0, 51.95, 4.14)),  # duplicate
+        (device, at(-5, 51.95, 4.14)),  # out of order
+        (device, at(1, 40.0, 10.0)),  # 1,400 km in a minute
+        (device, at(2, 0.0, 0.0)),  # no fix
+        (device, at(3, "north", 4.14)),  # malformed: bad, not stored
+        (device, b"{not json"),  # bad
+        (device, {**at(4, 51.95, 4.15), "device_id": "TRK-2"}),  # contradicts its topic: bad
+        (device, at(20, 52.05, 4.14)),  # 11 km north: leaves the depot
+        (
+            f"{prefix}/{org.id}/positions",
+            [{**at(5, 51.0, 5.0), "device_id": "TRK-3"}, {**at(6, 51.0, 5.01), "device_id": "TRK-3"}],
+        ),
+        (f"{prefix}/Nobody/devices/TRK-9/position", at(0, 1.0, 1.0)),  # unknown organisation
+    ]
+    for topic, payload in sent:
+        publish(publisher, topic, payload)
+    wait_for(lambda: subscriber.received == len(sent))
+    assert ingest.counters.messages == 0  # still in the batch window
+    subscriber.stop()
+
+    counts = ingest.counters
+    assert counts.messages == len(sent)
+    assert counts.stored == 4  # TRK-1 twice, TRK-3 twice
+    assert counts.filtered == {"duplicate": 1, "out_of_order": 1, "speed": 1, "zero": 1}
+    assert counts.bad == {"invalid": 1, "not_json": 1, "device_mismatch": 1, "unknown_org": 1}
+    assert counts.failed == 0 and counts.transactions == 1
+    with container.uow(readonly=True) as uow:
+        repo = TelemetryRepository(uow.connection)
+        assert repo.count_positions(org.id) == 4
+        latest = {p.device_id: p for p in repo.latest_positions(org.id)}
+        stored_alerts = repo.alerts(org.id, open_only=True, limit=10)
+    assert latest["TRK-1"].lat == 52.05 and latest["TRK-3"].lon == 5.01
+    assert [(a.alert.kind, a.alert.subject) for a in stored_alerts] == [("geofence_exit", "TRK-1")]
+    assert "depot" in stored_alerts[0].alert.reason
+
+
+def test_an_unreachable_broker_is_a_clear_error() -> None:
+    subscriber = MqttBatchSubscriber(parse_broker_url("mqtt://127.0.0.1:1"), ["x/#"], lambda batch: None)
+    with pytest.raises(ConfigurationError, match=r"cannot reach the MQTT broker at mqtt://127.0.0.1:1"):
+        subscriber.start(timeout_s=2)
+    with pytest.raises(ConfigurationError, match="mqtt://host:1883"):
+        parse_broker_url("http://example.org")
+
+
+def test_a_failing_batch_is_counted_and_the_subscriber_goes_on(publisher) -> None:  # type: ignore[no-untyped-def]
+    prefix = f"sgtest-{uuid.uuid4().hex}"
+    seen: list[int] = []
+
+    def on_batch(batch: list[Any]) -> None:
+        seen.append(len(batch))
+        if len(seen) == 1:
+            raise RuntimeError("database down")
+
+    subscriber = MqttBatchSubscriber(parse_broker_url(BROKER), [f"{prefix}/#"], on_batch, batch_ms=20)
+    subscriber.start()
+    publish(publisher, f"{prefix}/a", {"n": 1})
+    wait_for(lambda: len(seen) == 1)
+    publish(publisher, f"{prefix}/a", {"n": 2})
+    wait_for(lambda: len(seen) == 2)
+    subscriber.stop()
+    assert subscriber.batch_errors == 1 and subscriber.received == 2
