@@ -492,6 +492,81 @@ class SharingRepository:
         )
         return [_held(row) for row in rows]
 
+    def held_page(
+        self,
+        *,
+        after_position: int = 0,
+        types: Sequence[str] = (),
+        tlp: Sequence[str] = (),
+        origin: str | None = None,
+        partner: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[HeldObject]:
+        """Current, not deleted versions for people: ``origin`` ``received`` or ``published``;
+        ``partner``: received from it, or (our own) delivered to it; ``since``: stored after."""
+        table = sharing_objects
+        conditions: list[Any] = [
+            table.c.position > after_position,
+            table.c.current,
+            ~table.c.deleted,
+            ~table.c.stix_type.like("x-supplyguard-%"),
+        ]
+        if types:
+            conditions.append(table.c.stix_type.in_(types))
+        if tlp:
+            conditions.append(table.c.tlp.in_(tlp))
+        if origin == "received":
+            conditions.append(table.c.received_from.is_not(None))
+        elif origin == "published":
+            conditions.append(table.c.received_from.is_(None))
+        if partner is not None:
+            delivered = select(sharing_deliveries.c.stix_id).where(
+                sharing_deliveries.c.partner_node == partner
+            )
+            conditions.append((table.c.received_from == partner) | table.c.stix_id.in_(delivered))
+        if since is not None:
+            conditions.append(table.c.stored_at > self._instant(since))
+        rows = self._conn.execute(
+            select(table).where(and_(*conditions)).order_by(table.c.position).limit(limit)
+        )
+        return [_held(row) for row in rows]
+
+    def counts_by_partner(self) -> dict[str, dict[str, int]]:
+        """Per partner: objects received from it, copies delivered to it, objects refused from it."""
+        counts: dict[str, dict[str, int]] = {}
+
+        def add(rows: Any, what: str) -> None:
+            for node, count in rows:
+                counts.setdefault(str(node), {})[what] = int(count)
+
+        objects = sharing_objects
+        add(
+            self._conn.execute(
+                select(objects.c.received_from, func.count())
+                .where(objects.c.received_from.is_not(None))
+                .group_by(objects.c.received_from)
+            ),
+            "received",
+        )
+        add(
+            self._conn.execute(
+                select(sharing_deliveries.c.partner_node, func.count()).group_by(
+                    sharing_deliveries.c.partner_node
+                )
+            ),
+            "delivered",
+        )
+        add(
+            self._conn.execute(
+                select(sharing_rejections.c.partner_node, func.count()).group_by(
+                    sharing_rejections.c.partner_node
+                )
+            ),
+            "rejected",
+        )
+        return counts
+
     def count_objects(self) -> int:
         return int(
             self._conn.execute(
