@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from supplyguard.resilience.lp import ContingencyModel, Solution
 from supplyguard.resilience.model import Network, ScenarioSpec
-from supplyguard.resilience.scenarios import Disruption, resolve, single_point_scenarios, units
+from supplyguard.resilience.scenarios import Disruption, resolve_all, single_point_scenarios, units
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,15 +124,24 @@ def _solve_slice(start: int) -> list[tuple[Solution, float | None]]:
     disruptions = _FORK_STATE["disruptions"]
     step = _FORK_STATE["step"]
     assert isinstance(network, Network) and isinstance(disruptions, list) and isinstance(step, int)
-    model = ContingencyModel(network)
+    horizon, warm = _FORK_STATE["horizon"], _FORK_STATE["warm"]
+    assert isinstance(horizon, float) and isinstance(warm, bool)
+    model = ContingencyModel(network, horizon=horizon, warm=warm)
     with_plan = bool(_FORK_STATE["with_plan"])
     return [model.solve(d, with_plan=with_plan) for d in disruptions[start::step]]
 
 
 def _solve_parallel(
-    network: Network, disruptions: list[Disruption], workers: int, with_plan: bool
+    model: ContingencyModel, disruptions: list[Disruption], workers: int, with_plan: bool
 ) -> list[tuple[Solution, float | None]]:
-    _FORK_STATE.update(network=network, disruptions=disruptions, step=workers, with_plan=with_plan)
+    _FORK_STATE.update(
+        network=model.network,
+        horizon=float(model.horizon),
+        warm=model.warm,
+        disruptions=disruptions,
+        step=workers,
+        with_plan=with_plan,
+    )
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             parts = list(pool.map(_solve_slice, range(workers)))
@@ -168,7 +177,7 @@ def analyse_disruptions(
         and len(ordered) >= 2 * workers
         and "fork" in multiprocessing.get_all_start_methods()
     ):
-        pairs = _solve_parallel(model.network, ordered, workers, with_plan)
+        pairs = _solve_parallel(model, ordered, workers, with_plan)
     else:
         for disruption in ordered:
             if with_tts:
@@ -218,9 +227,7 @@ def analyse_network(
         else single_point_scenarios(network, include_lanes=include_lanes)
     )
     model = model or ContingencyModel(network)
-    return analyse_disruptions(
-        model, [resolve(network, spec) for spec in specs], with_plan=with_plan, workers=workers
-    )
+    return analyse_disruptions(model, resolve_all(network, specs), with_plan=with_plan, workers=workers)
 
 
 def exposure_ranking(results: Sequence[ScenarioResult]) -> list[ScenarioResult]:
@@ -235,4 +242,4 @@ def analysis_json(
     network: Network, scenarios: Sequence[ScenarioSpec] | None = None
 ) -> list[dict[str, object]]:
     """The list printed by ``supplyguard resilience analyse FILE --json``."""
-    return [result.as_json() for result in analyse_network(network, scenarios)]
+    return [result.as_json() for result in analyse_network(network, scenarios, with_plan=False)]

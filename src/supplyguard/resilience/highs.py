@@ -65,7 +65,21 @@ class HighsSolver:
             )
         return True
 
-    def solve_with(self, lower_c: FArray, upper_c: FArray, lower_r: FArray, upper_r: FArray) -> FArray:
+    def basis(self) -> highspy.HighsBasis:
+        """The current basis (after an optimal solve: the optimal one), to restart from later."""
+        return self.h.getBasis()
+
+    def solve_with(
+        self,
+        lower_c: FArray,
+        upper_c: FArray,
+        lower_r: FArray,
+        upper_r: FArray,
+        *,
+        start: highspy.HighsBasis | None = None,
+    ) -> FArray:
+        """Solve with these bounds; ``start`` restarts dual simplex from a saved basis (that of
+        a nearby problem, e.g. the undisrupted optimum) instead of the last one."""
         changed_c = np.flatnonzero((lower_c != self.lower_c) | (upper_c != self.upper_c)).astype(np.int32)
         if len(changed_c):
             self.h.changeColsBounds(len(changed_c), changed_c, lower_c[changed_c], upper_c[changed_c])
@@ -76,5 +90,7 @@ class HighsSolver:
                 len(changed_r), changed_r, lower_r[changed_r], upper_r[changed_r]
             )
             self.lower_r, self.upper_r = lower_r, upper_r
+        if start is not None:
+            self.h.setBasis(start)
         self.run()
         return np.asarray(self.h.getSolution().col_value)

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 import numpy.typing as npt
+from scipy.sparse import coo_matrix, csc_matrix
+from scipy.sparse.csgraph import connected_components
 
 from supplyguard.resilience.highs import HighsSolver
 from supplyguard.resilience.model import Network
@@ -83,10 +85,19 @@ class ContingencyModel:
     """The compiled network: column/row layout shared by the impact and TTS programmes."""
 
     def __init__(
-        self, network: Network, *, horizon: float = 1000.0, stock_positions: Iterable[tuple[str, str]] = ()
+        self,
+        network: Network,
+        *,
+        horizon: float = 1000.0,
+        stock_positions: Iterable[tuple[str, str]] = (),
+        warm: bool = True,
     ) -> None:
+        """``warm=False`` solves every scenario cold, on fresh HiGHS models and without any of the
+        exact shortcuts (blocks, unchanged optimum, steady state, starvation): the reference the
+        fast path is tested and benchmarked against."""
         self.network = network
         self.horizon = horizon
+        self.warm = warm
         self.product_ids = [p.id for p in network.products]
         pidx = {p: i for i, p in enumerate(self.product_ids)}
         self.site_ids = [s.id for s in network.sites]
@@ -199,11 +210,21 @@ class ContingencyModel:
             self.alt_by_site[site_id].append(j)
         self._base_cache: dict[float, tuple[FArray, FArray, FArray, FArray]] = {}
         self._baseline: dict[float, FArray] = {}
+        self._baseline_basis: dict[float, highspy.HighsBasis] = {}
+        self._full_baseline: dict[float, FArray] = {}
+        self._starved: _Starvation | None = None
+        self._blocks: _Blocks | None = None
+        self._blocks_tried = False
         self.stock_idx = np.array(sorted(self.stock_cols), dtype=np.int32)
         self.delayed_alt_idx = np.array(
             sorted(j for j, a in self.alt_cols.items() if a[2] > 0), dtype=np.int32
         )
         self.unmet_product = [cols_key[j][1] for j in self.unmet_idx]
+        self.weights = weights
+        kinds = np.array(cols_kind, dtype="<U1") if cols_kind else np.zeros(0, dtype="<U1")
+        self.kind_idx = {k: np.flatnonzero(kinds == k).astype(np.int32) for k in "uxvyz"}
+        self.alt_idx = np.array(list(self.alt_cols), dtype=np.int32)
+        self.alt_cost = np.array([a[3] for a in self.alt_cols.values()], dtype=np.float64)
 
     # -- building --------------------------------------------------------------------------
     def _csc(self, extra_col: list[tuple[int, float]] | None) -> tuple[IArray, IArray, FArray]:
@@ -324,23 +345,59 @@ class ContingencyModel:
         return np.array(sorted(cols), dtype=np.int32)
 
     def baseline_values(self, window: float) -> FArray:
-        """The optimal plan with nothing disrupted over ``window`` periods (cached)."""
+        """An optimal plan with nothing disrupted over ``window`` periods (cached)."""
         values = self._baseline.get(window)
         if values is None:
-            empty = Disruption("baseline", window, {}, {}, {}, ())
-            values = self.impact_solver().solve_with(*self.impact_bounds(empty, window))
+            blocks = self.blocks()
+            values = blocks.baseline(window) if blocks is not None else None
+            if values is None:
+                values = self._full_baseline_values(window)
             self._baseline[window] = values
         return values
 
+    def _full_baseline_values(self, window: float) -> FArray:
+        values = self._full_baseline.get(window)
+        if values is None:
+            empty = Disruption("baseline", window, {}, {}, {}, ())
+            solver = self.impact_solver()
+            values = solver.solve_with(*self.impact_bounds(empty, window))
+            self._full_baseline[window] = values
+            self._baseline_basis[window] = solver.basis()
+        return values
+
+    def blocks(self) -> _Blocks | None:
+        """The independent blocks of the impact LP, or None when it does not split usefully."""
+        if not self._blocks_tried:
+            self._blocks_tried = True
+            blocks = _Blocks(self)
+            self._blocks = blocks if blocks.useful else None
+        return self._blocks
+
     def solve_impact_values(self, disruption: Disruption, window: float | None = None) -> FArray:
-        """Column values of the optimal contingency plan. When the undisrupted optimum does not
-        touch any disrupted column it stays optimal (fewer options, same plan): no solve."""
+        """Column values of an optimal contingency plan.
+
+        Exact shortcuts, in order: when the undisrupted optimum does not touch any disrupted
+        column it stays optimal (fewer options, same plan): no solve. Otherwise only the blocks
+        of the LP that the disruption touches are re-solved (see :class:`_Blocks`), each from
+        its undisrupted optimal basis. Failing that, the whole LP is re-solved from the
+        undisrupted optimal basis (not the last scenario's: only the disrupted columns and rows
+        are off, so dual simplex needs a handful of pivots instead of hundreds)."""
         window = disruption.ttr if window is None else window
+        bounds = self.impact_bounds(disruption, window)
+        if not self.warm:
+            self._impact = None
+            return self.impact_solver().solve_with(*bounds)
         base = self.baseline_values(window)
         affected = self.affected_columns(disruption)
         if not np.any(base[affected] > 1e-9):
             return base
-        return self.impact_solver().solve_with(*self.impact_bounds(disruption, window))
+        blocks = self.blocks()
+        if blocks is not None:
+            values = blocks.solve(window, bounds)
+            if values is not None:
+                return values
+        self._full_baseline_values(window)
+        return self.impact_solver().solve_with(*bounds, start=self._baseline_basis[window])
 
     def solve_impact(
         self, disruption: Disruption, window: float | None = None, *, with_plan: bool = True
@@ -365,7 +422,7 @@ class ContingencyModel:
         contingency plan is already a steady state (TTS unbounded)."""
         values = self.solve_impact_values(disruption)
         solution = self._read(values, with_plan)
-        if self.survives_indefinitely(disruption, values):
+        if self.warm and self.survives_indefinitely(disruption, values):
             return solution, None
         return solution, self.solve_tts(disruption)
 
@@ -375,6 +432,8 @@ class ContingencyModel:
         Disrupted sites and closed lanes are out for good. A rerouted lane delayed ``r`` periods
         carries ``cap (t - r)`` over ``t >= r`` (row ``sum x - cap t <= -cap r``); when no
         ``t >= r`` survives, TTS < r and the lane delivers nothing before it: solved closed."""
+        if not self.warm:
+            self._tts = None
         solver = self.tts_solver()
         closed: set[int] = set()
         for site_id in disruption.site_down:
@@ -394,7 +453,10 @@ class ContingencyModel:
         delayed = {lane: r for lane, r in delayed.items() if lane in self.lane_cap_row}
         no_rows = np.zeros(0, dtype=np.int32)
         before = closed | {j for lane in delayed for j in self.lane_cols[lane]}
-        t_closed = self._tts_run(solver, before, no_rows, np.zeros(0))
+        if self.warm and self.starvation().starves(before):
+            t_closed: float | None = 0.0  # some demand can receive nothing at all: no LP needed
+        else:
+            t_closed = self._tts_run(solver, before, no_rows, np.zeros(0))
         assert t_closed is not None  # t = 0 is always feasible without delay rows
         if t_closed >= self.horizon * (1 - 1e-9):
             return None
@@ -408,6 +470,12 @@ class ContingencyModel:
         if t is None:
             return t_closed
         return None if t >= self.horizon * (1 - 1e-9) else max(t, t_closed)
+
+    def starvation(self) -> _Starvation:
+        """Which demand can receive nothing once some columns close (see :class:`_Starvation`)."""
+        if self._starved is None:
+            self._starved = _Starvation(self)
+        return self._starved
 
     def _tts_run(
         self, solver: HighsSolver, closed: set[int], rows: IArray, row_upper: FArray
@@ -433,28 +501,25 @@ class ContingencyModel:
     def _read(self, values: FArray, with_plan: bool) -> Solution:
         unmet_values = values[self.unmet_idx] if len(self.unmet_idx) else np.zeros(0)
         lost_units: dict[str, float] = {}
-        for product, units in zip(self.unmet_product, unmet_values, strict=True):
-            if units > 1e-7:
-                lost_units[product] = lost_units.get(product, 0.0) + float(units)
-        weights = {p.id: p.loss_weight for p in self.network.products}
+        for k in np.flatnonzero(unmet_values > 1e-7).tolist():
+            product = self.unmet_product[k]
+            lost_units[product] = lost_units.get(product, 0.0) + float(unmet_values[k])
+        weights = self.weights
         lost_margin = float(sum(weights[p] * u for p, u in lost_units.items()))
-        contingency = float(sum(values[j] * c for j, (_s, _cap, _a, c) in self.alt_cols.items()))
+        contingency = float(values[self.alt_idx] @ self.alt_cost) if len(self.alt_idx) else 0.0
         unmet: dict[tuple[str, str], float] = {}
         alternatives: dict[str, float] = {}
         flows: dict[tuple[str, str], float] = {}
         stock: dict[tuple[str, str], float] = {}
         production: dict[tuple[str, str], float] = {}
         if with_plan:
-            target = {"u": unmet, "z": None, "x": flows, "v": stock, "y": production}
-            for j in np.flatnonzero(values > 1e-7):
-                kind = self.cols_kind[j]
-                key = self.cols_key[j]
-                if kind == "z":
-                    alternatives[key[0]] = float(values[j])
-                else:
-                    store = target[kind]
-                    assert store is not None
-                    store[key] = float(values[j])
+            keys = self.cols_key
+            for kind, store in (("u", unmet), ("x", flows), ("v", stock), ("y", production)):
+                idx = self.kind_idx[kind]
+                used = idx[values[idx] > 1e-7]
+                store.update(zip([keys[j] for j in used.tolist()], values[used].tolist(), strict=True))
+            used = self.kind_idx["z"][values[self.kind_idx["z"]] > 1e-7]
+            alternatives.update((keys[j][0], float(values[j])) for j in used.tolist())
         return Solution(
             loss=lost_margin + contingency,
             lost_margin=lost_margin,
@@ -466,3 +531,184 @@ class ContingencyModel:
             stock_used=stock,
             production=production,
         )
+
+
+class _Starvation:
+    """Exact TTS = 0 test by propagating zeros through the balance rows of the TTS LP.
+
+    In the TTS LP a balance row reads ``sum(feeding columns) - sum(consuming columns) >= d t``
+    with every column >= 0. When none of a row's feeding columns (positive coefficient) can be
+    positive, its consuming columns (lanes out, production that needs it as a part) must be 0 as
+    well, which may starve further rows. If a row with demand ends up starved, ``d t <= 0``
+    forces ``t = 0``: the TTS is 0 without solving. Columns that can never be positive in the
+    TTS LP (unmet demand, alternatives with an activation delay, empty stock, members of a
+    zero-capacity row) start closed. When the test says nothing, the LP decides.
+    """
+
+    def __init__(self, model: ContingencyModel) -> None:
+        n_balance = model.n_balance
+        self.feeds: list[list[int]] = [[] for _ in range(model.n_cols)]  # col -> rows it feeds
+        self.consumers: list[list[int]] = [[] for _ in range(n_balance)]  # row -> cols using it
+        for r, row in enumerate(model._rows[:n_balance]):
+            for j, coef in row:
+                if coef > 0:
+                    self.feeds[j].append(r)
+                elif coef < 0:
+                    self.consumers[r].append(j)
+        self.demand_rows = model.balance_demand > 0
+        dead: set[int] = set(model.unmet_cols)
+        dead.update(j for j, (_s, cap, act, _c) in model.alt_cols.items() if act > 0 or cap <= 0)
+        dead.update(j for j, units in model.stock_cols.items() if units <= 0)
+        for k, cap in enumerate(model.row_cap):
+            if cap <= 0:
+                dead.update(j for j, _coef in model._rows[n_balance + k])
+        self.count = [0] * n_balance  # feeding columns per row that can still be positive
+        for rows in self.feeds:
+            for r in rows:
+                self.count[r] += 1
+        self.dead: set[int] = set()
+        self.starved: set[int] = set()
+        unfed = [r for r in range(n_balance) if self.count[r] == 0]
+        self.always = any(self.demand_rows[r] for r in unfed)
+        for r in unfed:
+            self.starved.add(r)
+            dead.update(self.consumers[r])
+        changes: dict[int, int] = {}
+        self.always = self.always or self._propagate(dead, self.dead, self.starved, changes)
+        for r, left in changes.items():
+            self.count[r] = left
+
+    def _propagate(
+        self, closing: Iterable[int], dead: set[int], starved: set[int], count: dict[int, int]
+    ) -> bool:
+        """Close ``closing`` on top of the base state; True when a demand row starves. ``dead``,
+        ``starved`` and ``count`` (row -> feeding columns left) hold the changes made."""
+        stack = [j for j in closing if j not in self.dead and j not in dead]
+        dead.update(stack)
+        while stack:
+            j = stack.pop()
+            for r in self.feeds[j]:
+                left = count.get(r, self.count[r]) - 1
+                count[r] = left
+                if left == 0 and r not in self.starved and r not in starved:
+                    if self.demand_rows[r]:
+                        return True
+                    starved.add(r)
+                    for c in self.consumers[r]:
+                        if c not in self.dead and c not in dead:
+                            dead.add(c)
+                            stack.append(c)
+        return False
+
+    def starves(self, closed: Iterable[int]) -> bool:
+        """True when closing ``closed`` leaves some demand without any possible supply (TTS 0)."""
+        return self.always or self._propagate(closed, set(), set(), {})
+
+
+class _Blocks:
+    """The impact LP split into independent blocks, for small exact re-solves.
+
+    Columns that share a balance row are in one block (in a multi-product network: roughly one
+    block per product family). A capacity row whose columns lie in one block belongs to it; the
+    others (a port's throughput shared by several products) are *coupling* rows. Dropping the
+    coupling rows leaves a relaxation that separates into one small LP per block; a scenario
+    re-solves only the blocks it touches, each from its undisrupted optimal basis, and keeps the
+    undisrupted optimum elsewhere. When the combined plan also satisfies every coupling row it
+    is feasible for the full LP and optimal for a relaxation of it, hence optimal for the full
+    LP; otherwise ``solve`` returns None and the caller solves the full LP.
+    """
+
+    def __init__(self, model: ContingencyModel) -> None:
+        self.model = model
+        n_cols, n_rows, n_balance = model.n_cols, model.n_rows, model.n_balance
+        starts, index, value = model._csc(None)
+        matrix = csc_matrix((value, index, starts), shape=(n_rows, n_cols))
+        balance = matrix[:n_balance].tocoo()
+        size = n_cols + n_balance
+        graph = coo_matrix((np.ones(balance.nnz), (balance.col, n_cols + balance.row)), shape=(size, size))
+        n_blocks, labels = connected_components(graph, directed=False)
+        self.col_block = labels[:n_cols]
+        self.row_block = np.empty(n_rows, dtype=np.int64)
+        self.row_block[:n_balance] = labels[n_cols:]
+        csr = matrix.tocsr()
+        for r in range(n_balance, n_rows):
+            members = np.unique(self.col_block[csr.indices[csr.indptr[r] : csr.indptr[r + 1]]])
+            self.row_block[r] = members[0] if len(members) == 1 else -1
+        sizes = np.bincount(self.col_block, minlength=n_blocks)
+        self.useful = n_blocks > 1 and int(sizes.max()) <= 0.8 * n_cols
+        self.coupling = np.flatnonzero(self.row_block < 0)
+        self.coupling_matrix = csr[self.coupling]
+        order = np.argsort(self.col_block, kind="stable")
+        bounds = np.searchsorted(self.col_block[order], np.arange(n_blocks + 1))
+        self.cols = [order[bounds[b] : bounds[b + 1]].astype(np.int32) for b in range(n_blocks)]
+        row_order = np.argsort(self.row_block, kind="stable")
+        row_bounds = np.searchsorted(self.row_block[row_order], np.arange(-1, n_blocks + 1))
+        self.rows = [row_order[row_bounds[b + 1] : row_bounds[b + 2]] for b in range(n_blocks)]
+        self._matrix = matrix
+        self._solvers: dict[int, HighsSolver] = {}
+        self._base: dict[float, FArray | None] = {}
+        self._basis: dict[tuple[float, int], highspy.HighsBasis] = {}
+
+    def _solver(self, block: int) -> HighsSolver:
+        solver = self._solvers.get(block)
+        if solver is None:
+            cols, rows = self.cols[block], self.rows[block]
+            sub = self._matrix[rows][:, cols].tocsc()
+            sub.sort_indices()
+            n_c, n_r = len(cols), len(rows)
+            solver = HighsSolver(
+                self.model.cost[cols],
+                np.zeros(n_c),
+                np.full(n_c, INF),
+                np.zeros(n_r),
+                np.full(n_r, INF),
+                sub.indptr.astype(np.int32),
+                sub.indices.astype(np.int32),
+                sub.data.astype(np.float64),
+                maximise=False,
+            )
+            self._solvers[block] = solver
+        return solver
+
+    def _solve_block(self, block: int, window: float, bounds: tuple[FArray, ...]) -> FArray:
+        lower_c, upper_c, lower_r, upper_r = bounds
+        cols, rows = self.cols[block], self.rows[block]
+        solver = self._solver(block)
+        start = self._basis.get((window, block))
+        values = solver.solve_with(lower_c[cols], upper_c[cols], lower_r[rows], upper_r[rows], start=start)
+        if start is None:
+            self._basis[(window, block)] = solver.basis()
+        return values
+
+    def _feasible(self, values: FArray, lower_r: FArray, upper_r: FArray) -> bool:
+        activity = self.coupling_matrix @ values
+        lower, upper = lower_r[self.coupling], upper_r[self.coupling]
+        tol = 1e-7 * np.maximum(1.0, np.abs(np.where(np.isfinite(upper), upper, 0.0)))
+        return bool(np.all(activity <= upper + tol) and np.all(activity >= lower - tol))
+
+    def baseline(self, window: float) -> FArray | None:
+        """The undisrupted optimum assembled from the blocks; None when it breaks a coupling row
+        (the blocks are then not used for this window)."""
+        if window not in self._base:
+            bounds = self.model._base_bounds(window)
+            values = np.zeros(self.model.n_cols)
+            for block, cols in enumerate(self.cols):
+                values[cols] = self._solve_block(block, window, bounds)
+            self._base[window] = values if self._feasible(values, bounds[2], bounds[3]) else None
+        return self._base[window]
+
+    def solve(self, window: float, bounds: tuple[FArray, FArray, FArray, FArray]) -> FArray | None:
+        """An optimal plan for the scenario with these bounds, or None (solve the full LP)."""
+        base = self.baseline(window)
+        if base is None:
+            return None
+        lower_c, upper_c, lower_r, upper_r = bounds
+        base_lc, base_uc, base_lr, base_ur = self.model._base_bounds(window)
+        cols = np.flatnonzero((upper_c != base_uc) | (lower_c != base_lc))
+        rows = np.flatnonzero((upper_r != base_ur) | (lower_r != base_lr))
+        touched = set(self.col_block[cols].tolist()) | set(self.row_block[rows].tolist())
+        touched.discard(-1)
+        values = base.copy()
+        for block in sorted(touched):
+            values[self.cols[block]] = self._solve_block(block, window, bounds)
+        return values if self._feasible(values, lower_r, upper_r) else None

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from supplyguard.resilience.model import Network, ScenarioSpec
+from supplyguard.resilience.model import InfrastructureAsset, Lane, Network, ScenarioSpec, Site
 
 
 def units(value: float) -> str:
@@ -53,10 +53,25 @@ def cascade_assets(network: Network, asset_ids: Iterable[str]) -> list[str]:
 
 def resolve(network: Network, spec: ScenarioSpec) -> Disruption:
     """Resolve ``spec`` against ``network`` into per-site and per-lane downtimes."""
-    default = network.default_ttr
+    return resolve_all(network, [spec])[0]
+
+
+def resolve_all(network: Network, specs: Iterable[ScenarioSpec]) -> list[Disruption]:
+    """Resolve many scenarios of one network (its lookups are built once)."""
     sites = {site.id: site for site in network.sites}
     lanes = {lane.id: lane for lane in network.lanes}
     assets = {asset.id: asset for asset in network.assets}
+    return [_resolve(network, spec, sites, lanes, assets) for spec in specs]
+
+
+def _resolve(
+    network: Network,
+    spec: ScenarioSpec,
+    sites: dict[str, Site],
+    lanes: dict[str, Lane],
+    assets: dict[str, InfrastructureAsset],
+) -> Disruption:
+    default = network.default_ttr
     site_down: dict[str, float] = {}
     lane_down: dict[str, float] = {}
     lane_delay: dict[str, float] = {}
