@@ -36,8 +36,8 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,22 +45,15 @@ from supplyguard.bootstrap import Container
 from supplyguard.demo.world import DemoWorld
 from supplyguard.model.clock import iso_utc
 from supplyguard.model.organisations import Principal
-from supplyguard.services import telemetry, tracking, tracking_incidents
+from supplyguard.services import telemetry, tracking, tracking_rules, tracking_stock
 from supplyguard.services.tracking_views import container_epc
 from supplyguard.tracking import (
-    DeviceProfile,
-    GeofenceIndex,
     Route,
-    TrackingRules,
-    circle_geofence,
     haversine_km,
     item_class,
     normalise_gs1_uri,
-    parse_epcis_json,
     plan_sea_route,
     road_route,
-    stock_by_site,
-    stock_mismatches,
 )
 
 LatLon = tuple[float, float]
@@ -114,7 +107,10 @@ class Trip:
     container: str
     route: Route
     positions: list[dict[str, Any]] = field(default_factory=list)
-    profile: DeviceProfile | None = None
+    #: the corridor as a rules-file entry (sea: from/to, planned on the lanes; road: the polyline)
+    corridor: dict[str, Any] = field(default_factory=dict)
+    #: cold-chain bounds as a rules-file profile, when the container is a reefer
+    profile: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -283,7 +279,7 @@ def plan_tracking(containers: Sequence[str], now: datetime) -> TrackingPlan:
         for position in positions[incident:]:
             position["seal_intact"] = False
         positions[incident]["door_open"] = True
-        trips.append(Trip(device, c[0], route, positions))
+        trips.append(Trip(device, c[0], route, positions, _sea_corridor(c[0], SHANGHAI)))
         events += _sea_events(c[0], "shanghai", None, depart, None)
 
     # 2. Singapore -> Rotterdam reefer (2-8 °C); 13 °C for half a day in the Mediterranean.
@@ -307,10 +303,8 @@ def plan_tracking(containers: Sequence[str], now: datetime) -> TrackingPlan:
         warm = _nearest(positions, CENTRAL_MEDITERRANEAN)
         for offset, temperature in enumerate((9.5, 13.0, 12.5)):
             positions[warm + offset]["temperature_c"] = temperature
-        profile = DeviceProfile(
-            device, route, min_temperature_c=2.0, max_temperature_c=8.0, object_ids=(container_epc(c[1]),)
-        )
-        trips.append(Trip(device, c[1], route, positions, profile))
+        cold_chain = {"min_temperature_c": 2.0, "max_temperature_c": 8.0}
+        trips.append(Trip(device, c[1], route, positions, _sea_corridor(c[1], SINGAPORE), cold_chain))
         events += _sea_events(c[1], "singapore", "rotterdam", depart, arrive)
 
     # 3. Rotterdam -> Venlo by truck, with a detour off the corridor and two cases short at the depot.
@@ -323,7 +317,7 @@ def plan_tracking(containers: Sequence[str], now: datetime) -> TrackingPlan:
         arrive = depart + timedelta(hours=length / ROAD_SPEED_KMH)
         device = "TRUCK-NL-17"
         positions = _drive(device, driven, depart, arrive, timedelta(minutes=5), ROAD_SPEED_KMH, now)
-        trips.append(Trip(device, c[2], route, positions))
+        trips.append(Trip(device, c[2], route, positions, _road_corridor(c[2], A15_A73_VENLO)))
         events += _depot_events(c[2], depart, arrive)
 
     # 4. Rotterdam -> Tilburg by truck, on its way.
@@ -332,7 +326,7 @@ def plan_tracking(containers: Sequence[str], now: datetime) -> TrackingPlan:
         depart = now - timedelta(minutes=50)
         device = "TRUCK-NL-08"
         positions = _drive(device, A16_A58_TILBURG, depart, now, timedelta(minutes=5), ROAD_SPEED_KMH, now)
-        trips.append(Trip(device, c[3], route, positions))
+        trips.append(Trip(device, c[3], route, positions, _road_corridor(c[3], A16_A58_TILBURG)))
         events += _sea_events(c[3], "rotterdam", None, depart, None)
 
     # 5. Shanghai -> Rotterdam, a week out.
@@ -351,18 +345,27 @@ def plan_tracking(containers: Sequence[str], now: datetime) -> TrackingPlan:
             seal_intact=True,
             door_open=False,
         )
-        trips.append(Trip(device, c[4], route, positions))
+        trips.append(Trip(device, c[4], route, positions, _sea_corridor(c[4], SHANGHAI)))
         events += _sea_events(c[4], "shanghai", None, depart, None)
 
-    for trip in trips:
-        if trip.profile is None:
-            trip.profile = DeviceProfile(
-                trip.device_id, trip.route, object_ids=(container_epc(trip.container),)
-            )
     depot = canonical_value(SITES["venlo"][3])
     case_class = item_class(canonical_value(_cases(1)[0]))
     expected = {depot: {case_class: float(CASES_SHIPPED)}} if len(c) > 2 else {}
     return TrackingPlan(trips, events, expected, c[2] if len(c) > 2 else "", VENLO_DEPOT)
+
+
+def _sea_corridor(container: str, origin: LatLon) -> dict[str, Any]:
+    return {
+        "name": f"sea-{container}",
+        "mode": "sea",
+        "from": list(origin),
+        "to": list(ROTTERDAM),
+        "width_km": 50,
+    }
+
+
+def _road_corridor(container: str, points: Sequence[LatLon]) -> dict[str, Any]:
+    return {"name": f"road-{container}", "mode": "road", "points": [list(p) for p in points], "width_km": 2}
 
 
 def _nearest(positions: list[dict[str, Any]], target: LatLon) -> int:
@@ -442,21 +445,45 @@ def _depot_events(container: str, depart: datetime, arrive: datetime) -> list[di
     ]
 
 
-def tracking_rules(plan: TrackingPlan) -> TrackingRules:
-    """The alert rules the demo's pipeline runs: the depots and ports as sites, one profile per device."""
-    fences = [
-        circle_geofence(key, name, point, radius_km, kind="site")
-        for key, (name, point, radius_km, _site) in SITES.items()
-    ]
-    profiles = {trip.device_id: trip.profile for trip in plan.trips if trip.profile is not None}
-    return TrackingRules(GeofenceIndex(fences), profiles)
+def rules_document(plan: TrackingPlan, references: Mapping[str, str]) -> dict[str, Any]:
+    """The demo's alert rules as a rules document (services.tracking_rules.load_rules): the ports and
+    depots as sites, each device's corridor, the reefer's cold-chain profile, each device linked to
+    its container and declaration (``references``: container -> declaration reference), and the
+    cases the Venlo declaration ships to the depot."""
+    rules: dict[str, Any] = {
+        "geofences": [
+            {"name": name, "type": "site", "circle": {"lat": point[0], "lon": point[1], "radius_km": radius}}
+            for name, point, radius, _site in SITES.values()
+        ],
+        "corridors": [{**trip.corridor, "devices": [trip.device_id]} for trip in plan.trips],
+        "profiles": [
+            {"name": f"cold chain {trip.device_id}", **trip.profile, "devices": [trip.device_id]}
+            for trip in plan.trips
+            if trip.profile
+        ],
+        "links": [
+            {
+                "device": trip.device_id,
+                "asset": container_epc(trip.container),
+                "declaration": references[trip.container],
+            }
+            for trip in plan.trips
+        ],
+    }
+    if plan.expected_stock and plan.stock_container:
+        rules["expected_stock"] = [
+            {"declaration": references[plan.stock_container], "site": site, "items": items}
+            for site, items in plan.expected_stock.items()
+        ]
+    return rules
 
 
-def demo_containers(declarations: Iterable[dict[str, Any]], count: int = 5) -> list[str]:
-    """The first container of the ``count`` most recent declarations that name one (newest first)."""
+def demo_shipments(declarations: Iterable[Mapping[str, Any]], count: int = 5) -> dict[str, str]:
+    """Container -> declaration reference: the first container of the ``count`` most recent
+    declarations that name one (newest first)."""
     with_containers = [d for d in declarations if d.get("containers")]
     with_containers.sort(key=lambda d: (d["declared_on"], d["reference"]), reverse=True)
-    return [d["containers"][0] for d in with_containers[:count]]
+    return {d["containers"][0]: d["reference"] for d in with_containers[:count]}
 
 
 def _document(events: list[dict[str, Any]], now: datetime) -> bytes:
@@ -486,13 +513,18 @@ def load_tracking(
     org_name: str,
     on_step: Callable[[str], None] | None = None,
 ) -> TrackingSummary | None:
-    """For the organisation that tracks the demo's containers: capture the EPCIS events, send the
-    positions through the alert rules, count the depot's stock, and raise the risk of the
-    declarations the alerts concern. Other organisations: nothing (None)."""
+    """For the organisation that tracks the demo's containers: store the alert rules, capture the
+    EPCIS events, send the positions through the node's telemetry pipeline (which raises the alerts
+    and the risk of the linked declarations) and run the depot stock check. Other organisations:
+    nothing (None)."""
     if org_name != TRACKING_ORG:
         return None
     now = container.clock.now()
-    plan = plan_tracking(demo_containers(world.declarations.get(org_name, [])), now)
+    shipments = demo_shipments(world.declarations.get(org_name, []))
+    plan = plan_tracking(list(shipments), now)
+    tracking_rules.load_rules(
+        container.uow(), container.clock, operator, rules_document(plan, shipments), replace=True
+    )
     job = tracking.capture_events(
         container.uow(),
         container.clock,
@@ -501,17 +533,16 @@ def load_tracking(
         _document(plan.events, now),
         source="demo",
     )
-    pipelines = telemetry.TelemetryPipelines(tracking_rules(plan))
     batch = sorted(
         (p for trip in plan.trips for p in trip.positions), key=lambda p: (p["time"], p["device_id"])
     )
+    pipelines = telemetry.telemetry_pipelines(container.extras)
     report = telemetry.ingest_positions(container.uow(), container.clock, operator, batch, pipelines)
-    stored = list(report.alerts)
-    stored += _stock_check(container, operator, plan, now)
-    signals = tracking_incidents.raise_declaration_risk(container.uow(), container.clock, operator, stored)
+    stock = tracking_stock.check_stock(container.uow(), container.clock, operator)
     kinds: dict[str, int] = {}
-    for alert in stored:
+    for alert in [*report.alerts, *stock.alerts]:
         kinds[alert.alert.kind] = kinds.get(alert.alert.kind, 0) + 1
+    signals = report.signals + stock.signals
     summary = TrackingSummary(len(plan.trips), report.stored, job.event_count, kinds, signals)
     if on_step:
         on_step(
@@ -519,29 +550,6 @@ def load_tracking(
             f"{summary.positions} positions, {sum(kinds.values())} alerts, {signals} risk signals"
         )
     return summary
-
-
-def _stock_check(container: Container, operator: Principal, plan: TrackingPlan, now: datetime) -> list[Any]:
-    """Count the depot's stock from its stored events and compare it with what was despatched there."""
-    if not plan.expected_stock:
-        return []
-    sites = list(plan.expected_stock)
-    page = tracking.query_events(
-        container.uow(readonly=True), container.clock, operator, {"EQ_bizLocation": sites, "perPage": "1000"}
-    )
-    observed = stock_by_site(parse_epcis_json(page.document).events)
-    alerts = [
-        replace(
-            a,
-            lat=plan.stock_site[0],
-            lon=plan.stock_site[1],
-            object_ids=(*a.object_ids, container_epc(plan.stock_container)),
-        )
-        for a in stock_mismatches(plan.expected_stock, {s: observed.get(s, {}) for s in sites}, time=now)
-    ]
-    if not alerts:
-        return []
-    return tracking_incidents.record_alerts(container.uow(), container.clock, operator, alerts, check="stock")
 
 
 def canonical_value(epc: str) -> str:

@@ -3,8 +3,10 @@ shipment timeline of a declaration (EPCIS events and alerts about its containers
 
 Containers are EPCIS objects under the GS1 Tag Data Standard's BIC scheme: the declaration's
 container ``MSKU9070323`` is the EPC ``urn:epc:id:bic:MSKU9070323``. An alert concerns the
-declaration when it names that EPC (or the bare container number) among its objects, or when its
-subject (the device or site) is the container number.
+declaration when it names that EPC (or the bare container number) among its objects (a device
+linked to the container), when its subject is the container number, or when it names the
+declaration itself (``details["declarations"]``: the alerts that raised its risk, stock counts
+included).
 """
 
 from __future__ import annotations
@@ -65,7 +67,8 @@ def _feature(lat: float | None, lon: float | None, properties: dict[str, Any]) -
 def map_geojson(uow: SqlUnitOfWork, clock: Clock, actor: Principal) -> dict[str, Any]:
     """A GeoJSON FeatureCollection of the organisation's live picture: the last position of every
     device (``layer: asset``), each device's recent path (``layer: track``, a LineString) and the
-    open alerts that have a position (``layer: alert``, newest first)."""
+    open alerts that have a position (``layer: alert``, newest first); an alert about a site (a
+    stock count) is drawn where the site's events were read (their ``geo:`` read point)."""
     require(actor, READ_ACTION)
     now = clock.now()
     with uow:
@@ -73,6 +76,7 @@ def map_geojson(uow: SqlUnitOfWork, clock: Clock, actor: Principal) -> dict[str,
         views = TrackingViewsRepository(uow.connection)
         tracks = views.tracks(actor.org_id, now - TRACK_WINDOW, TRACK_POINTS, MAP_MAX_DEVICES)
         alerts = views.alerts(actor.org_id, AlertFilter("open"), MAP_MAX_ALERTS)
+        sites = views.site_positions(actor.org_id, [s.alert.subject for s in alerts if s.alert.lat is None])
     features: list[dict[str, Any]] = []
     for device_id, path in sorted(tracks.items()):
         if len(path) >= 2:
@@ -88,7 +92,9 @@ def map_geojson(uow: SqlUnitOfWork, clock: Clock, actor: Principal) -> dict[str,
         if feature:
             features.append(feature)
     for stored in alerts:
-        feature = _feature(stored.alert.lat, stored.alert.lon, {"layer": "alert", **alert_json(stored)})
+        alert = stored.alert
+        lat, lon = (alert.lat, alert.lon) if alert.lat is not None else sites.get(alert.subject, (None, None))
+        feature = _feature(lat, lon, {"layer": "alert", **alert_json(stored)})
         if feature:
             features.append(feature)
     return {
@@ -139,6 +145,7 @@ class TimelineEntry:
     severity: str | None = None
     acknowledged: bool = False
     alert_id: uuid.UUID | None = None
+    subject: str | None = None  # an alert's device or site
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -150,6 +157,7 @@ class TimelineEntry:
             "severity": self.severity,
             "acknowledged": self.acknowledged,
             "alert_id": str(self.alert_id) if self.alert_id else None,
+            "subject": self.subject,
         }
 
 
@@ -202,6 +210,7 @@ def _alert_entry(stored: StoredAlert, containers: dict[str, str]) -> TimelineEnt
         alert.severity,
         stored.acknowledged_at is not None,
         stored.id,
+        alert.subject,
     )
 
 
@@ -223,7 +232,7 @@ def declaration_timeline(
             actor.org_id, EventQuery(any_epcs=tuple(containers)), None, TIMELINE_MAX
         )
         alerts = TrackingViewsRepository(uow.connection).alerts_concerning(
-            actor.org_id, [*containers, *numbers], numbers, TIMELINE_MAX
+            actor.org_id, [*containers, *numbers], numbers, [declaration_id], TIMELINE_MAX
         )
     entries = [_event_entry(row.event, containers) for row in rows if row.event.error_declaration is None]
     entries += [_alert_entry(a, containers) for a in alerts]

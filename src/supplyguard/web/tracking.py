@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from supplyguard.model.permissions import ALLOWED_ROLES
 from supplyguard.services import telemetry as telemetry_service
 from supplyguard.services import tracking_views
 from supplyguard.web.common import HERE, SessionDep, check_csrf, container_of, render
@@ -66,7 +67,12 @@ def alerts_page(
     found = tracking_views.alert_list(
         container.uow(readonly=True), session.principal, status=status, kind=kind, subject=device
     )
-    context = {"session": session, "found": found, "here": _alerts_url(status, kind, device)}
+    context = {
+        "session": session,
+        "found": found,
+        "here": _alerts_url(status, kind, device),
+        "can_ack": bool(session.principal.roles & ALLOWED_ROLES[telemetry_service.ACK_ACTION]),
+    }
     return render(request, "tracking_alerts.html", context)
 
 

@@ -4,7 +4,7 @@ the alert list and the declarations concerned show, and which raise those declar
 from __future__ import annotations
 
 from supplyguard.demo.load import load_world
-from supplyguard.demo.tracking import TRACKING_ORG, demo_containers
+from supplyguard.demo.tracking import TRACKING_ORG, demo_shipments
 from supplyguard.demo.world import generate_world
 from supplyguard.services import tracking_views
 from tests.factories import admin_principal
@@ -30,9 +30,8 @@ def test_planted_incidents_raise_alerts_seen_on_map_list_and_declarations(contai
     assert picture["devices"] == 5
     assert sum(1 for f in picture["features"] if f["properties"]["layer"] == "track") == 5
 
-    declarations = world.declarations[TRACKING_ORG]
-    containers = demo_containers(declarations)
-    reference_of = {d["containers"][0]: d["reference"] for d in declarations if d.get("containers")}
+    reference_of = demo_shipments(world.declarations[TRACKING_ORG])
+    containers = list(reference_of)
     with container.uow(readonly=True) as uow:
         ids = uow.declarations.ids_for_references(org.id, [reference_of[c] for c in containers])
     expected = {
@@ -50,9 +49,12 @@ def test_planted_incidents_raise_alerts_seen_on_map_list_and_declarations(contai
         assert any(t.source == "event" for t in timeline)
         with container.uow(readonly=True) as uow:
             declaration = uow.declarations.get(org.id, declaration_id)
+            reasons, _model = uow.risk.reasons_for(declaration_id)
         assert declaration is not None
         lane = declaration.lane.value if declaration.lane else None
+        # each incident is a reason in front of the officer; seals force red, corridors and stock yellow
+        assert len([r for r in reasons if r.startswith("tracking:")]) == len(incidents), reasons
         if "seal broken" in incidents:
             assert lane == "red"
-        elif incidents:
+        elif "corridor deviation" in incidents:
             assert lane in ("yellow", "red")

@@ -1,5 +1,5 @@
 """The tracking pages' reads on both backends: the alert list and its filters, the live map as GeoJSON,
-a declaration's shipment timeline, and alerts about containers raising the declarations' risk."""
+and a declaration's shipment timeline (events and alerts about its containers, stock counts included)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ import pytest
 
 from supplyguard.errors import DeclarationNotFound, ValidationFailed
 from supplyguard.model.clock import iso_utc
-from supplyguard.services import telemetry, tracking_incidents, tracking_views
+from supplyguard.services import telemetry, tracking_views
 from supplyguard.services.declarations import submit_declaration
 from supplyguard.services.tracking import capture_events
-from supplyguard.tracking import Alert, DeviceProfile, GeofenceIndex, TrackingRules, road_route
+from supplyguard.services.tracking_rules import expect_stock
+from supplyguard.services.tracking_stock import check_stock
+from supplyguard.tracking import DeviceProfile, GeofenceIndex, TrackingRules, road_route
 from tests.factories import admin_principal, declaration_data, make_org
 
 CONTAINER = "CSQU3054383"  # the factory declaration's container
@@ -145,30 +147,42 @@ def test_timeline_holds_the_containers_events_and_alerts_in_time_order(container
         tracking_views.declaration_timeline(container.uow(readonly=True), stranger, tracked["declaration"].id)
 
 
-def test_alerts_about_a_container_raise_its_declarations_risk_once(container, tracked) -> None:  # type: ignore[no-untyped-def]
-    actor = tracked["actor"]
-    stock = Alert(
-        "stock_mismatch",
-        "high",
-        "https://id.gs1.org/414/8712345000028",
-        container.clock.now(),
-        "2 of https://id.gs1.org/01/08712345123451 missing at the depot: expected 24, counted 22",
-        51.39,
-        6.15,
-        ("https://id.gs1.org/01/08712345123451", EPC),
+def test_a_stock_count_alert_shows_at_its_site_and_on_the_declaration(container, tracked) -> None:  # type: ignore[no-untyped-def]
+    actor, declaration = tracked["actor"], tracked["declaration"]
+    depot, case = "urn:epc:id:sgln:8712345.00002.0", "urn:epc:id:sgtin:8712345.012345.1001"
+    expect_stock(
+        container.uow(), container.clock, actor, "TL-1", depot, {"https://id.gs1.org/01/08712345123451": 2}
     )
-    recorded = tracking_incidents.record_alerts(
-        container.uow(), container.clock, actor, [stock], check="stock"
-    )
-    assert [
-        a.alert.kind for a in tracking_views.alert_list(container.uow(), actor, kind="stock_mismatch").alerts
-    ] == ["stock_mismatch"]
-    alerts = [*tracked["report"].alerts, *recorded]
-    # corridor deviation, temperature and stock mismatch are high; the corridor return is info
-    assert tracking_incidents.raise_declaration_risk(container.uow(), container.clock, actor, alerts) == 3
-    assert tracking_incidents.raise_declaration_risk(container.uow(), container.clock, actor, alerts) == 0
-    with container.uow(readonly=True) as uow:
-        declaration = uow.declarations.get(actor.org_id, tracked["declaration"].id)
-        reasons, _model = uow.risk.reasons_for(tracked["declaration"].id)
-    assert declaration is not None and declaration.lane is not None and declaration.lane.value == "yellow"
-    assert any("stock mismatch on container CSQU3054383" in reason for reason in reasons)
+    received = container.clock.now() - timedelta(minutes=30)
+    event = {
+        "type": "ObjectEvent",
+        "eventTime": iso_utc(received),
+        "eventTimeZoneOffset": "+00:00",
+        "epcList": [case],
+        "action": "OBSERVE",
+        "bizStep": "receiving",
+        "readPoint": {"id": "geo:51.3900,6.1500"},
+        "bizLocation": {"id": depot},
+    }
+    document = {
+        "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": iso_utc(received),
+        "epcisBody": {"eventList": [event]},
+    }
+    capture_events(container.uow(), container.clock, container.signer, actor, json.dumps(document).encode())
+    check = check_stock(container.uow(), container.clock, actor)
+    assert [a.alert.kind for a in check.alerts] == ["stock_mismatch"] and check.alerts[0].alert.lat is None
+
+    picture = tracking_views.map_geojson(container.uow(readonly=True), container.clock, actor)
+    stock = next(f for f in picture["features"] if f["properties"].get("kind") == "stock_mismatch")
+    assert stock["geometry"]["coordinates"] == [6.15, 51.39]  # where the depot's events were read
+    timeline = tracking_views.declaration_timeline(container.uow(readonly=True), actor, declaration.id)
+    assert "stock mismatch" in [t.title for t in timeline if t.source == "alert"]
+    other = submit_declaration(
+        container.uow(), container.clock, container.refdata, container.signer, actor,
+        declaration_data("TL-2", containers=["MSKU9070323"]),
+    )  # fmt: skip
+    other_timeline = tracking_views.declaration_timeline(container.uow(readonly=True), actor, other.id)
+    assert [t.title for t in other_timeline] == ["departing"]

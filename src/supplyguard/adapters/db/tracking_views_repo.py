@@ -1,5 +1,6 @@
 """Read-side queries of the tracking pages: alerts filtered for the alert list, the alerts that
-concern given objects or devices (a declaration's shipment timeline), and device paths for the map.
+concern given objects, devices or declarations (a declaration's shipment timeline), device paths
+and site positions for the map.
 
 Writes stay in :mod:`supplyguard.adapters.db.telemetry_repo`; rows come back as its
 :class:`~supplyguard.adapters.db.telemetry_repo.StoredAlert`.
@@ -15,9 +16,9 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Connection, Text, cast, false, func, or_, select
 
-from supplyguard.adapters.db.tables import declarations
 from supplyguard.adapters.db.telemetry_repo import StoredAlert, _to_alert
-from supplyguard.adapters.db.tracking_tables import tracking_alerts, tracking_positions
+from supplyguard.adapters.db.tracking_tables import tracking_alerts, tracking_events, tracking_positions
+from supplyguard.tracking import geo_uri_position
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,22 +62,31 @@ class TrackingViewsRepository:
         return [row[0] for row in rows]
 
     def alerts_concerning(
-        self, org_id: uuid.UUID, object_ids: Sequence[str], subjects: Sequence[str], limit: int
+        self,
+        org_id: uuid.UUID,
+        object_ids: Sequence[str],
+        subjects: Sequence[str],
+        declaration_ids: Sequence[uuid.UUID],
+        limit: int,
     ) -> list[StoredAlert]:
-        """Alerts naming one of ``object_ids`` (in their object list) or about one of ``subjects``
-        (devices, sites), oldest first.
+        """Alerts naming one of ``object_ids`` (in their object list), about one of ``subjects``
+        (devices, sites), or naming one of ``declaration_ids`` (``details["declarations"]``, set
+        when the alert raised their risk), oldest first.
 
-        ``object_ids`` is a JSON array column: it is matched as text (``"<id>"`` with its quotes),
+        Objects and details are JSON columns: they are matched as text (``"<id>"`` with its quotes),
         which SQLite and PostgreSQL both answer; not indexed, meant for the few alerts of a page.
         """
         a = tracking_alerts.c
         conditions: list[ColumnElement[bool]] = []
         if subjects:
             conditions.append(a.subject.in_(list(subjects)))
-        as_text = cast(a.object_ids, Text)
+        objects_text, details_text = cast(a.object_ids, Text), cast(a.details, Text)
         for object_id in object_ids:
             needle = _like_literal(json.dumps(object_id))
-            conditions.append(as_text.like(f"%{needle}%", escape="\\"))
+            conditions.append(objects_text.like(f"%{needle}%", escape="\\"))
+        for declaration_id in declaration_ids:
+            needle = _like_literal(json.dumps(str(declaration_id)))
+            conditions.append(details_text.like(f"%{needle}%", escape="\\"))
         if not conditions:
             conditions.append(false())
         rows = self._conn.execute(
@@ -119,22 +129,22 @@ class TrackingViewsRepository:
             path.append((lat, lon))
         return paths
 
-    def declarations_with_containers(
-        self, org_id: uuid.UUID, container_numbers: Sequence[str]
-    ) -> dict[str, list[uuid.UUID]]:
-        """Container number -> the organisation's declarations that name it (JSON text match, as
-        :meth:`alerts_concerning`; meant for the few containers of a batch of alerts)."""
-        d = declarations.c
-        found: dict[str, list[uuid.UUID]] = {}
-        as_text = cast(d.containers, Text)
-        for number in sorted(set(container_numbers)):
-            needle = _like_literal(json.dumps(number))
-            rows = self._conn.execute(
-                select(d.id)
-                .where(d.org_id == org_id, as_text.like(f"%{needle}%", escape="\\"))
-                .order_by(d.declared_on, d.id)
-            )
-            ids = [row[0] for row in rows]
-            if ids:
-                found[number] = ids
+    def site_positions(self, org_id: uuid.UUID, sites: Sequence[str]) -> dict[str, tuple[float, float]]:
+        """Business location -> (lat, lon) of the latest event there read at a ``geo:`` read point
+        (where to draw an alert about a site, such as a stock count)."""
+        t = tracking_events.c
+        found: dict[str, tuple[float, float]] = {}
+        if not sites:
+            return found
+        rows = self._conn.execute(
+            select(t.biz_location, t.read_point)
+            .where(t.org_id == org_id, t.biz_location.in_(sorted(set(sites))), t.read_point.like("geo:%"))
+            .order_by(t.event_time.desc())
+        )
+        for site, read_point in rows:
+            if site in found:
+                continue
+            position = geo_uri_position(read_point)
+            if position is not None:
+                found[site] = position
         return found

@@ -43,7 +43,29 @@
         if (k > 0) { part.shift(); }
         points = points.concat(part);
       });
-      return points;
+      return unwrap(points);
+    }
+    /* Rings that cross the antimeridian continue past +-180 instead of drawing a line across the
+     * map; a ring around a pole (Antarctica) is closed along the pole. */
+    function unwrap(points) {
+      var out = [], shift = 0;
+      points.forEach(function (point, i) {
+        if (i > 0) {
+          var step = point[0] - points[i - 1][0];
+          if (step > 180) { shift -= 360; } else if (step < -180) { shift += 360; }
+        }
+        out.push([point[0] + shift, point[1]]);
+      });
+      /* bring the ring back to the world in view (a ring that starts at -180 and runs west) */
+      var lons = out.map(function (point) { return point[0]; });
+      var back = 360 * Math.round((Math.min.apply(null, lons) + Math.max.apply(null, lons)) / 720);
+      out.forEach(function (point) { point[0] -= back; });
+      var first = out[0], last = out[out.length - 1];
+      if (out.length > 1 && Math.abs(last[0] - first[0]) > 180) {
+        var pole = first[1] < 0 ? -90 : 90;
+        out.push([last[0], pole], [first[0], pole]);
+      }
+      return out;
     }
     function geometry(g) {
       if (g.type === "GeometryCollection") { return [].concat.apply([], g.geometries.map(geometry)); }
