@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import yaml
+
 from supplyguard.adapters.db.sharing_repo import HeldObject, PartnerRecord, SharingRepository
 from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.errors import FieldError, SignedObjectInvalid, ValidationFailed
@@ -61,6 +63,17 @@ class IntelFilter:
             errors.append(FieldError(("origin",), "received or published"))
         if errors:
             raise ValidationFailed(errors)
+
+
+def parse_spec_text(text: str) -> dict[str, Any]:
+    """A publication spec pasted as YAML (JSON is YAML too)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ValidationFailed([FieldError(("spec",), f"not valid YAML/JSON: {error}")]) from error
+    if not isinstance(data, dict):
+        raise ValidationFailed([FieldError(("spec",), "a mapping describing one object")])
+    return data
 
 
 def intel_summary(held: HeldObject) -> dict[str, Any]:

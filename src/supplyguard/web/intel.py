@@ -1,7 +1,186 @@
-"""The intelligence pages: received and shared intelligence, recipient preview, partner status."""
+"""The intelligence pages: received and shared intelligence, recipient preview, partner status.
+
+- ``GET /intel``: received or shared intelligence (``?origin=received|published``, ``type``,
+  ``tlp``) with TLP 2.0 badges, and the partners' status.
+- ``GET /intel/object/{id}``: one object: what it says, who received which copy, feedback, the
+  caller's organisation's declarations it matches; the feedback form for received items.
+- ``GET``/``POST /intel/preview``: paste a publication spec, see who receives what (whole, which
+  fields withheld, nothing — and why) before publishing it.
+- ``GET /intel/partners``: each partner's last sync, lag, errors and verification failures.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from supplyguard.model.permissions import ALLOWED_ROLES, Action
+from supplyguard.services.sharing_correlate import correlate_intel
+from supplyguard.services.sharing_feed import show_intel
+from supplyguard.services.sharing_feedback import record_feedback
+from supplyguard.services.sharing_ingest import FEEDBACK_OUTCOMES
+from supplyguard.services.sharing_node import sharing_node
+from supplyguard.services.sharing_views import (
+    IntelFilter,
+    decision_view,
+    held_views,
+    intel_summary,
+    list_held,
+    parse_spec_text,
+    partner_statuses,
+    preview_spec,
+    publish_spec,
+)
+from supplyguard.web.common import SessionDep, check_csrf, container_of, render
 
 router = APIRouter(include_in_schema=False)
+
+EXAMPLE_SPEC = """kind: suspect-shipment
+tlp: amber
+key: alert-2026-001
+name: Cocaine in banana reefer
+risk_reasons: [consignee linked to a 2025 seizure]
+valid_from: "2026-11-20T00:00:00Z"
+shipment:
+  container_numbers: [CSQU3054383]
+  consignee_name: Golden Harbor Trading
+  hs_codes: ["080390"]
+"""
+
+
+def _may(session: Any, action: Action) -> bool:
+    return bool(session.principal.roles.intersection(ALLOWED_ROLES[action]))
+
+
+def _split(text: str | None) -> tuple[str, ...]:
+    return tuple(v for v in (text or "").split(",") if v)
+
+
+@router.get("/intel", response_class=HTMLResponse)
+def intel_page(
+    request: Request,
+    session: SessionDep,
+    origin: str = "received",
+    type: str | None = None,
+    tlp: str | None = None,
+    next: str | None = None,
+) -> HTMLResponse:
+    container = container_of(request)
+    filters = IntelFilter(_split(type), _split(tlp), origin if origin in ("received", "published") else None)
+    rows, cursor = list_held(container.uow(readonly=True), session.principal, filters, limit=100, cursor=next)
+    statuses = partner_statuses(container.uow(readonly=True), session.principal, container.clock.now())
+    return render(
+        request,
+        "intel_index.html",
+        {
+            "session": session,
+            "objects": held_views(rows),
+            "next": cursor,
+            "origin": filters.origin or "received",
+            "type": type or "",
+            "tlp": tlp or "",
+            "partners": [s.as_dict() for s in statuses],
+            "can_publish": _may(session, Action.SHARING_PUBLISH),
+        },
+    )
+
+
+@router.get("/intel/partners", response_class=HTMLResponse)
+def partners_page(request: Request, session: SessionDep) -> HTMLResponse:
+    container = container_of(request)
+    statuses = partner_statuses(container.uow(readonly=True), session.principal, container.clock.now())
+    return render(
+        request, "intel_partners.html", {"session": session, "partners": [s.as_dict() for s in statuses]}
+    )
+
+
+@router.get("/intel/object/{object_id}", response_class=HTMLResponse)
+def object_page(request: Request, session: SessionDep, object_id: str) -> HTMLResponse:
+    container = container_of(request)
+    detail = show_intel(container.uow(readonly=True), session.principal, object_id)
+    summary = intel_summary(detail.held)
+    matches = (
+        correlate_intel(container.uow(readonly=True), session.principal, [object_id])
+        if summary["origin"] == "received"
+        else []
+    )
+    return render(
+        request,
+        "intel_object.html",
+        {
+            "session": session,
+            "summary": summary,
+            "wire": json.dumps(detail.held.wire, indent=2, ensure_ascii=False),
+            "description": detail.held.wire.get("description"),
+            "deliveries": detail.deliveries,
+            "feedback": detail.feedback,
+            "versions": detail.versions,
+            "matches": matches,
+            "outcomes": FEEDBACK_OUTCOMES,
+            "can_feedback": summary["origin"] == "received" and _may(session, Action.SHARING_FEEDBACK),
+        },
+    )
+
+
+@router.post("/intel/object/{object_id}/feedback")
+def feedback_form(
+    request: Request,
+    session: SessionDep,
+    object_id: str,
+    csrf: Annotated[str, Form()],
+    outcome: Annotated[str, Form()],
+    notes: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(session, csrf)
+    container = container_of(request)
+    record_feedback(container.uow(), session.principal, sharing_node(container), object_id, outcome, notes)
+    return RedirectResponse(f"/intel/object/{object_id}", status_code=303)
+
+
+@router.get("/intel/preview", response_class=HTMLResponse)
+def preview_form(request: Request, session: SessionDep) -> HTMLResponse:
+    return render(
+        request,
+        "intel_preview.html",
+        {"session": session, "spec": EXAMPLE_SPEC, "recipients": None, "stix": None},
+    )
+
+
+@router.post("/intel/preview", response_class=HTMLResponse)
+def preview_page(
+    request: Request,
+    session: SessionDep,
+    csrf: Annotated[str, Form()],
+    spec: Annotated[str, Form(max_length=200_000)],
+) -> HTMLResponse:
+    check_csrf(session, csrf)
+    container = container_of(request)
+    stix, decisions = preview_spec(
+        container.uow(readonly=True), session.principal, sharing_node(container), parse_spec_text(spec)
+    )
+    return render(
+        request,
+        "intel_preview.html",
+        {
+            "session": session,
+            "spec": spec,
+            "recipients": [decision_view(d) for d in decisions],
+            "stix": json.dumps(stix, indent=2, ensure_ascii=False),
+        },
+    )
+
+
+@router.post("/intel/publish")
+def publish_form(
+    request: Request,
+    session: SessionDep,
+    csrf: Annotated[str, Form()],
+    spec: Annotated[str, Form(max_length=200_000)],
+) -> Response:
+    check_csrf(session, csrf)
+    container = container_of(request)
+    result = publish_spec(container.uow(), session.principal, sharing_node(container), parse_spec_text(spec))
+    return RedirectResponse(f"/intel/object/{result.held.stix_id}", status_code=303)
