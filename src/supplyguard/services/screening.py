@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import csv
+import itertools
+import multiprocessing
 import uuid
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -139,28 +143,84 @@ def screen_one(
     return screener.screen(query)
 
 
-def screen_csv(screener: Screener, stream: IO[str]) -> Iterator[ScreenResult]:
-    """One result per row of a CSV with a ``name`` column (and optional country, dob, id), in order,
-    row by row (bounded memory whatever the file's size); only hits at or above the threshold."""
+def csv_queries(stream: IO[str]) -> Iterator[tuple[int, Query]]:
+    """``(row number, query)`` for each row of a CSV with a ``name`` column (and optional country,
+    dob, id), read lazily; the header is checked before the first row is asked for."""
     reader = csv.DictReader(stream)
     if reader.fieldnames is None or "name" not in reader.fieldnames:
         raise ValidationFailed([FieldError(("file", 1), "the CSV needs a 'name' column")])
-    for index, row in enumerate(reader, start=1):
-        if index > MAX_BATCH_ROWS:
-            raise ValidationFailed([FieldError(("file",), f"more than {MAX_BATCH_ROWS} rows")])
-        name = row.get("name") or ""
-        identifier = (row.get("id") or "").strip()
-        query = Query(
-            name=name,
-            country=(row.get("country") or "").strip(),
-            dob=(row.get("dob") or "").strip(),
-            identifiers=(identifier,) if identifier else (),
-            ref=str(index),
-        )
+
+    def rows() -> Iterator[tuple[int, Query]]:
+        for index, row in enumerate(reader, start=1):
+            if index > MAX_BATCH_ROWS:
+                raise ValidationFailed([FieldError(("file",), f"more than {MAX_BATCH_ROWS} rows")])
+            identifier = (row.get("id") or "").strip()
+            yield (
+                index,
+                Query(
+                    name=row.get("name") or "",
+                    country=(row.get("country") or "").strip(),
+                    dob=(row.get("dob") or "").strip(),
+                    identifiers=(identifier,) if identifier else (),
+                    ref=str(index),
+                ),
+            )
+
+    return rows()
+
+
+def _screen_rows(screener: Screener, rows: Iterable[tuple[int, Query]]) -> list[ScreenResult]:
+    results = []
+    for index, query in rows:
         try:
-            yield ScreenResult(index, name, screener.screen(query))
+            results.append(ScreenResult(index, query.name, screener.screen(query)))
         except InvalidInput as exc:
-            yield ScreenResult(index, name, [], exc.message)
+            results.append(ScreenResult(index, query.name, [], exc.message))
+    return results
+
+
+def screen_csv(screener: Screener, stream: IO[str], workers: int = 1) -> Iterator[ScreenResult]:
+    """One result per row of a CSV with a ``name`` column (and optional country, dob, id), in order,
+    row by row (bounded memory whatever the file's size); only hits at or above the threshold.
+
+    ``workers`` > 1 screens chunks of rows in that many forked processes (they share the built
+    screener copy-on-write), with at most two chunks per worker in flight: results stay in order
+    and memory stays bounded."""
+    rows = csv_queries(stream)
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for index, query in rows:
+            yield from _screen_rows(screener, [(index, query)])
+        return
+    yield from _screen_forked(screener, rows, workers)
+
+
+_FORKED_SCREENER: Screener | None = None
+CHUNK_ROWS = 500
+
+
+def _screen_chunk(rows: list[tuple[int, Query]]) -> list[ScreenResult]:
+    assert _FORKED_SCREENER is not None
+    return _screen_rows(_FORKED_SCREENER, rows)
+
+
+def _screen_forked(
+    screener: Screener, rows: Iterator[tuple[int, Query]], workers: int
+) -> Iterator[ScreenResult]:
+    global _FORKED_SCREENER
+    _FORKED_SCREENER = screener
+    pending: deque[AsyncResult[list[ScreenResult]]] = deque()
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            while True:
+                chunk = list(itertools.islice(rows, CHUNK_ROWS))
+                if chunk:
+                    pending.append(pool.apply_async(_screen_chunk, (chunk,)))
+                while pending and (len(pending) >= 2 * workers or not chunk):
+                    yield from pending.popleft().get()
+                if not chunk:
+                    break
+    finally:
+        _FORKED_SCREENER = None
 
 
 class ScreenerCache:

@@ -41,6 +41,8 @@ def test_import_lists_screen_names_and_files(tmp_path: Path) -> None:
     assert {"list", "entity_id", "matched_name", "score", "why"} <= set(lines[0]["hits"][0])
     assert lines[1]["hits"] == []
     assert "error" in lines[2]
+    forked = run(env, "screen", "--file", str(parties), "--workers", "2")
+    assert forked.returncode == 0 and forked.stdout == batch.stdout
 
 
 def test_screening_without_lists_says_what_to_do(tmp_path: Path) -> None:
