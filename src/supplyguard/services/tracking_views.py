@@ -19,6 +19,7 @@ from typing import Any
 
 from supplyguard.adapters.db.telemetry_repo import StoredAlert, TelemetryRepository
 from supplyguard.adapters.db.tracking_repo import TrackingRepository
+from supplyguard.adapters.db.tracking_rules_repo import StoredRule, TrackingRulesRepository
 from supplyguard.adapters.db.tracking_views_repo import AlertFilter, TrackingViewsRepository
 from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.errors import DeclarationNotFound, FieldError, ValidationFailed
@@ -43,6 +44,7 @@ __all__ = [
 ALERT_STATUSES = ("open", "acknowledged", "all")
 MAP_MAX_ALERTS = 500
 MAP_MAX_DEVICES = 5_000
+MAP_MAX_CORRIDORS = 1_000
 TRACK_WINDOW = timedelta(days=45)
 TRACK_POINTS = 300
 TIMELINE_MAX = 500
@@ -64,8 +66,24 @@ def _feature(lat: float | None, lon: float | None, properties: dict[str, Any]) -
     }
 
 
+def _corridor_feature(rule: StoredRule) -> dict[str, Any]:
+    spec = rule.spec
+    return {
+        "type": "Feature",
+        "geometry": {"type": "LineString", "coordinates": [[lon, lat] for lat, lon in spec["points"]]},
+        "properties": {
+            "layer": "corridor",
+            "name": rule.name,
+            "mode": spec.get("mode"),
+            "width_km": spec.get("width_km"),
+            "devices": list(rule.devices),
+        },
+    }
+
+
 def map_geojson(uow: SqlUnitOfWork, clock: Clock, actor: Principal) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection of the organisation's live picture: the last position of every
+    """A GeoJSON FeatureCollection of the organisation's live picture: the planned corridors of its
+    stored rules (``layer: corridor``), the last position of every
     device (``layer: asset``), each device's recent path (``layer: track``, a LineString) and the
     open alerts that have a position (``layer: alert``, newest first); an alert about a site (a
     stock count) is drawn where the site's events were read (their ``geo:`` read point)."""
@@ -77,7 +95,12 @@ def map_geojson(uow: SqlUnitOfWork, clock: Clock, actor: Principal) -> dict[str,
         tracks = views.tracks(actor.org_id, now - TRACK_WINDOW, TRACK_POINTS, MAP_MAX_DEVICES)
         alerts = views.alerts(actor.org_id, AlertFilter("open"), MAP_MAX_ALERTS)
         sites = views.site_positions(actor.org_id, [s.alert.subject for s in alerts if s.alert.lat is None])
-    features: list[dict[str, Any]] = []
+        corridors = TrackingRulesRepository(uow.connection).rules(actor.org_id, "corridor")[
+            :MAP_MAX_CORRIDORS
+        ]
+    features: list[dict[str, Any]] = [
+        _corridor_feature(rule) for rule in corridors if rule.spec.get("points")
+    ]
     for device_id, path in sorted(tracks.items()):
         if len(path) >= 2:
             features.append(

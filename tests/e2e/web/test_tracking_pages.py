@@ -35,6 +35,7 @@ def test_officer_watches_the_map_and_acknowledges_an_alert(
         assert page.locator(".leaflet-container").count() == 1
         assert page.locator("path.alert").count() >= 4
         assert page.locator("path.asset").count() == 5
+        assert page.locator("path.corridor").count() == 5
         if WORLD_OUTLINE.exists():
             page.wait_for_selector("#tracking-map[data-outline-drawn=yes]")
     page.screenshot(path=str(tmp_path / "map.png"), full_page=True)

@@ -29,6 +29,8 @@ def test_planted_incidents_raise_alerts_seen_on_map_list_and_declarations(contai
     assert on_map >= PLANTED
     assert picture["devices"] == 5
     assert sum(1 for f in picture["features"] if f["properties"]["layer"] == "track") == 5
+    corridors = [f for f in picture["features"] if f["properties"]["layer"] == "corridor"]
+    assert sorted(f["properties"]["mode"] for f in corridors) == ["road", "road", "sea", "sea", "sea"]
 
     reference_of = demo_shipments(world.declarations[TRACKING_ORG])
     containers = list(reference_of)

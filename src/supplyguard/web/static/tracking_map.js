@@ -152,11 +152,12 @@
         L.tileLayer(box.dataset.tiles, { attribution: box.dataset.attribution || "", maxZoom: 18 }).addTo(map);
       }
       layers = {
+        corridors: L.layerGroup().addTo(map),
         tracks: L.layerGroup().addTo(map),
         assets: L.layerGroup().addTo(map),
         alerts: L.layerGroup().addTo(map),
       };
-      L.control.layers(null, { "Paths": layers.tracks, "Devices": layers.assets, "Open alerts": layers.alerts }).addTo(map);
+      L.control.layers(null, { "Planned corridors": layers.corridors, "Paths": layers.tracks, "Devices": layers.assets, "Open alerts": layers.alerts }).addTo(map);
       L.control.scale().addTo(map);
     }
 
@@ -166,6 +167,13 @@
       var bounds = [];
       data.features.forEach(function (f) {
         var p = f.properties, layer;
+        if (p.layer === "corridor") {
+          layer = L.polyline(f.geometry.coordinates.map(function (c) { return [c[1], c[0]]; }),
+            { color: "#2e86c1", weight: 3, opacity: 0.5, dashArray: "6 6", className: "corridor" });
+          layer.bindTooltip("planned " + escapeHtml(p.mode) + " corridor " + escapeHtml(p.name) + " (" + escapeHtml(p.width_km) + " km)");
+          layers.corridors.addLayer(layer);
+          return;
+        }
         if (p.layer === "track") {
           layer = L.polyline(f.geometry.coordinates.map(function (c) { return [c[1], c[0]]; }),
             { color: "#14324f", weight: 2, opacity: 0.55, className: "track" });
