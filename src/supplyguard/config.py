@@ -112,6 +112,11 @@ class Settings(BaseSettings):
         le=0.5,
         description="Share of red-lane capacity given to exploration picks, so the model keeps learning.",
     )
+    risk_retrain_every_days: int = Field(
+        default=7,
+        ge=1,
+        description="`risk retrain --if-due` retrains only once the active model is this many days old.",
+    )
     screening_list_urls: dict[str, str] = Field(
         default={
             "ofac-sdn": "https://www.treasury.gov/ofac/downloads/sdn.csv",

@@ -11,6 +11,8 @@ from supplyguard.cli.context import err_console, out_console
 risk_app = typer.Typer(help="Risk targeting: model and rules.", no_args_is_help=True)
 rules_app = typer.Typer(help="Analysts' targeting rules (YAML).", no_args_is_help=True)
 risk_app.add_typer(rules_app, name="rules")
+trusted_app = typer.Typer(help="Trusted traders (AEO / C-TPAT) and mutual recognition.", no_args_is_help=True)
+risk_app.add_typer(trusted_app, name="trusted")
 
 
 @risk_app.command("train")
@@ -86,21 +88,103 @@ def rules_test(
 
 
 @risk_app.command("retrain")
-def retrain(org: str = typer.Option(None, help="Organisation (needed when the node has several).")) -> None:
+def retrain(
+    org: str = typer.Option(None, help="Organisation (needed when the node has several)."),
+    if_due: bool = typer.Option(
+        False,
+        "--if-due",
+        help="Only when the active model is SUPPLYGUARD_RISK_RETRAIN_EVERY_DAYS old or older (for cron).",
+    ),
+) -> None:
     """Train a new model on this organisation's recorded outcomes, activate it, ledger it."""
+    from supplyguard.cli.context import open_container, operator
+    from supplyguard.services import risk_node
+    from supplyguard.services.risk_intake import invalidate_intake
+
+    with open_container() as container:
+        actor = operator(container, org)
+        if if_due:
+            due = risk_node.retrain_due(
+                container.uow(), container.clock, actor, container.settings.risk_retrain_every_days
+            )
+            if not due.due:
+                out_console.print(f"not due: {due.reason}")
+                return
+            out_console.print(f"due: {due.reason}")
+        with err_console.status("training on recorded outcomes"):
+            stored = risk_node.retrain(
+                container.uow(), container.clock, container.signer, container.settings.models_dir, actor
+            )
+        invalidate_intake(container.extras, actor.org_id)
+        rows = stored.summary.get("rows", {})
+        window = stored.summary.get("data_window", {})
+        out_console.print(
+            f"model {stored.version} active, trained on {sum(rows.values())} outcomes "
+            f"({window.get('train', {}).get('from')} to {window.get('valid', {}).get('to')}); "
+            f"validation {stored.summary.get('valid_metrics')}"
+        )
+
+
+@risk_app.command("drift")
+def drift(
+    weeks: int = typer.Option(12, "--weeks", min=1, help="How many of the latest weeks to show."),
+    as_json: bool = typer.Option(False, "--json", help="Print the weeks as JSON."),
+    org: str = typer.Option(None, help="Organisation (needed when the node has several)."),
+) -> None:
+    """Score distribution and inspection hit rate per week on this node's scored declarations."""
+    import dataclasses
+    import json
+
     from supplyguard.cli.context import open_container, operator
     from supplyguard.services import risk_node
 
     with open_container() as container:
-        with err_console.status("training on recorded outcomes"):
-            stored = risk_node.retrain(
-                container.uow(),
-                container.clock,
-                container.signer,
-                container.settings.models_dir,
-                operator(container, org),
-            )
-        out_console.print(f"model {stored.version} active; validation {stored.summary.get('valid_metrics')}")
+        summary = risk_node.drift(container.uow(), container.clock, operator(container, org), weeks=weeks)
+    if as_json:
+        body = {
+            "model_version": summary.model_version,
+            "reference": summary.reference,
+            "weeks": [dataclasses.asdict(week) for week in summary.weeks],
+        }
+        typer.echo(json.dumps(body, indent=2))
+        return
+    out_console.print(f"model {summary.model_version}; reference: {summary.reference}")
+    out_console.print("week      declarations  mean   p50    p90    inspected  hit rate  PSI")
+    for week in summary.weeks:
+        rate = "-" if week.hit_rate is None else f"{week.hit_rate:.0%}"
+        out_console.print(
+            f"{week.week:<9} {week.declarations:>12}  {week.mean_score:.3f}  {week.p50_score:.3f}  "
+            f"{week.p90_score:.3f}  {week.inspected:>9}  {rate:>8}  {week.psi:.2f}  {week.reason}"
+        )
+
+
+@trusted_app.command("load")
+def trusted_load(
+    register_file: Path = typer.Argument(..., help="A trusted-trader register (YAML)."),
+    org: str = typer.Option(None, help="Organisation (needed when the node has several)."),
+) -> None:
+    """Validate a trusted-trader register and make it the organisation's whole register."""
+    from supplyguard.cli.context import open_container, operator
+    from supplyguard.errors import FieldError, ValidationFailed
+    from supplyguard.services import risk_node
+    from supplyguard.services.risk_intake import invalidate_intake
+
+    if not register_file.is_file():
+        raise ValidationFailed([FieldError(("REGISTER_FILE",), f"{register_file} is not a readable file")])
+    with open_container() as container:
+        actor = operator(container, org)
+        register = risk_node.load_trust(
+            container.uow(),
+            container.clock,
+            container.signer,
+            actor,
+            register_file.read_text(encoding="utf-8"),
+        )
+        invalidate_intake(container.extras, actor.org_id)
+        out_console.print(
+            f"{len(register.statuses)} trusted-trader statuses and {len(register.arrangements)} "
+            "mutual recognition arrangements in force"
+        )
 
 
 @risk_app.command("rescore")

@@ -32,6 +32,7 @@ LEDGER_KINDS = (
     "intel.received",
     "risk.rules",
     "risk.model",
+    "risk.trust",
     "tracking.event",
     "resilience.network",
     "resilience.drill",

@@ -72,6 +72,9 @@ _OVERLAP = timedelta(minutes=5)
 _LINE_ROWS = 20_000
 
 log = get_logger(__name__)
+#: what a cache is current with: the active model (version:sha256), the rules file's hash, the
+#: trusted-trader register's load time
+_CacheKey = tuple[str, str | None, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +199,7 @@ def _aware(moment: datetime) -> datetime:
 
 @dataclass
 class _OrgScorer:
-    key: tuple[str, str | None]
+    key: _CacheKey
     model: RiskModel
     rules: tuple[Rule, ...]
     book: TrustBook
@@ -216,7 +219,7 @@ class IntakeScore:
     org_id: uuid.UUID
     rows: tuple[tuple[uuid.UUID, DeclarationRow], ...]
     assessments: tuple[StoredAssessment, ...]
-    key: tuple[str, str | None] | None
+    key: _CacheKey | None
 
 
 NOTHING_SCORED = IntakeScore(uuid.UUID(int=0), (), (), None)
@@ -361,6 +364,7 @@ class IntakeRisk:
         key = (
             f"{active.version}:{active.content_sha256}",
             RuleSetRepository(uow.connection).active_digest(org_id),
+            uow.risk.trust_loaded_at(org_id),
         )
         with self._lock:
             scorer = self._orgs.get(org_id)
@@ -377,7 +381,7 @@ class IntakeRisk:
         self,
         uow: SqlUnitOfWork,
         org_id: uuid.UUID,
-        key: tuple[str, str | None],
+        key: _CacheKey,
         path: str,
         digest: str,
         now: datetime,

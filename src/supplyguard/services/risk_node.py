@@ -12,11 +12,12 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from supplyguard.adapters.db.risk_repo import RuleSetRepository, StoredAssessment, StoredModel
 from supplyguard.adapters.db.uow import SqlUnitOfWork
-from supplyguard.errors import ModelError, NotFound
+from supplyguard.errors import FieldError, ModelError, NotFound, ValidationFailed
 from supplyguard.ledger import Ed25519Signer
 from supplyguard.model.canonical import sha256_hex
 from supplyguard.model.clock import Clock
@@ -33,8 +34,11 @@ from supplyguard.risk import (
     RiskAssessment,
     RiskModel,
     Rule,
+    ScoredOutcome,
+    WeekDrift,
     assess_declaration,
     build_feature_table,
+    drift_report,
     load_model,
     parse_rules,
     row_from_declaration,
@@ -43,6 +47,7 @@ from supplyguard.risk import (
     train_model,
 )
 from supplyguard.risk.signals import apply_signals
+from supplyguard.risk.trust_register import TrustRegister, parse_trust_register
 from supplyguard.services.audit import audit
 from supplyguard.services.ledger_records import append_record, sign_tree_head
 from supplyguard.services.risk_intake import signals_for, trust_book
@@ -127,6 +132,91 @@ def retrain(
     return stored
 
 
+@dataclass(frozen=True, slots=True)
+class RetrainDue:
+    due: bool
+    reason: str
+    active_version: str | None = None
+
+
+def retrain_due(uow: SqlUnitOfWork, clock: Clock, actor: Principal, every_days: int) -> RetrainDue:
+    """Whether a scheduled retrain should run: no active model, or the active one is ``every_days``
+    old or older (``risk retrain --if-due``, for cron)."""
+    require(actor, Action.RISK_ADMIN)
+    with uow:
+        active = uow.risk.active_model(actor.org_id)
+    if active is None:
+        return RetrainDue(True, "no active model")
+    age = clock.now() - active.created_at
+    days = age.total_seconds() / 86_400
+    if days >= every_days:
+        return RetrainDue(
+            True, f"model {active.version} is {days:.1f} days old (every {every_days})", active.version
+        )
+    return RetrainDue(
+        False,
+        f"model {active.version} is {days:.1f} days old; the next retrain is due in "
+        f"{every_days - days:.1f} days (every {every_days})",
+        active.version,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DriftSummary:
+    weeks: tuple[WeekDrift, ...]
+    reference: str
+    model_version: str | None
+
+
+def drift(uow: SqlUnitOfWork, clock: Clock, actor: Principal, *, weeks: int = 12) -> DriftSummary:
+    """Score distribution and inspection hit rate per ISO week on the organisation's own scored
+    declarations: the latest ``weeks`` weeks, each against the scores of the weeks before them (the
+    reference; the first reported week when there is nothing earlier)."""
+    require(actor, Action.DECLARATION_READ)
+    if weeks < 1:
+        raise ValidationFailed([FieldError(("weeks",), "must be at least 1")])
+    with uow:
+        history = _history(uow, actor.org_id)
+        active = uow.risk.active_model(actor.org_id)
+        audit(
+            uow,
+            actor,
+            clock,
+            "risk.drift",
+            "risk_model",
+            active.version if active else None,
+            {"weeks": weeks},
+        )
+        uow.commit()
+    scored = [
+        ScoredOutcome(
+            d.declared_on,
+            float(d.score),
+            None if o is None or not o.inspected or o.result is None else (1 if o.is_fraud else 0),
+        )
+        for d, o in history
+        if d.score is not None
+    ]
+    if not scored:
+        return DriftSummary((), "no scored declarations yet", active.version if active else None)
+
+    def week_of(day: date) -> str:
+        iso = day.isocalendar()
+        return f"{iso.year}-W{iso.week:02d}"
+
+    all_weeks = sorted({week_of(item.declared_on) for item in scored})
+    shown = set(all_weeks[-weeks:])
+    window = [item for item in scored if week_of(item.declared_on) in shown]
+    earlier = [item.score for item in scored if week_of(item.declared_on) not in shown]
+    if earlier:
+        reference = f"{len(earlier)} scored declarations before {min(shown)}"
+    else:
+        first = min(shown)
+        earlier = [item.score for item in window if week_of(item.declared_on) == first]
+        reference = f"the first week shown ({first}, {len(earlier)} declarations)"
+    return DriftSummary(drift_report(earlier, window), reference, active.version if active else None)
+
+
 def activate(uow: SqlUnitOfWork, clock: Clock, signer: Ed25519Signer, actor: Principal, version: str) -> None:
     require(actor, Action.RISK_ADMIN)
     with uow:
@@ -170,6 +260,30 @@ def load_rules(
         sign_tree_head(uow, signer, clock)
         uow.commit()
     return rules
+
+
+def load_trust(
+    uow: SqlUnitOfWork, clock: Clock, signer: Ed25519Signer, actor: Principal, text: str
+) -> TrustRegister:
+    """Validate a trusted-trader register file and make it the organisation's whole register (a
+    ``risk.trust`` ledger leaf with the file's hash; audited). Intake and rescoring use it at once."""
+    require(actor, Action.RISK_ADMIN)
+    digest = sha256_hex(text.encode("utf-8"))
+    with uow:
+        org = uow.accounts.get_org(actor.org_id)
+        home = org.country if org is not None else ""
+        register = parse_trust_register(text, home)
+        uow.risk.replace_trust(actor.org_id, register.statuses, register.arrangements, home, clock.now())
+        body = {
+            "statuses": len(register.statuses),
+            "arrangements": len(register.arrangements),
+            "file_sha256": digest,
+        }
+        append_record(uow, "risk.trust", digest, str(actor.org_id), clock.now(), body)
+        audit(uow, actor, clock, "risk.trust.load", "risk_trust", digest, body)
+        sign_tree_head(uow, signer, clock)
+        uow.commit()
+    return register
 
 
 def _active_rules(uow: SqlUnitOfWork, org_id: uuid.UUID) -> tuple[Rule, ...]:

@@ -239,6 +239,21 @@ class RiskRepository:
         ]
         return received, recorded
 
+    def trust_loaded_at(self, org_id: uuid.UUID) -> str:
+        """When the register was last loaded (a cheap check that a cached register is current)."""
+        parties = (
+            select(func.max(risk_trusted_parties.c.loaded_at))
+            .where(risk_trusted_parties.c.org_id == org_id)
+            .scalar_subquery()
+        )
+        arrangements = (
+            select(func.max(risk_mutual_recognitions.c.loaded_at))
+            .where(risk_mutual_recognitions.c.org_id == org_id)
+            .scalar_subquery()
+        )
+        row = self._conn.execute(select(parties, arrangements)).first()
+        return "" if row is None else f"{row[0]}|{row[1]}"
+
     def trusted_statuses(self, org_id: uuid.UUID) -> list[TrustedStatus]:
         rows = self._conn.execute(
             select(risk_trusted_parties)
