@@ -7,6 +7,7 @@ body's canonical JSON, so private data never enters the log but any change to it
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +19,7 @@ from supplyguard.model.canonical import canonical_json, canonical_sha256
 from supplyguard.model.clock import iso_utc
 
 _FIELDS = ("body_sha256", "id", "kind", "org", "recorded_at")
-_HEX = frozenset("0123456789abcdef")
+_HEX64 = re.compile(r"[0-9a-f]{64}").fullmatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +36,7 @@ class LeafEnvelope:
     def __post_init__(self) -> None:
         if not self.kind or not self.id:
             raise ValueError("a leaf envelope needs a kind and an id")
-        if len(self.body_sha256) != 64 or not _HEX.issuperset(self.body_sha256):
+        if _HEX64(self.body_sha256) is None:
             raise ValueError(f"body_sha256 must be 64 lowercase hex digits, got {self.body_sha256!r}")
 
     @classmethod

@@ -3,7 +3,10 @@
 Each reader yields :class:`RowInput`: ``mapping`` uses the wire field names of
 :func:`supplyguard.model.intake.parse_declaration`, ``labels`` is the KCS row when it carries Fraud
 labels, ``problem`` says why a row could not even be read. Row numbers are the file's line numbers as
-a person counts them (CSV header = 1).
+a person counts them (CSV header = 1). A KCS row carries only ``kcs``, its values in
+:data:`~supplyguard.model.kcs.KCS_COLUMNS` order (then the two labels when the file has them): the
+importer validates those directly and builds the mapping only for a row it must look at closely
+(:meth:`RowInput.wire`).
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ import csv
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import IO, Any
 
 from supplyguard.errors import FieldError, ValidationFailed
-from supplyguard.model.kcs import KCS_LABEL_COLUMNS, is_kcs_header, kcs_row_to_mapping
+from supplyguard.model.kcs import KCS_COLUMNS, KCS_LABEL_COLUMNS, is_kcs_header, kcs_row_to_mapping
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +29,15 @@ class RowInput:
     labels: Mapping[str, str] | None = None
     problem: str | None = None
     layout: str = "wire"
+    kcs: tuple[str, ...] | None = None
+
+    def wire(self) -> tuple[Mapping[str, Any] | None, Mapping[str, str] | None]:
+        """``(mapping, labels)`` for :func:`~supplyguard.model.intake.parse_declaration`, KCS rows
+        included (built here from ``kcs``)."""
+        if self.kcs is None:
+            return self.mapping, self.labels
+        row = dict(zip(KCS_COLUMNS + KCS_LABEL_COLUMNS, self.kcs, strict=False))
+        return kcs_row_to_mapping(row), (row if len(self.kcs) > len(KCS_COLUMNS) else None)
 
 
 RowResult = RowInput
@@ -104,6 +117,11 @@ def read_csv(stream: IO[str]) -> Iterator[RowResult]:
             )
     has_labels = kcs and all(c in header for c in KCS_LABEL_COLUMNS)
     width = len(header)
+    if kcs:
+        # A column named twice counts by its last occurrence, as dict(zip(header, values)) would.
+        position = {name: index for index, name in enumerate(header)}
+        wanted = KCS_COLUMNS + KCS_LABEL_COLUMNS if has_labels else KCS_COLUMNS
+        kcs_values = itemgetter(*(position[name] for name in wanted))
     line = 1
     while True:
         try:
@@ -120,11 +138,10 @@ def read_csv(stream: IO[str]) -> Iterator[RowResult]:
         if len(values) != width:
             yield RowInput(line, None, problem=f"has {len(values)} fields, the header has {width}")
             continue
-        row = dict(zip(header, values, strict=True))
         if kcs:
-            yield RowInput(line, kcs_row_to_mapping(row), row if has_labels else None, layout="kcs")
+            yield RowInput(line, None, layout="kcs", kcs=kcs_values(values))
         else:
-            yield RowInput(line, _flat_row_to_mapping(row), layout="flat")
+            yield RowInput(line, _flat_row_to_mapping(dict(zip(header, values, strict=True))), layout="flat")
 
 
 def read_ndjson(stream: IO[str]) -> Iterator[RowResult]:
