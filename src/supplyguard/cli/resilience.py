@@ -158,8 +158,15 @@ def report(
 ) -> None:
     """Write the report a manager can forward: exposure ranking, loss distribution, stockpile plan,
     Suez-closure reroutes and the network map."""
+    from importlib import resources
+
     from supplyguard.model.clock import SystemClock
     from supplyguard.services import resilience_files as service
 
-    written = service.report_file(path, risks, out, runs=runs, seed=seed, now=SystemClock().now())
+    land = (
+        Path(str(resources.files("supplyguard.web"))) / "static" / "vendor" / "world-atlas" / "land-110m.json"
+    )
+    written = service.report_file(
+        path, risks, out, runs=runs, seed=seed, now=SystemClock().now(), land_file=land
+    )
     out_console.print(f"report written to {written}")

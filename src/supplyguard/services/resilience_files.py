@@ -94,7 +94,14 @@ def sea_routes(origin: str, destination: str, closed: list[str], alternatives: i
 
 
 def report_file(
-    path: Path, risks_path: Path | None, out: Path, *, runs: int, seed: int, now: datetime
+    path: Path,
+    risks_path: Path | None,
+    out: Path,
+    *,
+    runs: int,
+    seed: int,
+    now: datetime,
+    land_file: Path | None = None,
 ) -> Path:
     """Write the forwardable report of a network file as HTML or PDF (by ``out``'s suffix)."""
     from supplyguard.services import resilience_report
@@ -109,7 +116,7 @@ def report_file(
     if suffix == ".pdf":
         data = resilience_report.render_pdf(report)
     else:
-        data = resilience_report.render_html(report).encode("utf-8")
+        data = resilience_report.render_html(report, land_file=land_file).encode("utf-8")
     tmp = out.with_name(out.name + ".part")
     tmp.write_bytes(data)
     tmp.replace(out)

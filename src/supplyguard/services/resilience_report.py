@@ -9,20 +9,22 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from supplyguard.services.resilience_svg import histogram_svg, network_svg
+from supplyguard.services.resilience_svg import histogram_svg, land_rings, network_svg
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 
-def render_html(report: dict[str, Any]) -> str:
-    """The report document (see :func:`resilience_views.report_document`) as one HTML page."""
+def render_html(report: dict[str, Any], *, land_file: Path | None = None) -> str:
+    """The report document (see :func:`resilience_views.report_document`) as one HTML page;
+    ``land_file`` (TopoJSON land) draws the coasts under the network map when it exists."""
+    land = land_rings(str(land_file)) if land_file is not None and land_file.is_file() else ()
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]), auto_reload=False
     )
     template = env.get_template("resilience_report.html")
     return template.render(
         r=report,
-        map_svg=network_svg(report["map"], report["reroute"]),
+        map_svg=network_svg(report["map"], report["reroute"], land=land),
         histogram_svg=histogram_svg(report["simulation"]["histogram"]),
     )
 

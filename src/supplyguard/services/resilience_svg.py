@@ -4,9 +4,12 @@ external files, so the report stays self-contained and prints as it shows."""
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 from collections.abc import Sequence
 from html import escape
+from pathlib import Path
 from typing import Any
 
 KIND_COLOURS = {
@@ -23,35 +26,74 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}"
 
 
-def _unwrap(path: Sequence[Sequence[float]]) -> list[tuple[float, float]]:
-    """(lat, lon) points with longitudes made continuous across the antimeridian."""
-    out: list[tuple[float, float]] = []
-    for lat, lon in path:
-        if out:
-            prev = out[-1][1]
-            while lon - prev > 180:
-                lon -= 360
-            while lon - prev < -180:
-                lon += 360
-        out.append((float(lat), float(lon)))
-    return out
+@functools.lru_cache(maxsize=4)
+def land_rings(path: str) -> tuple[tuple[tuple[float, float], ...], ...]:
+    """The rings (lon, lat) of a TopoJSON land file (Natural Earth 110m from the world-atlas
+    package, installed by ``make web-assets``); empty when it is missing or unreadable. A ring
+    that crosses the antimeridian is made continuous (and closed along the pole if it circles it)."""
+    try:
+        topo = json.loads(Path(path).read_text(encoding="utf-8"))
+        scale, translate = topo["transform"]["scale"], topo["transform"]["translate"]
+        arcs: list[list[tuple[float, float]]] = []
+        for arc in topo["arcs"]:
+            x = y = 0
+            points = []
+            for dx, dy in arc:
+                x, y = x + dx, y + dy
+                points.append((x * scale[0] + translate[0], y * scale[1] + translate[1]))
+            arcs.append(points)
+        geometries = topo["objects"]["land"]["geometries"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ()
+    rings: list[tuple[tuple[float, float], ...]] = []
+
+    def ring(indexes: list[int]) -> tuple[tuple[float, float], ...]:
+        points: list[tuple[float, float]] = []
+        for k, index in enumerate(indexes):
+            part = arcs[~index][::-1] if index < 0 else arcs[index]
+            points.extend(part[1:] if k else part)
+        out: list[tuple[float, float]] = []
+        shift = 0.0
+        for i, (lon, lat) in enumerate(points):
+            if i and lon - points[i - 1][0] > 180:
+                shift -= 360
+            elif i and lon - points[i - 1][0] < -180:
+                shift += 360
+            out.append((lon + shift, lat))
+        if out:  # bring a ring that ran west past -180 back to the world in view
+            lons = [lon for lon, _lat in out]
+            back = 360 * round((min(lons) + max(lons)) / 720)
+            out = [(lon - back, lat) for lon, lat in out]
+        if out and abs(out[-1][0] - out[0][0]) > 180:
+            pole = -90.0 if out[0][1] < 0 else 90.0
+            out += [(out[-1][0], pole), (out[0][0], pole)]
+        return tuple(out)
+
+    for geometry in geometries:
+        polygons = geometry["arcs"] if geometry["type"] == "MultiPolygon" else [geometry["arcs"]]
+        for polygon in polygons:
+            rings.extend(ring(indexes) for indexes in polygon)
+    return tuple(rings)
 
 
 def network_svg(
     map_data: dict[str, Any],
     reroute: dict[str, Any] | None = None,
     *,
+    land: Sequence[Sequence[tuple[float, float]]] = (),
     width: int = 900,
     height: int = 460,
 ) -> str:
     """The network's sites and lanes; with ``reroute``, each sea lane's open route (grey) and its
-    detour when the passage closes (red). Returns an ``<svg>`` element as text."""
+    detour when the passage closes (red), in segments cut at the antimeridian; ``land`` rings
+    (lon, lat) are drawn underneath. Returns an ``<svg>`` element as text."""
     sites = map_data.get("sites", [])
     paths: list[tuple[str, list[tuple[float, float]]]] = []
     for row in (reroute or {}).get("lanes", []):
         if row.get("routed"):
-            paths.append(("base", _unwrap(row.get("base_path") or [])))
-            paths.append(("detour", _unwrap(row.get("detour_path") or [])))
+            for kind in ("base", "detour"):
+                for segment in row.get(f"{kind}_path") or []:
+                    paths.append((kind, [(float(lat), float(lon)) for lat, lon in segment]))
     points = [(float(s["lat"]), float(s["lon"])) for s in sites] + [p for _, path in paths for p in path]
     if not points:
         return (
@@ -78,6 +120,19 @@ def network_svg(
         f'width="100%" role="img" aria-label="map of the supply network">',
         f'<rect width="{width}" height="{height}" fill="#eef4f8"/>',
     ]
+    for ring in land:
+        ring_lons = [lon for lon, _lat in ring]
+        ring_lats = [lat for _lon, lat in ring]
+        if (
+            not ring
+            or max(ring_lons) < west
+            or min(ring_lons) > east
+            or max(ring_lats) < south
+            or min(ring_lats) > north
+        ):
+            continue
+        coords = " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in (xy(lat, lon) for lon, lat in ring))
+        parts.append(f'<polygon class="land" points="{coords}" fill="#dfe6d8" stroke="#b9c4b0"/>')
     for lat in range(-90, 91, 15):
         if south <= lat <= north:
             x1, y = xy(lat, west)
@@ -96,8 +151,11 @@ def network_svg(
             f'<polyline class="route-{kind}" points="{coords}" fill="none" stroke="{colour}" '
             f'stroke-width="2" stroke-dasharray="{dash}"><title>{label}</title></polyline>'
         )
+    routed = {row["lane"] for row in (reroute or {}).get("lanes", []) if row.get("routed")}
     for lane in map_data.get("lanes", []):
-        (lat1, lon1), (lat2, lon2) = _unwrap(lane["path"])
+        if lane["id"] in routed:
+            continue  # drawn along its sea route
+        (lat1, lon1), (lat2, lon2) = lane["path"]
         x1, y1 = xy(lat1, lon1)
         x2, y2 = xy(lat2, lon2)
         dash = MODE_DASH.get(lane["mode"], "")
@@ -106,14 +164,23 @@ def network_svg(
             f'stroke="#4a5a66" stroke-width="1.2" stroke-dasharray="{dash}">'
             f"<title>{escape(lane['id'])} ({escape(lane['mode'])})</title></line>"
         )
+    labelled: list[tuple[float, float]] = []
     for site in sites:
         x, y = xy(float(site["lat"]), float(site["lon"]))
+        crowded = any(abs(x - lx) < 60 and abs(y - ly) < 12 for lx, ly in labelled)
+        if not crowded:
+            labelled.append((x, y))
         colour = KIND_COLOURS.get(site["kind"], "#333")
+        label = (
+            ""
+            if crowded
+            else f'<text x="{_fmt(x + 7)}" y="{_fmt(y + 4)}" font-size="11" fill="#222">'
+            f"{escape(site['id'])}</text>"
+        )
         parts.append(
             f'<g class="site"><circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="5" fill="{colour}" stroke="#fff">'
-            f"<title>{escape(site['name'])} ({escape(site['kind'])})</title></circle>"
-            f'<text x="{_fmt(x + 7)}" y="{_fmt(y + 4)}" font-size="11" fill="#222">'
-            f"{escape(site['id'])}</text></g>"
+            f"<title>{escape(site['id'])}: {escape(site['name'])} ({escape(site['kind'])})</title></circle>"
+            f"{label}</g>"
         )
     legend_y = height - 12
     x = 10

@@ -157,20 +157,27 @@ def _place(network: Network, site_id: str) -> str | tuple[float, float] | None:
     return None
 
 
-def _lat_lon_path(coordinates: Sequence[tuple[float, float]]) -> list[list[float]]:
-    """(lon, lat) points as [lat, lon] with longitudes made continuous across the antimeridian
-    (a route over the Pacific goes on past 180 instead of jumping back), for drawing."""
-    out: list[list[float]] = []
-    previous: float | None = None
+def route_segments(coordinates: Sequence[tuple[float, float]]) -> list[list[list[float]]]:
+    """(lon, lat) points as segments of [lat, lon], cut where the route crosses the antimeridian
+    (with a point on each side of the cut), so a flat map draws no line across the world."""
+    segments: list[list[list[float]]] = []
+    current: list[list[float]] = []
+    previous: tuple[float, float] | None = None
     for lon, lat in coordinates:
-        if previous is not None:
-            while lon - previous > 180:
-                lon -= 360
-            while lon - previous < -180:
-                lon += 360
-        previous = lon
-        out.append([round(lat, 3), round(lon, 3)])
-    return out
+        if previous is not None and abs(lon - previous[0]) > 180:
+            plon, plat = previous
+            edge = 180.0 if plon > 0 else -180.0
+            step = (lon + 360.0 if plon > 0 else lon - 360.0) - plon
+            share = (edge - plon) / step if step else 0.0
+            cut_lat = round(plat + (lat - plat) * share, 3)
+            current.append([cut_lat, edge])
+            segments.append(current)
+            current = [[cut_lat, -edge]]
+        current.append([round(lat, 3), round(lon, 3)])
+        previous = (lon, lat)
+    if current:
+        segments.append(current)
+    return segments
 
 
 def passage_reroutes(
@@ -204,8 +211,8 @@ def passage_reroutes(
                 "detour_via": list(impact.detour.passages),
                 "declared_added_days": lane.passages.get(canonical),
                 "reason": impact.reason,
-                "base_path": _lat_lon_path(impact.base.coordinates),
-                "detour_path": _lat_lon_path(impact.detour.coordinates),
+                "base_path": route_segments(impact.base.coordinates),
+                "detour_path": route_segments(impact.detour.coordinates),
             }
         )
     impact_row: dict[str, object] | None = None

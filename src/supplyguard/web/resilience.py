@@ -23,12 +23,17 @@ from supplyguard.errors import FieldError, PayloadTooLarge, ValidationFailed
 from supplyguard.model.permissions import ALLOWED_ROLES, Action
 from supplyguard.services import resilience as service
 from supplyguard.services import resilience_report
-from supplyguard.services.resilience_svg import histogram_svg, network_svg
+from supplyguard.services.resilience_svg import histogram_svg, land_rings, network_svg
 from supplyguard.web.common import HERE, SessionDep, check_csrf, container_of, render
 
 router = APIRouter(include_in_schema=False)
 
 LEAFLET_JS = HERE / "static" / "vendor" / "leaflet" / "leaflet.js"
+LAND_FILE = HERE / "static" / "vendor" / "world-atlas" / "land-110m.json"
+
+
+def _land() -> tuple[tuple[tuple[float, float], ...], ...]:
+    return land_rings(str(LAND_FILE)) if LAND_FILE.is_file() else ()
 
 
 def _may(session: Any, action: Action) -> bool:
@@ -165,7 +170,12 @@ async def network_page(request: Request, network_id: uuid.UUID, session: Session
         service.list_drills, container.uow(readonly=True), session.principal, network_id
     )
     leaflet = LEAFLET_JS.exists()
-    map_json = {"map": report["map"], "reroute": report["reroute"]}
+    land = _land()
+    map_json = {
+        "map": report["map"],
+        "reroute": report["reroute"],
+        "land": [[[round(lat, 2), round(lon, 2)] for lon, lat in ring] for ring in land] if leaflet else [],
+    }
     return render(
         request,
         "resilience_network.html",
@@ -176,7 +186,7 @@ async def network_page(request: Request, network_id: uuid.UUID, session: Session
             "drills": drills,
             "leaflet_available": leaflet,
             "map_json": json.dumps(map_json).replace("</", "<\\/"),
-            "map_svg": Markup(network_svg(report["map"], report["reroute"])),  # noqa: S704 - drawn and escaped by us
+            "map_svg": Markup(network_svg(report["map"], report["reroute"], land=land)),  # noqa: S704 - drawn and escaped by us
             "histogram_svg": Markup(histogram_svg(report["simulation"]["histogram"])),  # noqa: S704
             "scenarios": [row["scenario"] for row in report["ranking"]],
             "can_plan": _may(session, Action.RESILIENCE_PLAN),
@@ -205,7 +215,7 @@ async def report_html(request: Request, network_id: uuid.UUID, session: SessionD
     report = await run_in_threadpool(_report, request, session, network_id)
     name = report["network"]["name"]
     return HTMLResponse(
-        resilience_report.render_html(report),
+        resilience_report.render_html(report, land_file=LAND_FILE),
         headers={"Content-Disposition": f'inline; filename="resilience-{_safe(name)}.html"'},
     )
 

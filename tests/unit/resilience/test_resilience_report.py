@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from supplyguard.resilience import parse_network
@@ -59,3 +60,33 @@ def test_report_html_is_self_contained_and_the_pdf_renders() -> None:
     pdf = resilience_report.render_pdf(report)
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
     assert resilience_report.render_pdf(report) == pdf  # invariant: the same report gives the same bytes
+
+
+def test_land_rings_decode_topojson_and_keep_rings_across_the_antimeridian(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from supplyguard.services.resilience_svg import land_rings
+
+    topo = {
+        "type": "Topology",
+        "transform": {"scale": [1.0, 1.0], "translate": [-180, -90]},
+        "objects": {
+            "land": {
+                "type": "GeometryCollection",
+                "geometries": [
+                    {"type": "Polygon", "arcs": [[0]]},
+                    {"type": "MultiPolygon", "arcs": [[[1]]]},
+                ],
+            }
+        },
+        "arcs": [
+            [[184, 140], [2, 0], [0, 2], [-2, 0], [0, -2]],  # a square at 4..6 E, 50..52 N
+            [[355, 150], [4, 0], [-358, 0], [0, 5], [358, 0], [-4, 0], [0, -5]],  # 175 E to 179 W
+        ],
+    }
+    path = tmp_path / "land.json"
+    path.write_text(json.dumps(topo))
+    square, island = land_rings(str(path))
+    assert square[0] == (4.0, 50.0) and (6.0, 52.0) in square
+    assert max(lon for lon, _ in island) - min(lon for lon, _ in island) == 6  # no jump across the map
+    assert land_rings(str(tmp_path / "missing.json")) == ()
+    svg = network_svg(resilience_views.map_data(_located()), land=[square])
+    assert 'class="land"' in svg

@@ -69,9 +69,12 @@ def test_suez_closure_reroutes_the_demo_lanes_round_the_cape_or_panama() -> None
     assert set(lanes) == {"SHA-RTM", "SHA-HAM", "PKG-RTM", "MUM-RTM", "KHH-HAM"}
     sha = lanes["SHA-RTM"]
     assert sha["routed"] and sha["added_km"] > 2000 and sha["added_days"] > 3
-    assert "suez" not in sha["detour_via"] and len(sha["detour_path"]) > 10
-    path = sha["detour_path"]  # via Panama: across the Pacific without a jump at the antimeridian
-    assert all(abs(b[1] - a[1]) <= 180 for a, b in itertools.pairwise(path))
+    assert "suez" not in sha["detour_via"] and sum(len(seg) for seg in sha["detour_path"]) > 10
+    segments = sha["detour_path"]  # via Panama: cut at the antimeridian, no jump inside a segment
+    assert len(segments) == 2 and segments[0][-1][1] == 180 and segments[1][0][1] == -180
+    assert segments[0][-1][0] == segments[1][0][0]
+    assert all(abs(b[1] - a[1]) <= 180 for seg in segments for a, b in itertools.pairwise(seg))
+    assert len(lanes["MUM-RTM"]["detour_path"]) == 1  # round the Cape: nothing to cut
     assert reroute["impact"]["scenario"] == "passage:suez"
     with pytest.raises(ValidationFailed, match="unknown sea passage"):
         views.passage_reroutes(network, "atlantis")

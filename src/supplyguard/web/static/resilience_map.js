@@ -11,13 +11,19 @@
     var map = L.map(holder, { worldCopyJump: true, attributionControl: false });
     var colours = { supplier: "#1f77b4", plant: "#9467bd", port: "#ff7f0e", depot: "#2ca02c", demand: "#d62728" };
     var bounds = [];
+    (data.land || []).forEach(function (ring) {
+      L.polygon(ring, { color: "#b9c4b0", weight: 1, fillColor: "#dfe6d8", fillOpacity: 1, interactive: false }).addTo(map);
+    });
     (data.reroute.lanes || []).forEach(function (lane) {
       if (!lane.routed) { return; }
       L.polyline(lane.base_path, { color: "#9aa5ad", weight: 2 }).bindTooltip(lane.lane + ": open route").addTo(map);
       L.polyline(lane.detour_path, { color: "#c0392b", weight: 2, dashArray: "6 4" })
         .bindTooltip(lane.lane + ": " + lane.reason).addTo(map);
     });
+    var routed = {};
+    (data.reroute.lanes || []).forEach(function (lane) { if (lane.routed) { routed[lane.lane] = true; } });
     (data.map.lanes || []).forEach(function (lane) {
+      if (routed[lane.id]) { return; } /* drawn along its sea route above */
       L.polyline(lane.path, { color: "#4a5a66", weight: 1.5, dashArray: lane.mode === "sea" ? null : "4 3" })
         .bindTooltip(lane.id + " (" + lane.mode + ")").addTo(map);
     });
