@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from supplyguard.bootstrap import Container
+from supplyguard.demo.intel import load_intel
 from supplyguard.demo.resilience import load_resilience
 from supplyguard.demo.screening import load_screening
 from supplyguard.demo.tracking import load_tracking
@@ -87,6 +88,7 @@ def load_world(
         load_tracking(container, operator, world, demo_org.name, step)
         load_screening(container, operator, world, demo_org.name, step)
         load_resilience(container, operator, world, demo_org.name, step)
+        load_intel(container, operator, world, demo_org.name, step)
         if world.outcomes.get(demo_org.name):
             step(f"{demo_org.name}: training the risk model on recorded outcomes and scoring the queue")
             try:
