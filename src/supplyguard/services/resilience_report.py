@@ -12,6 +12,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from supplyguard.services.resilience_svg import histogram_svg, land_rings, network_svg
 
 TEMPLATES = Path(__file__).parent / "templates"
+#: Scenarios listed in the ranking of the page and the report (the API gives all of them).
+RANKING_ROWS = 50
 
 
 def render_html(report: dict[str, Any], *, land_file: Path | None = None) -> str:
@@ -24,6 +26,7 @@ def render_html(report: dict[str, Any], *, land_file: Path | None = None) -> str
     template = env.get_template("resilience_report.html")
     return template.render(
         r=report,
+        top=RANKING_ROWS,
         map_svg=network_svg(report["map"], report["reroute"], land=land),
         histogram_svg=histogram_svg(report["simulation"]["histogram"]),
     )
@@ -94,7 +97,7 @@ def render_pdf(report: dict[str, Any]) -> bytes:
         Paragraph("Exposure ranking", styles["Heading2"]),
     ]
     rows: list[list[Any]] = [["#", "Scenario", "Loss", "REI", "TTS", "TTR", "Exposed", "Why"]]
-    for i, row in enumerate(r["ranking"], 1):
+    for i, row in enumerate(r["ranking"][:RANKING_ROWS], 1):
         rows.append(
             [
                 str(i),

@@ -189,6 +189,7 @@ async def network_page(request: Request, network_id: uuid.UUID, session: Session
             "map_svg": Markup(network_svg(report["map"], report["reroute"], land=land)),  # noqa: S704 - drawn and escaped by us
             "histogram_svg": Markup(histogram_svg(report["simulation"]["histogram"])),  # noqa: S704
             "scenarios": [row["scenario"] for row in report["ranking"]],
+            "top": resilience_report.RANKING_ROWS,
             "can_plan": _may(session, Action.RESILIENCE_PLAN),
         },
     )

@@ -190,3 +190,21 @@ def test_a_drill_from_a_scenario_and_bad_drills(node) -> None:  # type: ignore[n
     with pytest.raises(ValidationFailed):
         service.start_drill(container.uow(), clock, lead, stored.id)
     assert len(service.list_drills(container.uow(readonly=True), lead, stored.id)) == 1
+
+
+def test_a_version_number_taken_meanwhile_is_a_conflict(node) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from supplyguard.adapters.db.resilience_repo import ResilienceRepository
+    from supplyguard.model.ids import new_id
+
+    container, _clock = node
+    planner = principal_for(make_user(container, make_org(container), "planner", ("analyst",)))
+    stored = service.store_network(
+        container.uow(), container.clock, container.signer, planner, GOLDEN
+    ).network
+    with container.uow() as uow, pytest.raises(Conflict, match="at the same time"):
+        ResilienceRepository(uow.connection).add_network(
+            replace(stored, id=new_id(), content_sha256="x" * 64)
+        )
+    assert len(service.list_networks(container.uow(readonly=True), planner)) == 1

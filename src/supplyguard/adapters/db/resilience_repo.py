@@ -17,6 +17,7 @@ from supplyguard.adapters.db.resilience_tables import (
     resilience_networks,
     resilience_results,
 )
+from supplyguard.errors import Conflict
 from supplyguard.model.clock import as_utc
 
 
@@ -134,6 +135,16 @@ class ResilienceRepository:
         return int(top or 0) + 1
 
     def add_network(self, network: StoredNetwork) -> None:
+        """Insert a version; :class:`Conflict` when the same version number was just taken."""
+        try:
+            with self._conn.begin_nested():
+                self._insert_network(network)
+        except IntegrityError as exc:
+            raise Conflict(
+                f"another version of network {network.name!r} was stored at the same time; send it again"
+            ) from exc
+
+    def _insert_network(self, network: StoredNetwork) -> None:
         self._conn.execute(
             resilience_networks.insert(),
             [
