@@ -45,8 +45,9 @@ ALERT_STATUSES = ("open", "acknowledged", "all")
 MAP_MAX_ALERTS = 500
 MAP_MAX_DEVICES = 5_000
 MAP_MAX_CORRIDORS = 1_000
+MAP_MAX_TRACKS = 100  # paths are drawn for the first 100 devices (by id); the others show their position
 TRACK_WINDOW = timedelta(days=45)
-TRACK_POINTS = 300
+TRACK_POINTS = 120
 TIMELINE_MAX = 500
 CBV = "https://ref.gs1.org/cbv/"
 
@@ -92,7 +93,8 @@ def map_geojson(uow: SqlUnitOfWork, clock: Clock, actor: Principal) -> dict[str,
     with uow:
         positions = TelemetryRepository(uow.connection).latest_positions(actor.org_id)[:MAP_MAX_DEVICES]
         views = TrackingViewsRepository(uow.connection)
-        tracks = views.tracks(actor.org_id, now - TRACK_WINDOW, TRACK_POINTS, MAP_MAX_DEVICES)
+        tracked = [position.device_id for position in positions[:MAP_MAX_TRACKS]]
+        tracks = views.tracks(actor.org_id, tracked, now - TRACK_WINDOW, TRACK_POINTS)
         alerts = views.alerts(actor.org_id, AlertFilter("open"), MAP_MAX_ALERTS)
         sites = views.site_positions(actor.org_id, [s.alert.subject for s in alerts if s.alert.lat is None])
         corridors = TrackingRulesRepository(uow.connection).rules(actor.org_id, "corridor")[
@@ -102,14 +104,13 @@ def map_geojson(uow: SqlUnitOfWork, clock: Clock, actor: Principal) -> dict[str,
         _corridor_feature(rule) for rule in corridors if rule.spec.get("points")
     ]
     for device_id, path in sorted(tracks.items()):
-        if len(path) >= 2:
-            features.append(
-                {
-                    "type": "Feature",
-                    "geometry": {"type": "LineString", "coordinates": [[lon, lat] for lat, lon in path]},
-                    "properties": {"layer": "track", "device_id": device_id},
-                }
-            )
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": [[lon, lat] for lat, lon in path]},
+                "properties": {"layer": "track", "device_id": device_id},
+            }
+        )
     for position in positions:
         feature = _feature(position.lat, position.lon, {"layer": "asset", **position_json(position)})
         if feature:

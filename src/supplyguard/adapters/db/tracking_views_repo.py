@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, Text, cast, false, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Text, cast, false, or_, select
 
 from supplyguard.adapters.db.telemetry_repo import StoredAlert, _to_alert
 from supplyguard.adapters.db.tracking_tables import tracking_alerts, tracking_events, tracking_positions
@@ -98,35 +98,22 @@ class TrackingViewsRepository:
         return [_to_alert(row) for row in rows]
 
     def tracks(
-        self, org_id: uuid.UUID, since: datetime, per_device: int, max_devices: int
+        self, org_id: uuid.UUID, device_ids: Sequence[str], since: datetime, per_device: int
     ) -> dict[str, list[tuple[float, float]]]:
         """Each device's path since ``since``: its last ``per_device`` positions as (lat, lon), oldest
-        first (at most ``max_devices`` devices)."""
+        first. One query per device, each a short walk back along the (org, device, time) index, so
+        the cost follows the devices drawn, not the positions stored."""
         p = tracking_positions.c
-        ranked = (
-            select(
-                p.device_id,
-                p.time,
-                p.lat,
-                p.lon,
-                func.row_number().over(partition_by=p.device_id, order_by=p.time.desc()).label("rank"),
-            )
-            .where(p.org_id == org_id, p.time >= since)
-            .subquery()
-        )
-        rows = self._conn.execute(
-            select(ranked.c.device_id, ranked.c.lat, ranked.c.lon)
-            .where(ranked.c.rank <= per_device)
-            .order_by(ranked.c.device_id, ranked.c.time)
-        )
         paths: dict[str, list[tuple[float, float]]] = {}
-        for device_id, lat, lon in rows:
-            path = paths.get(device_id)
-            if path is None:
-                if len(paths) >= max_devices:
-                    continue
-                path = paths[device_id] = []
-            path.append((lat, lon))
+        for device_id in device_ids:
+            rows = self._conn.execute(
+                select(p.lat, p.lon)
+                .where(p.org_id == org_id, p.device_id == device_id, p.time >= since)
+                .order_by(p.time.desc())
+                .limit(per_device)
+            ).all()
+            if len(rows) >= 2:
+                paths[device_id] = [(lat, lon) for lat, lon in reversed(rows)]
         return paths
 
     def site_positions(self, org_id: uuid.UUID, sites: Sequence[str]) -> dict[str, tuple[float, float]]:

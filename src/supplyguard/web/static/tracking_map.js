@@ -5,6 +5,7 @@
 (function () {
   "use strict";
 
+  var SIDE_DEVICES = 200; /* the side table lists this many devices; the map draws them all */
   var SEVERITY_COLOURS = { critical: "#7b1020", high: "#c0392b", medium: "#d68910", info: "#2e86c1" };
 
   function text(value) {
@@ -93,7 +94,7 @@
           el("strong", {}, [p.kind.replace(/_/g, " ")]), " · " + p.subject,
           el("small", {}, [fmtTime(p.time) + " · " + p.reason]),
         ]));
-      } else if (p.layer === "asset") {
+      } else if (p.layer === "asset" && deviceRows.length < SIDE_DEVICES) {
         deviceRows.push(el("tr", { "data-device": p.device_id }, [
           el("td", {}, [p.device_id]),
           el("td", {}, [p.lat.toFixed(3) + ", " + p.lon.toFixed(3)]),
