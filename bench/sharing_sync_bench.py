@@ -10,8 +10,10 @@ field commitment verified, agreement re-checked, versions resolved, each object 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
 import platform
+import pstats
 import shutil
 import socket
 import sys
@@ -80,6 +82,7 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=5000)
     parser.add_argument("--page", type=int, default=1000)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="print the pull's top functions (cProfile)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="sg-sync-bench-"))
     try:
@@ -120,9 +123,16 @@ def main() -> None:
         thread.start()
         while not server.started:
             time.sleep(0.05)
+        profiler = cProfile.Profile() if args.profile else None
         started = time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
         result = run_sync(b, b_admin, "test.node", page_size=args.page)[0]
+        if profiler is not None:
+            profiler.disable()
         sync_s = time.perf_counter() - started
+        if profiler is not None:
+            pstats.Stats(profiler).sort_stats(os.environ.get("SG_PROFILE_SORT", "cumulative")).print_stats(45)
         server.should_exit = True
         thread.join(timeout=10)
         assert result.error is None and result.stored == args.objects, result.as_dict()

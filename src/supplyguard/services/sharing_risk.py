@@ -199,10 +199,9 @@ def index_received(
         latest[held.stix_id] = held
     fresh: list[IntelKey] = []
     for held in latest.values():
-        usable = serves_risk_targeting(held.wire, by_id.get(held.agreement_id or ""), node_id)
-        keys = intel_keys(held) if usable else []
-        repo.replace_intel_keys(held.stix_id, keys)
-        fresh.extend(keys)
+        if serves_risk_targeting(held.wire, by_id.get(held.agreement_id or ""), node_id):
+            fresh.extend(intel_keys(held))
+    repo.replace_intel_keys_many(list(latest), fresh)
     if not fresh:
         return 0
     wanted = {(key.kind, key.value) for key in fresh}

@@ -650,7 +650,13 @@ class SharingRepository:
 
     def replace_intel_keys(self, stix_id: str, keys: Sequence[IntelKey]) -> None:
         """The keys of an object's current version (none: it no longer serves risk targeting)."""
-        self._conn.execute(delete(sharing_intel_keys).where(sharing_intel_keys.c.stix_id == stix_id))
+        self.replace_intel_keys_many([stix_id], keys)
+
+    def replace_intel_keys_many(self, stix_ids: Sequence[str], keys: Sequence[IntelKey]) -> None:
+        """Drop the keys of ``stix_ids`` and store ``keys`` (theirs, current versions) in bulk."""
+        for start in range(0, len(stix_ids), 500):
+            chunk = list(stix_ids[start : start + 500])
+            self._conn.execute(delete(sharing_intel_keys).where(sharing_intel_keys.c.stix_id.in_(chunk)))
         if keys:
             self._conn.execute(
                 insert(sharing_intel_keys),
