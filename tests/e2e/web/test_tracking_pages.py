@@ -1,5 +1,5 @@
-"""An officer opens the live map and the alert list of the demo world and acknowledges an alert, in
-headless Chromium."""
+"""An officer opens the live map (its tile server down: the world outline shows) and the alert list of
+the demo world and acknowledges an alert, in headless Chromium."""
 
 from __future__ import annotations
 
@@ -12,6 +12,20 @@ from supplyguard.demo.world import generate_world
 from supplyguard.web.tracking import LEAFLET_JS, WORLD_OUTLINE
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
+    """A node whose tile server does not answer: the world outline under the tiles still shows."""
+    from supplyguard.config import Settings
+
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        node_name="test.node",
+        node_country="NL",
+        map_tile_url="http://127.0.0.1:9/{z}/{x}/{y}.png",
+    )
 
 
 def test_officer_watches_the_map_and_acknowledges_an_alert(
@@ -36,8 +50,10 @@ def test_officer_watches_the_map_and_acknowledges_an_alert(
         assert page.locator("path.alert").count() >= 4
         assert page.locator("path.asset").count() == 5
         assert page.locator("path.corridor").count() == 5
+        assert page.locator("img.leaflet-tile").count() > 0  # tiles were asked for
         if WORLD_OUTLINE.exists():
             page.wait_for_selector("#tracking-map[data-outline-drawn=yes]")
+            assert page.locator(".leaflet-outline-pane path").count() > 0
     page.screenshot(path=str(tmp_path / "map.png"), full_page=True)
 
     page.click("header nav a[href='/tracking/alerts']")
