@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from supplyguard.model.clock import Clock
 from supplyguard.model.declarations import (
     Declaration,
     InspectionOutcome,
+    Lane,
     OutcomeResult,
     ledger_body,
     outcome_ledger_body,
@@ -78,6 +80,9 @@ def submit_declaration(
         uow.commit()
     if risk is not None and scored is not None:
         risk.learn(scored)
+        if scored.assessments:
+            stored = scored.assessments[0]
+            declaration = dataclasses.replace(declaration, score=stored.score, lane=Lane(stored.lane))
     return declaration
 
 

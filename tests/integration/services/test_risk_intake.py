@@ -92,6 +92,7 @@ def test_intake_scores_with_the_active_model_and_rules_and_learns_the_declaratio
         active = uow.risk.active_model(org.id)
     assert version == active.version
     assert lane in ("red", "yellow", "green") and priority is not None
+    assert first.lane is not None and first.lane.value == lane and first.score is not None  # returned too
     assert any(reason.startswith("model probability") for reason in reasons)
     assert "today" in reasons[0] or "line" in reasons[0]  # the lane's reason comes first
     # a rules file loaded afterwards is in force at the next declaration (the cache notices)
