@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from supplyguard.cli.context import out_console
+from supplyguard.errors import FieldError, ValidationFailed
 
 resilience_app = typer.Typer(help="Resilience and contingency planning.", no_args_is_help=True)
 
@@ -170,3 +171,54 @@ def report(
         path, risks, out, runs=runs, seed=seed, now=SystemClock().now(), land_file=land
     )
     out_console.print(f"report written to {written}")
+
+
+@resilience_app.command("store")
+def store(
+    path: Path = typer.Argument(..., help="A network file (YAML with its CSV tables)."),
+    risks: Path = typer.Option(None, "--risks", help="Risk profiles for Monte Carlo (YAML)."),
+    org: str = typer.Option(None, "--org", help="Organisation (needed when the node has several)."),
+) -> None:
+    """Store a network on this node as the next version of its name (the same content keeps its version)."""
+    from supplyguard.cli.context import open_container, operator
+    from supplyguard.services import resilience as service
+    from supplyguard.services import resilience_files
+
+    document = resilience_files.network_document_of_file(path)
+    risks_text = None
+    if risks is not None:
+        if not risks.is_file():
+            raise ValidationFailed([FieldError(("--risks",), f"{risks} is not a readable file")])
+        risks_text = risks.read_text(encoding="utf-8")
+    with open_container() as container:
+        result = service.store_network(
+            container.uow(),
+            container.clock,
+            container.signer,
+            operator(container, org),
+            document,
+            risks=risks_text,
+        )
+    stored = result.network
+    state = "stored" if result.created else "already stored"
+    out_console.print(
+        f"{stored.name} version {stored.version} {state}: id {stored.id} "
+        f"(sha256 {stored.content_sha256[:16]}...)"
+    )
+
+
+@resilience_app.command("networks")
+def networks(
+    org: str = typer.Option(None, "--org", help="Organisation (needed when the node has several)."),
+) -> None:
+    """The networks stored on this node, every version, newest first."""
+    from supplyguard.cli.context import open_container, operator
+    from supplyguard.services import resilience as service
+
+    with open_container() as container:
+        stored = service.list_networks(container.uow(readonly=True), operator(container, org))
+    for network in stored:
+        out_console.print(
+            f"{network.id}  {network.name} v{network.version}  {network.summary.get('sites', 0)} sites  "
+            f"{network.created_at:%Y-%m-%d %H:%M} {network.created_by}"
+        )

@@ -15,7 +15,9 @@ from supplyguard.resilience import (
     SeaRouter,
     analyse_network,
     exposure_ranking,
+    lanes_from_csv,
     load_network,
+    sites_from_csv,
 )
 from supplyguard.services import resilience_views as views
 
@@ -121,3 +123,21 @@ def report_file(
     tmp.write_bytes(data)
     tmp.replace(out)
     return out
+
+
+def network_document_of_file(path: Path) -> dict[str, Any]:
+    """The network document of a file with its CSV tables merged in (validated), for storing."""
+    import yaml
+
+    network_file(path)  # validates, with CSV tables and clear errors
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for key, convert, target in (
+        ("sites_csv", sites_from_csv, "sites"),
+        ("lanes_csv", lanes_from_csv, "lanes"),
+    ):
+        name = document.pop(key, None)
+        if name:
+            table = (path.parent / str(name)).read_text(encoding="utf-8")
+            document[target] = list(document.get(target) or []) + convert(table)
+    document.setdefault("name", path.stem)
+    return dict(document)

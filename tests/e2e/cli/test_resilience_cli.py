@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tests.e2e.cli.test_cli import run
+from tests.e2e.cli.test_cli import node_env, run
+
+__all__ = ["node_env"]  # the fixture, shared with test_cli
 
 
 def test_golden_network_gives_the_published_figures(tmp_path: Path) -> None:
@@ -109,3 +111,29 @@ def test_report_as_html_and_pdf(tmp_path: Path) -> None:
     bad = run(env, "resilience", "report", network, "--out", str(tmp_path / "r.docx"))
     assert bad.returncode == 4 and "must end in .html or .pdf" in bad.stderr
     assert not (tmp_path / "r.docx").exists()
+
+
+def test_store_and_list_networks_on_the_node(node_env: dict[str, str]) -> None:
+    assert run(node_env, "org", "create", "Customs A", "--country", "NL").returncode == 0
+    golden = str(REPO / "examples" / "resilience" / "golden-ttr.yaml")
+    first = run(node_env, "resilience", "store", golden)
+    assert first.returncode == 0, first.stderr
+    assert "golden-ttr version 1 stored" in first.stdout
+    again = run(node_env, "resilience", "store", golden)
+    assert "golden-ttr version 1 already stored" in again.stdout
+    medical = REPO / "examples" / "resilience"
+    stored = run(
+        node_env,
+        "resilience",
+        "store",
+        str(medical / "medical-supplies.yaml"),
+        "--risks",
+        str(medical / "medical-risks.yaml"),
+    )
+    assert stored.returncode == 0, stored.stderr
+    listed = run(node_env, "resilience", "networks")
+    assert (
+        listed.returncode == 0 and "golden-ttr v1" in listed.stdout and "medical-supplies v1" in listed.stdout
+    )
+    bad_risks = run(node_env, "resilience", "store", golden, "--risks", str(medical / "medical-risks.yaml"))
+    assert bad_risks.returncode == 4 and "unknown site or asset" in bad_risks.stderr
