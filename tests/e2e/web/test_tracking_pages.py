@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from supplyguard.demo.load import load_world
+from supplyguard.demo.tracking import TRACKING_ORG, demo_shipments
 from supplyguard.demo.world import generate_world
 from supplyguard.web.tracking import LEAFLET_JS, WORLD_OUTLINE
 
@@ -31,7 +32,8 @@ def settings(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
 def test_officer_watches_the_map_and_acknowledges_an_alert(
     container, live_server, browser_page, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    load_world(container, generate_world(seed=7, declarations_total=120))
+    world = generate_world(seed=7, declarations_total=120)
+    load_world(container, world)
     page = browser_page
     page.goto(f"{live_server}/tracking/map")
     page.fill("input[name=username]", "nl-officer")
@@ -73,3 +75,13 @@ def test_officer_watches_the_map_and_acknowledges_an_alert(
     assert "by nl-officer at" in row.inner_text()
     page.screenshot(path=str(tmp_path / "alerts.png"), full_page=True)
     assert (tmp_path / "map.png").stat().st_size > 10_000
+
+    sealed, reference = next(iter(demo_shipments(world.declarations[TRACKING_ORG]).items()))
+    with container.uow(readonly=True) as uow:
+        org = next(o for o in uow.accounts.list_orgs() if o.name == TRACKING_ORG)
+        declaration_id = uow.declarations.ids_for_references(org.id, [reference])[reference]
+    page.goto(f"{live_server}/declarations/{declaration_id}")
+    timeline = page.inner_text("#timeline")
+    assert "seal broken" in timeline and sealed in timeline and "(acknowledged)" in timeline
+    assert "departing" in timeline and "door opened" in timeline
+    page.screenshot(path=str(tmp_path / "declaration.png"), full_page=True)
