@@ -229,19 +229,6 @@ _KCS_RESULTS: dict[tuple[str, str], OutcomeResult] = {
 }
 _KCS_WIDTH = len(KCS_COLUMNS)
 _DATE_CACHE_LIMIT = 20_000
-#: The ledger body of a one-item KCS declaration (``ledger_body``) in RFC 8785 form: keys in
-#: code-point order, no whitespace. Filled only with plain text (printable ASCII with no quote or
-#: backslash: nothing to escape), ``null``, pre-built party objects and ``repr`` of floats; tested
-#: against ``canonical_json(ledger_body(...))`` row by row.
-_KCS_BODY = (
-    '{{"containers":[],"courier":{courier},"declarant":{declarant},"declared_on":"{declared_on}",'
-    '"id":"{id}","import_type":{import_type},"import_use":{import_use},"importer":{{"code":"{importer}"}},'
-    '"items":[{{"departure_country":{departure},"description":null,"duty":"{duty!r}","hs_code":"{hs}",'
-    '"line_no":1,"net_mass_kg":"{mass!r}","origin_country":"{origin}","origin_indicator":{indicator},'
-    '"tax_rate_pct":"{rate!r}","tax_type":{tax_type},"value":"{value!r}"}}],"office_id":"{office}",'
-    '"org":"{org}","payment_type":{payment_type},"process_type":{process_type},"reference":"{reference}",'
-    '"seller":{seller},"transport_mode":"{transport}"}}'
-)
 
 
 def _json_text(text: str | None) -> str:
@@ -437,30 +424,19 @@ class KcsRowPreparer:
             None,
         )
         item_row = (did, 1, hs, origin, departure, indicator, mass, value, rate, tax_type, duty, None)
-        body = _KCS_BODY.format(
-            courier=_json_party(courier),
-            declarant=_json_party(declarant),
-            declared_on=declared_iso,
-            id=did_text,
-            import_type=_json_text(import_type),
-            import_use=_json_text(import_use),
-            importer=importer,
-            departure=_json_text(departure),
-            duty=duty,
-            hs=hs,
-            mass=mass,
-            origin=origin,
-            indicator=_json_text(indicator),
-            rate=rate,
-            tax_type=_json_text(tax_type),
-            value=value,
-            office=office,
-            org=self.org,
-            payment_type=_json_text(payment_type),
-            process_type=_json_text(process_type),
-            reference=reference,
-            seller=_json_party(seller),
-            transport=transport,
+        # ledger_body(declaration) in RFC 8785 form: keys in code-point order, no whitespace, text
+        # that needs no escaping (checked above), floats as repr; tested against canonical_json.
+        body = (
+            f'{{"containers":[],"courier":{_json_party(courier)},"declarant":{_json_party(declarant)},'
+            f'"declared_on":"{declared_iso}","id":"{did_text}","import_type":{_json_text(import_type)},'
+            f'"import_use":{_json_text(import_use)},"importer":{{"code":"{importer}"}},'
+            f'"items":[{{"departure_country":{_json_text(departure)},"description":null,'
+            f'"duty":"{duty!r}","hs_code":"{hs}","line_no":1,"net_mass_kg":"{mass!r}",'
+            f'"origin_country":"{origin}","origin_indicator":{_json_text(indicator)},'
+            f'"tax_rate_pct":"{rate!r}","tax_type":{_json_text(tax_type)},"value":"{value!r}"}}],'
+            f'"office_id":"{office}","org":"{self.org}","payment_type":{_json_text(payment_type)},'
+            f'"process_type":{_json_text(process_type)},"reference":"{reference}",'
+            f'"seller":{_json_party(seller)},"transport_mode":"{transport}"}}'
         )
         leaf = LeafEnvelope(
             "declaration", did_text, self.org, self.recorded_at, hashlib.sha256(body.encode()).hexdigest()
