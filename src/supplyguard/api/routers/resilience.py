@@ -85,7 +85,35 @@ def _text_or_mapping(value: object, where: str) -> str | dict[str, Any] | None:
     raise ValidationFailed([FieldError((where,), "must be YAML text or an object")])
 
 
-@router.post("/networks", status_code=201, responses={200: {"description": "this content is already stored"}})
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/yaml": {"schema": {"type": "string", "description": "the network file"}},
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["network"],
+                    "properties": {
+                        "network": {"description": "the network: YAML text or an object"},
+                        "sites_csv": {"type": "string", "description": "sites table (CSV)"},
+                        "lanes_csv": {"type": "string", "description": "lanes table (CSV)"},
+                        "risks": {"description": "Monte Carlo risk profiles: YAML text or an object"},
+                    },
+                    "additionalProperties": False,
+                }
+            },
+        },
+    }
+}
+
+
+@router.post(
+    "/networks",
+    status_code=201,
+    responses={200: {"description": "this content is already stored"}},
+    openapi_extra=UPLOAD_BODY,
+)
 async def upload_network(request: Request, container: ContainerDep, principal: PrincipalDep) -> Response:
     """Store a network: a YAML body (``application/yaml``), or JSON ``{"network": YAML text or
     object, "sites_csv": CSV text, "lanes_csv": CSV text, "risks": YAML text or object}``.
