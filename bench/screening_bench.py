@@ -73,6 +73,73 @@ def batch_throughput(entries: list, queries: list[Query], workers: int) -> tuple
     return len(queries) / wall, len(queries) / cpu_seconds
 
 
+def cli_batch(screener: Screener, queries: list[Query], workers: int) -> tuple[float, int]:
+    """The product's batch path, ``screen --file`` minus the terminal: a CSV of the queries through
+    ``services.screening.screen_csv`` with ``workers`` forked processes. Queries per second of wall
+    time, and the number of rows with a hit."""
+    import csv
+    import tempfile
+
+    from supplyguard.services.screening import screen_csv
+
+    with tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["name", "country", "dob", "id"])
+        for q in queries:
+            writer.writerow([q.name, q.country, q.dob, q.identifiers[0] if q.identifiers else ""])
+        handle.seek(0)
+        start = time.perf_counter()
+        alerted = sum(1 for result in screen_csv(screener, handle, workers) if result.hits)
+        seconds = time.perf_counter() - start
+    return len(queries) / seconds, alerted
+
+
+def api_latency(list_paths: list[Path], queries: list[Query], count: int) -> tuple[float, float, float]:
+    """``POST /v1/screening/party`` one request at a time through the ASGI app (FastAPI TestClient:
+    auth, validation, the cached screener, JSON), on a SQLite node with the lists installed.
+    p50, p99 and max in milliseconds."""
+    import tempfile
+
+    from fastapi.testclient import TestClient
+
+    from supplyguard.adapters.db.migrate import upgrade
+    from supplyguard.adapters.lists_store import ListStore
+    from supplyguard.api.app import create_app
+    from supplyguard.bootstrap import build
+    from supplyguard.config import Settings
+    from supplyguard.services import accounts
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp), node_name="bench.node", node_country="NL")
+        container = build(settings)
+        upgrade(container.engine)
+        org = accounts.create_organisation(container.uow(), container.clock, None, "Bench", "NL", "customs")
+        accounts.create_user(container.uow(), container.clock, None, org.id, "officer", ["officer"])
+        token = accounts.create_token(container.uow(), container.clock, None, "officer", "bench").token
+        store = ListStore(settings.lists_dir)
+        for path in list_paths:
+            store.install(path, None, container.clock.now())
+        headers = {"Authorization": f"Bearer {token}"}
+        latencies = []
+        with TestClient(create_app(container)) as client:
+            for q in queries[:20]:  # builds the screener, warms the path
+                client.post("/v1/screening/party", json={"name": q.name}, headers=headers)
+            for q in queries[:count]:
+                body = {"name": q.name, "country": q.country, "dob": q.dob}
+                start = time.perf_counter()
+                response = client.post("/v1/screening/party", json=body, headers=headers)
+                latencies.append((time.perf_counter() - start) * 1000)
+                if response.status_code != 200:
+                    raise RuntimeError(f"{response.status_code}: {response.text[:200]}")
+        container.close()
+    latencies.sort()
+    return (
+        latencies[len(latencies) // 2],
+        latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        latencies[-1],
+    )
+
+
 def run_parallel(entries: list, cases: list[LabelledQuery], workers: int) -> tuple[list[Outcome], float]:  # type: ignore[type-arg]
     chunks = [cases[i : i + 500] for i in range(0, len(cases), 500)]
     with ProcessPoolExecutor(workers, initializer=_init, initargs=(entries,)) as pool:
@@ -91,6 +158,8 @@ def main() -> None:
     parser.add_argument(
         "--baseline-sample", type=int, default=2000, help="cases per suite for the slow baseline"
     )
+    parser.add_argument("--api-requests", type=int, default=2000, help="single-party API requests timed")
+    parser.add_argument("--skip-suites", action="store_true", help="speed only, no recall tables")
     args = parser.parse_args()
     print(
         f"machine: {platform.node()} {platform.machine()} {platform.processor() or ''} "
@@ -118,8 +187,30 @@ def main() -> None:
     print(
         f"batch screen_many, default threshold, all lists, {len(queries):,} queries: "
         f"{wall_qps:,.0f} queries/s wall on {args.workers} workers; {cpu_qps:,.0f} queries per CPU-second "
-        f"per worker (so {cpu_qps * args.workers:,.0f}/s on {args.workers} dedicated cores)"
+        f"per worker (so {cpu_qps * args.workers:,.0f}/s on {args.workers} dedicated cores); "
+        f"load {os.getloadavg()[0]:.1f}"
     )
+    csv_qps, alerted = cli_batch(screener, queries, args.workers)
+    print(
+        f"screen --file path (CSV in, {args.workers} forked workers, results in order): "
+        f"{csv_qps:,.0f} queries/s wall, {alerted:,} rows with a hit; load {os.getloadavg()[0]:.1f}"
+    )
+    start, cpu_start = time.perf_counter(), time.process_time()
+    sample = queries[:: max(1, len(queries) // 2000)]
+    baseline_scores(sdn_entries, [LabelledQuery(q, "speed") for q in sample], workers=args.workers)
+    base_s, base_cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    print(
+        f"brute-force baseline (JW over SDN), same queries, {len(sample)} of them: "
+        f"{len(sample) / base_s:,.0f} queries/s wall on {args.workers} threads, "
+        f"{len(sample) / base_cpu:,.0f} per CPU-second"
+    )
+    p50, p99, worst = api_latency([DATA / name for name in LISTS], queries[::50], args.api_requests)
+    print(
+        f"API POST /v1/screening/party, one at a time, {args.api_requests} requests: "
+        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {worst:.1f} ms; load {os.getloadavg()[0]:.1f}"
+    )
+    if args.skip_suites:
+        return
     for title, cases in (
         ("suite 1: OpenSanctions yente fixtures", suite1),
         ("suite 2: generated from SDN", suite2),

@@ -146,3 +146,20 @@ def test_an_unreachable_server_and_other_schemes_are_refused(store: ListStore) -
         with pytest.raises(ListSourceError, match="only http"):
             store.update("un-sc", "file:///etc/passwd", NOW, client=client)
     assert store.manifests() == []
+
+
+def test_every_installed_list_reads_back_from_the_store(store: ListStore) -> None:
+    """The screener is built from the stored copies: each format's manifest must name a reader
+    (the Senzing export is read by the FtM reader under the format name 'senzing-json')."""
+    folder = require_shared("screening", "opensanctions")
+    for path in (
+        folder / "us_congress_senzing.json",
+        folder / "zala-entities.ftm.json",
+        require_shared("screening", "bis", "dpl-2022-09.txt"),
+        require_shared("screening", "csl", "csl-sample-2025.csv"),
+    ):
+        store.install(path, None, NOW)
+    formats = {m["metadata"]["list_id"]: m["format"] for m in store.manifests()}
+    assert formats["os-us-congress"] == "senzing-json"
+    snapshots = {s.metadata.list_id: s.metadata.entry_count for s in store.snapshots()}
+    assert snapshots["os-us-congress"] == 1319 and len(snapshots) == 4

@@ -18,7 +18,13 @@ ENTRIES = [
 
 
 def _file(rows: int) -> str:
-    names = ["Bank Meli Iran", "Сергей Иванов", "Golden Harbor Trading", "", "Dandong Hong Xiang Industrial Devlopment Co"]
+    names = [
+        "Bank Meli Iran",
+        "Сергей Иванов",
+        "Golden Harbor Trading",
+        "",
+        "Dandong Hong Xiang Industrial Devlopment Co",
+    ]
     lines = ["name,country"] + [f"{names[i % len(names)]},{'RU' if i % 5 == 1 else ''}" for i in range(rows)]
     return "\n".join(lines) + "\n"
 

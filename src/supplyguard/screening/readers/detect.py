@@ -21,6 +21,7 @@ FORMATS: dict[str, Callable[[Path], ListSnapshot]] = {
     "bis-dpl": read_bis_dpl,
     "uk-ofsi-csv": read_uk_ofsi_csv,
     "ftm-json": read_ftm_json,
+    "senzing-json": read_ftm_json,  # the FtM reader reads the Senzing export too, and names it so
 }
 
 _OFAC_MAIN = ("sdn.csv", "cons_prim.csv")
