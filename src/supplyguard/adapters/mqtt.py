@@ -1,4 +1,4 @@
-"""An MQTT subscriber that hands what it receives over in batches (paho-mqtt, MQTT 3.1.1).
+"""An MQTT subscriber that hands what it receives over in batches (paho-mqtt, MQTT 5).
 
 Transport only: it knows topics and payload bytes, nothing of positions or organisations. The
 network thread of paho only appends each message to an in-memory queue (so the socket is read as
@@ -7,8 +7,13 @@ up to ``batch_max`` messages, or what arrived within ``batch_ms`` of the first o
 ``on_batch`` once for them (the telemetry service writes them in one transaction). An exception in
 ``on_batch`` is logged and counted, never fatal. :meth:`MqttBatchSubscriber.stop` disconnects first
 (nothing new arrives), then flushes what is queued, then returns: a graceful shutdown loses nothing
-that the broker handed over. With a ``client_id`` the broker keeps the session and queues QoS 1
-messages while the subscriber is away; it reconnects by itself after a network error.
+that the broker handed over. With a ``client_id`` the broker keeps the session (a day) and queues
+QoS 1 messages while the subscriber is away; it reconnects by itself after a network error.
+
+MQTT 5 because of *Receive Maximum*: an MQTT 3.1.1 client gets at most the broker's
+``max_inflight_messages`` (20 on Mosquitto) unacknowledged QoS 1 messages at a time, and beyond them
+the broker queues at most ``max_queued_messages`` (1,000) and then drops. Announcing 65,535 lets the
+broker stream while the writer holds the interpreter, so bursts are absorbed here, not lost there.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from supplyguard.errors import ConfigurationError
 from supplyguard.logging import get_logger
@@ -67,6 +75,8 @@ def parse_broker_url(url: str) -> BrokerAddress:
 
 
 _STOP = object()
+RECEIVE_MAXIMUM = 65_535
+SESSION_EXPIRY_S = 86_400
 
 
 class MqttBatchSubscriber:
@@ -97,12 +107,8 @@ class MqttBatchSubscriber:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._subscribed = threading.Event()
         self._writer: threading.Thread | None = None
-        self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=client_id,
-            clean_session=not client_id,
-            protocol=mqtt.MQTTv311,
-        )
+        self._persistent = bool(client_id)
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         if broker.username:
             self._client.username_pw_set(broker.username, broker.password)
         self._client.on_connect = self._on_connect
@@ -117,7 +123,7 @@ class MqttBatchSubscriber:
             log.error("mqtt.connect_refused", broker=str(self.broker), reason=str(reason))
             return
         log.info("mqtt.connected", broker=str(self.broker), topics=",".join(self.topics))
-        client.subscribe([(topic, self.qos) for topic in self.topics])
+        client.subscribe([(topic, SubscribeOptions(qos=self.qos)) for topic in self.topics])
 
     def _on_subscribe(
         self, _client: mqtt.Client, _userdata: Any, _mid: int, reasons: Any, _props: Any
@@ -146,7 +152,16 @@ class MqttBatchSubscriber:
         self._writer = threading.Thread(target=self._run, name="mqtt-writer", daemon=True)
         self._writer.start()
         try:
-            self._client.connect(self.broker.host, self.broker.port, keepalive=self.keepalive_s)
+            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            properties.ReceiveMaximum = RECEIVE_MAXIMUM
+            properties.SessionExpiryInterval = SESSION_EXPIRY_S if self._persistent else 0
+            self._client.connect(
+                self.broker.host,
+                self.broker.port,
+                keepalive=self.keepalive_s,
+                clean_start=not self._persistent,
+                properties=properties,
+            )
         except OSError as exc:
             self._queue.put(_STOP)
             raise ConfigurationError(f"cannot reach the MQTT broker at {self.broker}: {exc}") from exc
