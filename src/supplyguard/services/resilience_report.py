@@ -9,7 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from supplyguard.services.resilience_svg import histogram_svg, land_rings, network_svg
+from supplyguard.services.resilience_svg import exceedance_svg, histogram_svg, land_rings, network_svg
 
 TEMPLATES = Path(__file__).parent / "templates"
 #: Scenarios listed in the ranking of the page and the report (the API gives all of them).
@@ -29,6 +29,7 @@ def render_html(report: dict[str, Any], *, land_file: Path | None = None) -> str
         top=RANKING_ROWS,
         map_svg=network_svg(report["map"], report["reroute"], land=land),
         histogram_svg=histogram_svg(report["simulation"]["histogram"]),
+        exceedance_svg=exceedance_svg(report["simulation"]["histogram"]),
     )
 
 

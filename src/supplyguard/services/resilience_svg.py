@@ -237,3 +237,47 @@ def histogram_svg(histogram: Sequence[dict[str, Any]], *, width: int = 640, heig
     )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def exceedance_svg(histogram: Sequence[dict[str, Any]], *, width: int = 640, height: int = 240) -> str:
+    """The chance that the loss exceeds x, from the histogram's bins: over each bin, the share of
+    samples beyond its upper edge (a step line down to 0 at the largest loss: the tail a manager
+    plans against)."""
+    total = sum(int(b["count"]) for b in histogram)
+    if not histogram or total == 0:
+        return '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>'
+    left, bottom, top = 50, 40, 10
+    plot_w, plot_h = width - left - 10, height - bottom - top
+    low, high = float(histogram[0]["low"]), float(histogram[-1]["high"])
+    span = max(high - low, 1e-9)
+    remaining = total
+    points: list[tuple[float, float]] = []
+    for b in histogram:
+        remaining -= int(b["count"])
+        share = remaining / total  # samples beyond this bin: the loss exceeds its upper edge
+        x0 = left + plot_w * (float(b["low"]) - low) / span
+        x1 = left + plot_w * (float(b["high"]) - low) / span
+        y = top + plot_h * (1 - share)
+        points += [(x0, y), (x1, y)]
+    coords = " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in points)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="loss-exceedance" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-label="chance that the loss exceeds each amount">',
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#333"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#333"/>',
+        f'<text x="{left - 6}" y="{top + 10}" font-size="11" text-anchor="end">100 %</text>',
+        f'<text x="{left - 6}" y="{top + plot_h}" font-size="11" text-anchor="end">0</text>',
+        f'<polyline points="{coords}" fill="none" stroke="#b03a2e" stroke-width="2"/>',
+    ]
+    for x, y in points[1::2]:
+        parts.append(f'<circle class="step" cx="{_fmt(x)}" cy="{_fmt(y)}" r="1.5" fill="#b03a2e"/>')
+    parts.append(f'<text x="{left}" y="{height - 22}" font-size="11">{low:,.0f}</text>')
+    parts.append(
+        f'<text x="{left + plot_w}" y="{height - 22}" font-size="11" text-anchor="end">{high:,.0f}</text>'
+    )
+    parts.append(
+        f'<text x="{left + plot_w / 2}" y="{height - 6}" font-size="11" text-anchor="middle">'
+        "chance that the loss exceeds this amount</text>"
+    )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -23,7 +23,7 @@ from supplyguard.errors import FieldError, PayloadTooLarge, ValidationFailed
 from supplyguard.model.permissions import ALLOWED_ROLES, Action
 from supplyguard.services import resilience as service
 from supplyguard.services import resilience_report
-from supplyguard.services.resilience_svg import histogram_svg, land_rings, network_svg
+from supplyguard.services.resilience_svg import exceedance_svg, histogram_svg, land_rings, network_svg
 from supplyguard.web.common import HERE, SessionDep, check_csrf, container_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -188,6 +188,7 @@ async def network_page(request: Request, network_id: uuid.UUID, session: Session
             "map_json": json.dumps(map_json).replace("</", "<\\/"),
             "map_svg": Markup(network_svg(report["map"], report["reroute"], land=land)),  # noqa: S704 - drawn and escaped by us
             "histogram_svg": Markup(histogram_svg(report["simulation"]["histogram"])),  # noqa: S704
+            "exceedance_svg": Markup(exceedance_svg(report["simulation"]["histogram"])),  # noqa: S704
             "scenarios": [row["scenario"] for row in report["ranking"]],
             "top": resilience_report.RANKING_ROWS,
             "can_plan": _may(session, Action.RESILIENCE_PLAN),

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from supplyguard.resilience import parse_network
 from supplyguard.services import resilience_report, resilience_views
-from supplyguard.services.resilience_svg import histogram_svg, network_svg
+from supplyguard.services.resilience_svg import exceedance_svg, histogram_svg, network_svg
 from tests.unit.resilience.conftest import small_network
 
 NOW = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
@@ -46,6 +46,11 @@ def test_histogram_svg_has_one_bar_per_bin() -> None:
     bins = [{"low": i * 10.0, "high": (i + 1) * 10.0, "count": c} for i, c in enumerate([5, 0, 2])]
     svg = histogram_svg(bins)
     assert svg.count('class="bar"') == 3 and "loss 0 to 10: 5 samples" in svg
+    curve = exceedance_svg(bins)
+    assert curve.count('class="step"') == 3 and 'class="loss-exceedance"' in curve
+    # 7 samples: P(loss > 10) = 2/7, P(> 20) = 2/7, P(> 30) = 0: two equal steps, then the floor
+    ys = [float(part.split('cy="')[1].split('"')[0]) for part in curve.split('class="step"')[1:]]
+    assert ys[0] == ys[1] < ys[2] and "exceeds" in curve
 
 
 def test_report_html_is_self_contained_and_the_pdf_renders() -> None:
