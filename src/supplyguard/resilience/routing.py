@@ -13,6 +13,7 @@ import json
 import math
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
@@ -92,7 +93,11 @@ class GraphRouter:
         *,
         speed_kmh: float = 60.0,
         cache_size: int = 512,
+        threads: int = 2,
+        contract: bool = True,
     ) -> None:
+        """``threads`` split large batches of searches; ``contract`` searches the graph without
+        dead ends and degree-2 chains (:class:`_Core`; ``False``: the plain graph)."""
         self.lon = np.asarray(lon, dtype=np.float64)
         self.lat = np.asarray(lat, dtype=np.float64)
         u = np.asarray(edges_u, dtype=np.int64)
@@ -112,11 +117,24 @@ class GraphRouter:
             OrderedDict()
         )
         self._cache_size = cache_size
+        self.threads = max(1, threads)
+        self.contract = contract
+        self._keep = np.zeros(self.n, dtype=bool)  # both ends of passage edges stay in the core
+        labelled = np.array([label is not None for label in self._labels], dtype=bool)
+        self._keep[self._u[labelled]] = True
+        self._cores: dict[frozenset[str], _Core] = {}
+        self._ktrees: OrderedDict[tuple[frozenset[str], int], tuple[FArray, npt.NDArray[np.int32]]] = (
+            OrderedDict()
+        )
         self._edge_label: dict[tuple[int, int], str] = {
             (int(a), int(b)): str(label)
             for a, b, label in zip(self._u, self._v, self._labels, strict=True)
             if label is not None
         }
+        self._labelled = frozenset(a for a, _b in self._edge_label)  # nodes with a passage edge
+        self._points: list[Point] = [
+            (_wrap(x), y) for x, y in zip(self.lon.tolist(), self.lat.tolist(), strict=True)
+        ]
 
     # -- graph and nodes -------------------------------------------------------------------
     def _graph(self, closed_labels: frozenset[str]) -> csr_matrix:
@@ -145,14 +163,132 @@ class GraphRouter:
         todo = [s for s in dict.fromkeys(sources) if (closed, s) not in self._trees]
         if not todo:
             return
-        graph = self._graph(closed)
-        for start in range(0, len(todo), 128):
-            chunk = todo[start : start + 128]
+        for source, tree in zip(todo, self._dijkstra(self._graph(closed), todo), strict=True):
+            self._trees[(closed, source)] = tree
+            while len(self._trees) > self._cache_size:
+                self._trees.popitem(last=False)
+
+    def _dijkstra(self, graph: csr_matrix, sources: list[int]) -> list[tuple[FArray, npt.NDArray[np.int32]]]:
+        """Shortest-path trees from ``sources``; scipy's Dijkstra releases the GIL, so large
+        batches are split over threads."""
+
+        def run(chunk: list[int]) -> tuple[FArray, npt.NDArray[np.int32]]:
             dist, pred = dijkstra(graph, directed=True, indices=chunk, return_predecessors=True)
-            for row, source in enumerate(chunk):
-                self._trees[(closed, source)] = (dist[row], pred[row])
-                while len(self._trees) > self._cache_size:
-                    self._trees.popitem(last=False)
+            return dist, pred
+
+        trees: list[tuple[FArray, npt.NDArray[np.int32]]] = []
+        for start in range(0, len(sources), 128):
+            batch = sources[start : start + 128]
+            parts = self.threads if len(batch) >= 32 * self.threads else 1
+            step = -(-len(batch) // parts)
+            chunks = [batch[k : k + step] for k in range(0, len(batch), step)]
+            if len(chunks) > 1:
+                with ThreadPoolExecutor(len(chunks)) as pool:
+                    results = list(pool.map(run, chunks))
+            else:
+                results = [run(chunk) for chunk in chunks]
+            for dist, pred in results:
+                trees.extend(zip(dist, pred, strict=True))
+        return trees
+
+    def _core(self, closed: frozenset[str]) -> _Core:
+        core = self._cores.get(closed)
+        if core is None:
+            core = self._cores[closed] = _Core(self._graph(closed), self._keep)
+        return core
+
+    def _core_route(
+        self, closed: frozenset[str], core: _Core, a: int, b: int, with_path: bool
+    ) -> Route | None:
+        """The route from core trees of all ends of ``a`` (or of ``b``), None without them."""
+        ends_a, ends_b = core.ends(a), core.ends(b)
+        if all((closed, k) in self._ktrees for k, _o, _w in ends_a):
+            x, ends_x, y, ends_y, flip = a, ends_a, b, ends_b, False
+        elif all((closed, k) in self._ktrees for k, _o, _w in ends_b):
+            x, ends_x, y, ends_y, flip = b, ends_b, a, ends_a, True
+        else:
+            return None
+        km = math.inf
+        choice: tuple[int, int, int, int, npt.NDArray[np.int32]] | None = None
+        for k, offset_k, way_k in ends_x:
+            dist, pred = self._ktrees[(closed, k)]
+            for m, offset_m, way_m in ends_y:
+                d = offset_k + float(dist[core.kindex[m]]) + offset_m
+                if d < km:
+                    km, choice = d, (k, way_k, m, way_m, pred)
+        if choice is None:
+            return Route(math.inf, math.inf, (), (), tuple(sorted(closed)))
+        labels: list[str] = []
+        coords: list[Point] = []
+        if with_path:
+            k, way_k, m, way_m, pred = choice
+            path = core.leg(x, way_k)[:-1] + core.core_path(pred, k, m) + core.leg(y, way_m)[::-1][1:]
+            if flip:
+                path.reverse()
+            labels = self._passages(path)
+            points = self._points
+            coords = [points[i] for i in path]
+        return Route(km, self._days(km), tuple(labels), tuple(coords), tuple(sorted(closed)))
+
+    def _core_reuse(self, closed: frozenset[str], a: int, b: int, with_path: bool) -> Route | None:
+        """As :meth:`_reuse`, from core trees searched with fewer passages closed."""
+        for fewer, core in self._cores.items():
+            if fewer < closed and not core.regions(a) & core.regions(b):
+                route = self._core_route(fewer, core, a, b, True)
+                if route is None:
+                    continue
+                if not route.found:
+                    return Route(math.inf, math.inf, (), (), tuple(sorted(closed)))
+                if closed.intersection(route.passages):
+                    return None
+                if not with_path:
+                    return Route(route.distance_km, route.days, (), (), tuple(sorted(closed)))
+                return replace(route, closed=tuple(sorted(closed)))
+        return None
+
+    def _core_routes(
+        self, closed: frozenset[str], nodes: npt.NDArray[np.int64], with_path: bool
+    ) -> list[Route]:
+        """Routes on the core: a greedy cover of the pairs by the kept ends their routes leave
+        from, one core search per end, then each route from its ends' trees."""
+        core = self._core(closed)
+        out: list[Route] = []
+        for start in range(0, len(nodes), 2000):  # bounds the trees held at once
+            block = [(int(a), int(b)) for a, b in nodes[start : start + 2000]]
+            counts = Counter(k for pair in block for x in pair for k, _o, _w in core.ends(x))
+            have = {k for (c, k) in self._ktrees if c == closed}
+            needed: set[int] = set()
+            routes: list[Route | None] = [None] * len(block)
+            pending: list[int] = []
+            for index, (a, b) in enumerate(block):
+                if core.regions(a) & core.regions(b) or not core.ends(a) or not core.ends(b):
+                    routes[index] = self._route_nodes(closed, a, b, with_path)  # same chain/pendant
+                    continue
+                ka = {k for k, _o, _w in core.ends(a)}
+                kb = {k for k, _o, _w in core.ends(b)}
+                if not (ka <= have or kb <= have):
+                    reused = self._core_reuse(closed, a, b, with_path)
+                    if reused is not None:
+                        routes[index] = reused
+                        continue
+                    new_a, new_b = ka - have, kb - have
+                    score_a = (len(new_a), -sum(counts[k] for k in new_a))
+                    score_b = (len(new_b), -sum(counts[k] for k in new_b))
+                    pick = new_a if score_a <= score_b else new_b
+                    have |= pick
+                    needed |= pick
+                pending.append(index)
+            todo = sorted(needed)
+            roots = [core.kindex[k] for k in todo]
+            for k, (dist, pred) in zip(todo, self._dijkstra(core.graph, roots), strict=True):
+                self._ktrees[(closed, k)] = (dist, pred)
+            for index in pending:
+                a, b = block[index]
+                routes[index] = self._core_route(closed, core, a, b, with_path)
+            while len(self._ktrees) > self._cache_size:
+                self._ktrees.popitem(last=False)
+            out.extend(route for route in routes if route is not None)
+        return out
 
     def _closed_labels(self, closed: Iterable[str]) -> frozenset[str]:
         return frozenset(closed)
@@ -160,7 +296,59 @@ class GraphRouter:
     def _days(self, km: float) -> float:
         return km / (self.speed_kmh * 24.0)
 
+    def _path(self, pred: npt.NDArray[np.int32], a: int, b: int) -> list[int]:
+        node = b
+        path = [b]
+        while node != a:
+            node = int(pred[node])
+            path.append(node)
+        path.reverse()
+        return path
+
+    def _passages(self, path: list[int]) -> list[str]:
+        labels: list[str] = []
+        labelled = self._labelled
+        for x, y in itertools.pairwise(path):
+            if x in labelled:
+                label = self._edge_label.get((x, y))
+                if label is not None and label not in labels:
+                    labels.append(label)
+        return labels
+
+    def _reuse(self, closed: frozenset[str], a: int, b: int, with_path: bool) -> Route | None:
+        """The route from a tree searched with fewer passages closed, when that route crosses
+        none of the others: closing edges it does not use cannot make any other route shorter,
+        so it is still a shortest route (exact, no search)."""
+        for fewer in self._graphs:
+            if not fewer < closed:
+                continue
+            for root, other, flip in ((a, b, False), (b, a, True)):
+                tree = self._trees.get((fewer, root))
+                if tree is None:
+                    continue
+                dist, pred = tree
+                km = float(dist[other])
+                if not math.isfinite(km):  # unreachable with fewer closures: unreachable now
+                    return Route(math.inf, math.inf, (), (), tuple(sorted(closed)))
+                path = self._path(pred, root, other)
+                labels = self._passages(path)
+                if closed.intersection(labels):
+                    return None
+                if flip:
+                    path.reverse()
+                    labels = self._passages(path)
+                points = self._points
+                coords = tuple(points[i] for i in path) if with_path else ()
+                return Route(
+                    km, self._days(km), tuple(labels) if with_path else (), coords, tuple(sorted(closed))
+                )
+        return None
+
     def _route_nodes(self, closed: frozenset[str], a: int, b: int, with_path: bool) -> Route:
+        if (closed, a) not in self._trees and (closed, b) not in self._trees:
+            reused = self._reuse(closed, a, b, with_path)
+            if reused is not None:
+                return reused
         if (closed, a) not in self._trees and (closed, b) in self._trees:
             back = self._route_nodes(closed, b, a, with_path)  # undirected: reuse b's tree
             return Route(
@@ -177,17 +365,10 @@ class GraphRouter:
         coords: list[Point] = []
         labels: list[str] = []
         if with_path:
-            node = b
-            path = [b]
-            while node != a:
-                node = int(pred[node])
-                path.append(node)
-            path.reverse()
-            for x, y in itertools.pairwise(path):
-                label = self._edge_label.get((x, y))
-                if label is not None and label not in labels:
-                    labels.append(label)
-            coords = [(_wrap(float(self.lon[i])), float(self.lat[i])) for i in path]
+            path = self._path(pred, a, b)
+            labels = self._passages(path)
+            points = self._points
+            coords = [points[i] for i in path]
         return Route(km, self._days(km), tuple(labels), tuple(coords), tuple(sorted(closed)))
 
     # -- queries ---------------------------------------------------------------------------
@@ -195,6 +376,8 @@ class GraphRouter:
         self, origin: Point, destination: Point, closed: Iterable[str] = (), *, with_path: bool = True
     ) -> Route:
         """Shortest route between two (lon, lat) points snapped to the nearest nodes."""
+        if self.contract:
+            return self.routes([(origin, destination)], closed, with_path=with_path)[0]
         a, b = (int(i) for i in self.nearest_nodes([origin, destination]))
         return self._route_nodes(self._closed_labels(closed), a, b, with_path)
 
@@ -207,24 +390,224 @@ class GraphRouter:
             return []
         labels = self._closed_labels(closed)
         nodes = self.nearest_nodes([p for pair in pairs for p in pair]).reshape(-1, 2)
+        if self.contract:
+            return self._core_routes(labels, nodes, with_path)
         counts = Counter(int(n) for n in nodes.ravel())
         roots = {n for (c, n) in self._trees if c == labels}
         by_root: dict[int, list[int]] = {}
+        out: list[Route | None] = [None] * len(nodes)
         for index, (a, b) in enumerate(nodes):
             a, b = int(a), int(b)
             if a not in roots and b not in roots:
+                reused = self._reuse(labels, a, b, with_path)
+                if reused is not None:
+                    out[index] = reused
+                    continue
                 roots.add(a if counts[a] >= counts[b] else b)
             by_root.setdefault(a if a in roots else b, []).append(index)
-        out: list[Route | None] = [None] * len(nodes)
         order = sorted(by_root)
-        for start in range(0, len(order), 128):
-            chunk = order[start : start + 128]
+        batch = 128  # as before: which end of a pair roots its search (so ties) stays the same
+        for start in range(0, len(order), batch):
+            chunk = order[start : start + batch]
             self._search(labels, chunk)
             for root in chunk:
                 for index in by_root[root]:
                     a, b = int(nodes[index, 0]), int(nodes[index, 1])
                     out[index] = self._route_nodes(labels, a, b, with_path)
-        return [route for route in out if route is not None]
+        return [route for route in out if route is not None]  # all filled
+
+
+class _Core:
+    """The search graph without dead ends and with every degree-2 chain collapsed to one edge.
+
+    Dead-end trees (pendants) are cut off and every maximal chain of degree-2 nodes between two
+    kept nodes becomes one edge of the chain's length; kept are junctions, chain ends and both
+    ends of every passage edge (so closing a passage still removes just that edge). On the sea
+    graph this keeps about 5,600 of 9,700 nodes. Any node reaches the kept graph through at
+    most two *ends* (the kept node itself, the two ends of its chain, or those of its pendant's
+    anchor) at known offsets, so a shortest route is ``min(offset + core distance + offset)``
+    over the ends, and its path is the pieces joined. Exact: the core distances are shortest
+    paths of the full graph (up to rounding in the last bits); pairs that share a chain or a
+    pendant are left to a full-graph search.
+    """
+
+    def __init__(self, graph: csr_matrix, keep: npt.NDArray[np.bool_]) -> None:
+        n = graph.shape[0]
+        indptr, indices, data = graph.indptr.tolist(), graph.indices.tolist(), graph.data.tolist()
+        nbrs = [
+            {indices[k]: data[k] for k in range(indptr[i], indptr[i + 1]) if indices[k] != i}
+            for i in range(n)
+        ]
+        deg = [len(x) for x in nbrs]
+        alive = [True] * n
+        parent = [-1] * n
+        up = [0.0] * n
+        pruned: list[int] = []
+        stack = [i for i in range(n) if deg[i] <= 1 and not keep[i]]
+        while stack:
+            v = stack.pop()
+            if not alive[v]:
+                continue
+            alive[v] = False
+            pruned.append(v)
+            p = next((u for u in nbrs[v] if alive[u]), -1)
+            parent[v] = p
+            if p >= 0:
+                up[v] = nbrs[v][p]
+                deg[p] -= 1
+                if deg[p] <= 1 and not keep[p]:
+                    stack.append(p)
+        self.parent = parent
+        self.anchor = list(range(n))  # pruned: the first node up its tree that is not pruned
+        self.anchor_off = [0.0] * n
+        self.top = list(range(n))  # pruned: the pruned node right below the anchor
+        for v in reversed(pruned):  # parents are pruned after their children
+            p = parent[v]
+            if p < 0:
+                self.anchor[v] = -1
+            elif alive[p]:
+                self.anchor[v], self.anchor_off[v] = p, up[v]
+            else:
+                self.anchor[v], self.anchor_off[v], self.top[v] = (
+                    self.anchor[p],
+                    up[v] + self.anchor_off[p],
+                    self.top[p],
+                )
+        self.alive = alive
+        kept = [i for i in range(n) if alive[i] and (deg[i] != 2 or keep[i])]
+        is_kept = [False] * n
+        for i in kept:
+            is_kept[i] = True
+        self.is_kept = is_kept
+        self.knodes = np.array(kept, dtype=np.int64)
+        self.kindex = {node: k for k, node in enumerate(kept)}
+        self.chain_of = [-1] * n
+        self.pos = [0] * n
+        self.chains: list[tuple[int, int, list[int], list[float], list[float]]] = []
+        best: dict[tuple[int, int], tuple[float, int, bool]] = {}  # (x, y) -> length, chain, forward
+
+        def edge(x: int, y: int, length: float, chain: int, forward: bool) -> None:
+            if x != y and ((x, y) not in best or length < best[(x, y)][0]):
+                best[(x, y)] = (length, chain, forward)
+
+        for v in kept:
+            for u, w in nbrs[v].items():
+                if not alive[u]:
+                    continue
+                if is_kept[u]:
+                    edge(v, u, w, -1, True)
+                    continue
+                cid = self.chain_of[u]
+                if cid >= 0:  # walked from its other end (or the other way round a loop)
+                    start, end, walked, _ahead, _behind = self.chains[cid]
+                    forward = start == v and walked[0] == u
+                    edge(v, end if forward else start, math.fsum(self._lengths(cid, nbrs)), cid, forward)
+                    continue
+                nodes: list[int] = []
+                lengths = [w]
+                prev, cur = v, u
+                while not is_kept[cur]:
+                    nodes.append(cur)
+                    nxt = next(x for x in nbrs[cur] if alive[x] and x != prev)
+                    lengths.append(nbrs[cur][nxt])
+                    prev, cur = cur, nxt
+                cid = len(self.chains)
+                ahead = list(itertools.accumulate(lengths))[:-1]  # start -> nodes[i]
+                behind = list(itertools.accumulate(lengths[::-1]))[::-1][1:]  # nodes[i] -> end
+                self.chains.append((v, cur, nodes, ahead, behind))
+                for i, node in enumerate(nodes):
+                    self.chain_of[node] = cid
+                    self.pos[node] = i
+                edge(v, cur, math.fsum(lengths), cid, True)
+        keys = sorted(best)
+        self.via: dict[int, list[int]] = {}  # x * n + y -> full-graph nodes after x up to y
+        for x, y in keys:
+            _length, cid, forward = best[(x, y)]
+            inner = (self.chains[cid][2] if forward else self.chains[cid][2][::-1]) if cid >= 0 else []
+            self.via[x * n + y] = [*inner, y]
+        self.n = n
+        self.knodes_list = kept
+        self.graph = csr_matrix(
+            (
+                [best[key][0] for key in keys],
+                ([self.kindex[x] for x, _y in keys], [self.kindex[y] for _x, y in keys]),
+            ),
+            shape=(len(kept), len(kept)),
+        )
+        self._ends: dict[int, list[tuple[int, float, int]]] = {}
+
+    def _lengths(self, cid: int, nbrs: list[dict[int, float]]) -> list[float]:
+        start, end, nodes, _a, _b = self.chains[cid]
+        hops = [start, *nodes, end]
+        return [nbrs[x][y] for x, y in itertools.pairwise(hops)]
+
+    def ends(self, x: int) -> list[tuple[int, float, int]]:
+        """(kept node, offset, way) for each way from ``x`` into the kept graph; way 0: x is
+        kept, 1: towards its chain's start, 2: towards its chain's end (after its pendant)."""
+        found = self._ends.get(x)
+        if found is None:
+            base, extra = x, 0.0
+            if not self.alive[x]:
+                base, extra = self.anchor[x], self.anchor_off[x]
+            if base < 0:
+                found = []
+            elif self.is_kept[base]:
+                found = [(base, extra, 0)]
+            else:
+                start, end, _nodes, ahead, behind = self.chains[self.chain_of[base]]
+                i = self.pos[base]
+                found = [(start, extra + ahead[i], 1), (end, extra + behind[i], 2)]
+            self._ends[x] = found
+        return found
+
+    def region(self, x: int) -> tuple[int, int]:
+        """Pairs in one region (same chain, pendant or kept node) are routed on the full graph."""
+        if not self.alive[x]:
+            return (0, self.top[x])
+        if self.is_kept[x]:
+            return (1, x)
+        return (2, self.chain_of[x])
+
+    def regions(self, x: int) -> set[tuple[int, int]]:
+        out = {self.region(x)}
+        if not self.alive[x] and self.anchor[x] >= 0:
+            out.add(self.region(self.anchor[x]))
+        return out
+
+    def leg(self, x: int, way: int) -> list[int]:
+        """Nodes from ``x`` to the kept end reached by ``way`` (both included)."""
+        path = [x]
+        node = x
+        while not self.alive[node]:
+            node = self.parent[node]
+            path.append(node)
+        if way == 0:
+            return path
+        start, end, nodes, _a, _b = self.chains[self.chain_of[node]]
+        i = self.pos[node]
+        if way == 1:
+            path.extend(nodes[i - 1 :: -1] if i > 0 else [])
+            path.append(start)
+        else:
+            path.extend(nodes[i + 1 :])
+            path.append(end)
+        return path
+
+    def core_path(self, pred: npt.NDArray[np.int32], root: int, target: int) -> list[int]:
+        """Full-graph nodes of the core tree path from kept ``root`` to kept ``target``."""
+        knodes = self.knodes_list
+        hops = [target]
+        k = self.kindex[target]
+        stop = self.kindex[root]
+        while k != stop:
+            k = pred[k]
+            hops.append(knodes[k])
+        hops.reverse()
+        path = [root]
+        via, n = self.via, self.n
+        for x, y in itertools.pairwise(hops):
+            path.extend(via[x * n + y])
+        return path
 
 
 class SeaRouter(GraphRouter):
@@ -235,7 +618,9 @@ class SeaRouter(GraphRouter):
     searoute itself.
     """
 
-    def __init__(self, *, speed_knots: float = 18.0, cache_size: int = 512) -> None:
+    def __init__(
+        self, *, speed_knots: float = 18.0, cache_size: int = 512, threads: int = 2, contract: bool = True
+    ) -> None:
         from searoute.data.marnet_dict import edge_list, node_list  # the package's own graph
         from searoute.data.ports_dict import node_list as port_nodes
 
@@ -267,12 +652,16 @@ class SeaRouter(GraphRouter):
             labels,
             speed_kmh=speed_knots * KM_PER_NAUTICAL_MILE,
             cache_size=cache_size,
+            threads=threads,
+            contract=contract,
         )
         self.ports: dict[str, tuple[Point, str]] = {}
         for (lon, lat), props in port_nodes.items():
             code = props.get("port")
             if code:
                 self.ports[str(code).upper()] = ((float(lon), float(lat)), str(props.get("name", code)))
+        if contract:
+            self._core(self._closed_labels(()))  # the open sea's core is part of building
 
     def _closed_labels(self, closed: Iterable[str]) -> frozenset[str]:
         names: set[str] = set(DEFAULT_CLOSED)

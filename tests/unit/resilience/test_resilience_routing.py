@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from supplyguard.errors import ValidationFailed
-from supplyguard.resilience import GraphRouter, SeaRouter, load_geograph
+from supplyguard.resilience import GraphRouter, Route, SeaRouter, load_geograph
+from supplyguard.resilience.routing import Point
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +69,68 @@ def test_shared_rail_graph_routes(networks_dir: Path) -> None:
     chicago, kansas_city = (-87.63, 41.88), (-94.58, 39.10)
     route = router.route(chicago, kansas_city)
     assert 600 < route.distance_km < 1200
+
+
+def _random_port_pairs(sea: SeaRouter, count: int, seed: int) -> list[tuple[Point, Point]]:
+    rng = np.random.default_rng(seed)
+    codes = sorted(sea.ports)
+    return [
+        (sea.ports[codes[i]][0], sea.ports[codes[j]][0]) for i, j in rng.integers(0, len(codes), (count, 2))
+    ]
+
+
+def _same(routes: list[Route], reference: list[Route]) -> None:
+    assert len(routes) == len(reference)
+    for route, ref in zip(routes, reference, strict=True):
+        assert route.found == ref.found
+        if ref.found:
+            assert route.distance_km == pytest.approx(ref.distance_km, rel=1e-12)
+            assert route.passages == ref.passages
+            assert route.closed == ref.closed
+
+
+def test_threaded_batches_give_identical_routes() -> None:
+    serial, threaded = SeaRouter(threads=1), SeaRouter(threads=2)
+    pairs = _random_port_pairs(serial, 400, seed=5)
+    assert threaded.routes(pairs, with_path=True) == serial.routes(pairs, with_path=True)
+
+
+def test_routes_with_a_closed_passage_reuse_open_routes_exactly() -> None:
+    """Open routes that avoid the closed passage are reused; the rest are searched again."""
+    warm, cold = SeaRouter(), SeaRouter()
+    pairs = _random_port_pairs(warm, 300, seed=9)
+    pairs += [(warm.locate("NLRTM"), warm.locate("CNSHA")), (warm.locate("DEHAM"), warm.locate("SGSIN"))]
+    open_routes = warm.routes(pairs, with_path=True)
+    assert sum("suez" in route.passages for route in open_routes) >= 2
+    reused = warm.routes(pairs, closed=["suez"], with_path=True)
+    fresh = cold.routes(pairs, closed=["suez"], with_path=True)
+    _same(reused, fresh)
+    assert all("suez" not in route.passages for route in reused)
+    assert [r.coordinates for r in reused if r.found] == [r.coordinates for r in fresh if r.found]
+    single = warm.route(warm.locate("NLRTM"), warm.locate("CNSHA"), ["suez"])
+    _same([single], [cold.route(cold.locate("NLRTM"), cold.locate("CNSHA"), ["suez"])])
+
+
+def test_contracted_graph_gives_the_plain_graph_routes() -> None:
+    """Dead ends pruned and chains collapsed: same distances and passages as the plain search,
+    paths the same up to the choice among exactly equal ones."""
+    core, plain = SeaRouter(), SeaRouter(contract=False)
+    pairs = _random_port_pairs(core, 500, seed=21)
+    for closed in ([], ["suez", "panama"]):
+        fast = core.routes(pairs, closed=closed, with_path=True)
+        slow = plain.routes(pairs, closed=closed, with_path=True)
+        _same(fast, slow)
+        same_path = sum(a.coordinates == b.coordinates for a, b in zip(fast, slow, strict=True))
+        assert same_path >= 0.98 * len(pairs)
+        for a, b in zip(fast, slow, strict=True):
+            if a.found:
+                assert a.coordinates[0] == b.coordinates[0]
+                assert a.coordinates[-1] == b.coordinates[-1]
+
+
+def test_single_routes_on_the_contracted_graph_match_the_plain_graph() -> None:
+    core, plain = SeaRouter(), SeaRouter(contract=False)
+    points = [(-5.0, 36.0), (103.8, 1.2), (32.5, 29.9), (-79.9, 9.0), (151.2, -33.9), (4.4, 51.9)]
+    for origin in points:
+        for destination in points:
+            _same([core.route(origin, destination)], [plain.route(origin, destination)])
