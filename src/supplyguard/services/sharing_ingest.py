@@ -27,6 +27,7 @@ from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.errors import AgreementViolation, InvalidInput, PermissionDenied, SignedObjectInvalid
 from supplyguard.logging import get_logger
 from supplyguard.services.ledger_records import LedgerRecord, append_records
+from supplyguard.services.sharing_disclosures import disclosure_from_note
 from supplyguard.services.sharing_node import (
     SharingNode,
     agreements_of,
@@ -341,6 +342,7 @@ def ingest_in_uow(
     repo.add_deliveries(_onward_deliveries(repo, node, sender, agreements, relays, at))
     for note in notes:
         report.feedback += _feedback_from_note(repo, node, sender, note, at)
+        disclosure_from_note(repo, sender, note, at)
     for deleted in report.deleted:
         forget_deleted(uow, deleted)
     report.signals = index_received(uow, node.node_id, agreements, accepted, at)

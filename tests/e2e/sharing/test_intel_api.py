@@ -15,6 +15,7 @@ from supplyguard.services.accounts import create_token
 from supplyguard.services.declarations import submit_declaration
 from supplyguard.services.sharing_feed import feed_page
 from supplyguard.services.sharing_ingest import ingest_objects
+from supplyguard.sharing import IdentifierKind, WatchEntry, key_watch_list, match_watch_lists
 from tests.factories import declaration_data, make_user
 from tests.integration.sharing.nodes import SUSPECT, SharingTestNode, link, make_sharing_node, sqlite_settings
 
@@ -147,3 +148,78 @@ def test_bad_input_and_who_may_use_it(sides: tuple[Side, Side]) -> None:
     partner = a.as_user("partner-z", "partner")
     problem(client.get("/v1/intel", headers=partner), 403)  # partners read their copies over TAXII only
     assert client.get("/v1/intel", headers=headers).json()["objects"] == []  # nothing half-written
+
+
+def test_a_keyed_hit_opens_a_disclosure_request_the_owner_answers_on_the_record(
+    sides: tuple[Side, Side],
+) -> None:
+    a, b = sides
+    key = b"k" * 32  # the agreement's watch-list key, exchanged out of band
+    ours = key_watch_list([WatchEntry(IdentifierKind.CONTAINER, "CSQU3054383", "case-1")], key, "cmaa-test")
+    theirs = key_watch_list([WatchEntry(IdentifierKind.CONTAINER, "CSQU 305438-3", "b-9")], key, "cmaa-test")
+    (hit,) = match_watch_lists(ours, theirs.keyed)
+    request = {
+        "partner": "customs-b",
+        "agreement": "cmaa-test",
+        "kind": "container",
+        "digest": hit.digest,
+        "reason": "our case 1 names this container; what do you hold on it?",
+    }
+    opened = a.client.post("/v1/intel/disclosures", json=request, headers=a.headers)
+    assert opened.status_code == 201 and opened.json()["status"] == "open"
+    assert opened.json()["direction"] == "outgoing"
+
+    pull(b.node, a.node)
+    incoming = b.client.get("/v1/intel/disclosures", params={"status": "open"}, headers=b.headers).json()
+    assert [(d["direction"], d["partner"], d["digest"]) for d in incoming] == [
+        ("incoming", "test.node", hit.digest)
+    ]
+    answer = {"answer": "on our list since 2026-10: consignee under investigation (case B-9)"}
+    decided = b.client.post(
+        f"/v1/intel/disclosures/{incoming[0]['id']}/approve", json=answer, headers=b.headers
+    )
+    assert decided.status_code == 200 and decided.json()["status"] == "approved"
+    problem(
+        b.client.post(f"/v1/intel/disclosures/{incoming[0]['id']}/refuse", json=answer, headers=b.headers),
+        409,
+    )
+
+    pull(a.node, b.node)
+    (asked,) = a.client.get("/v1/intel/disclosures", headers=a.headers).json()
+    assert (
+        asked["status"] == "approved"
+        and asked["answer"] == answer["answer"]
+        and asked["decided_by"] == "customs-b"
+    )
+    with a.node.container.uow(readonly=True) as uow:  # request and answer are signed objects, on the ledger
+        assert uow.ledger.find_by_record("intel.published", asked["request_note"])
+        assert uow.ledger.find_by_record("intel.received", asked["answer_note"])
+
+
+def test_disclosure_requests_refuse_bad_input(sides: tuple[Side, Side]) -> None:
+    a, _ = sides
+    good = {
+        "partner": "customs-b",
+        "agreement": "cmaa-test",
+        "kind": "container",
+        "digest": "a" * 64,
+        "reason": "r",
+    }
+    problem(a.client.post("/v1/intel/disclosures", json={**good, "digest": "xyz"}, headers=a.headers), 422)
+    problem(
+        a.client.post("/v1/intel/disclosures", json={**good, "kind": "shoe size"}, headers=a.headers), 422
+    )
+    problem(
+        a.client.post("/v1/intel/disclosures", json={**good, "agreement": "none"}, headers=a.headers), 422
+    )
+    to_carrier = problem(
+        a.client.post("/v1/intel/disclosures", json={**good, "partner": "carrier-x"}, headers=a.headers), 422
+    )
+    assert "cannot send carrier-x a note" in to_carrier["detail"]
+    problem(a.client.get("/v1/intel/disclosures", params={"status": "maybe"}, headers=a.headers), 422)
+    unknown = "/v1/intel/disclosures/00000000-0000-0000-0000-000000000000/approve"
+    problem(a.client.post(unknown, json={"answer": "x"}, headers=a.headers), 404)
+    assert a.client.get("/v1/intel/disclosures", headers=a.headers).json() == []  # nothing half-written
+    assert (
+        a.client.get("/v1/intel", params={"origin": "published"}, headers=a.headers).json()["objects"] == []
+    )

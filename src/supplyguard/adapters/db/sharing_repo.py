@@ -22,6 +22,7 @@ from supplyguard.adapters.db.bulk import bulk_insert
 from supplyguard.adapters.db.sharing_tables import (
     sharing_agreements,
     sharing_deliveries,
+    sharing_disclosures,
     sharing_feedback,
     sharing_intel_keys,
     sharing_objects,
@@ -221,6 +222,45 @@ class IntelKey:
     object_kind: str
     author_node: str
     position: int
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosureRecord:
+    """A disclosure request after a keyed watch-list hit: ``outgoing`` we asked, ``incoming`` we own."""
+
+    id: uuid.UUID
+    direction: str
+    partner_node: str
+    agreement_id: str
+    kind: str
+    digest: str
+    reason: str
+    request_note: str
+    status: str
+    answer: str | None
+    answer_note: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    created_at: datetime
+
+
+def _disclosure(row: Any) -> DisclosureRecord:
+    return DisclosureRecord(
+        row.id,
+        row.direction,
+        row.partner_node,
+        row.agreement_id,
+        row.kind,
+        row.digest,
+        row.reason,
+        row.request_note,
+        row.status,
+        row.answer,
+        row.answer_note,
+        row.decided_by,
+        as_utc(row.decided_at) if row.decided_at is not None else None,
+        as_utc(row.created_at),
+    )
 
 
 class SharingRepository:
@@ -691,6 +731,73 @@ class SharingRepository:
                 if (r.kind, r.value) in wanted
             )
         return found
+
+    # --- disclosure requests -------------------------------------------------------------------
+
+    def add_disclosure(self, record: DisclosureRecord) -> bool:
+        """Store a request; False when its request note is already recorded (a second copy)."""
+        table = sharing_disclosures
+        if self._conn.execute(select(table.c.id).where(table.c.request_note == record.request_note)).first():
+            return False
+        self._conn.execute(
+            insert(table).values(
+                id=record.id,
+                direction=record.direction,
+                partner_node=record.partner_node,
+                agreement_id=record.agreement_id,
+                kind=record.kind,
+                digest=record.digest,
+                reason=record.reason,
+                request_note=record.request_note,
+                status=record.status,
+                answer=record.answer,
+                answer_note=record.answer_note,
+                decided_by=record.decided_by,
+                decided_at=record.decided_at,
+                created_at=record.created_at,
+            )
+        )
+        return True
+
+    def disclosure(self, disclosure_id: uuid.UUID) -> DisclosureRecord | None:
+        row = self._conn.execute(
+            select(sharing_disclosures).where(sharing_disclosures.c.id == disclosure_id)
+        ).first()
+        return None if row is None else _disclosure(row)
+
+    def disclosure_by_note(self, request_note: str) -> DisclosureRecord | None:
+        table = sharing_disclosures
+        row = self._conn.execute(select(table).where(table.c.request_note == request_note)).first()
+        return None if row is None else _disclosure(row)
+
+    def disclosures(self, status: str | None = None) -> list[DisclosureRecord]:
+        query = select(sharing_disclosures).order_by(
+            sharing_disclosures.c.created_at, sharing_disclosures.c.id
+        )
+        if status is not None:
+            query = query.where(sharing_disclosures.c.status == status)
+        return [_disclosure(row) for row in self._conn.execute(query)]
+
+    def answer_disclosure(
+        self,
+        disclosure_id: uuid.UUID,
+        status: str,
+        answer: str,
+        answer_note: str,
+        decided_by: str,
+        decided_at: datetime,
+    ) -> None:
+        self._conn.execute(
+            update(sharing_disclosures)
+            .where(sharing_disclosures.c.id == disclosure_id)
+            .values(
+                status=status,
+                answer=answer,
+                answer_note=answer_note,
+                decided_by=decided_by,
+                decided_at=decided_at,
+            )
+        )
 
     # --- request nonces -------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@
 - ``sharing_witnessed``: partners' ledger checkpoints we checked for consistency and cosigned.
 - ``sharing_intel_keys``: identifiers and name keys of received intelligence usable for risk targeting
   (the index intake matches new declarations against).
+- ``sharing_disclosures``: disclosure requests after keyed watch-list hits, asked or answered here.
 - ``sharing_request_nonces``: nonces of signed partner requests, kept for the clock-skew window so a
   replayed request is refused (in the database: survives restarts, shared by every worker).
 """
@@ -179,4 +180,23 @@ sharing_intel_keys = Table(
     Column("author_node", String(100), nullable=False),
     Column("position", Position, nullable=False, comment="the version the keys were taken from"),
     Index("ix_sharing_intel_keys_value", "value", "kind"),
+)
+
+sharing_disclosures = Table(
+    "sharing_disclosures",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("direction", String(10), nullable=False, comment="outgoing: we asked; incoming: we own"),
+    Column("partner_node", String(100), nullable=False, index=True),
+    Column("agreement_id", String(200), nullable=False),
+    Column("kind", String(20), nullable=False, comment="identifier kind of the keyed watch-list hit"),
+    Column("digest", String(64), nullable=False, comment="the keyed digest both lists hold"),
+    Column("reason", Text, nullable=False, comment="why disclosure is asked"),
+    Column("request_note", String(200), nullable=False, unique=True, comment="the signed request note"),
+    Column("status", String(10), nullable=False, comment="open, approved or refused"),
+    Column("answer", Text, nullable=True, comment="what the owner disclosed, or why it refused"),
+    Column("answer_note", String(200), nullable=True),
+    Column("decided_by", String(100), nullable=True),
+    Column("decided_at", Timestamp, nullable=True),
+    Column("created_at", Timestamp, nullable=False),
 )

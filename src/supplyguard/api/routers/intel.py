@@ -1,4 +1,5 @@
-"""/v1/intel: intelligence held, published and received; recipient previews; feedback; partners.
+"""/v1/intel: intelligence held, published and received; recipient previews; feedback; partners;
+disclosure requests after keyed watch-list hits.
 
 Intelligence is the node's (see :mod:`supplyguard.services.sharing_views`); matches with
 declarations are the caller's organisation's only. Errors are problem+json like everywhere else.
@@ -6,16 +7,19 @@ declarations are the caller's organisation's only. Errors are problem+json like 
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field
 
+from supplyguard.adapters.db.sharing_repo import DisclosureRecord
 from supplyguard.api.deps import ContainerDep, PrincipalDep
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.model.clock import as_utc
 from supplyguard.services.sharing_correlate import correlate_intel
+from supplyguard.services.sharing_disclosures import decide_disclosure, list_disclosures, request_disclosure
 from supplyguard.services.sharing_feed import show_intel
 from supplyguard.services.sharing_feedback import feedback_summary, record_feedback
 from supplyguard.services.sharing_node import sharing_node
@@ -105,6 +109,91 @@ def publish(spec: Spec, container: ContainerDep, principal: PrincipalDep) -> dic
     """Build, sign and publish; each partner gets its compiled copy on its next pull."""
     result = publish_spec(container.uow(), principal, sharing_node(container), spec)
     return {"object": intel_summary(result.held), "recipients": [decision_view(d) for d in result.decisions]}
+
+
+class DisclosureRequestIn(BaseModel):
+    partner: str = Field(max_length=100, description="the partner whose keyed list held the digest")
+    agreement: str = Field(max_length=200, description="the agreement the lists were keyed under")
+    kind: str = Field(
+        max_length=20, description="identifier kind: container, imo, eori, tax_id, party_name..."
+    )
+    digest: str = Field(max_length=64, description="the keyed digest both lists hold (hex)")
+    reason: str = Field(max_length=2000, description="why disclosure is asked")
+
+
+class DecisionIn(BaseModel):
+    answer: str = Field(max_length=5000, description="approve: what is disclosed; refuse: why")
+
+
+def _disclosure_view(record: DisclosureRecord) -> dict[str, Any]:
+    return {
+        "id": str(record.id),
+        "direction": record.direction,
+        "partner": record.partner_node,
+        "agreement": record.agreement_id,
+        "kind": record.kind,
+        "digest": record.digest,
+        "reason": record.reason,
+        "status": record.status,
+        "answer": record.answer,
+        "decided_by": record.decided_by,
+        "decided_at": record.decided_at.isoformat() if record.decided_at else None,
+        "created_at": record.created_at.isoformat(),
+        "request_note": record.request_note,
+        "answer_note": record.answer_note,
+    }
+
+
+@router.get("/disclosures")
+def disclosures(
+    container: ContainerDep,
+    principal: PrincipalDep,
+    status: Annotated[str | None, Query(description="open, approved or refused")] = None,
+) -> list[dict[str, Any]]:
+    """Disclosure requests we made (outgoing) and those partners made to us (incoming)."""
+    return [_disclosure_view(r) for r in list_disclosures(container.uow(readonly=True), principal, status)]
+
+
+@router.post("/disclosures", status_code=201)
+def open_disclosure(
+    body: DisclosureRequestIn, container: ContainerDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """After a keyed watch-list hit: ask the partner to disclose what it holds (a signed note to it alone)."""
+    record = request_disclosure(
+        container.uow(),
+        principal,
+        sharing_node(container),
+        partner=body.partner,
+        agreement_id=body.agreement,
+        kind=body.kind,
+        digest=body.digest,
+        reason=body.reason,
+    )
+    return _disclosure_view(record)
+
+
+@router.post("/disclosures/{disclosure_id}/approve")
+def approve_disclosure(
+    disclosure_id: uuid.UUID, body: DecisionIn, container: ContainerDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """Approve an incoming request: ``answer`` (what we disclose) goes signed to the requester alone."""
+    node = sharing_node(container)
+    record = decide_disclosure(
+        container.uow(), principal, node, disclosure_id, approve=True, answer=body.answer
+    )
+    return _disclosure_view(record)
+
+
+@router.post("/disclosures/{disclosure_id}/refuse")
+def refuse_disclosure(
+    disclosure_id: uuid.UUID, body: DecisionIn, container: ContainerDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """Refuse an incoming request, saying why (on the record, sent to the requester)."""
+    node = sharing_node(container)
+    record = decide_disclosure(
+        container.uow(), principal, node, disclosure_id, approve=False, answer=body.answer
+    )
+    return _disclosure_view(record)
 
 
 @router.get("/{object_id}")
