@@ -8,9 +8,9 @@ leg   container                             incident (the alert it raises)
 ====  ====================================  ====================================================
 sea   1st: Shanghai -> Rotterdam (Suez)     seal opened at sea in the Arabian Sea
                                             (``seal_broken`` critical, ``door_opened`` high)
-sea   2nd: Singapore -> Rotterdam, reefer   cold-chain break, 13 °C for half a day in the
-      (2-8 °C)                              Mediterranean (``temperature`` high)
-road  3rd: Rotterdam -> Venlo depot (A15,   leaves its corridor near Tiel for a detour south
+sea   2nd: Singapore -> Rotterdam, reefer   cold-chain break, up to 13 °C for 18 hours in the
+      (2-8 °C)                              central Mediterranean (``temperature`` high)
+road  3rd: Rotterdam -> Venlo depot (A15,   leaves its corridor after Geldermalsen for a detour south
       A73), 24 cases                        (``corridor_deviation`` high, then ``corridor_return``);
                                             the depot counts 22 of the 24 cases it was sent
                                             (``stock_mismatch`` high)
@@ -23,12 +23,12 @@ road legs are polylines tracing the motorways (about a point every 10-30 km). Ev
 generated from the demo's fixed choices and ``now``: the geometry, incidents and alerts are the same
 on every run, only the times move with the clock.
 
-The data goes in through the real services: EPCIS documents through
-:func:`supplyguard.services.tracking.capture_events`, positions through
-:func:`supplyguard.services.telemetry.ingest_positions` with a pipeline that knows the demo's routes,
-sites and cold-chain profile, the depot's stock check through
-:func:`supplyguard.services.tracking_incidents.record_alerts`; the alerts about containers then
-raise the risk of the declarations that name them.
+The data goes in through the real services: the sites, corridors, cold-chain profile, device links
+and expected depot stock as a rules document (:func:`supplyguard.services.tracking_rules.load_rules`),
+the EPCIS events through :func:`supplyguard.services.tracking.capture_events`, the positions through
+:func:`supplyguard.services.telemetry.ingest_positions` (the node's pipeline, running the stored
+rules: it stores the alerts and raises the risk of the linked declarations), and the depot count
+through :func:`supplyguard.services.tracking_stock.check_stock`.
 """
 
 from __future__ import annotations
