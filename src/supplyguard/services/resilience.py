@@ -631,13 +631,18 @@ def score(
 
 
 def training_record(
-    uow: SqlUnitOfWork, actor: Principal, user_id: uuid.UUID | None = None
+    uow: SqlUnitOfWork, actor: Principal, user_id: uuid.UUID | None = None, *, everyone: bool = False
 ) -> list[StoredScore]:
-    """A user's drill scores (one's own by default; anyone's in the organisation for planners)."""
-    if user_id is None or user_id == actor.user_id:
+    """A user's drill scores: one's own by default; another user's, or everyone's in the
+    organisation (``everyone``), for those who may plan drills."""
+    target: uuid.UUID | None
+    if everyone:
+        require(actor, Action.RESILIENCE_PLAN)
+        target = None
+    elif user_id is None or user_id == actor.user_id:
         if not _can(actor, Action.RESILIENCE_DRILL):
             require(actor, Action.RESILIENCE_READ)
-        target: uuid.UUID | None = actor.user_id
+        target = actor.user_id
     else:
         require(actor, Action.RESILIENCE_PLAN)
         target = user_id

@@ -95,11 +95,27 @@ async def upload_network(
 
 
 @router.get("/resilience/training", response_class=HTMLResponse)
-def training_page(request: Request, session: SessionDep, user_id: uuid.UUID | None = None) -> HTMLResponse:
+def training_page(
+    request: Request, session: SessionDep, user_id: uuid.UUID | None = None, everyone: bool = False
+) -> HTMLResponse:
     container = container_of(request)
-    scores = service.training_record(container.uow(readonly=True), session.principal, user_id)
-    who = scores[0].username if scores else (session.principal.username if user_id is None else str(user_id))
-    return render(request, "resilience_training.html", {"session": session, "scores": scores, "who": who})
+    scores = service.training_record(
+        container.uow(readonly=True), session.principal, user_id, everyone=everyone
+    )
+    if everyone:
+        who = "everyone in the organisation"
+    elif scores:
+        who = scores[0].username
+    else:
+        who = session.principal.username if user_id is None else str(user_id)
+    context = {
+        "session": session,
+        "scores": scores,
+        "who": who,
+        "everyone": everyone,
+        "can_plan": _may(session, Action.RESILIENCE_PLAN),
+    }
+    return render(request, "resilience_training.html", context)
 
 
 @router.get("/resilience/drills/{drill_id}", response_class=HTMLResponse)

@@ -136,3 +136,5 @@ def test_a_drill_from_the_page_to_the_training_record(site) -> None:  # type: ig
     assert scored.status_code == 200 and 'id="scores"' in scored.text and "planner" in scored.text
     record = client.get("/resilience/training").text
     assert "Drill: dutch-blackout-and-hamburg-strike" in record and 'id="training"' in record
+    everyone = client.get("/resilience/training", params={"everyone": 1}).text
+    assert "everyone in the organisation" in everyone and "planner" in everyone

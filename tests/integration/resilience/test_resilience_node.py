@@ -166,6 +166,10 @@ def test_a_drill_runs_end_to_end_and_lands_on_training_records(node) -> None:  #
     assert service.training_record(uow(readonly=True), lead, ann.user_id)[0].username == "ann"
     with pytest.raises(PermissionDenied):
         service.training_record(uow(readonly=True), bob, ann.user_id)
+    everyone = service.training_record(uow(readonly=True), lead, everyone=True)
+    assert sorted(r.username for r in everyone) == ["ann", "bob"]
+    with pytest.raises(PermissionDenied):
+        service.training_record(uow(readonly=True), bob, everyone=True)
     done = service.drill_view(uow(), clock, bob, drill.id)
     assert not done.running and len(done.decisions) == len(optimal) + 1 and done.key_actions
     assert inclusion_bundle(uow(readonly=True), record_id=str(drill.id)) is not None

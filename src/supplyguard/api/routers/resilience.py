@@ -299,7 +299,11 @@ def score_drill(
 
 @router.get("/training")
 def training_record(
-    container: ContainerDep, principal: PrincipalDep, user_id: uuid.UUID | None = None
+    container: ContainerDep,
+    principal: PrincipalDep,
+    user_id: uuid.UUID | None = None,
+    everyone: Annotated[bool, Query(description="every participant of the organisation (planners)")] = False,
 ) -> list[dict[str, Any]]:
-    """The caller's drill scores, or (for planners) another user's."""
-    return [_score_out(s) for s in service.training_record(container.uow(readonly=True), principal, user_id)]
+    """The caller's drill scores, or (for planners) another user's or everyone's."""
+    scores = service.training_record(container.uow(readonly=True), principal, user_id, everyone=everyone)
+    return [_score_out(s) for s in scores]
