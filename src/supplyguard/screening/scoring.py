@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 import numpy.typing as npt
@@ -153,7 +154,7 @@ def score_names(query: CompiledName, table: NameTable, candidates: npt.NDArray[n
     total = int(counts.sum())
     idx = np.repeat(table.starts[candidates] - offsets, counts) + np.arange(total)
     positions = idx.tolist()
-    texts = [table.texts[i] for i in positions]
+    texts = [table.texts[i] for i in positions] if total < 2 else list(itemgetter(*positions)(table.texts))
     n_query = len(query.texts)
     m_text = process.cdist(query.texts, texts, scorer=JaroWinkler.normalized_similarity, dtype=np.float32)
     sim = np.clip((m_text - JW_FLOOR) * (1.0 / (1.0 - JW_FLOOR)), 0.0, 1.0)
@@ -202,11 +203,12 @@ def score_names(query: CompiledName, table: NameTable, candidates: npt.NDArray[n
     squashed_score = np.zeros(len(candidates))
     choices: list[str] = []
     owners: list[int] = []
-    for k, (alias_id, count) in enumerate(zip(candidates.tolist(), counts.tolist(), strict=True)):
-        if (count != n_query and token_score[k] < 0.95) or 0.4 <= token_score[k] < 0.95:
-            forms = table.squashed[alias_id]
-            choices.extend(forms)
-            owners.extend([k] * len(forms))
+    wanted = (token_score < 0.95) & ((counts != n_query) | (token_score >= 0.4))
+    squashed = table.squashed
+    for k, alias_id in zip(np.flatnonzero(wanted).tolist(), candidates[wanted].tolist(), strict=True):
+        forms = squashed[alias_id]
+        choices.extend(forms)
+        owners.extend([k] * len(forms))
     if choices:
         ratios = process.cdist(query.squashed, choices, scorer=Indel.normalized_similarity, dtype=np.float32)
         per_choice = _sharpen(ratios.max(axis=0).astype(np.float64), 0.5) * 0.95

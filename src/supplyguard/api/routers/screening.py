@@ -52,8 +52,12 @@ def _screener(container: Container) -> Screener:
 async def screen_party(body: PartyQuery, container: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
     """Hits for one party at or above the threshold, each with its reasons in words."""
     require(principal, Action.PARTY_READ)
-    screener = await run_in_threadpool(_screener, container)
-    return screen_parties(screener, [body.model_dump()])[0].as_dict()
+    return await run_in_threadpool(_screen_one, container, body.model_dump())
+
+
+def _screen_one(container: Container, party: dict[str, str]) -> dict[str, Any]:
+    """One hop to the thread pool per request: the cached screener and the screening together."""
+    return screen_parties(_screener(container), [party])[0].as_dict()
 
 
 @router.post("/batch")
