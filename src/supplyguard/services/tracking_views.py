@@ -135,6 +135,13 @@ class AlertList:
     alerts: list[StoredAlert]
     kinds: list[str]
     filter: AlertFilter
+    #: declaration id -> reference, for the declarations the alerts name (``details["declarations"]``)
+    declarations: dict[str, str]
+
+    def declarations_of(self, stored: StoredAlert) -> list[tuple[str, str]]:
+        """(id, reference) of the declarations an alert concerns (those whose risk it raised)."""
+        named = stored.alert.details.get("declarations") or []
+        return [(str(i), self.declarations[str(i)]) for i in named if str(i) in self.declarations]
 
 
 def alert_list(
@@ -147,14 +154,18 @@ def alert_list(
     limit: int = 200,
 ) -> AlertList:
     """The organisation's alerts by status (``open``, ``acknowledged``, ``all``), kind and device
-    (or site), newest first, with the kinds it has seen (for the filter's choices)."""
+    (or site), newest first, with the kinds it has seen (for the filter's choices) and the references
+    of the declarations the alerts concern."""
     require(actor, READ_ACTION)
     if status not in ALERT_STATUSES:
         raise ValidationFailed([FieldError(("status",), "must be open, acknowledged or all")])
     wanted = AlertFilter(status, kind or None, (subject or "").strip() or None)
     with uow:
         views = TrackingViewsRepository(uow.connection)
-        return AlertList(views.alerts(actor.org_id, wanted, limit), views.alert_kinds(actor.org_id), wanted)
+        alerts = views.alerts(actor.org_id, wanted, limit)
+        named = [str(i) for a in alerts for i in a.alert.details.get("declarations") or []]
+        references = views.declaration_references(actor.org_id, named)
+        return AlertList(alerts, views.alert_kinds(actor.org_id), wanted, references)
 
 
 @dataclass(frozen=True, slots=True)

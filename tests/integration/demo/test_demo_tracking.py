@@ -43,6 +43,10 @@ def test_planted_incidents_raise_alerts_seen_on_map_list_and_declarations(contai
         containers[3]: set(),
         containers[4]: set(),
     }
+    seal = next(a for a in listed.alerts if a.alert.kind == "seal_broken")
+    assert listed.declarations_of(seal) == [
+        (str(ids[reference_of[containers[0]]]), reference_of[containers[0]])
+    ]
     for number, incidents in expected.items():
         declaration_id = ids[reference_of[number]]
         timeline = tracking_views.declaration_timeline(container.uow(readonly=True), actor, declaration_id)

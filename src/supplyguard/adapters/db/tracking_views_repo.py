@@ -16,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Connection, Text, cast, false, or_, select
 
+from supplyguard.adapters.db.tables import declarations
 from supplyguard.adapters.db.telemetry_repo import StoredAlert, _to_alert
 from supplyguard.adapters.db.tracking_tables import tracking_alerts, tracking_events, tracking_positions
 from supplyguard.tracking import geo_uri_position
@@ -135,3 +136,17 @@ class TrackingViewsRepository:
             if position is not None:
                 found[site] = position
         return found
+
+    def declaration_references(self, org_id: uuid.UUID, ids: Sequence[str]) -> dict[str, str]:
+        """Declaration id (text) -> reference, for the organisation's declarations among ``ids``."""
+        wanted = []
+        for text in set(ids):
+            try:
+                wanted.append(uuid.UUID(text))
+            except ValueError:
+                continue
+        if not wanted:
+            return {}
+        d = declarations.c
+        rows = self._conn.execute(select(d.id, d.reference).where(d.org_id == org_id, d.id.in_(wanted)))
+        return {str(row_id): reference for row_id, reference in rows}
