@@ -52,6 +52,9 @@ def test_officer_watches_the_map_and_acknowledges_an_alert(
         assert page.locator("path.alert").count() >= 4
         assert page.locator("path.asset").count() == 5
         assert page.locator("path.corridor").count() == 5
+        page.locator("#map-alerts li", has_text="seal broken").click()  # the map shows it
+        page.wait_for_selector(".leaflet-popup-content")
+        assert "seal reported broken" in page.inner_text(".leaflet-popup-content")
         assert page.locator("img.leaflet-tile").count() > 0  # tiles were asked for
         if WORLD_OUTLINE.exists():
             page.wait_for_selector("#tracking-map[data-outline-drawn=yes]")

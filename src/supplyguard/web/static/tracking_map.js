@@ -131,7 +131,7 @@
     if (!box) { return; }
     var source = box.dataset.source;
     var refresh = parseInt(box.dataset.refreshMs, 10) || 5000;
-    var map = null, layers = null, fitted = false;
+    var map = null, layers = null, fitted = false, alertMarkers = {};
 
     if (box.dataset.leaflet === "yes" && window.L) {
       map = L.map(box, { worldCopyJump: true, preferCanvas: false, minZoom: 1 }).setView([30, 20], 2);
@@ -162,9 +162,19 @@
       L.control.scale().addTo(map);
     }
 
+    /* a click on an open alert in the side panel shows it on the map */
+    document.getElementById("map-alerts").addEventListener("click", function (event) {
+      var item = event.target.closest("li[data-alert-id]");
+      var marker = item && alertMarkers[item.dataset.alertId];
+      if (!marker) { return; }
+      map.setView(marker.getLatLng(), Math.max(map.getZoom(), 6));
+      marker.openPopup();
+    });
+
     function draw(data) {
       if (!map) { return; }
       Object.keys(layers).forEach(function (k) { layers[k].clearLayers(); });
+      alertMarkers = {};
       var bounds = [];
       data.features.forEach(function (f) {
         var p = f.properties, layer;
@@ -190,6 +200,7 @@
           var colour = SEVERITY_COLOURS[p.severity] || "#7a8794";
           layer = L.circleMarker(latlng, { radius: 9, color: colour, fillColor: colour, fillOpacity: 0.45, weight: 2, className: "alert sev-" + p.severity });
           layers.alerts.addLayer(layer);
+          alertMarkers[p.id] = layer;
         }
         layer.bindPopup(popup(p));
       });
