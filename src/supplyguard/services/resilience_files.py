@@ -116,7 +116,7 @@ def report_file(
     network, risks = simulation_inputs(path, risks_path, runs=runs, seed=seed)
     report = views.report_of_network(network, risks, runs=runs, seed=seed, now=now)
     if suffix == ".pdf":
-        data = resilience_report.render_pdf(report)
+        data = resilience_report.render_pdf(report, land_file=land_file)
     else:
         data = resilience_report.render_html(report, land_file=land_file).encode("utf-8")
     tmp = out.with_name(out.name + ".part")

@@ -9,7 +9,15 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from supplyguard.services.resilience_svg import exceedance_svg, histogram_svg, land_rings, network_svg
+from supplyguard.services.resilience_svg import (
+    KIND_COLOURS,
+    MapScene,
+    exceedance_svg,
+    histogram_svg,
+    land_rings,
+    map_scene,
+    network_svg,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
 #: Scenarios listed in the ranking of the page and the report (the API gives all of them).
@@ -39,9 +47,71 @@ def _num(value: float | None, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
-def render_pdf(report: dict[str, Any]) -> bytes:
-    """The report as a PDF (A4): headline, exposure ranking, loss histogram, stockpile plan,
-    service levels and the passage-closure reroutes."""
+def _key_reasons(reasons: list[str]) -> list[str]:
+    """The reasons that say what is lost, what to do and whether it is exposed (not the REI line)."""
+    keys = ("over the", "contingency:", "EXPOSED")
+    picked = [reason for reason in reasons[:-1] if reason.startswith(keys)]
+    return picked or reasons[-2:-1]
+
+
+def _map_drawing(scene: MapScene, width_pt: float) -> Any:
+    """The projected map as a ReportLab drawing ``width_pt`` wide (PDF y runs up)."""
+    from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, PolyLine, Rect, String
+    from reportlab.lib import colors
+
+    k = width_pt / scene.width
+    height_pt = scene.height * k
+
+    def flat(points: list[tuple[float, float]]) -> list[float]:
+        return [v for x, y in points for v in (x * k, height_pt - y * k)]
+
+    drawing = Drawing(width_pt, height_pt)
+    group = Group()
+    group.add(Rect(0, 0, width_pt, height_pt, fillColor=colors.HexColor("#eef4f8"), strokeColor=None))
+    for ring in scene.land:
+        group.add(
+            Polygon(
+                flat(ring),
+                fillColor=colors.HexColor("#dfe6d8"),
+                strokeColor=colors.HexColor("#b9c4b0"),
+                strokeWidth=0.3,
+            )
+        )
+    for kind, path in scene.routes:
+        group.add(
+            PolyLine(
+                flat(path),
+                strokeColor=colors.HexColor("#9aa5ad" if kind == "base" else "#c0392b"),
+                strokeWidth=1.0,
+                strokeDashArray=None if kind == "base" else [3, 2],
+            )
+        )
+    for _lane_id, mode, (x1, y1), (x2, y2) in scene.lanes:
+        group.add(
+            Line(
+                x1 * k,
+                height_pt - y1 * k,
+                x2 * k,
+                height_pt - y2 * k,
+                strokeColor=colors.HexColor("#4a5a66"),
+                strokeWidth=0.6,
+                strokeDashArray=None if mode == "sea" else [2, 1.5],
+            )
+        )
+    for site, x, y, labelled in scene.sites:
+        px, py = x * k, height_pt - y * k
+        colour = colors.HexColor(KIND_COLOURS.get(site["kind"], "#333333"))
+        group.add(Circle(px, py, 2.6, fillColor=colour, strokeColor=colors.white, strokeWidth=0.5))
+        if labelled:
+            group.add(String(px + 4, py - 2, str(site["id"]), fontSize=6))
+    drawing.add(group)
+    return drawing
+
+
+def render_pdf(report: dict[str, Any], *, land_file: Path | None = None) -> bytes:
+    """The report as a PDF (A4): headline, network map, exposure ranking, loss histogram,
+    stockpile plan, service levels and the passage-closure reroutes."""
+    land = land_rings(str(land_file)) if land_file is not None and land_file.is_file() else ()
     from reportlab.graphics.charts.barcharts import VerticalBarChart
     from reportlab.graphics.shapes import Drawing
     from reportlab.lib import colors
@@ -95,8 +165,17 @@ def render_pdf(report: dict[str, Any]) -> bytes:
         Paragraph(esc(facts), small),
         Spacer(1, 4 * mm),
         Paragraph(esc(summary), body),
-        Paragraph("Exposure ranking", styles["Heading2"]),
     ]
+    scene = map_scene(r["map"], r["reroute"], land=land, width=900, height=460)
+    if scene is not None:
+        story.append(Spacer(1, 3 * mm))
+        story.append(_map_drawing(scene, 182 * mm))
+        story.append(
+            Paragraph(
+                esc(f"Sites by kind; red dashed: sea detours when {r['reroute']['passage']} closes."), small
+            )
+        )
+    story.append(Paragraph("Exposure ranking", styles["Heading2"]))
     rows: list[list[Any]] = [["#", "Scenario", "Loss", "REI", "TTS", "TTR", "Exposed", "Why"]]
     for i, row in enumerate(r["ranking"][:RANKING_ROWS], 1):
         rows.append(
@@ -108,10 +187,10 @@ def render_pdf(report: dict[str, Any]) -> bytes:
                 "unbounded" if row["tts"] is None else f"{row['tts']:.2f}",
                 f"{row['ttr']:g}",
                 "YES" if row["exposed"] else "no",
-                "; ".join(row["reasons"][-2:]),
+                "; ".join(_key_reasons(row["reasons"])),
             ]
         )
-    story.append(table(rows, [8 * mm, 38 * mm, 18 * mm, 12 * mm, 16 * mm, 10 * mm, 13 * mm, 65 * mm]))
+    story.append(table(rows, [8 * mm, 36 * mm, 17 * mm, 12 * mm, 15 * mm, 10 * mm, 16 * mm, 68 * mm]))
 
     sim = r["simulation"]
     loss = sim["loss"]

@@ -8,6 +8,7 @@ import functools
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -76,17 +77,31 @@ def land_rings(path: str) -> tuple[tuple[tuple[float, float], ...], ...]:
     return tuple(rings)
 
 
-def network_svg(
+@dataclass(frozen=True, slots=True)
+class MapScene:
+    """The network map projected to ``width`` x ``height`` pixels (y down): what the SVG and the
+    PDF draw."""
+
+    width: int
+    height: int
+    land: list[list[tuple[float, float]]]
+    graticule: list[tuple[tuple[float, float], tuple[float, float]]]
+    routes: list[tuple[str, list[tuple[float, float]]]]  # ("base" | "detour", points)
+    lanes: list[tuple[str, str, tuple[float, float], tuple[float, float]]]  # id, mode, from, to
+    sites: list[tuple[dict[str, Any], float, float, bool]]  # site, x, y, labelled
+
+
+def map_scene(
     map_data: dict[str, Any],
     reroute: dict[str, Any] | None = None,
     *,
     land: Sequence[Sequence[tuple[float, float]]] = (),
     width: int = 900,
     height: int = 460,
-) -> str:
-    """The network's sites and lanes; with ``reroute``, each sea lane's open route (grey) and its
-    detour when the passage closes (red), in segments cut at the antimeridian; ``land`` rings
-    (lon, lat) are drawn underneath. Returns an ``<svg>`` element as text."""
+) -> MapScene | None:
+    """Project sites, lanes, sea routes (open and detour, in segments cut at the antimeridian)
+    and ``land`` rings (lon, lat) on an equirectangular map fitted to the sites and routes;
+    ``None`` when nothing has coordinates."""
     sites = map_data.get("sites", [])
     paths: list[tuple[str, list[tuple[float, float]]]] = []
     for row in (reroute or {}).get("lanes", []):
@@ -96,10 +111,7 @@ def network_svg(
                     paths.append((kind, [(float(lat), float(lon)) for lat, lon in segment]))
     points = [(float(s["lat"]), float(s["lon"])) for s in sites] + [p for _, path in paths for p in path]
     if not points:
-        return (
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="60" role="img" '
-            'aria-label="no located sites"><text x="10" y="35">No site has coordinates.</text></svg>'
-        )
+        return None
     lats = [p[0] for p in points]
     lons = [p[1] for p in points]
     pad = 2.0
@@ -115,67 +127,87 @@ def network_svg(
     def xy(lat: float, lon: float) -> tuple[float, float]:
         return off_x + (lon - west) * mid * scale, off_y + (north - lat) * scale
 
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="network-map" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-label="map of the supply network">',
-        f'<rect width="{width}" height="{height}" fill="#eef4f8"/>',
-    ]
+    land_px: list[list[tuple[float, float]]] = []
     for ring in land:
+        if not ring:
+            continue
         ring_lons = [lon for lon, _lat in ring]
         ring_lats = [lat for _lon, lat in ring]
-        if (
-            not ring
-            or max(ring_lons) < west
-            or min(ring_lons) > east
-            or max(ring_lats) < south
-            or min(ring_lats) > north
-        ):
+        if max(ring_lons) < west or min(ring_lons) > east or max(ring_lats) < south or min(ring_lats) > north:
             continue
-        coords = " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in (xy(lat, lon) for lon, lat in ring))
-        parts.append(f'<polygon class="land" points="{coords}" fill="#dfe6d8" stroke="#b9c4b0"/>')
-    for lat in range(-90, 91, 15):
-        if south <= lat <= north:
-            x1, y = xy(lat, west)
-            x2, _ = xy(lat, east)
-            parts.append(
-                f'<line x1="{_fmt(x1)}" y1="{_fmt(y)}" x2="{_fmt(x2)}" y2="{_fmt(y)}" stroke="#d5e0e8"/>'
-            )
-    for kind, path in paths:
-        if len(path) < 2:
-            continue
-        coords = " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in (xy(lat, lon) for lat, lon in path))
-        colour, dash, label = (
-            ("#9aa5ad", "", "open route") if kind == "base" else ("#c0392b", "6 3", "detour")
-        )
-        parts.append(
-            f'<polyline class="route-{kind}" points="{coords}" fill="none" stroke="{colour}" '
-            f'stroke-width="2" stroke-dasharray="{dash}"><title>{label}</title></polyline>'
-        )
+        land_px.append([xy(lat, lon) for lon, lat in ring])
+    graticule = [(xy(lat, west), xy(lat, east)) for lat in range(-90, 91, 15) if south <= lat <= north]
+    routes = [(kind, [xy(lat, lon) for lat, lon in path]) for kind, path in paths if len(path) >= 2]
     routed = {row["lane"] for row in (reroute or {}).get("lanes", []) if row.get("routed")}
+    lanes = []
     for lane in map_data.get("lanes", []):
         if lane["id"] in routed:
             continue  # drawn along its sea route
         (lat1, lon1), (lat2, lon2) = lane["path"]
-        x1, y1 = xy(lat1, lon1)
-        x2, y2 = xy(lat2, lon2)
-        dash = MODE_DASH.get(lane["mode"], "")
-        parts.append(
-            f'<line class="lane" x1="{_fmt(x1)}" y1="{_fmt(y1)}" x2="{_fmt(x2)}" y2="{_fmt(y2)}" '
-            f'stroke="#4a5a66" stroke-width="1.2" stroke-dasharray="{dash}">'
-            f"<title>{escape(lane['id'])} ({escape(lane['mode'])})</title></line>"
-        )
+        lanes.append((str(lane["id"]), str(lane["mode"]), xy(lat1, lon1), xy(lat2, lon2)))
+    placed: list[tuple[dict[str, Any], float, float, bool]] = []
     labelled: list[tuple[float, float]] = []
     for site in sites:
         x, y = xy(float(site["lat"]), float(site["lon"]))
         crowded = any(abs(x - lx) < 60 and abs(y - ly) < 12 for lx, ly in labelled)
         if not crowded:
             labelled.append((x, y))
+        placed.append((site, x, y, not crowded))
+    return MapScene(width, height, land_px, graticule, routes, lanes, placed)
+
+
+def _points(points: Sequence[tuple[float, float]]) -> str:
+    return " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in points)
+
+
+def network_svg(
+    map_data: dict[str, Any],
+    reroute: dict[str, Any] | None = None,
+    *,
+    land: Sequence[Sequence[tuple[float, float]]] = (),
+    width: int = 900,
+    height: int = 460,
+) -> str:
+    """The network's sites and lanes; with ``reroute``, each sea lane's open route (grey) and its
+    detour when the passage closes (red); ``land`` rings (lon, lat) underneath. Returns an
+    ``<svg>`` element as text."""
+    scene = map_scene(map_data, reroute, land=land, width=width, height=height)
+    if scene is None:
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="60" role="img" '
+            'aria-label="no located sites"><text x="10" y="35">No site has coordinates.</text></svg>'
+        )
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="network-map" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-label="map of the supply network">',
+        f'<rect width="{width}" height="{height}" fill="#eef4f8"/>',
+    ]
+    for ring_px in scene.land:
+        parts.append(f'<polygon class="land" points="{_points(ring_px)}" fill="#dfe6d8" stroke="#b9c4b0"/>')
+    for (x1, y1), (x2, y2) in scene.graticule:
+        parts.append(
+            f'<line x1="{_fmt(x1)}" y1="{_fmt(y1)}" x2="{_fmt(x2)}" y2="{_fmt(y2)}" stroke="#d5e0e8"/>'
+        )
+    for kind, path_px in scene.routes:
+        colour, dash, label = (
+            ("#9aa5ad", "", "open route") if kind == "base" else ("#c0392b", "6 3", "detour")
+        )
+        parts.append(
+            f'<polyline class="route-{kind}" points="{_points(path_px)}" fill="none" stroke="{colour}" '
+            f'stroke-width="2" stroke-dasharray="{dash}"><title>{label}</title></polyline>'
+        )
+    for lane_id, mode, (x1, y1), (x2, y2) in scene.lanes:
+        parts.append(
+            f'<line class="lane" x1="{_fmt(x1)}" y1="{_fmt(y1)}" x2="{_fmt(x2)}" y2="{_fmt(y2)}" '
+            f'stroke="#4a5a66" stroke-width="1.2" stroke-dasharray="{MODE_DASH.get(mode, "")}">'
+            f"<title>{escape(lane_id)} ({escape(mode)})</title></line>"
+        )
+    for site, x, y, labelled in scene.sites:
         colour = KIND_COLOURS.get(site["kind"], "#333")
         label = (
-            ""
-            if crowded
-            else f'<text x="{_fmt(x + 7)}" y="{_fmt(y + 4)}" font-size="11" fill="#222">'
-            f"{escape(site['id'])}</text>"
+            f'<text x="{_fmt(x + 7)}" y="{_fmt(y + 4)}" font-size="11">{escape(site["id"])}</text>'
+            if labelled
+            else ""
         )
         parts.append(
             f'<g class="site"><circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="5" fill="{colour}" stroke="#fff">'
@@ -188,7 +220,7 @@ def network_svg(
         parts.append(f'<circle cx="{x}" cy="{legend_y - 4}" r="4" fill="{colour}"/>')
         parts.append(f'<text x="{x + 7}" y="{legend_y}" font-size="11">{kind}</text>')
         x += 75
-    if paths:
+    if scene.routes:
         parts.append(
             f'<line x1="{x}" y1="{legend_y - 4}" x2="{x + 18}" y2="{legend_y - 4}" '
             'stroke="#c0392b" stroke-width="2" stroke-dasharray="6 3"/>'

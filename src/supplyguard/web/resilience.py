@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
@@ -241,7 +242,7 @@ async def report_html(request: Request, network_id: uuid.UUID, session: SessionD
 @router.get("/resilience/{network_id}/report.pdf")
 async def report_pdf(request: Request, network_id: uuid.UUID, session: SessionDep) -> Response:
     report = await run_in_threadpool(_report, request, session, network_id)
-    data = await run_in_threadpool(resilience_report.render_pdf, report)
+    data = await run_in_threadpool(partial(resilience_report.render_pdf, report, land_file=LAND_FILE))
     name = report["network"]["name"]
     return Response(
         data,
