@@ -87,5 +87,6 @@ def acknowledge_submit(
     check_csrf(session, csrf)
     container = container_of(request)
     telemetry_service.acknowledge_alert(container.uow(), container.clock, session.principal, alert_id)
-    target = back if back.startswith("/") and not back.startswith("//") else "/tracking/alerts"
+    # only a path of this site: not //host nor /\host (browsers read both as another host)
+    target = back if back.startswith("/") and not back.startswith(("//", "/\\")) else "/tracking/alerts"
     return RedirectResponse(target, status_code=303)

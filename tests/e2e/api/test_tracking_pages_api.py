@@ -101,6 +101,13 @@ def test_an_officer_acknowledges_an_alert_with_the_form(node) -> None:  # type: 
     acknowledged = client.get(done.headers["location"])
     assert "by officer_a at" in acknowledged.text
     assert "No open alerts" in client.get("/tracking/alerts").text
+    for elsewhere in ("//evil.example/x", "/\\evil.example/x", "https://evil.example/x"):
+        again = client.post(
+            f"/tracking/alerts/{alert_id.group(1)}/acknowledge",
+            data={"csrf": csrf, "back": elsewhere},
+            follow_redirects=False,
+        )
+        assert again.headers["location"] == "/tracking/alerts"  # acknowledged already: nothing changes
     assert client.get("/tracking/alerts?status=closed").status_code == 422
 
     timeline = client.get(f"/declarations/{declaration.id}")
