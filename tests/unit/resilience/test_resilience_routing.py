@@ -134,3 +134,13 @@ def test_single_routes_on_the_contracted_graph_match_the_plain_graph() -> None:
     for origin in points:
         for destination in points:
             _same([core.route(origin, destination)], [plain.route(origin, destination)])
+
+
+def test_closing_passages_derives_the_same_contracted_graph() -> None:
+    derived, direct = SeaRouter(), SeaRouter()
+    derived._core(derived._closed_labels([]))
+    closed = derived._closed_labels(["suez", "malacca"])
+    a, b = derived._core(closed), direct._core(closed)
+    assert a.knodes_list == b.knodes_list
+    assert (a.graph != b.graph).nnz == 0
+    assert a.via == b.via
