@@ -65,3 +65,19 @@ def render_error_page(request: Request, status: int, title: str, detail: str) ->
         target = "/login?" + urlencode({"next": str(request.url.path)})
         return RedirectResponse(target, status_code=303)
     return render(request, "error.html", {"status": status, "title": title, "detail": detail}, status)
+
+
+def local_path(target: str | None, default: str) -> str:
+    """``target`` when it is a path on this site, else ``default`` (no open redirects).
+
+    Browsers read ``//host`` and ``/\\host`` as another host, so both are refused, as is anything
+    with a control character.
+    """
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith(("//", "/\\"))
+        and not any(ord(ch) < 32 for ch in target)
+    ):
+        return target
+    return default

@@ -38,6 +38,7 @@ from supplyguard.web.common import (
     check_csrf,
     client_host,
     container_of,
+    local_path,
     render,
     render_error_page,
 )
@@ -51,9 +52,7 @@ def home() -> RedirectResponse:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return "/queue"
+    return local_path(target, "/queue")
 
 
 @router.get("/login", response_class=HTMLResponse)

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from supplyguard.model.permissions import ALLOWED_ROLES
 from supplyguard.services import telemetry as telemetry_service
 from supplyguard.services import tracking_views
-from supplyguard.web.common import HERE, SessionDep, check_csrf, container_of, render
+from supplyguard.web.common import HERE, SessionDep, check_csrf, container_of, local_path, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -88,5 +88,5 @@ def acknowledge_submit(
     container = container_of(request)
     telemetry_service.acknowledge_alert(container.uow(), container.clock, session.principal, alert_id)
     # only a path of this site: not //host nor /\host (browsers read both as another host)
-    target = back if back.startswith("/") and not back.startswith(("//", "/\\")) else "/tracking/alerts"
+    target = local_path(back, "/tracking/alerts")
     return RedirectResponse(target, status_code=303)
