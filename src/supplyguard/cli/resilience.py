@@ -64,7 +64,7 @@ def simulate(
     from supplyguard.cli.context import err_console
     from supplyguard.services import resilience_files as service
 
-    network, profiles = service.simulation_inputs(path, risks, runs=runs, seed=seed)
+    network, profiles = service.simulation_inputs(path, risks, runs=runs, seed=seed, horizon=horizon)
     with Progress(
         TextColumn("simulating"),
         BarColumn(),

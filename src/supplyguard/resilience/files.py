@@ -78,6 +78,8 @@ def load_network(path: Path) -> Network:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ValidationFailed([FieldError((), f"cannot read {path}: {exc.strerror}")]) from exc
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed([FieldError((), f"{path} is not UTF-8 text: {exc.reason}")]) from exc
     try:
         document = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
@@ -94,6 +96,10 @@ def load_network(path: Path) -> Network:
                 except OSError as exc:
                     raise ValidationFailed(
                         [FieldError((key,), f"cannot read {name}: {exc.strerror}")]
+                    ) from exc
+                except UnicodeDecodeError as exc:
+                    raise ValidationFailed(
+                        [FieldError((key,), f"{name} is not UTF-8 text: {exc.reason}")]
                     ) from exc
                 document[target] = list(document.get(target) or []) + convert(table)
     return parse_network(document, default_name=path.stem)

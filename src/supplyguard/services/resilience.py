@@ -4,7 +4,6 @@ participants' training records."""
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -237,9 +236,7 @@ def simulate(
     horizon: float | None = None,
 ) -> dict[str, Any]:
     """Monte Carlo with the network's stored risk profiles (or the defaults)."""
-    views.check_runs(runs, seed)
-    if horizon is not None and not (horizon > 0 and math.isfinite(horizon)):
-        raise ValidationFailed([FieldError(("horizon",), "must be a positive number of periods")])
+    views.check_runs(runs, seed, horizon)
     stored = get_network(uow, actor, network_id)
 
     def compute() -> dict[str, Any]:

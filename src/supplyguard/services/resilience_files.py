@@ -35,16 +35,20 @@ def analyse_file(path: Path) -> list[ScenarioResult]:
 
 
 def simulation_inputs(
-    path: Path, risks_path: Path | None, *, runs: int, seed: int
+    path: Path, risks_path: Path | None, *, runs: int, seed: int, horizon: float | None = None
 ) -> tuple[Network, dict[str, RiskProfile] | None]:
     """The network and risk profiles of a Monte Carlo run, validated before anything runs."""
+    views.check_runs(runs, seed, horizon)
     network = network_file(path)
     risks = None
     if risks_path is not None:
         if not risks_path.is_file():
             raise ValidationFailed([FieldError(("--risks",), f"{risks_path} is not a readable file")])
-        risks = views.parse_risks_yaml(risks_path.read_text(encoding="utf-8"), network)
-    views.check_runs(runs, seed)
+        try:
+            text = risks_path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValidationFailed([FieldError(("--risks",), f"{risks_path} is not UTF-8 text")]) from exc
+        risks = views.parse_risks_yaml(text, network)
     return network, risks
 
 

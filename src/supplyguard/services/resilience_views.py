@@ -90,12 +90,15 @@ def analysis_rows(network: Network) -> list[dict[str, object]]:
     return [result.as_detail() for result in exposure_ranking(analyse_network(network))]
 
 
-def check_runs(runs: int, seed: int) -> None:
+def check_runs(runs: int, seed: int, horizon: float | None = None) -> None:
+    """Raise :class:`ValidationFailed` for a run count, seed or horizon out of range."""
     errors = []
     if not 1 <= runs <= MAX_RUNS:
         errors.append(FieldError(("runs",), f"must be between 1 and {MAX_RUNS:,}"))
     if seed < 0:
         errors.append(FieldError(("seed",), "must be non-negative"))
+    if horizon is not None and not (horizon > 0 and math.isfinite(horizon)):
+        errors.append(FieldError(("horizon",), "must be a positive number of periods"))
     if errors:
         raise ValidationFailed(errors)
 
@@ -111,9 +114,7 @@ def simulation_summary(
 ) -> dict[str, Any]:
     """Monte Carlo: the loss distribution (summary and histogram), unmet demand per product, the
     sites that contribute most, and where the risk profiles came from."""
-    check_runs(runs, seed)
-    if horizon is not None and not (horizon > 0 and math.isfinite(horizon)):
-        raise ValidationFailed([FieldError(("horizon",), "must be a positive number of periods")])
+    check_runs(runs, seed, horizon)
     profiles = dict(risks) if risks else default_risks(network)
     result = simulate(network, profiles, samples=runs, seed=seed, horizon=horizon, on_progress=on_progress)
     summary = result.summary()

@@ -58,6 +58,20 @@ def test_a_broken_network_file_names_the_problem(tmp_path: Path) -> None:
     result = run({"SUPPLYGUARD_DATA_DIR": str(tmp_path)}, "resilience", "analyse", str(broken), "--json")
     assert result.returncode == 4 and "Traceback" not in result.stderr
     assert "capacity" in result.stderr
+    binary = tmp_path / "net.png.yaml"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff")
+    for command in ("analyse", "simulate", "stockpile"):
+        failed = run({"SUPPLYGUARD_DATA_DIR": str(tmp_path)}, "resilience", command, str(binary))
+        assert failed.returncode == 4 and "not UTF-8 text" in failed.stderr, (command, failed.stderr)
+    horizon = run(
+        {"SUPPLYGUARD_DATA_DIR": str(tmp_path)},
+        "resilience",
+        "simulate",
+        str(REPO / "examples" / "resilience" / "golden-ttr.yaml"),
+        "--horizon",
+        "-1",
+    )
+    assert horizon.returncode == 4 and "horizon" in horizon.stderr and "simulating" not in horizon.stderr
 
 
 def test_simulate_is_seeded_and_shows_progress_and_unmet_demand(tmp_path: Path) -> None:
