@@ -202,6 +202,7 @@ def _cached(
     params: dict[str, Any],
     compute: Callable[[], Any],
 ) -> Any:
+    params = {**params, "views_version": views.VIEWS_VERSION}
     key = canonical_sha256(params)
     with uow:
         found = ResilienceRepository(uow.connection).result(stored.id, kind, key)

@@ -31,6 +31,9 @@ from supplyguard.resilience import (
 #: chance within the horizon, and recovers after an exponential time with its own TTR as the mean.
 DEFAULT_PROBABILITY = 0.05
 MAX_RUNS = 100_000
+#: Part of the key of every stored view: bump it when what a view holds or how it is computed
+#: changes, so that stored views of earlier releases are computed again instead of shown.
+VIEWS_VERSION = 1
 HISTOGRAM_BINS = 20
 
 
