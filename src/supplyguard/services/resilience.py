@@ -381,6 +381,8 @@ def start_drill(
         raw = dict(document) if isinstance(document, Mapping) else _yaml_mapping(document, "drill")
     drill = parse_drill(raw)
     validate_drill(network, drill)
+    if len(drill.id) > MAX_NAME:
+        raise ValidationFailed([FieldError(("id",), f"must be at most {MAX_NAME} characters")])
     if not any(inject.kind != "report" for inject in drill.injects):
         raise ValidationFailed([FieldError(("injects",), "at least one inject must disrupt something")])
     try:
@@ -561,6 +563,8 @@ def record_decision(
         raise ValidationFailed([FieldError(("action",), f"must be one of {', '.join(ACTION_KINDS)}")])
     if action != "no-action" and target not in _options(network_of(stored))[action]:
         raise ValidationFailed([FieldError(("target",), f"{target!r} is not a possible {action} target")])
+    if len(target) > MAX_NAME:
+        raise ValidationFailed([FieldError(("target",), f"must be at most {MAX_NAME} characters")])
     decision = StoredDecision(
         id=new_id(),
         drill_id=drill.id,

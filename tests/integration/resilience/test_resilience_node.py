@@ -193,6 +193,14 @@ def test_a_drill_from_a_scenario_and_bad_drills(node) -> None:  # type: ignore[n
         )
     with pytest.raises(ValidationFailed):
         service.start_drill(container.uow(), clock, lead, stored.id)
+    with pytest.raises(ValidationFailed, match="at most 200"):
+        service.start_drill(
+            container.uow(),
+            clock,
+            lead,
+            stored.id,
+            document={"id": "d" * 201, "injects": [{"at_minute": 0, "kind": "site-down", "target": "S1"}]},
+        )
     assert len(service.list_drills(container.uow(readonly=True), lead, stored.id)) == 1
 
 
