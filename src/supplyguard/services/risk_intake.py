@@ -444,12 +444,9 @@ class IntakeRisk:
                 self._orgs[org_id] = rebuilt
             return rebuilt
         wanted = list(dict.fromkeys([*new_ids, *new_outcomes]))
-        fetched: list[tuple[uuid.UUID, DeclarationRow]] = []
-        for declaration_id in wanted:
-            declaration = uow.declarations.get(org_id, declaration_id)
-            if declaration is not None:
-                outcome = uow.declarations.get_outcome(declaration_id)
-                fetched.append((declaration_id, row_from_declaration(declaration, outcome)))
+        declarations = uow.declarations.get_many(org_id, wanted)
+        outcomes = uow.declarations.outcomes_for([d.id for d in declarations])
+        fetched = [(d.id, row_from_declaration(d, _labelled(outcomes.get(d.id)))) for d in declarations]
         fetched.sort(key=lambda pair: pair[1].declared_on)
         with scorer.lock:
             for declaration_id, row in fetched:

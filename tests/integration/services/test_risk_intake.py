@@ -233,3 +233,24 @@ def test_intake_lanes_respect_capacity_across_a_whole_import(container, share: f
         if lane == "red":
             red[day] = red.get(day, 0) + 1
     assert open_rows and max(red.values(), default=0) <= 2
+
+
+def test_the_cache_picks_up_declarations_and_outcomes_stored_by_other_processes(
+    container, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from supplyguard.services import risk_intake
+    from supplyguard.services.declarations import record_outcome
+
+    org, admin = _node_with_model(container, rows=600)
+    risk = IntakeRisk(IntakeConfig(red_per_day=1, yellow_per_day=1, exploration_share=0.0))
+    first = _submit(container, admin, risk, "PROC-1")
+    elsewhere = _submit(container, admin, None, "PROC-2")  # another process: no scorer here learnt it
+    record_outcome(
+        container.uow(), container.clock, container.signer, admin, first.id, inspected=True, result="fraud"
+    )
+    cached = risk.cached(org.id)
+    assert cached is not None and elsewhere.id not in cached[1]
+    monkeypatch.setattr(risk_intake, "REFRESH_SECONDS", 0.0)
+    third = _submit(container, admin, risk, "PROC-3")
+    cached = risk.cached(org.id)
+    assert cached is not None and {first.id, elsewhere.id, third.id} <= cached[1]

@@ -249,6 +249,32 @@ class DeclarationRepository:
             return None
         return self._to_declaration(row, self._items_for([row["id"]]).get(row["id"], []))
 
+    def get_many(self, org_id: uuid.UUID, declaration_ids: Sequence[uuid.UUID]) -> list[Declaration]:
+        """The organisation's declarations among ``declaration_ids`` (others are left out)."""
+        found: list[Declaration] = []
+        for start in range(0, len(declaration_ids), 500):
+            chunk = list(declaration_ids[start : start + 500])
+            rows = list(
+                self._conn.execute(
+                    select(declarations).where(declarations.c.org_id == org_id, declarations.c.id.in_(chunk))
+                ).mappings()
+            )
+            items = self._items_for([row["id"] for row in rows])
+            found.extend(self._to_declaration(row, items.get(row["id"], [])) for row in rows)
+        return found
+
+    def outcomes_for(self, declaration_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, InspectionOutcome]:
+        """The outcomes recorded for these declarations (call with ids already scoped to an org)."""
+        found: dict[uuid.UUID, InspectionOutcome] = {}
+        for start in range(0, len(declaration_ids), 500):
+            chunk = list(declaration_ids[start : start + 500])
+            for row in self._conn.execute(
+                select(outcomes).where(outcomes.c.declaration_id.in_(chunk))
+            ).mappings():
+                outcome = _to_outcome(row)
+                found[outcome.declaration_id] = outcome
+        return found
+
     def get_unscoped(self, declaration_id: uuid.UUID) -> Declaration | None:
         """For the ledger verifier only: a declaration whatever its organisation."""
         row = (

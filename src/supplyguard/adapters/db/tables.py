@@ -126,6 +126,7 @@ declarations = Table(
     Index("ix_declarations_org_value", "org_id", "total_value", "id"),
     Index("ix_declarations_org_importer", "org_id", "importer_code", "declared_on"),
     Index("ix_declarations_org_office", "org_id", "office_id", "declared_on"),
+    Index("ix_declarations_org_received", "org_id", "received_at"),
 )
 
 #: The queue's sort key: the risk engine's one ranking (probability, with high expected duty first),
@@ -164,6 +165,7 @@ outcomes = Table(
     Column("notes", Text, nullable=False),
     Column("recorded_at", Timestamp, nullable=False),
     Column("recorded_by", Uuid, nullable=True),
+    Index("ix_outcomes_recorded_at", "recorded_at"),
 )
 
 audit_log = Table(

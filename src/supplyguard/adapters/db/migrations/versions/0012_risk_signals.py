@@ -46,6 +46,9 @@ def upgrade() -> None:
     op.create_index(
         "ix_risk_signals_org_declaration", "risk_signals", ["org_id", "declaration_id"], unique=False
     )
+    # intake's scorer picks up what other processes stored since its last look
+    op.create_index("ix_declarations_org_received", "declarations", ["org_id", "received_at"], unique=False)
+    op.create_index("ix_outcomes_recorded_at", "outcomes", ["recorded_at"], unique=False)
     op.create_table(
         "risk_trusted_parties",
         sa.Column(
@@ -92,6 +95,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_outcomes_recorded_at", table_name="outcomes")
+    op.drop_index("ix_declarations_org_received", table_name="declarations")
     op.drop_index(op.f("ix_risk_mutual_recognitions_org_id"), table_name="risk_mutual_recognitions")
     op.drop_table("risk_mutual_recognitions")
     op.drop_index("ix_risk_trusted_parties_org_party", table_name="risk_trusted_parties")
