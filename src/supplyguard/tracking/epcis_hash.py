@@ -406,8 +406,159 @@ def event_prehash(
     """
     if ignored_fields:
         event = {k: v for k, v in event.items() if expand_key(k, namespaces) not in ignored_fields}
+    else:
+        fast = _fast_prehash(event_type, event, namespaces)
+        if fast is not None:
+            return fast
+    return _slow_prehash(event_type, event, namespaces)
+
+
+def _slow_prehash(event_type: str, event: Mapping[str, Any], namespaces: Mapping[str, str]) -> str:
+    """The general pre-hash: the event's node tree rendered in the CBV order."""
     ordered, leftovers = _render_ordered(event_nodes(event, namespaces), _EVENT_ORDER, top=True)
     return "eventType=" + event_type + ordered + _render_generic(leftovers)
+
+
+# --- fast path --------------------------------------------------------------------------------------
+# Most captured events only carry flat standard fields (times, EPC lists, action, bizStep,
+# disposition, readPoint/bizLocation ids, quantity elements of epcClass/quantity/uom). For those the
+# pre-hash is written straight from the JSON, in the CBV order, without building the node tree; the
+# fields the fast path does not know (bizTransactionList, extensions, ...) are rendered by the
+# general code exactly as the slow path renders its leftovers. Anything else in a standard field
+# (a nested extension, a non-string identifier, a sensor element, ...) sends the whole event down the
+# slow path. tests/unit/tracking/test_event_hash_fast_path.py checks both paths agree.
+
+_FAST_TEXT = 0  # a string, canonicalised
+_FAST_TIME = 1  # a timestamp
+_FAST_EPCS = 2  # a list of strings, each "epc=", sorted
+_FAST_LOCATION = 3  # {"id": string}
+_FAST_BIZ_STEP = 4
+_FAST_DISPOSITION = 5
+_FAST_QUANTITIES = 6  # a list of {epcClass, quantity, uom}
+
+_FAST_FIELDS: tuple[tuple[str, int], ...] = (
+    ("eventTime", _FAST_TIME),
+    ("eventTimeZoneOffset", _FAST_TEXT),
+    ("epcList", _FAST_EPCS),
+    ("parentID", _FAST_TEXT),
+    ("inputEPCList", _FAST_EPCS),
+    ("childEPCs", _FAST_EPCS),
+    ("quantityList", _FAST_QUANTITIES),
+    ("childQuantityList", _FAST_QUANTITIES),
+    ("inputQuantityList", _FAST_QUANTITIES),
+    ("outputEPCList", _FAST_EPCS),
+    ("outputQuantityList", _FAST_QUANTITIES),
+    ("action", _FAST_TEXT),
+    ("transformationID", _FAST_TEXT),
+    ("bizStep", _FAST_BIZ_STEP),
+    ("disposition", _FAST_DISPOSITION),
+    ("readPoint", _FAST_LOCATION),
+    ("bizLocation", _FAST_LOCATION),
+)
+_FAST_KINDS = dict(_FAST_FIELDS)
+# standard fields of the CBV order the fast path leaves to the slow one
+_SLOW_FIELDS = frozenset(_EVENT_ORDER.positions) - frozenset(_FAST_KINDS)
+_QUANTITY_KEYS = ("epcClass", "quantity", "uom")
+_QUANTITY_KEY_SET = frozenset(_QUANTITY_KEYS)
+
+
+def _fast_scalar(value: object) -> str | None:
+    """The text of a JSON scalar as the slow path renders it (``None``: not a scalar)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return None
+
+
+def _fast_quantities(value: object) -> str | None:
+    if not isinstance(value, list):
+        return None
+    rendered: list[str] = []
+    for element in value:
+        if not isinstance(element, dict) or not _QUANTITY_KEY_SET.issuperset(element):
+            return None
+        parts: list[str] = []
+        for key in _QUANTITY_KEYS:
+            if key in element:
+                item = element[key]
+                if isinstance(item, str):
+                    text = expand_curie(item).strip()
+                else:
+                    scalar = _fast_scalar(item)
+                    if scalar is None:
+                        return None
+                    text = scalar.strip()
+                if text:
+                    parts.append(key + "=" + canonical_value(text))
+        if parts:
+            rendered.append("quantityElement" + "".join(parts))
+    rendered.sort()
+    return "".join(rendered)
+
+
+def _fast_field(kind: int, name: str, value: object) -> str | None:
+    """The rendered field (possibly ``""``), or ``None`` when the slow path must do it."""
+    if kind == _FAST_EPCS:
+        if not isinstance(value, list):
+            return None
+        epcs: list[str] = []
+        for item in value:
+            if not isinstance(item, str):
+                return None
+            item = item.strip()
+            if item:
+                epcs.append("epc=" + canonical_value(item))
+        epcs.sort()
+        return name + "".join(epcs) if epcs else ""
+    if kind == _FAST_LOCATION:
+        if not isinstance(value, dict) or len(value) != 1:
+            return None
+        ident = value.get("id")
+        if not isinstance(ident, str):
+            return None
+        text = expand_curie(ident).strip()
+        return name + "id=" + canonical_value(text) if text else ""
+    if kind == _FAST_QUANTITIES:
+        quantities = _fast_quantities(value)
+        if quantities is None:
+            return None
+        return name + quantities if quantities else ""
+    if not isinstance(value, str):
+        return None
+    if kind == _FAST_BIZ_STEP:
+        value = expand_vocabulary(value, CBV + "BizStep-")
+    elif kind == _FAST_DISPOSITION:
+        value = expand_vocabulary(value, CBV + "Disp-")
+    text = value.strip()
+    if not text:
+        return ""
+    return name + "=" + (normalise_timestamp(text) if kind == _FAST_TIME else canonical_value(text))
+
+
+def _fast_prehash(event_type: str, event: Mapping[str, Any], namespaces: Mapping[str, str]) -> str | None:
+    """The pre-hash of a flat event written directly, or ``None`` when the event needs the slow path."""
+    leftovers: list[Node] | None = None
+    for key, value in event.items():
+        if key in _FAST_KINDS or key in _NOT_HASHED or key.startswith("@"):
+            continue
+        if key in _SLOW_FIELDS:
+            return None
+        if leftovers is None:
+            leftovers = []
+        leftovers.extend(_field_nodes(key, value, namespaces))
+    out = ["eventType=", event_type]
+    for name, kind in _FAST_FIELDS:
+        if name in event:
+            rendered = _fast_field(kind, name, event[name])
+            if rendered is None:
+                return None
+            out.append(rendered)
+    if leftovers:
+        out.append(_render_generic(leftovers))
+    return "".join(out)
 
 
 def hash_prehash(prehash: str) -> str:
