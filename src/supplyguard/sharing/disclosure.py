@@ -117,8 +117,13 @@ def compile_share(
     sender: str,
     on: date,
     forwarding: Forwarding | None = None,
+    assemble: bool = True,
 ) -> ShareDecision:
-    """What ``recipient`` receives of ``stix_object`` from ``sender`` under ``agreement`` on day ``on``."""
+    """What ``recipient`` receives of ``stix_object`` from ``sender`` under ``agreement`` on day ``on``.
+
+    ``assemble=False`` (ingress checks) decides without building the redacted copy: the decision's
+    ``stix`` is None and ``kept_fields`` lists the kept paths of the original.
+    """
     object_id = str(stix_object.get("id", "?"))
     object_type = str(stix_object.get("type", "?"))
     aid = agreement.agreement_id
@@ -176,7 +181,7 @@ def compile_share(
             *why,
             f"a {object_type} cannot be sent without {', '.join(missing)}, which {recipient} may not receive",
         )
-    redacted = assemble_object(stix_object, kept)
+    redacted = assemble_object(stix_object, kept) if assemble else None
     basis = (
         f"agreement {aid} ({agreement.legal_basis}) lets {recipient} receive {object_type} "
         f"up to {rule.max_tlp.label}"
@@ -187,7 +192,7 @@ def compile_share(
         object_id=object_id,
         agreement_id=aid,
         outcome=outcome,
-        kept_fields=tuple(sorted(object_fields(redacted))),
+        kept_fields=tuple(sorted(object_fields(redacted) if redacted is not None else kept)),
         removed_fields=tuple(sorted(removed)),
         reasons=(f"{basis}; object marked {tlp.label}", *why),
         purposes=rule.purposes,
@@ -264,7 +269,7 @@ def check_ingress(
                     "which may not be passed on"
                 ],
             )
-    decision = compile_share(stix_object, agreement, recipient, sender=sender, on=on)
+    decision = compile_share(stix_object, agreement, recipient, sender=sender, on=on, assemble=False)
     if decision.outcome is Outcome.NOTHING:
         raise AgreementViolation(agreement.agreement_id, object_id, decision.reasons)
     if decision.removed_fields:
