@@ -45,6 +45,21 @@ def token_keys(token: Token) -> list[str]:
     return keys
 
 
+def article_keys(tokens: Sequence[Token]) -> dict[int, list[str]]:
+    """Extra keys for an Arabic-script word whose ``ال`` was split off (``الخلد`` -> ``al khld``):
+    the skeleton of the word with its article (``lhld``), for both tokens, so a list that writes the
+    name in one piece (``ALKHALD``, ``ALIREZA``, ``ALLAHDAD``) is still gathered."""
+    found: dict[int, list[str]] = {}
+    for position in range(len(tokens) - 1):
+        article, word = tokens[position], tokens[position + 1]
+        if article.abjad and article.text == "al" and word.abjad and word.skel:
+            joined = "l" + word.skel[1:] if word.skel.startswith("l") else "l" + word.skel
+            key = "s" + joined
+            found.setdefault(position, []).append(key)
+            found.setdefault(position + 1, []).append(key)
+    return found
+
+
 def squashed_keys(forms: Sequence[str]) -> list[str]:
     """Keys for names written without spaces: the first six letters of each spaceless form."""
     return list(dict.fromkeys("q" + form[:6] for form in forms if len(form) >= 8))
@@ -75,12 +90,14 @@ class CandidateIndex:
         """Up to ``limit`` alias numbers; an alias is kept only when query tokens carrying at least
         ``MIN_COVERAGE`` of the query's weight share a key with it (or the spaceless forms do)."""
         token_keys_found: list[tuple[float, list[str]]] = []
-        for token in tokens:
+        merged = article_keys(tokens)
+        for position, token in enumerate(tokens):
             keys = token_keys(token)
             if not keys:
                 continue
             if keys[0][0] == "t" and keys[0] in self.postings:
                 keys = keys[:2] + keys[4:]  # known as written: its prefix and suffix add nothing
+            keys = keys + merged.get(position, [])
             token_keys_found.append((token.weight, [k for k in keys if k in self.postings]))
         squash = [k for k in squashed_keys(squashed) if k in self.postings]
         all_keys = list(dict.fromkeys([k for _, keys in token_keys_found for k in keys] + squash))

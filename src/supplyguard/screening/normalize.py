@@ -322,8 +322,8 @@ def normalize_query_name(name: object) -> tuple[Token, ...]:
 
 
 _SKELETON_DIGRAPHS = (
-    ("shch", "s"), ("dzh", "j"), ("kh", "h"), ("sh", "s"), ("ch", "s"), ("zh", "j"), ("th", "t"), ("dh", "d"),
-    ("gh", "j"), ("ph", "f"), ("ck", "k"), ("ts", "s"), ("ou", "u"), ("ee", "i"),
+    ("x", "ks"), ("shch", "s"), ("dzh", "j"), ("kh", "h"), ("sh", "s"), ("ch", "s"), ("zh", "j"),
+    ("th", "t"), ("dh", "d"), ("gh", "j"), ("ph", "f"), ("ck", "k"), ("ts", "s"), ("ou", "u"), ("ee", "i"),
 )  # fmt: skip
 _SKELETON_MAP = str.maketrans({"q": "k", "c": "k", "g": "j", "p": "b", "v": "f", "z": "z", "x": "x"})
 _VOWELS = re.compile(r"[aeiouyw']")

@@ -34,6 +34,30 @@ SKELETON_SIM = 0.85
 ONE_EDIT_SIM = 0.85  # one insertion, deletion, substitution or transposition, words of 5+ letters
 TWO_EDIT_SIM = 0.65  # two edits, words of 8+ letters
 QUERY_SHARE = 0.6
+
+
+def article_pairs(name: CompiledName) -> list[tuple[int, int, str]]:
+    """(article row, word row, skeleton of the two joined) for each Arabic-script ``ال`` that the
+    tokenizer split off its word (see :func:`supplyguard.screening.index.article_keys`)."""
+    pairs = []
+    for row in range(len(name.texts) - 1):
+        if name.abjad[row] and name.texts[row] == "al" and name.abjad[row + 1] and name.skeletons[row + 1]:
+            skel = name.skeletons[row + 1]
+            pairs.append((row, row + 1, "l" + skel[1:] if skel.startswith("l") else "l" + skel))
+    return pairs
+
+
+def lead_letter(text: str) -> str:
+    """The first letter as transliterations disagree on it: ``dzh``/``dj`` (Cyrillic дж, Serbian
+    đ) lead with ``j`` like the Latin spelling, ``kh`` with ``h``. Two-consonant skeletons count as
+    the same word only with the same lead letter (``dzhokik``/``jokic`` yes, ``omar``/``amir`` no)."""
+    if text.startswith(("dzh", "dj")):
+        return "j"
+    if text.startswith("kh"):
+        return "h"
+    return text[0]
+
+
 LEGAL_FORM_SIM = 0.9  # one legal form for another (LTD for LLC): not evidence either way
 
 FloatArray = npt.NDArray[np.float64]
@@ -101,6 +125,7 @@ class NameTable:
     lengths: npt.NDArray[np.int64]
     firsts: npt.NDArray[np.int64]
     has_initial: npt.NDArray[np.bool_]
+    leads: npt.NDArray[np.int64]
     legal: npt.NDArray[np.bool_]
     skeleton_ids: npt.NDArray[np.int64]
     starts: npt.NDArray[np.int64]
@@ -126,6 +151,7 @@ class NameTable:
             lengths=np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts)),
             firsts=np.fromiter((ord(t[0]) for t in texts), dtype=np.int64, count=len(texts)),
             has_initial=np.fromiter((len(t) == 1 for t in texts), dtype=bool, count=len(texts)),
+            leads=np.fromiter((ord(lead_letter(t)) for t in texts), dtype=np.int64, count=len(texts)),
             legal=np.fromiter((g for n in names for g in n.legal), dtype=bool, count=len(texts)),
             skeleton_ids=skeleton_ids,
             starts=np.cumsum(counts) - counts,
@@ -172,7 +198,9 @@ def score_names(query: CompiledName, table: NameTable, candidates: npt.NDArray[n
     q_first = np.fromiter((ord(t[0]) for t in query.texts), dtype=np.int64, count=n_query)[:, None]
     same_first = q_first == table.firsts[idx][None, :]
     long_skeleton = np.fromiter((len(k) >= 3 for k in query.skeletons), dtype=bool, count=n_query)[:, None]
-    same_skeleton = (q_skel_ids[:, None] == table.skeleton_ids[idx][None, :]) & (long_skeleton | same_first)
+    q_lead = np.fromiter((ord(lead_letter(t)) for t in query.texts), dtype=np.int64, count=n_query)
+    same_lead = q_lead[:, None] == table.leads[idx][None, :]
+    same_skeleton = (q_skel_ids[:, None] == table.skeleton_ids[idx][None, :]) & (long_skeleton | same_lead)
     np.maximum(sim, same_skeleton * np.float32(SKELETON_SIM), out=sim)
     if any(query.legal):
         legal_pair = np.asarray(query.legal, dtype=bool)[:, None] & table.legal[idx][None, :]
@@ -186,6 +214,19 @@ def score_names(query: CompiledName, table: NameTable, candidates: npt.NDArray[n
         )
         skel_sim = np.clip((m_skel - SKELETON_FLOOR) * (0.95 / (1.0 - SKELETON_FLOOR)), 0.0, 0.95)
         sim = np.where(q_abjad | a_abjad, np.where(m_text >= 0.999, np.float32(1.0), skel_sim), sim)
+        pairs = article_pairs(query)
+        if pairs:  # ``al`` + word against a listed name in one piece (``ALKHALD``, ``ALIREZA``)
+            m_joined = process.cdist(
+                [joined for _, _, joined in pairs],
+                skels,
+                scorer=JaroWinkler.normalized_similarity,
+                dtype=np.float32,
+            )
+            joined_sim = np.clip((m_joined - SKELETON_FLOOR) * (0.95 / (1.0 - SKELETON_FLOOR)), 0.0, 0.95)
+            for row, (article, word, _) in enumerate(pairs):
+                better = joined_sim[row] > sim[word]
+                sim[word] = np.where(better, joined_sim[row], sim[word])
+                sim[article] = np.where(better, np.maximum(joined_sim[row], sim[article]), sim[article])
     if 1 in query.lengths_set or table.has_initial[idx].any():
         initial = (q_len == 1) | (a_len == 1)
         same = same_first

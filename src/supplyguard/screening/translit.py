@@ -243,8 +243,8 @@ ABJAD_SKELETON = {
 def abjad_skeleton(word: str) -> str:
     """The consonant skeleton of an Arabic, Persian or Hebrew word, read from its own letters."""
     text = "".join(ABJAD_SKELETON.get(c, "") for c in word)
-    if len(text) > 2 and text.endswith("h"):
-        text = text[:-1]
+    if len(word) > 2 and text.endswith("h") and word[-1] in "هھہ":
+        text = text[:-1]  # Arabic final h, as the Latin skeleton drops it (tuah, توه)
     return "".join(c for i, c in enumerate(text) if i == 0 or text[i - 1] != c)
 
 
