@@ -32,7 +32,7 @@ from supplyguard.resilience.passages import SEAROUTE_CODES, canonical_passage
 FArray = npt.NDArray[np.float64]
 KM_PER_NAUTICAL_MILE = 1.852
 DEFAULT_CLOSED = ("northwest",)
-CONTRACT_FROM = 64  # batches this large contract the graph first (about 0.15 s, then 2x faster)
+CONTRACT_FROM = 64  # batches with this many distinct ends contract the graph (once, about 0.05 s)
 Point = tuple[float, float]  # (lon, lat)
 
 
@@ -203,7 +203,7 @@ class GraphRouter:
         return core
 
     def _core_route(
-        self, closed: frozenset[str], core: _Core, a: int, b: int, with_path: bool
+        self, closed: frozenset[str], core: _Core, a: int, b: int, with_path: bool, labels_only: bool = False
     ) -> Route | None:
         """The route from core trees of all ends of ``a`` (or of ``b``), None without them."""
         ends_a, ends_b = core.ends(a), core.ends(b)
@@ -225,21 +225,22 @@ class GraphRouter:
             return Route(math.inf, math.inf, (), (), tuple(sorted(closed)))
         labels: list[str] = []
         coords: list[Point] = []
-        if with_path:
+        if with_path or labels_only:
             k, way_k, m, way_m, pred = choice
             path = core.leg(x, way_k)[:-1] + core.core_path(pred, k, m) + core.leg(y, way_m)[::-1][1:]
             if flip:
                 path.reverse()
             labels = self._passages(path)
-            points = self._points
-            coords = [points[i] for i in path]
+            if with_path:
+                points = self._points
+                coords = [points[i] for i in path]
         return Route(km, self._days(km), tuple(labels), tuple(coords), tuple(sorted(closed)))
 
     def _core_reuse(self, closed: frozenset[str], a: int, b: int, with_path: bool) -> Route | None:
         """As :meth:`_reuse`, from core trees searched with fewer passages closed."""
         for fewer, core in self._cores.items():
             if fewer < closed and not core.regions(a) & core.regions(b):
-                route = self._core_route(fewer, core, a, b, True)
+                route = self._core_route(fewer, core, a, b, with_path, labels_only=True)
                 if route is None:
                     continue
                 if not route.found:
@@ -403,8 +404,9 @@ class GraphRouter:
                 rest.append(index)
             else:
                 out[index] = reused
-        if rest:  # contracting pays for batches, not for a few routes
-            solve = self._core_routes if len(rest) >= CONTRACT_FROM or labels in self._cores else None
+        if rest:  # contracting pays for many distinct ends, not for a few routes or ports
+            many = len(np.unique(nodes[rest])) >= CONTRACT_FROM
+            solve = self._core_routes if many or labels in self._cores else None
             found = (solve or self._plain_routes)(labels, nodes[rest], with_path)
             for index, route in zip(rest, found, strict=True):
                 out[index] = route
@@ -545,32 +547,60 @@ class _Core:
         self.n = n
         self.knodes_list = kept
         self.kept_mask = np.array(is_kept, dtype=bool)
+        self.kindex_array = np.full(n, -1, dtype=np.int64)
+        self.kindex_array[self.knodes] = np.arange(len(kept))
         self._ends: dict[int, list[tuple[int, float, int]]] = {}
-        self._link(direct)
+        edges = self.chain_edges
+        self.chain_arrays = (
+            np.array([e[0] for e in edges], dtype=np.int64),
+            np.array([e[1] for e in edges], dtype=np.int64),
+            np.array([e[2] for e in edges], dtype=np.float64),
+            np.array([e[3] for e in edges], dtype=np.int64),
+            np.array([e[4] for e in edges], dtype=bool),
+        )
+        self._link(
+            (
+                np.array([d[0] for d in direct], dtype=np.int64),
+                np.array([d[1] for d in direct], dtype=np.int64),
+                np.array([d[2] for d in direct], dtype=np.float64),
+            )
+        )
 
-    def _link(self, direct: Iterable[tuple[int, int, float]]) -> None:
+    def _link(self, direct: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], FArray]) -> None:
         """The core graph: chain edges and the direct edges between kept nodes, the shortest of
-        parallel ones (``via`` maps each to the full-graph nodes it stands for)."""
-        best: dict[tuple[int, int], tuple[float, int, bool]] = {}  # (x, y) -> length, chain, forward
-        candidates = itertools.chain(((x, y, w, -1, True) for x, y, w in direct), self.chain_edges)
-        for x, y, length, cid, forward in candidates:
-            if x != y and ((x, y) not in best or length < best[(x, y)][0]):
-                best[(x, y)] = (length, cid, forward)
-        keys = sorted(best)
-        n = self.n
-        self.via: dict[int, list[int]] = {}  # x * n + y -> full-graph nodes after x up to y
-        for x, y in keys:
-            _length, cid, forward = best[(x, y)]
-            inner = (self.chains[cid][2] if forward else self.chains[cid][2][::-1]) if cid >= 0 else []
-            self.via[x * n + y] = [*inner, y]
+        parallel ones (direct first on ties)."""
+        chain = self.chain_arrays
+        xs = np.concatenate((direct[0], chain[0]))
+        ys = np.concatenate((direct[1], chain[1]))
+        lengths = np.concatenate((direct[2], chain[2]))
+        cids = np.concatenate((np.full(len(direct[0]), -1, dtype=np.int64), chain[3]))
+        forward = np.concatenate((np.ones(len(direct[0]), dtype=bool), chain[4]))
+        order = np.lexsort((np.arange(len(xs)), lengths, ys, xs))
+        order = order[xs[order] != ys[order]]
+        xs, ys = xs[order], ys[order]
+        first = np.ones(len(xs), dtype=bool)
+        first[1:] = (xs[1:] != xs[:-1]) | (ys[1:] != ys[:-1])
+        xs, ys, idx = xs[first], ys[first], order[first]
+        self.edge_key = xs * self.n + ys  # sorted
+        self.edge_chain = cids[idx]
+        self.edge_forward = forward[idx]
         size = len(self.knodes_list)
         self.graph = csr_matrix(
-            (
-                [best[key][0] for key in keys],
-                ([self.kindex[x] for x, _y in keys], [self.kindex[y] for _x, y in keys]),
-            ),
-            shape=(size, size),
+            (lengths[idx], (self.kindex_array[xs], self.kindex_array[ys])), shape=(size, size)
         )
+        chains = self.chains
+        on_chain = np.flatnonzero(self.edge_chain >= 0)
+        # x * n + y -> the chain nodes between x and y (direct edges have none)
+        self.via: dict[int, list[int]] = {
+            key: chains[cid][2] if fwd else chains[cid][2][::-1]
+            for key, cid, fwd in zip(
+                self.edge_key[on_chain].tolist(),
+                self.edge_chain[on_chain].tolist(),
+                self.edge_forward[on_chain].tolist(),
+                strict=True,
+            )
+        }
+        self.paths: dict[tuple[int, int], list[int]] = {}  # (root, target) -> core_path
 
     def derive(self, graph: csr_matrix) -> _Core:
         """The core of ``graph``, the same graph with other passages closed: closing a passage
@@ -578,7 +608,8 @@ class _Core:
         other = copy.copy(self)
         coo = graph.tocoo()
         both = self.kept_mask[coo.row] & self.kept_mask[coo.col]
-        other._link(zip(coo.row[both].tolist(), coo.col[both].tolist(), coo.data[both].tolist(), strict=True))
+        rows, cols = coo.row[both].astype(np.int64), coo.col[both].astype(np.int64)
+        other._link((rows, cols, coo.data[both].astype(np.float64)))
         return other
 
     def _lengths(self, cid: int, nbrs: list[dict[int, float]]) -> list[float]:
@@ -639,19 +670,28 @@ class _Core:
         return path
 
     def core_path(self, pred: npt.NDArray[np.int32], root: int, target: int) -> list[int]:
-        """Full-graph nodes of the core tree path from kept ``root`` to kept ``target``."""
-        knodes = self.knodes_list
-        hops = [target]
-        k = self.kindex[target]
-        stop = self.kindex[root]
-        while k != stop:
-            k = pred[k]
-            hops.append(knodes[k])
-        hops.reverse()
-        path = [root]
-        via, n = self.via, self.n
-        for x, y in itertools.pairwise(hops):
-            path.extend(via[x * n + y])
+        """Full-graph nodes of the core tree path from kept ``root`` to kept ``target`` (the
+        trees of one core are fixed, so paths are kept for repeated pairs)."""
+        path = self.paths.get((root, target))
+        if path is None:
+            knodes = self.knodes_list
+            hops = [target]
+            k = self.kindex[target]
+            stop = self.kindex[root]
+            while k != stop:
+                k = pred[k]
+                hops.append(knodes[k])
+            hops.reverse()
+            path = [root]
+            via, n = self.via, self.n
+            for x, y in itertools.pairwise(hops):
+                inner = via.get(x * n + y)
+                if inner is not None:
+                    path.extend(inner)
+                path.append(y)
+            if len(self.paths) >= 20_000:
+                self.paths.clear()
+            self.paths[(root, target)] = path
         return path
 
 
