@@ -39,6 +39,8 @@ _JSON_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _json_text(value: Any) -> str:
+    if value is None:
+        return "null"  # what json.dumps writes (a JSON null, as before; not SQL NULL)
     if type(value) is list and not value:
         return "[]"
     return _JSON_ENCODE(value)
