@@ -7,8 +7,10 @@ Permissions: capture needs ``TRACKING_WRITE`` (partners and logistics included),
 
 from __future__ import annotations
 
+import gc
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -109,6 +111,54 @@ def capture_events(
     require(actor, CAPTURE_ACTION)
     job_id = new_id()
     created_at = clock.now()
+    with _collector_paused():
+        return _capture(
+            uow,
+            clock,
+            signer,
+            actor,
+            data,
+            job_id,
+            created_at,
+            media_type,
+            schema,
+            source,
+            max_bytes,
+            max_events,
+        )
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a document is captured.
+
+    A capture allocates a few dicts, tuples and strings per event that reference counting frees;
+    the collector kept walking them (and the whole heap) for cycles they do not have. It is
+    re-enabled, if it was enabled, as soon as the capture returns or fails.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _capture(
+    uow: SqlUnitOfWork,
+    clock: Clock,
+    signer: Ed25519Signer,
+    actor: Principal,
+    data: bytes,
+    job_id: uuid.UUID,
+    created_at: datetime,
+    media_type: str | None,
+    schema: EpcisJsonSchema | None,
+    source: str,
+    max_bytes: int,
+    max_events: int | None,
+) -> CaptureJob:
     try:
         document = parse_epcis_document(
             data,

@@ -200,18 +200,28 @@ def build_event(
             FieldError((*where, "recordTime"), "recordTime must be an ISO 8601 date-time with an offset")
         )
     _check_shape(event_type, body, where, errors)
-    quantities = _quantities(body.get("quantityList"), (*where, "quantityList"), errors)
-    child_quantities = _quantities(body.get("childQuantityList"), (*where, "childQuantityList"), errors)
-    input_quantities = _quantities(body.get("inputQuantityList"), (*where, "inputQuantityList"), errors)
-    output_quantities = _quantities(body.get("outputQuantityList"), (*where, "outputQuantityList"), errors)
-    readings = _sensor_readings(body.get("sensorElementList"), (*where, "sensorElementList"), errors)
+    # the optional lists are looked at only when present (most events carry few of them)
+    get = body.get
+    quantities = child_quantities = input_quantities = output_quantities = _NO_QUANTITIES
+    if "quantityList" in body:
+        quantities = _quantities(get("quantityList"), (*where, "quantityList"), errors)
+    if "childQuantityList" in body:
+        child_quantities = _quantities(get("childQuantityList"), (*where, "childQuantityList"), errors)
+    if "inputQuantityList" in body:
+        input_quantities = _quantities(get("inputQuantityList"), (*where, "inputQuantityList"), errors)
+    if "outputQuantityList" in body:
+        output_quantities = _quantities(get("outputQuantityList"), (*where, "outputQuantityList"), errors)
+    readings: tuple[SensorReading, ...] = ()
+    if "sensorElementList" in body:
+        readings = _sensor_readings(get("sensorElementList"), (*where, "sensorElementList"), errors)
     if errors:
         raise EventErrors(errors)
     assert event_time is not None and isinstance(offset, str)
     biz_step, disposition = _text(body, "bizStep"), _text(body, "disposition")
-    raw_persistent = body.get("persistentDisposition")
+    raw_persistent = get("persistentDisposition")
     persistent: dict[str, Any] = raw_persistent if isinstance(raw_persistent, dict) else {}
-    error_declaration = body.get("errorDeclaration")
+    error_declaration = get("errorDeclaration")
+    parent = get("parentID")
     return EpcisEvent(
         event_type=event_type,
         body=body,
@@ -227,40 +237,45 @@ def build_event(
         disposition=canonical_value(expand_vocabulary(disposition, CBV + "Disp-")) if disposition else None,
         read_point=_location_id(body, "readPoint"),
         biz_location=_location_id(body, "bizLocation"),
-        parent_id=canonical_value(body["parentID"].strip())
-        if isinstance(body.get("parentID"), str)
-        else None,
-        epcs=_identifiers(body.get("epcList")),
-        child_epcs=_identifiers(body.get("childEPCs")),
-        input_epcs=_identifiers(body.get("inputEPCList")),
-        output_epcs=_identifiers(body.get("outputEPCList")),
+        parent_id=canonical_value(parent.strip()) if isinstance(parent, str) else None,
+        epcs=_identifiers(get("epcList")),
+        child_epcs=_identifiers(get("childEPCs")) if "childEPCs" in body else (),
+        input_epcs=_identifiers(get("inputEPCList")) if "inputEPCList" in body else (),
+        output_epcs=_identifiers(get("outputEPCList")) if "outputEPCList" in body else (),
         quantities=quantities,
         child_quantities=child_quantities,
         input_quantities=input_quantities,
         output_quantities=output_quantities,
-        biz_transactions=tuple(
-            BizTransaction(
-                canonical_value(expand_vocabulary(e["type"], CBV + "BTT-"))
-                if isinstance(e.get("type"), str)
-                else None,
-                e["bizTransaction"].strip(),
-            )
-            for e in _as_list(body.get("bizTransactionList"))
-            if isinstance(e, dict) and isinstance(e.get("bizTransaction"), str)
-        ),
-        sources=_party_refs(body.get("sourceList"), "source"),
-        destinations=_party_refs(body.get("destinationList"), "destination"),
+        biz_transactions=_biz_transactions(get("bizTransactionList")) if "bizTransactionList" in body else (),
+        sources=_party_refs(get("sourceList"), "source") if "sourceList" in body else (),
+        destinations=_party_refs(get("destinationList"), "destination") if "destinationList" in body else (),
         sensor_readings=readings,
-        persistent_disposition_set=tuple(
-            canonical_value(expand_vocabulary(v, CBV + "Disp-"))
-            for v in _as_list(persistent.get("set"))
-            if isinstance(v, str)
-        ),
-        persistent_disposition_unset=tuple(
-            canonical_value(expand_vocabulary(v, CBV + "Disp-"))
-            for v in _as_list(persistent.get("unset"))
-            if isinstance(v, str)
-        ),
-        certification_info=tuple(str(v) for v in _as_list(body.get("certificationInfo"))),
+        persistent_disposition_set=_dispositions(persistent.get("set")) if persistent else (),
+        persistent_disposition_unset=_dispositions(persistent.get("unset")) if persistent else (),
+        certification_info=tuple(str(v) for v in _as_list(get("certificationInfo")))
+        if "certificationInfo" in body
+        else (),
         error_declaration=error_declaration if isinstance(error_declaration, dict) else None,
+    )
+
+
+_NO_QUANTITIES: tuple[QuantityElement, ...] = ()
+
+
+def _biz_transactions(value: object) -> tuple[BizTransaction, ...]:
+    return tuple(
+        BizTransaction(
+            canonical_value(expand_vocabulary(e["type"], CBV + "BTT-"))
+            if isinstance(e.get("type"), str)
+            else None,
+            e["bizTransaction"].strip(),
+        )
+        for e in _as_list(value)
+        if isinstance(e, dict) and isinstance(e.get("bizTransaction"), str)
+    )
+
+
+def _dispositions(value: object) -> tuple[str, ...]:
+    return tuple(
+        canonical_value(expand_vocabulary(v, CBV + "Disp-")) for v in _as_list(value) if isinstance(v, str)
     )

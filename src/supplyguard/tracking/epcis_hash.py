@@ -176,7 +176,9 @@ def normalise_timestamp(text: str) -> str:
     if millis == 1_000_000:
         base = base + timedelta(seconds=1)
         millis = 0
-    return base.strftime("%Y-%m-%dT%H:%M:%S") + f".{millis // 1000:03d}Z"
+    # isoformat is strftime's text for 4-digit years (strftime does not pad years before 1000)
+    whole = base.replace(tzinfo=None).isoformat() if base.year >= 1000 else base.strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{whole}.{millis // 1000:03d}Z"
 
 
 _NUMBER_START = frozenset("+-.0123456789iInN_")
@@ -460,6 +462,7 @@ _FAST_KINDS = dict(_FAST_FIELDS)
 _SLOW_FIELDS = frozenset(_EVENT_ORDER.positions) - frozenset(_FAST_KINDS)
 _QUANTITY_KEYS = ("epcClass", "quantity", "uom")
 _QUANTITY_KEY_SET = frozenset(_QUANTITY_KEYS)
+_ABSENT = object()
 
 
 def _fast_scalar(value: object) -> str | None:
@@ -551,11 +554,19 @@ def _fast_prehash(event_type: str, event: Mapping[str, Any], namespaces: Mapping
         leftovers.extend(_field_nodes(key, value, namespaces))
     out = ["eventType=", event_type]
     for name, kind in _FAST_FIELDS:
-        if name in event:
-            rendered = _fast_field(kind, name, event[name])
-            if rendered is None:
-                return None
-            out.append(rendered)
+        value = event.get(name, _ABSENT)
+        if value is _ABSENT:
+            continue
+        if kind == _FAST_TEXT and type(value) is str:
+            # the commonest case inline: action, eventTimeZoneOffset, parentID
+            text = value.strip()
+            if text:
+                out.append(name + "=" + canonical_value(text))
+            continue
+        rendered = _fast_field(kind, name, value)
+        if rendered is None:
+            return None
+        out.append(rendered)
     if leftovers:
         out.append(_render_generic(leftovers))
     return "".join(out)
