@@ -83,6 +83,13 @@ class RiskModel:
         """SHAP values in log-odds (LightGBM ``pred_contrib``): one column per feature, then the bias."""
         return np.asarray(self.booster.predict(matrix, pred_contrib=True, num_threads=self._threads()))
 
+    def probabilities_and_contributions(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Both from one LightGBM call: the SHAP values sum to the raw log-odds, whose sigmoid is what
+        :meth:`raw_scores` returns (intake scores one declaration, where each call costs)."""
+        contributions = self.contributions(matrix)
+        raw = 1.0 / (1.0 + np.exp(-contributions.sum(axis=1)))
+        return self.calibration.apply(raw), contributions
+
     def combined(self, probabilities: np.ndarray, duty_at_stake: np.ndarray) -> np.ndarray:
         """The one ranking for both objectives (see :func:`combined_ranking`)."""
         return combined_ranking(probabilities, duty_at_stake, self.duty_threshold)

@@ -83,8 +83,11 @@ def assess_vectors(
     """
     if not rows:
         return ()
-    probabilities = model.probabilities(matrix)
-    contributions = model.contributions(matrix) if factor_count else None
+    contributions: np.ndarray | None = None
+    if factor_count:
+        probabilities, contributions = model.probabilities_and_contributions(matrix)
+    else:
+        probabilities = model.probabilities(matrix)
     results: list[RiskAssessment] = []
     for index, row in enumerate(rows):
         row_signals = signals[index] if signals is not None else NO_SIGNALS

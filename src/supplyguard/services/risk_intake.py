@@ -358,14 +358,11 @@ class IntakeRisk:
     ) -> _OrgScorer | None:
         """The organisation's cache, current with the registered model and rules; ``pending`` are
         the declarations being scored (already stored in this transaction, not yet history)."""
-        active = uow.risk.active_model(org_id)
-        if active is None:
+        found = uow.risk.intake_key(org_id)
+        if found is None:
             return None
-        key = (
-            f"{active.version}:{active.content_sha256}",
-            RuleSetRepository(uow.connection).active_digest(org_id),
-            uow.risk.trust_loaded_at(org_id),
-        )
+        active, rules_digest, trust_loaded = found
+        key = (f"{active.version}:{active.content_sha256}", rules_digest, trust_loaded)
         with self._lock:
             scorer = self._orgs.get(org_id)
         if scorer is not None and scorer.key == key:

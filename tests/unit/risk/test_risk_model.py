@@ -83,6 +83,8 @@ def test_contributions_add_up_to_the_raw_score(model: RiskModel, tables: tuple[F
     assert contributions.shape == (5, len(FEATURE_NAMES) + 1)
     raw = model.raw_scores(matrix)
     assert np.allclose(1 / (1 + np.exp(-contributions.sum(axis=1))), raw)
+    probabilities, same = model.probabilities_and_contributions(matrix)  # intake's one call
+    assert np.allclose(probabilities, model.probabilities(matrix)) and np.array_equal(same, contributions)
 
 
 def test_single_class_training_is_refused(tables: tuple[FeatureTable, ...]) -> None:

@@ -239,8 +239,14 @@ class RiskRepository:
         ]
         return received, recorded
 
-    def trust_loaded_at(self, org_id: uuid.UUID) -> str:
-        """When the register was last loaded (a cheap check that a cached register is current)."""
+    def intake_key(self, org_id: uuid.UUID) -> tuple[StoredModel, str | None, str] | None:
+        """In one read: the active model, the rules file's hash and the register's load times (what
+        intake's cache must be current with); None without an active model."""
+        rules = (
+            select(risk_rule_sets.c.content_sha256)
+            .where(risk_rule_sets.c.org_id == org_id, risk_rule_sets.c.active.is_(True))
+            .scalar_subquery()
+        )
         parties = (
             select(func.max(risk_trusted_parties.c.loaded_at))
             .where(risk_trusted_parties.c.org_id == org_id)
@@ -251,8 +257,22 @@ class RiskRepository:
             .where(risk_mutual_recognitions.c.org_id == org_id)
             .scalar_subquery()
         )
-        row = self._conn.execute(select(parties, arrangements)).first()
-        return "" if row is None else f"{row[0]}|{row[1]}"
+        row = (
+            self._conn.execute(
+                select(
+                    risk_models,
+                    rules.label("rules_sha256"),
+                    parties.label("trusted_loaded_at"),
+                    arrangements.label("arrangements_loaded_at"),
+                ).where(risk_models.c.org_id == org_id, risk_models.c.active.is_(True))
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        trust = f"{row['trusted_loaded_at']}|{row['arrangements_loaded_at']}"
+        return _to_model(row), row["rules_sha256"], trust
 
     def trusted_statuses(self, org_id: uuid.UUID) -> list[TrustedStatus]:
         rows = self._conn.execute(
@@ -388,15 +408,6 @@ class RuleSetRepository:
                 }
             ],
         )
-
-    def active_digest(self, org_id: uuid.UUID) -> str | None:
-        """SHA-256 of the rules file in force (a cheap check that cached rules are current)."""
-        row = self._conn.execute(
-            select(risk_rule_sets.c.content_sha256).where(
-                risk_rule_sets.c.org_id == org_id, risk_rule_sets.c.active.is_(True)
-            )
-        ).first()
-        return None if row is None else str(row[0])
 
     def active_yaml(self, org_id: uuid.UUID) -> str | None:
         row = self._conn.execute(
