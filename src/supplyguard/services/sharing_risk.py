@@ -22,6 +22,7 @@ Who may see what:
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -101,23 +102,37 @@ class _DeclarationKey:
     words: str  # how the declaration's side is named in the reason: "container CSQU3054383", "importer"
 
 
-def _declaration_keys(declaration: Declaration) -> list[_DeclarationKey]:
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A declaration as matching sees it: who owns it and its keys."""
+
+    id: uuid.UUID
+    org_id: uuid.UUID
+    keys: tuple[_DeclarationKey, ...]
+
+
+def _candidate(declaration: Declaration) -> _Candidate:
+    names = {role: ref.name for role, ref in declaration.parties().items()}
+    return _Candidate(declaration.id, declaration.org_id, _keys(declaration.containers, names))
+
+
+def _keys(containers: Iterable[str], names: Mapping[str, str | None]) -> tuple[_DeclarationKey, ...]:
     keys: list[_DeclarationKey] = []
-    for number in declaration.containers:
+    for number in containers:
         try:
-            value = canonical_identifier(IdentifierKind.CONTAINER, number)
+            value = canonical_identifier(IdentifierKind.CONTAINER, str(number))
         except IdentifierInvalid:
             continue
         keys.append(_DeclarationKey(IdentifierKind.CONTAINER.value, value, f"container {value}"))
-    for role, ref in declaration.parties().items():
-        if not ref.name:
+    for role, name in names.items():
+        if not name:
             continue
         try:
-            name_key = canonical_identifier(IdentifierKind.PARTY_NAME, ref.name)
+            name_key = canonical_identifier(IdentifierKind.PARTY_NAME, name)
         except IdentifierInvalid:
             continue
         keys.append(_DeclarationKey(IdentifierKind.PARTY_NAME.value, name_key, role))
-    return keys
+    return tuple(keys)
 
 
 def _signal(key: _DeclarationKey, hit: IntelKey) -> RiskSignal:
@@ -142,11 +157,11 @@ def _signal(key: _DeclarationKey, hit: IntelKey) -> RiskSignal:
 
 
 def _best_signals(
-    declaration: Declaration, hits_by_pair: Mapping[tuple[str, str], list[IntelKey]]
+    candidate: _Candidate, hits_by_pair: Mapping[tuple[str, str], list[IntelKey]]
 ) -> list[RiskSignal]:
     """One signal per intelligence object (the strongest way it matched the declaration)."""
     best: dict[str, RiskSignal] = {}
-    for key in _declaration_keys(declaration):
+    for key in candidate.keys:
         for hit in hits_by_pair.get((key.kind, key.value), ()):
             signal = _signal(key, hit)
             held = best.get(hit.stix_id)
@@ -156,28 +171,29 @@ def _best_signals(
 
 
 def _raise_all(
-    uow: SqlUnitOfWork, declarations: Iterable[Declaration], hits: Sequence[IntelKey], now: datetime
+    uow: SqlUnitOfWork, candidates: Iterable[_Candidate], hits: Sequence[IntelKey], now: datetime
 ) -> int:
     by_pair: dict[tuple[str, str], list[IntelKey]] = {}
     for hit in hits:
         by_pair.setdefault((hit.kind, hit.value), []).append(hit)
     raised = 0
-    for declaration in declarations:
-        for signal in _best_signals(declaration, by_pair):
-            if raise_signal(uow, declaration.org_id, declaration.id, signal, now):
+    for candidate in candidates:
+        for signal in _best_signals(candidate, by_pair):
+            if raise_signal(uow, candidate.org_id, candidate.id, signal, now):
                 raised += 1
-                log.info("intel.signal_raised", declaration_id=str(declaration.id), ref=signal.ref)
+                log.info("intel.signal_raised", declaration_id=str(candidate.id), ref=signal.ref)
     return raised
 
 
 def raise_intake_signals(uow: SqlUnitOfWork, declarations: Sequence[Declaration], now: datetime) -> int:
     """At intake, inside the caller's open unit of work: match new declarations against the held
     intelligence keys and raise a signal on each hit. Returns the number of signals raised."""
-    wanted = {(key.kind, key.value) for d in declarations for key in _declaration_keys(d)}
+    candidates = [_candidate(d) for d in declarations]
+    wanted = {(key.kind, key.value) for c in candidates for key in c.keys}
     if not wanted:
         return 0
     hits = SharingRepository(uow.connection).intel_keys_matching(wanted)
-    return _raise_all(uow, declarations, hits, now) if hits else 0
+    return _raise_all(uow, candidates, hits, now) if hits else 0
 
 
 def index_received(
@@ -205,12 +221,11 @@ def index_received(
     if not fresh:
         return 0
     wanted = {(key.kind, key.value) for key in fresh}
-    closed = {outcome.declaration_id for outcome in uow.declarations.iter_outcomes()}
-    candidates = [
-        d
-        for d in uow.declarations.iter_all()
-        if d.id not in closed and any((k.kind, k.value) in wanted for k in _declaration_keys(d))
-    ]
+    candidates = []
+    for open_one in repo.open_declarations():  # id, org, containers and party names only: no items
+        keys = _keys(open_one.containers, open_one.party_names)
+        if any((key.kind, key.value) in wanted for key in keys):
+            candidates.append(_Candidate(open_one.id, open_one.org_id, keys))
     return _raise_all(uow, candidates, fresh, now)
 
 

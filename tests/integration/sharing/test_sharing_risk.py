@@ -7,7 +7,7 @@ from typing import Any
 from supplyguard.adapters.db.sharing_repo import SharingRepository
 from supplyguard.model.declarations import Declaration
 from supplyguard.risk.signals import SignalSource
-from supplyguard.services.declarations import submit_declaration
+from supplyguard.services.declarations import record_outcome, submit_declaration
 from supplyguard.services.sharing_feed import feed_page
 from supplyguard.services.sharing_ingest import ingest_objects
 from supplyguard.services.sharing_publish import delete_object, publish_object
@@ -118,3 +118,27 @@ def test_only_intel_an_agreement_lets_us_use_for_targeting_and_below_red_serves(
     )
     assert not serves_risk_targeting(amber, enforcement_only, "carrier-x")
     assert serves_risk_targeting(amber, agreement, "carrier-x")
+
+
+def test_declarations_with_an_outcome_are_not_raised_at_ingest(
+    node_a: SharingTestNode, node_b: SharingTestNode
+) -> None:
+    link(node_a, node_b)
+    closed = submit(node_a, "DECL-CLOSED")
+    c = node_a.container
+    record_outcome(
+        c.uow(),
+        c.clock,
+        c.signer,
+        node_a.admin,
+        closed.id,
+        inspected=True,
+        result="compliant",
+        duty_recovered=0.0,
+        notes="ok",
+    )
+    still_open = submit(node_a, "DECL-OPEN")
+    publish(node_b, SEIZURE)
+    assert pull(node_a, node_b).signals == 1
+    assert signals(node_a, closed)["by_ref"] == {}
+    assert len(signals(node_a, still_open)["by_ref"]) == 1

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, and_, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from supplyguard.adapters.db.bulk import bulk_insert
@@ -32,6 +32,7 @@ from supplyguard.adapters.db.sharing_tables import (
     sharing_tombstones,
     sharing_witnessed,
 )
+from supplyguard.adapters.db.tables import declarations, outcomes
 from supplyguard.model.clock import as_utc
 
 _POSITION_LOCK = 0x5347_5348_4152  # "SGSHAR": serialises log-position allocation on PostgreSQL
@@ -222,6 +223,16 @@ class IntelKey:
     object_kind: str
     author_node: str
     position: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpenDeclaration:
+    """What intel matching needs of a declaration still awaiting its outcome (no items)."""
+
+    id: uuid.UUID
+    org_id: uuid.UUID
+    containers: tuple[str, ...]
+    party_names: dict[str, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -798,6 +809,35 @@ class SharingRepository:
                 decided_at=decided_at,
             )
         )
+
+    # --- open declarations (read for intel matching) --------------------------------------------
+
+    def open_declarations(self, chunk: int = 5000) -> Iterator[OpenDeclaration]:
+        """Declarations of every organisation with no inspection outcome yet, in id order, chunk by
+        chunk: only their id, organisation, containers and named parties are read."""
+        d = declarations
+        last: uuid.UUID | None = None
+        while True:
+            query = (
+                select(d.c.id, d.c.org_id, d.c.containers, d.c.parties)
+                .where(~exists().where(outcomes.c.declaration_id == d.c.id))
+                .order_by(d.c.id)
+                .limit(chunk)
+            )
+            if last is not None:
+                query = query.where(d.c.id > last)
+            rows = list(self._conn.execute(query))
+            if not rows:
+                return
+            for row in rows:
+                named = row.parties or {}
+                yield OpenDeclaration(
+                    row.id,
+                    row.org_id,
+                    tuple(row.containers or ()),
+                    {role: (ref or {}).get("name") for role, ref in named.items() if isinstance(ref, dict)},
+                )
+            last = rows[-1].id
 
     # --- request nonces -------------------------------------------------------------------------
 
