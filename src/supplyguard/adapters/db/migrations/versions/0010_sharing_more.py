@@ -1,4 +1,4 @@
-"""sharing: request authentication (nonces of signed partner requests), intel keys for intake matching, disclosure requests
+"""sharing: nonces of signed partner requests, intel keys for intake matching, disclosure requests
 
 Revision ID: 0010
 Revises: 0009
