@@ -204,6 +204,7 @@ class ContingencyModel:
         self._rows = rows
         self._impact: HighsSolver | None = None
         self._tts: HighsSolver | None = None
+        self._tts_lp: tuple[FArray, FArray, FArray, FArray, FArray, IArray, IArray, FArray] | None = None
         self.unmet_idx = np.array(sorted(self.unmet_cols), dtype=np.int32)
         self.alt_by_site: dict[str, list[int]] = defaultdict(list)
         for j, (site_id, *_rest) in self.alt_cols.items():
@@ -258,6 +259,15 @@ class ContingencyModel:
 
     def tts_solver(self) -> HighsSolver:
         if self._tts is None:
+            self._tts = HighsSolver(*self.tts_lp(), maximise=True)
+        return self._tts
+
+    def tts_lp(
+        self,
+    ) -> tuple[FArray, FArray, FArray, FArray, FArray, IArray, IArray, FArray]:
+        """The TTS LP as arrays: cost, column and row bounds, CSC matrix (the last column is t;
+        rows: balance, capacity, then one per alternative without activation delay)."""
+        if self._tts_lp is None:
             # t column: -d in balance rows, -cap in capacity rows, -cap_a in alternative rows
             t_col = [(r, -d) for r, d in enumerate(self.balance_demand) if d > 0]
             t_col += [(self.n_balance + k, -cap) for k, cap in enumerate(self.row_cap)]
@@ -287,10 +297,8 @@ class ContingencyModel:
             upper_c[self.n_cols] = self.horizon
             cost = np.zeros(self.n_cols + 1)
             cost[self.n_cols] = 1.0
-            self._tts = HighsSolver(
-                cost, lower_c, upper_c, lower_r, upper_r, starts, index, value, maximise=True
-            )
-        return self._tts
+            self._tts_lp = (cost, lower_c, upper_c, lower_r, upper_r, starts, index, value)
+        return self._tts_lp
 
     # -- bounds per scenario ---------------------------------------------------------------
     def _base_bounds(self, window: float) -> tuple[FArray, FArray, FArray, FArray]:
@@ -453,10 +461,13 @@ class ContingencyModel:
         delayed = {lane: r for lane, r in delayed.items() if lane in self.lane_cap_row}
         no_rows = np.zeros(0, dtype=np.int32)
         before = closed | {j for lane in delayed for j in self.lane_cols[lane]}
+        blocks = self.blocks() if self.warm else None
         if self.warm and self.starvation().starves(before):
             t_closed: float | None = 0.0  # some demand can receive nothing at all: no LP needed
         else:
-            t_closed = self._tts_run(solver, before, no_rows, np.zeros(0))
+            t_closed = blocks.tts(before) if blocks is not None else None
+            if t_closed is None:
+                t_closed = self._tts_run(solver, before, no_rows, np.zeros(0))
         assert t_closed is not None  # t = 0 is always feasible without delay rows
         if t_closed >= self.horizon * (1 - 1e-9):
             return None
@@ -645,6 +656,8 @@ class _Blocks:
         row_bounds = np.searchsorted(self.row_block[row_order], np.arange(-1, n_blocks + 1))
         self.rows = [row_order[row_bounds[b + 1] : row_bounds[b + 2]] for b in range(n_blocks)]
         self._matrix = matrix
+        self._tts_solvers: dict[int, tuple[HighsSolver, IArray]] = {}  # block -> solver, its columns
+        self._tts_base: tuple[FArray, FArray] | None = None  # per block TTS, plan at it
         self._solvers: dict[int, HighsSolver] = {}
         self._base: dict[float, FArray | None] = {}
         self._basis: dict[tuple[float, int], highspy.HighsBasis] = {}
@@ -712,3 +725,84 @@ class _Blocks:
         for block in sorted(touched):
             values[self.cols[block]] = self._solve_block(block, window, bounds)
         return values if self._feasible(values, lower_r, upper_r) else None
+
+    # -- time to survive ---------------------------------------------------------------------
+    def _tts_solver(self, block: int) -> tuple[HighsSolver, IArray]:
+        found = self._tts_solvers.get(block)
+        if found is None:
+            model = self.model
+            cost, lower_c, upper_c, lower_r, upper_r, starts, index, value = model.tts_lp()
+            matrix = csc_matrix((value, index, starts), shape=(len(lower_r), model.n_cols + 1))
+            cols = self.cols[block]
+            alt_rows = [
+                model.n_rows + k
+                for k, j in enumerate(j for j, a in model.alt_cols.items() if a[2] <= 0)
+                if self.col_block[j] == block
+            ]
+            rows = np.concatenate((self.rows[block], np.array(alt_rows, dtype=np.int64)))
+            with_t = np.append(cols, model.n_cols).astype(np.int32)
+            sub = matrix[rows][:, with_t].tocsc()
+            sub.sort_indices()
+            solver = HighsSolver(
+                cost[with_t],
+                lower_c[with_t],
+                upper_c[with_t],
+                lower_r[rows],
+                upper_r[rows],
+                sub.indptr.astype(np.int32),
+                sub.indices.astype(np.int32),
+                sub.data.astype(np.float64),
+                maximise=True,
+            )
+            found = self._tts_solvers[block] = (solver, cols)
+        return found
+
+    def _tts_block(self, block: int, closed: IArray) -> tuple[float, FArray]:
+        """The block's own TTS with the ``closed`` columns (block-local indices) at 0, and the
+        plan at it."""
+        solver, cols = self._tts_solver(block)
+        saved = solver.upper_c[closed].copy()
+        zeros = np.zeros(len(closed))
+        solver.h.changeColsBounds(len(closed), closed, zeros, zeros)
+        try:
+            solver.run()
+            values = np.asarray(solver.h.getSolution().col_value)
+        finally:
+            solver.h.changeColsBounds(len(closed), closed, zeros, saved)
+        return max(float(values[len(cols)]), 0.0), values[: len(cols)]
+
+    def tts(self, closed: set[int]) -> float | None:
+        """The TTS with the ``closed`` columns at 0, or None (solve the full LP).
+
+        The blocks share only ``t`` once the coupling rows are dropped, and each block's
+        feasible ``t`` form an interval (a plan for ``t`` scaled down serves any shorter time),
+        so the relaxation's TTS is the smallest block TTS. Scaling every block's plan to it and
+        checking the coupling rows (``sum x <= cap t``) proves it feasible for the full LP, hence
+        its TTS."""
+        n_blocks = len(self.cols)
+        if self._tts_base is None:
+            times = np.zeros(n_blocks)
+            plan = np.zeros(self.model.n_cols)
+            none = np.zeros(0, dtype=np.int32)
+            for block in range(n_blocks):
+                times[block], plan[self.cols[block]] = self._tts_block(block, none)
+            self._tts_base = (times, plan)
+        base_times, base_plan = self._tts_base
+        times = base_times.copy()
+        plans: dict[int, FArray] = {}
+        closed_cols = np.array(sorted(closed), dtype=np.int64)
+        for block in np.unique(self.col_block[closed_cols]).tolist():
+            cols = self.cols[block]
+            local = np.flatnonzero(np.isin(cols, closed_cols)).astype(np.int32)
+            times[block], plans[block] = self._tts_block(block, local)
+        t = float(times.min())
+        if t <= 0.0:
+            return 0.0  # t = 0 is feasible for the full LP and the relaxation allows no more
+        scale = t / times
+        values = base_plan * scale[self.col_block]
+        for block, plan in plans.items():
+            values[self.cols[block]] = plan * scale[block]
+        activity = self.coupling_matrix @ values
+        caps = np.array(self.model.row_cap)[self.coupling - self.model.n_balance] * t
+        ok = np.all(activity <= caps + 1e-7 * np.maximum(1.0, np.abs(caps)))
+        return t if ok else None

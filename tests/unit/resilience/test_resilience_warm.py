@@ -43,7 +43,9 @@ def test_every_single_point_scenario_matches_a_cold_solve(sites: int, seed: int,
     model = ContingencyModel(network)
     warm = analyse_network(network, specs, model=model, with_plan=False)
     cold = analyse_network(network, specs, model=cold_model(network), with_plan=False)
-    assert model.blocks() is not None  # several products: the block path is what ran
+    blocks = model.blocks()
+    assert blocks is not None  # several products: the block path is what ran
+    assert blocks._tts_base is not None  # and TTS LPs were solved per block
     assert sum(r.loss > 0 for r in cold) > 5
     assert sum(r.tts == 0 for r in cold) > 0  # starvation shortcut cases
     assert sum(r.tts is None for r in cold) > 0  # steady-state shortcut cases
