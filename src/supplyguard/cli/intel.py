@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from supplyguard.adapters.sharing_keys import save_partner_token
 from supplyguard.cli.context import open_container, operator, out_console
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.services.sharing_correlate import correlate_intel
+from supplyguard.services.sharing_disclosures import decide_disclosure, list_disclosures, request_disclosure
 from supplyguard.services.sharing_feed import export_bundle, list_intel, show_intel
 from supplyguard.services.sharing_node import sharing_node
 from supplyguard.services.sharing_partners import (
@@ -239,6 +241,72 @@ def intel_delete(
     with open_container() as container:
         delete_object(container.uow(), operator(container, org), sharing_node(container), object_id, reason)
     out_console.print(f"deleted {object_id}")
+
+
+@intel_app.command("disclosures")
+def intel_disclosures(
+    status: str = typer.Option(None, help="open, approved or refused"), org: str = OrgOption
+) -> None:
+    """Disclosure requests: those we made (outgoing) and those partners made to us (incoming)."""
+    with open_container() as container:
+        records = list_disclosures(container.uow(readonly=True), operator(container, org), status)
+    for r in records:
+        out_console.print(
+            f"{r.id} {r.direction:8} {r.partner_node:16} {r.status:8} {r.kind}:{r.digest[:12]}… {r.reason}",
+            highlight=False,
+        )
+        if r.answer:
+            out_console.print(f"{'':38}answer: {r.answer}", highlight=False)
+    if not records:
+        out_console.print("no disclosure requests")
+
+
+@intel_app.command("ask")
+def intel_ask(
+    partner: str = typer.Argument(..., help="The partner whose keyed list held the digest."),
+    agreement: str = typer.Option(..., help="The agreement the lists were keyed under."),
+    kind: str = typer.Option(..., help="container, imo, eori, tax_id, party_name, flight, truck_plate"),
+    digest: str = typer.Option(..., help="The keyed digest both lists hold (hex)."),
+    reason: str = typer.Option(..., help="Why you ask."),
+    org: str = OrgOption,
+) -> None:
+    """After a keyed watch-list hit: ask the partner to disclose what it holds (a signed note)."""
+    with open_container() as container:
+        record = request_disclosure(
+            container.uow(),
+            operator(container, org),
+            sharing_node(container),
+            partner=partner,
+            agreement_id=agreement,
+            kind=kind,
+            digest=digest,
+            reason=reason,
+        )
+    out_console.print(f"asked {partner}: request {record.id}", highlight=False)
+
+
+@intel_app.command("disclose")
+def intel_disclose(
+    request_id: str = typer.Argument(..., help="An incoming request's id (intel disclosures)."),
+    approve: bool = typer.Option(..., "--approve/--refuse", help="Disclose, or refuse."),
+    answer: str = typer.Option(..., help="What you disclose, or why you refuse."),
+    org: str = OrgOption,
+) -> None:
+    """Decide an incoming disclosure request; the answer goes signed to the requester alone."""
+    try:
+        disclosure_id = uuid.UUID(request_id)
+    except ValueError as error:
+        raise ValidationFailed([FieldError(("REQUEST_ID",), "a request id (a UUID)")]) from error
+    with open_container() as container:
+        record = decide_disclosure(
+            container.uow(),
+            operator(container, org),
+            sharing_node(container),
+            disclosure_id,
+            approve=approve,
+            answer=answer,
+        )
+    out_console.print(f"{record.status} request {record.id} of {record.partner_node}", highlight=False)
 
 
 @intel_app.command("export")

@@ -73,3 +73,60 @@ def test_register_publish_list_show_export(tmp_path: Path) -> None:
 
     bundle = json.loads(run(env, "intel", "export", "--format", "stix").stdout)
     assert bundle["type"] == "bundle" and [o["id"] for o in bundle["objects"]] == [object_id]
+
+
+@pytest.mark.slow  # a few CLI processes
+def test_disclosure_commands_list_ask_and_refuse_bad_input(tmp_path: Path) -> None:
+    env = {
+        "SUPPLYGUARD_DATA_DIR": str(tmp_path / "node"),
+        "SUPPLYGUARD_DATABASE_URL": f"sqlite:///{tmp_path / 'node.db'}",
+        "SUPPLYGUARD_NODE_NAME": "test.node",
+    }
+    assert run(env, "db", "upgrade").returncode == 0
+    assert run(env, "org", "create", "Customs A", "--country", "NL").returncode == 0
+    agreement = tmp_path / "agreement.yaml"
+    agreement.write_text(AGREEMENT, encoding="utf-8")
+    assert run(env, "partners", "agreement", str(agreement)).returncode == 0
+    partner_key = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    assert (
+        run(env, "partners", "add", "customs-b", "--name", "B", "--public-key", partner_key.hex()).returncode
+        == 0
+    )
+
+    assert "no disclosure requests" in run(env, "intel", "disclosures").stdout
+    asked = run(
+        env,
+        "intel",
+        "ask",
+        "customs-b",
+        "--agreement",
+        "cmaa-test",
+        "--kind",
+        "container",
+        "--digest",
+        "ab" * 32,
+        "--reason",
+        "our case 1 names it",
+    )
+    assert asked.returncode == 0, asked.stderr
+    listed = run(env, "intel", "disclosures", "--status", "open").stdout
+    assert "outgoing" in listed and "customs-b" in listed and "our case 1 names it" in listed
+    bad = run(
+        env,
+        "intel",
+        "ask",
+        "customs-b",
+        "--agreement",
+        "cmaa-test",
+        "--kind",
+        "shoe",
+        "--digest",
+        "x",
+        "--reason",
+        "r",
+    )
+    assert bad.returncode != 0 and "kind" in bad.stderr and "digest" in bad.stderr
+    not_a_request = run(env, "intel", "disclose", "nope", "--approve", "--answer", "x")
+    assert not_a_request.returncode != 0 and "REQUEST_ID" in not_a_request.stderr
+    ours = listed.split()[0]  # an outgoing request cannot be decided here
+    assert run(env, "intel", "disclose", ours, "--refuse", "--answer", "no").returncode != 0
