@@ -7,6 +7,9 @@ The scheme is :mod:`supplyguard.sharing.requests` (an RFC 9421 profile). Policy:
   is mapped to: a stolen token alone reads nothing;
 * **local staff** tokens (admin, analyst, ...) need no signature; a request that carries one anyway
   is checked all the same;
+* a registered partner's refused request (bad signature, stale, replayed, wrong signer) is recorded
+  against it like a refused object (``sharing_rejections``, its verification-failure count), so the
+  partner status shows it; a request naming no registered partner is only logged;
 * a nonce is accepted once per partner: it is stored in ``sharing_request_nonces`` in the same
   database as everything else (so it holds across restarts and between workers) and forgotten
   once its ``created`` time leaves the skew window, after which the request is stale anyway.
@@ -20,13 +23,14 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from supplyguard.adapters.db.sharing_repo import SharingRepository
+from supplyguard.adapters.db.sharing_repo import PartnerRecord, Rejection, SharingRepository
 from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.logging import get_logger
 from supplyguard.model.clock import Clock
 from supplyguard.model.organisations import Principal, Role
 from supplyguard.services.sharing_node import SharingNode
 from supplyguard.sharing.requests import (
+    RequestSignature,
     RequestSignatureInvalid,
     has_signature,
     parse_request_signature,
@@ -68,32 +72,54 @@ def authenticate_node_request(
             _refused(parsed.keyid, "unknown")
             raise RequestSignatureInvalid("unknown", f"{parsed.keyid} is not an active partner of this node")
         try:
-            verify_request(
-                parsed,
-                partner.public_key,
-                method=request.method,
-                path=request.path,
-                query=request.query,
-                body=request.body,
-                now=now,
-                max_skew_s=max_skew_s,
-            )
+            _check_known(repo, partner, parsed, principal, request, now, max_skew_s)
         except RequestSignatureInvalid as error:
-            _refused(parsed.keyid, error.check)
-            raise
-        if is_partner and partner.user_id != principal.user_id:
-            _refused(parsed.keyid, "signer")
-            raise RequestSignatureInvalid(
-                "signer", f"signed by {partner.node_id}, but the token belongs to another partner account"
+            failure = error
+        else:
+            repo.forget_nonces(now - timedelta(seconds=max_skew_s))
+            uow.commit()
+            return partner.node_id
+    # a registered partner's request refused: on its record (partner status, rejections), then 401
+    _refused(parsed.keyid, failure.check)
+    with uow:
+        SharingRepository(uow.connection).record_rejection(
+            Rejection(
+                partner.node_id,
+                f"request:{request.method} {request.path}"[:200],
+                f"request-{failure.check}",
+                failure.detail,
+                now,
             )
-        if not repo.remember_nonce(
-            partner.node_id, parsed.nonce, datetime.fromtimestamp(parsed.created, tz=UTC)
-        ):
-            _refused(parsed.keyid, "replay")
-            raise RequestSignatureInvalid("replay", "this nonce was already used; sign each request anew")
-        repo.forget_nonces(now - timedelta(seconds=max_skew_s))
+        )
         uow.commit()
-    return partner.node_id
+    raise failure
+
+
+def _check_known(
+    repo: SharingRepository,
+    partner: PartnerRecord,
+    parsed: RequestSignature,
+    principal: Principal,
+    request: SignedRequest,
+    now: datetime,
+    max_skew_s: int,
+) -> None:
+    verify_request(
+        parsed,
+        partner.public_key,
+        method=request.method,
+        path=request.path,
+        query=request.query,
+        body=request.body,
+        now=now,
+        max_skew_s=max_skew_s,
+    )
+    if Role.PARTNER in principal.roles and partner.user_id != principal.user_id:
+        raise RequestSignatureInvalid(
+            "signer", f"signed by {partner.node_id}, but the token belongs to another partner account"
+        )
+    if not repo.remember_nonce(partner.node_id, parsed.nonce, datetime.fromtimestamp(parsed.created, tz=UTC)):
+        raise RequestSignatureInvalid("replay", "this nonce was already used; sign each request anew")
 
 
 def _refused(keyid: str, check: str) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from supplyguard.adapters.db.sharing_repo import SharingRepository
 from supplyguard.api.app import create_app
 from supplyguard.services.accounts import create_token
 from supplyguard.services.sharing_partners import register_partner
@@ -141,6 +142,22 @@ def test_partner_requests_must_carry_a_valid_node_signature(api: Api) -> None:
     refused(client.request("GET", target, headers=tampered, content=b'{"x": 1}'), "signature")
     # a partner account signing as another partner's node is refused
     refused(client.get(target, headers=api.signed(target, token="lonely")), "signer")
+    # each refusal of a registered partner's request is on its record (partner status, rejections)
+    with api.a.container.uow(readonly=True) as uow:
+        repo = SharingRepository(uow.connection)
+        checks = [r.check_name for r in repo.rejections("customs-b")]
+        everyone = repo.rejections()  # the unknown signer (customs-z) is only logged
+        partner = repo.partner("customs-b")
+    assert checks == [
+        "request-signature",
+        "request-signature",
+        "request-stale",
+        "request-signature",
+        "request-digest",
+        "request-signature",
+        "request-signer",
+    ]
+    assert partner is not None and partner.verification_failures == 7 and len(everyone) == 7
 
 
 def test_a_replayed_request_is_refused_even_after_a_restart(api: Api) -> None:
