@@ -18,3 +18,18 @@ def test_events_import_captures_then_refuses_the_repeat(node_env: dict[str, str]
     again = run(node_env, "events", "import", str(path), "--org", "Carrier A")
     assert again.returncode == 7
     assert "epcisBody.eventList.0" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_events_import_refuses_a_document_over_the_limit_without_reading_it(
+    node_env: dict[str, str],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    assert run(node_env, "org", "create", "Carrier A", "--country", "NL").returncode == 0
+    path = tmp_path / "huge.jsonld"
+    with path.open("wb") as sparse:  # 200 MB on paper, no disk: refused by its size alone
+        sparse.truncate(200_000_000)
+    result = run(node_env, "events", "import", str(path), "--org", "Carrier A")
+    assert result.returncode != 0
+    assert "200000000 bytes exceeds the limit" in result.stderr and "Traceback" not in result.stderr
+    hashed = run(node_env, "events", "hash", str(path))
+    assert hashed.returncode != 0 and "exceeds the limit" in hashed.stderr

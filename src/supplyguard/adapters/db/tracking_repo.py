@@ -9,7 +9,18 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import ColumnElement, Connection, Uuid, and_, func, literal_column, or_, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Uuid,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.exc import IntegrityError
 
 from supplyguard.adapters.db.bulk import bulk_insert
@@ -25,6 +36,8 @@ from supplyguard.tracking import EpcisEvent, EventQuery
 #: Identifier roles that ``MATCH_epc`` looks at (the others only ``MATCH_anyEPC``).
 EPC_ROLES = ("epc", "child")
 _CHUNK = 500
+#: Events encoded and inserted at a time (one transaction for all of them).
+_INSERT_SLICE = 5000
 
 
 class EventsAlreadyStored(Exception):
@@ -122,6 +135,17 @@ class TrackingRepository:
         Raises :class:`EventsAlreadyStored` when the organisation holds one of the events already;
         the transaction is then unusable and must be rolled back.
         """
+        # in slices, so that the encoded rows of a large document never all exist at once
+        for first in range(0, len(events), _INSERT_SLICE):
+            self._add_slice(org_id, capture_id, record_time, events[first : first + _INSERT_SLICE])
+
+    def _add_slice(
+        self,
+        org_id: uuid.UUID,
+        capture_id: uuid.UUID,
+        record_time: datetime,
+        events: Sequence[tuple[uuid.UUID, EpcisEvent, int | None]],
+    ) -> None:
         event_rows = []
         epc_rows: list[tuple[Any, ...]] = []
         sensor_rows: list[tuple[Any, ...]] = []
@@ -142,8 +166,8 @@ class TrackingRepository:
                     event.biz_location,
                     event.parent_id,
                     event.error_declaration is not None,
-                    dict(event.body),
-                    dict(event.namespaces),
+                    event.body if type(event.body) is dict else dict(event.body),
+                    event.namespaces if type(event.namespaces) is dict else dict(event.namespaces),
                     capture_id,
                     ledger_index,
                 )
@@ -219,6 +243,17 @@ class TrackingRepository:
         limit: int,
     ) -> list[EventRow]:
         """Events of one organisation matching ``query``, in (record time, row id) order."""
+        rows = self._conn.execute(self.query_statement(org_id, query, after, limit)).mappings()
+        return [_to_row(row) for row in rows]
+
+    def query_statement(
+        self,
+        org_id: uuid.UUID,
+        query: EventQuery,
+        after: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+    ) -> Select[Any]:
+        """The SELECT that :meth:`query` runs (benchmarks EXPLAIN it)."""
         t = tracking_events.c
         owner: ColumnElement[bool] = t.org_id == org_id
         by_index = query.epcs or query.any_epcs or query.sensor_type is not None
@@ -230,10 +265,7 @@ class TrackingRepository:
         if after is not None:
             moment, row_id = after
             conditions.append(or_(t.record_time > moment, and_(t.record_time == moment, t.id > row_id)))
-        rows = self._conn.execute(
-            select(tracking_events).where(*conditions).order_by(t.record_time, t.id).limit(limit)
-        ).mappings()
-        return [_to_row(row) for row in rows]
+        return select(tracking_events).where(*conditions).order_by(t.record_time, t.id).limit(limit)
 
     def count(self, org_id: uuid.UUID) -> int:
         return int(
