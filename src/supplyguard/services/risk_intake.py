@@ -16,6 +16,7 @@ time: intake and rescore use "now", training uses the moment the outcome was rec
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import uuid
@@ -47,6 +48,7 @@ from supplyguard.risk import (
     Capacity,
     DeclarationRow,
     FeatureState,
+    FeatureTable,
     IntakeSignals,
     LaneLines,
     RiskAssessment,
@@ -205,6 +207,8 @@ class _OrgScorer:
     book: TrustBook
     state: FeatureState
     lines: LaneLines
+    #: the latest history rows' features, to learn lane lines from (again, for another model)
+    recent: FeatureTable
     rows: dict[uuid.UUID, DeclarationRow]
     learnt_outcomes: set[uuid.UUID]
     refreshed_at: float
@@ -369,10 +373,41 @@ class IntakeRisk:
             if time.monotonic() - scorer.refreshed_at >= REFRESH_SECONDS:
                 scorer = self._refresh(uow, org_id, scorer, now, pending)
             return scorer
-        scorer = self._build(uow, org_id, key, active.path, active.content_sha256, now, pending)
+        if scorer is not None:
+            # another model, rules or register: the state (history only) stays, the rest is reloaded
+            scorer = self._rearm(uow, org_id, scorer, key, active.path, active.content_sha256)
+        else:
+            scorer = self._build(uow, org_id, key, active.path, active.content_sha256, now, pending)
         with self._lock:
             self._orgs[org_id] = scorer
         return scorer
+
+    def _load(
+        self, uow: SqlUnitOfWork, org_id: uuid.UUID, path: str, digest: str
+    ) -> tuple[RiskModel, tuple[Rule, ...], TrustBook]:
+        model = load_model(path)
+        if model.content_sha256 != digest:
+            raise ModelError(f"model file {path} does not match the registered model")
+        text = RuleSetRepository(uow.connection).active_yaml(org_id)
+        rules = parse_rules(text) if text else ()
+        return model, rules, trust_book(uow, org_id, self.config.trust_policy)
+
+    def _lines(self, model: RiskModel, recent: FeatureTable) -> LaneLines:
+        if len(recent):
+            priorities = model.combined(model.probabilities(recent.matrix), recent.duty_at_stake())
+        else:
+            priorities = np.empty(0)
+        days = [row.declared_on for row in recent.rows]
+        return LaneLines.from_history(priorities, days, self.config.capacity, self.config.exploration_share)
+
+    def _rearm(
+        self, uow: SqlUnitOfWork, org_id: uuid.UUID, old: _OrgScorer, key: _CacheKey, path: str, digest: str
+    ) -> _OrgScorer:
+        model, rules, book = self._load(uow, org_id, path, digest)
+        log.info("risk.intake.cache_rearmed", org_id=str(org_id), model_version=model.version)
+        return dataclasses.replace(
+            old, key=key, model=model, rules=rules, book=book, lines=self._lines(model, old.recent)
+        )
 
     def _build(
         self,
@@ -385,22 +420,12 @@ class IntakeRisk:
         pending: set[uuid.UUID],
     ) -> _OrgScorer:
         started = time.perf_counter()
-        model = load_model(path)
-        if model.content_sha256 != digest:
-            raise ModelError(f"model file {path} does not match the registered model")
-        text = RuleSetRepository(uow.connection).active_yaml(org_id)
-        rules = parse_rules(text) if text else ()
-        book = trust_book(uow, org_id, self.config.trust_policy)
+        model, rules, book = self._load(uow, org_id, path, digest)
         history = [(i, row) for i, row in history_of(uow, org_id) if i not in pending]
         state = FeatureState()
         table = build_feature_table([row for _id, row in history], state, learn=True)
-        recent = table.matrix[-_LINE_ROWS:]
-        days = [row.declared_on for row in table.rows[-_LINE_ROWS:]]
-        if len(recent):
-            priorities = model.combined(model.probabilities(recent), table.duty_at_stake()[-_LINE_ROWS:])
-        else:
-            priorities = np.empty(0)
-        lines = LaneLines.from_history(priorities, days, self.config.capacity, self.config.exploration_share)
+        recent = table.subset(np.arange(max(0, len(table) - _LINE_ROWS), len(table)))
+        lines = self._lines(model, recent)
         log.info(
             "risk.intake.cache_built",
             org_id=str(org_id),
@@ -415,6 +440,7 @@ class IntakeRisk:
             book=book,
             state=state,
             lines=lines,
+            recent=recent,
             rows=dict(history),
             learnt_outcomes={i for i, row in history if row.fraud is not None},
             refreshed_at=time.monotonic(),
