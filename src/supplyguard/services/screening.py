@@ -224,19 +224,45 @@ def _screen_forked(
 
 
 class ScreenerCache:
-    """One screener per node process, rebuilt when the installed lists change (their manifests)."""
+    """One screener per node process, rebuilt when the installed lists change (their manifests).
+
+    A list is swapped in by renaming folders inside the store's root, which changes the root's
+    modification time: while it is unchanged, the manifests are not read again."""
 
     def __init__(self, store: ListStore, threshold: float) -> None:
         self._store = store
         self._threshold = threshold
         self._key: tuple[str, ...] | None = None
         self._screener: Screener | None = None
+        self._stamp: tuple[int, int] | None = None
+
+    @property
+    def root(self) -> Path:
+        return self._store.root
+
+    def _root_stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = self._store.root.stat()
+        except OSError:
+            return None
+        return (stat.st_mtime_ns, stat.st_ino)
+
+    def _fresh(self) -> bool:
+        return self._screener is not None and self._stamp is not None and self._root_stamp() == self._stamp
+
+    def has_lists(self) -> bool:
+        return self._fresh() or bool(self._store.manifests())
 
     def get(self) -> Screener:
+        if self._fresh():
+            assert self._screener is not None
+            return self._screener
+        stamp = self._root_stamp()
         key = tuple(sorted(m["metadata"]["content_sha256"] for m in self._store.manifests()))
         if self._screener is None or key != self._key:
             self._screener = build_screener(self._store, self._threshold)
             self._key = key
+        self._stamp = stamp
         return self._screener
 
 
@@ -263,13 +289,12 @@ def screen_parties(
 
 def screener_for(extras: dict[str, Any], lists_dir: Path, threshold: float = 0.75) -> Screener | None:
     """The node's screener (cached in the container's extras), or None while no list is installed."""
-    store = ListStore(lists_dir)
-    if not store.manifests():
-        return None
     cache = extras.get("screener")
-    if not isinstance(cache, ScreenerCache):
-        cache = ScreenerCache(store, threshold)
+    if not isinstance(cache, ScreenerCache) or cache.root != lists_dir:
+        cache = ScreenerCache(ListStore(lists_dir), threshold)
         extras["screener"] = cache
+    if not cache.has_lists():
+        return None
     return cache.get()
 
 

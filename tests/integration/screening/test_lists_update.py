@@ -163,3 +163,16 @@ def test_every_installed_list_reads_back_from_the_store(store: ListStore) -> Non
     assert formats["os-us-congress"] == "senzing-json"
     snapshots = {s.metadata.list_id: s.metadata.entry_count for s in store.snapshots()}
     assert snapshots["os-us-congress"] == 1319 and len(snapshots) == 4
+
+
+def test_the_node_screener_is_rebuilt_only_when_a_list_changes(store: ListStore) -> None:
+    from supplyguard.services.screening import screener_for
+
+    extras: dict[str, object] = {}
+    assert screener_for(extras, store.root) is None
+    store.install(next(require_shared("screening", "un").glob("*.xml")), None, NOW)
+    first = screener_for(extras, store.root)
+    assert first is not None and screener_for(extras, store.root) is first
+    store.install(require_shared("screening", "csl", "csl-sample-2025.csv"), None, NOW)
+    second = screener_for(extras, store.root)
+    assert second is not None and second is not first and set(second.list_ids) == {"un-sc", "us-csl"}
