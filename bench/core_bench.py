@@ -57,7 +57,11 @@ def cli_timed(env: dict[str, str], *args: str) -> tuple[float, float]:
     full = {k: v for k, v in os.environ.items() if not k.startswith("SUPPLYGUARD_")} | env
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "supplyguard", *args], env=full, check=True, capture_output=True)
+    done = subprocess.run([sys.executable, "-m", "supplyguard", *args], env=full, capture_output=True)
+    if done.returncode:
+        raise SystemExit(
+            f"supplyguard {' '.join(args)} failed ({done.returncode}): {done.stderr.decode()[-2000:]}"
+        )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
