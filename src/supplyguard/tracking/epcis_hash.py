@@ -458,11 +458,11 @@ _FAST_FIELDS: tuple[tuple[str, int], ...] = (
     ("bizLocation", _FAST_LOCATION),
 )
 _FAST_KINDS = dict(_FAST_FIELDS)
+_FAST_SPECS = {name: (rank, kind) for rank, (name, kind) in enumerate(_FAST_FIELDS)}
 # standard fields of the CBV order the fast path leaves to the slow one
 _SLOW_FIELDS = frozenset(_EVENT_ORDER.positions) - frozenset(_FAST_KINDS)
 _QUANTITY_KEYS = ("epcClass", "quantity", "uom")
 _QUANTITY_KEY_SET = frozenset(_QUANTITY_KEYS)
-_ABSENT = object()
 
 
 def _fast_scalar(value: object) -> str | None:
@@ -544,32 +544,33 @@ def _fast_field(kind: int, name: str, value: object) -> str | None:
 def _fast_prehash(event_type: str, event: Mapping[str, Any], namespaces: Mapping[str, str]) -> str | None:
     """The pre-hash of a flat event written directly, or ``None`` when the event needs the slow path."""
     leftovers: list[Node] | None = None
+    ranked: list[tuple[int, str]] = []
     for key, value in event.items():
-        if key in _FAST_KINDS or key in _NOT_HASHED or key.startswith("@"):
+        spec = _FAST_SPECS.get(key)
+        if spec is None:
+            if key in _NOT_HASHED or key.startswith("@"):
+                continue
+            if key in _SLOW_FIELDS:
+                return None
+            if leftovers is None:
+                leftovers = []
+            leftovers.extend(_field_nodes(key, value, namespaces))
             continue
-        if key in _SLOW_FIELDS:
-            return None
-        if leftovers is None:
-            leftovers = []
-        leftovers.extend(_field_nodes(key, value, namespaces))
-    out = ["eventType=", event_type]
-    for name, kind in _FAST_FIELDS:
-        value = event.get(name, _ABSENT)
-        if value is _ABSENT:
-            continue
+        rank, kind = spec
         if kind == _FAST_TEXT and type(value) is str:
             # the commonest case inline: action, eventTimeZoneOffset, parentID
             text = value.strip()
             if text:
-                out.append(name + "=" + canonical_value(text))
+                ranked.append((rank, key + "=" + canonical_value(text)))
             continue
-        rendered = _fast_field(kind, name, value)
+        rendered = _fast_field(kind, key, value)
         if rendered is None:
             return None
-        out.append(rendered)
-    if leftovers:
-        out.append(_render_generic(leftovers))
-    return "".join(out)
+        if rendered:
+            ranked.append((rank, rendered))
+    ranked.sort()  # ranks are unique: the CBV order of the standard fields
+    out = "eventType=" + event_type + "".join([text for _, text in ranked])
+    return out + _render_generic(leftovers) if leftovers else out
 
 
 def hash_prehash(prehash: str) -> str:

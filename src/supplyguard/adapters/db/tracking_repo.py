@@ -75,6 +75,17 @@ class CaptureJob:
 
 def identifier_rows(row_id: uuid.UUID, org_id: uuid.UUID, event: EpcisEvent) -> list[tuple[Any, ...]]:
     """The ``tracking_event_epcs`` rows of one event (each identifier once per role)."""
+    if not (
+        event.child_epcs
+        or event.parent_id
+        or event.input_epcs
+        or event.output_epcs
+        or event.quantities
+        or event.child_quantities
+        or event.input_quantities
+        or event.output_quantities
+    ):  # the common case: an epcList only
+        return [(row_id, org_id, epc, "epc") for epc in dict.fromkeys(event.epcs)]
     roles: dict[tuple[str, str], None] = {}
     for role, values in (
         ("epc", event.epcs),
