@@ -7,11 +7,13 @@
 - ``GET``/``POST /intel/preview``: paste a publication spec, see who receives what (whole, which
   fields withheld, nothing — and why) before publishing it.
 - ``GET /intel/partners``: each partner's last sync, lag, errors and verification failures.
+- ``GET /intel/disclosures``: disclosure requests made and received; the owner approves or refuses.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
@@ -19,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from supplyguard.model.permissions import ALLOWED_ROLES, Action
 from supplyguard.services.sharing_correlate import correlate_intel
+from supplyguard.services.sharing_disclosures import decide_disclosure, list_disclosures
 from supplyguard.services.sharing_feed import show_intel
 from supplyguard.services.sharing_feedback import record_feedback
 from supplyguard.services.sharing_ingest import FEEDBACK_OUTCOMES
@@ -138,6 +141,39 @@ def feedback_form(
     container = container_of(request)
     record_feedback(container.uow(), session.principal, sharing_node(container), object_id, outcome, notes)
     return RedirectResponse(f"/intel/object/{object_id}", status_code=303)
+
+
+@router.get("/intel/disclosures", response_class=HTMLResponse)
+def disclosures_page(request: Request, session: SessionDep) -> HTMLResponse:
+    container = container_of(request)
+    records = list_disclosures(container.uow(readonly=True), session.principal)
+    return render(
+        request,
+        "intel_disclosures.html",
+        {"session": session, "records": records, "can_decide": _may(session, Action.SHARING_PUBLISH)},
+    )
+
+
+@router.post("/intel/disclosures/{disclosure_id}")
+def decide_form(
+    request: Request,
+    session: SessionDep,
+    disclosure_id: uuid.UUID,
+    csrf: Annotated[str, Form()],
+    decision: Annotated[str, Form()],
+    answer: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    check_csrf(session, csrf)
+    container = container_of(request)
+    decide_disclosure(
+        container.uow(),
+        session.principal,
+        sharing_node(container),
+        disclosure_id,
+        approve=decision == "approve",
+        answer=answer,
+    )
+    return RedirectResponse("/intel/disclosures", status_code=303)
 
 
 @router.get("/intel/preview", response_class=HTMLResponse)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from supplyguard.services.declarations import submit_declaration
+from supplyguard.services.sharing_disclosures import request_disclosure
 from supplyguard.services.sharing_feed import feed_page
 from supplyguard.services.sharing_ingest import ingest_objects
 from supplyguard.services.sharing_node import sharing_node
@@ -57,8 +58,19 @@ def test_analyst_reads_reports_previews_and_publishes(  # type: ignore[no-untype
         principal_for(analyst),
         declaration_data("DECL-A-9"),
     )
+    asked = request_disclosure(
+        b.container.uow(),
+        b.admin,
+        b.node,
+        partner="test.node",
+        agreement_id="cmaa-test",
+        kind="container",
+        digest="c0" * 32,
+        reason="our case B-9 names this container",
+    )
     wires = [e.wire for e in feed_page(b.container.uow(readonly=True), "test.node", limit=100).entries]
-    assert ingest_objects(container.uow(), here.node, "customs-b", wires).stored == [seizure_id]
+    stored = ingest_objects(container.uow(), here.node, "customs-b", wires).stored
+    assert stored == [seizure_id, asked.request_note]
 
     page = browser_page
     page.goto(f"{live_server}/login?next=/queue")
@@ -96,6 +108,17 @@ def test_analyst_reads_reports_previews_and_publishes(  # type: ignore[no-untype
     page.click("#publish-form button[type=submit]")
     page.wait_for_selector("#deliveries")
     assert "redacted" in page.inner_text("#deliveries") and "whole" in page.inner_text("#deliveries")
+
+    page.goto(f"{live_server}/intel")
+    page.click("#intel-tabs a[href='/intel/disclosures']")
+    request_row = page.locator("#disclosures tr", has_text="our case B-9")
+    assert request_row.locator(".status").inner_text() == "open"
+    request_row.locator("input[name=answer]").fill("on our list since October: broker under investigation")
+    request_row.locator("button[value=approve]").click()
+    page.wait_for_selector("#disclosures td.status")
+    assert (
+        page.locator("#disclosures tr", has_text="our case B-9").locator(".status").inner_text() == "approved"
+    )
 
     page.goto(f"{live_server}/intel/partners")
     page.wait_for_selector("#partner-status")
