@@ -207,6 +207,8 @@ class GraphRouter:
     ) -> Route | None:
         """The route from core trees of all ends of ``a`` (or of ``b``), None without them."""
         ends_a, ends_b = core.ends(a), core.ends(b)
+        if not ends_a or not ends_b:
+            return None  # off the core (cut-off dead end or ring): the plain graph decides
         if all((closed, k) in self._ktrees for k, _o, _w in ends_a):
             x, ends_x, y, ends_y, flip = a, ends_a, b, ends_b, False
         elif all((closed, k) in self._ktrees for k, _o, _w in ends_b):
@@ -625,8 +627,8 @@ class _Core:
             base, extra = x, 0.0
             if not self.alive[x]:
                 base, extra = self.anchor[x], self.anchor_off[x]
-            if base < 0:
-                found = []
+            if base < 0 or (not self.is_kept[base] and self.chain_of[base] < 0):
+                found = []  # cut off with its dead end, or on a ring without a junction
             elif self.is_kept[base]:
                 found = [(base, extra, 0)]
             else:

@@ -145,3 +145,42 @@ def test_closing_passages_derives_the_same_contracted_graph() -> None:
     assert (a.graph != b.graph).nnz == 0
     assert list(a.edge_key) == list(b.edge_key)
     assert list(a.edge_chain) == list(b.edge_chain)
+
+
+@pytest.mark.parametrize("name", ["north_america_rail", "us_freeway", "oak_ridge_maritime"])
+def test_contracted_road_and_rail_graphs_match_the_plain_graph(networks_dir: Path, name: str) -> None:
+    path = networks_dir / f"{name}.graphjson"
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    text = path.read_text()
+    core, plain = load_geograph(text), load_geograph(text)
+    plain.contract = False
+    rng = np.random.default_rng(3)
+    picks = rng.integers(0, core.n, (300, 2))
+    pairs = [((core.lon[a], core.lat[a]), (core.lon[b], core.lat[b])) for a, b in picks]
+    fast = core.routes(pairs, with_path=True)
+    assert core._cores  # the batch ran on the contracted graph
+    _same(fast, plain.routes(pairs, with_path=True))
+
+
+def test_contracted_paths_are_walks_of_the_reported_length() -> None:
+    """Where the contracted search picks another path than the plain one, it is an equally short
+    one: every polyline is a walk along graph edges whose lengths add up to the distance."""
+    sea = SeaRouter()
+    graph = sea._graph(sea._closed_labels(["suez"])).tocsr()
+    nodes_at: dict[Point, list[int]] = {}
+    for node, point in enumerate(sea._points):
+        nodes_at.setdefault(point, []).append(node)
+    routes = sea.routes(_random_port_pairs(sea, 200, seed=13), closed=["suez"], with_path=True)
+    assert sea._cores
+    for route in routes:
+        if not route.found or len(route.coordinates) < 2:
+            continue
+        total, here = 0.0, nodes_at[route.coordinates[0]]
+        for point in route.coordinates[1:]:
+            steps = [(graph[u, v], v) for u in here for v in nodes_at[point] if graph[u, v]]
+            assert steps, f"no edge to {point}"
+            length, node = min(steps)
+            total += length
+            here = [node]
+        assert total == pytest.approx(route.distance_km, rel=1e-9)
