@@ -177,3 +177,11 @@ def test_staff_tokens_need_no_signature_but_a_bad_one_is_still_refused(api: Api)
     forged = api.signed(target, token="anna")
     forged["Signature"] = "sg=:" + base64.b64encode(bytes(64)).decode() + ":"
     refused(api.client.get(target, headers=forged), "signature")
+
+
+def test_ledger_routes_demand_a_partners_node_signature_too(api: Api) -> None:
+    """A partner account reads the ledger only with a signed request (witnesses sign theirs)."""
+    for target in ("/v1/ledger/checkpoint", "/v1/ledger/leaves?start=0&end=1"):
+        refused(api.client.get(target, headers=auth(api.tokens["partner-b"])), "missing")
+        assert api.client.get(target, headers=api.signed(target)).status_code == 200
+    assert api.client.get("/v1/ledger/checkpoint", headers=auth(api.tokens["anna"])).status_code == 200

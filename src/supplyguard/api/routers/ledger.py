@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from supplyguard.api.deps import ContainerDep, PrincipalDep
+from supplyguard.api.deps import ContainerDep, SignedPrincipalDep
 from supplyguard.model.permissions import Action, require
 from supplyguard.services import ledger as service
 
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
 
 
 @router.get("/checkpoint", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
-def checkpoint(container: ContainerDep, principal: PrincipalDep) -> Response:
+def checkpoint(container: ContainerDep, principal: SignedPrincipalDep) -> Response:
     """The latest signed checkpoint, as C2SP signed-note text (with any cosignatures)."""
     require(principal, Action.LEDGER_READ)
     stored = service.latest_checkpoint(container.uow(readonly=True))
@@ -24,7 +24,7 @@ def checkpoint(container: ContainerDep, principal: PrincipalDep) -> Response:
 @router.get("/proof/inclusion")
 def inclusion(
     container: ContainerDep,
-    principal: PrincipalDep,
+    principal: SignedPrincipalDep,
     record_id: Annotated[str | None, Query(max_length=128)] = None,
     index: Annotated[int | None, Query(ge=0)] = None,
     size: Annotated[int | None, Query(ge=1, description="Tree size of a signed checkpoint.")] = None,
@@ -39,7 +39,7 @@ def inclusion(
 @router.get("/proof/consistency")
 def consistency(
     container: ContainerDep,
-    principal: PrincipalDep,
+    principal: SignedPrincipalDep,
     first: Annotated[int, Query(ge=1)],
     second: Annotated[int | None, Query(ge=1)] = None,
 ) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def consistency(
 @router.get("/leaves")
 def leaves(
     container: ContainerDep,
-    principal: PrincipalDep,
+    principal: SignedPrincipalDep,
     start: Annotated[int, Query(ge=0)],
     end: Annotated[int, Query(ge=1)],
 ) -> list[dict[str, Any]]:

@@ -22,9 +22,8 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from starlette.concurrency import run_in_threadpool
 
-from supplyguard.api.deps import ContainerDep, get_principal
+from supplyguard.api.deps import ContainerDep, SignedPrincipalDep
 from supplyguard.bootstrap import Container
 from supplyguard.errors import FieldError, IntelNotFound, ValidationFailed
 from supplyguard.model.clock import as_utc
@@ -32,7 +31,6 @@ from supplyguard.model.organisations import Principal, Role
 from supplyguard.model.permissions import Action, require
 from supplyguard.services.sharing_feed import FeedEntry, FeedPage, feed_page, object_versions
 from supplyguard.services.sharing_partners import partner_for_principal
-from supplyguard.services.sharing_requests import SignedRequest, authenticate_node_request
 from supplyguard.services.sharing_sync import POSITION_HEADER, TAXII_MEDIA_TYPE, collection_id_for
 from supplyguard.sharing import stix_timestamp
 
@@ -46,32 +44,6 @@ def _taxii(body: dict[str, Any], headers: dict[str, str] | None = None) -> Respo
         media_type=TAXII_MEDIA_TYPE,
         headers=headers,
     )
-
-
-async def node_principal(request: Request, container: ContainerDep) -> Principal:
-    """The caller's principal, after checking its node signature (required of partner accounts)."""
-    principal = await run_in_threadpool(get_principal, request, container)
-    raw_path = request.scope.get("raw_path")
-    path = raw_path.decode("latin-1") if isinstance(raw_path, bytes) else request.url.path
-    signed = SignedRequest(
-        method=request.method,
-        path=path.partition("?")[0],
-        query=request.scope.get("query_string", b"").decode("latin-1"),
-        body=await request.body(),
-        headers=request.headers,
-    )
-    await run_in_threadpool(
-        authenticate_node_request,
-        container.uow(),
-        container.clock,
-        container.settings.sharing_request_max_skew_s,
-        principal,
-        signed,
-    )
-    return principal
-
-
-PrincipalDep = Annotated[Principal, Depends(node_principal)]
 
 
 def _viewer(container: Container, principal: Principal) -> str | None:
@@ -138,7 +110,7 @@ def _manifest_entry(entry: FeedEntry) -> dict[str, Any]:
 
 
 @router.get("/", response_class=Response)
-def discovery(request: Request, container: ContainerDep, principal: PrincipalDep) -> Response:
+def discovery(request: Request, container: ContainerDep, principal: SignedPrincipalDep) -> Response:
     """TAXII server discovery: this node's one API root."""
     root = str(request.url_for("api_root"))
     return _taxii(
@@ -152,7 +124,7 @@ def discovery(request: Request, container: ContainerDep, principal: PrincipalDep
 
 
 @router.get("/api/", response_class=Response, name="api_root")
-def api_root(container: ContainerDep, principal: PrincipalDep) -> Response:
+def api_root(container: ContainerDep, principal: SignedPrincipalDep) -> Response:
     return _taxii(
         {
             "title": f"Intelligence of {container.settings.node_name}",
@@ -163,13 +135,13 @@ def api_root(container: ContainerDep, principal: PrincipalDep) -> Response:
 
 
 @router.get("/api/collections/", response_class=Response)
-def collections(container: ContainerDep, principal: PrincipalDep) -> Response:
+def collections(container: ContainerDep, principal: SignedPrincipalDep) -> Response:
     _viewer(container, principal)
     return _taxii({"collections": [_collection(container)]})
 
 
 @router.get("/api/collections/{collection_id}/", response_class=Response)
-def collection(collection_id: str, container: ContainerDep, principal: PrincipalDep) -> Response:
+def collection(collection_id: str, container: ContainerDep, principal: SignedPrincipalDep) -> Response:
     _viewer(container, principal)
     _check_collection(container, collection_id)
     return _taxii(_collection(container))
@@ -226,7 +198,7 @@ def _page(container: Container, principal: Principal, collection_id: str, query:
 
 @router.get("/api/collections/{collection_id}/objects/", response_class=Response)
 def get_objects(
-    collection_id: str, container: ContainerDep, principal: PrincipalDep, query: FeedQueryDep
+    collection_id: str, container: ContainerDep, principal: SignedPrincipalDep, query: FeedQueryDep
 ) -> Response:
     """Objects after the ``next`` cursor (or ``added_after``), oldest first."""
     page = _page(container, principal, collection_id, query)
@@ -235,7 +207,7 @@ def get_objects(
 
 @router.get("/api/collections/{collection_id}/manifest/", response_class=Response)
 def get_manifest(
-    collection_id: str, container: ContainerDep, principal: PrincipalDep, query: FeedQueryDep
+    collection_id: str, container: ContainerDep, principal: SignedPrincipalDep, query: FeedQueryDep
 ) -> Response:
     page = _page(container, principal, collection_id, query)
     return _taxii(_envelope(page, "objects", _manifest_entry), _page_headers(page))
@@ -246,7 +218,7 @@ def get_object(
     collection_id: str,
     object_id: str,
     container: ContainerDep,
-    principal: PrincipalDep,
+    principal: SignedPrincipalDep,
     match_version: Versions = "last",
 ) -> Response:
     page = _page(
@@ -259,7 +231,7 @@ def get_object(
 
 @router.get("/api/collections/{collection_id}/objects/{object_id}/versions/", response_class=Response)
 def get_versions(
-    collection_id: str, object_id: str, container: ContainerDep, principal: PrincipalDep
+    collection_id: str, object_id: str, container: ContainerDep, principal: SignedPrincipalDep
 ) -> Response:
     viewer = _viewer(container, principal)
     _check_collection(container, collection_id)
