@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -38,12 +38,13 @@ from supplyguard.compliance import (
     TrustPolicy,
     trust_for_party,
 )
+from supplyguard.config import Settings
 from supplyguard.errors import ModelError
 from supplyguard.logging import get_logger
+from supplyguard.model.clock import as_utc
 from supplyguard.model.declarations import Declaration, InspectionOutcome
 from supplyguard.risk import (
     FEATURE_NAMES,
-    NO_SIGNALS,
     Candidate,
     Capacity,
     DeclarationRow,
@@ -89,7 +90,7 @@ class IntakeConfig:
     trust_policy: TrustPolicy = field(default_factory=TrustPolicy)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> IntakeConfig:
+    def from_settings(cls, settings: Settings) -> IntakeConfig:
         return cls(
             settings.inspection_red_per_day, settings.inspection_yellow_per_day, settings.exploration_share
         )
@@ -177,7 +178,7 @@ def signals_for(
             hit
             for ref in declaration.parties().values()
             for hit in hits_by_party.get(party_ids.get(ref.code, uuid.UUID(int=0)), ())
-            if cutoff is None or _aware(hit["screened_at"]) <= cutoff
+            if cutoff is None or as_utc(hit["screened_at"]) <= cutoff
         ]
         mine = tuple(s for s in stored.get(declaration.id, ()) if cutoff is None or s.raised_at <= cutoff)
         trust = book.decision(declaration.importer.code, declaration.declared_on)
@@ -191,12 +192,6 @@ def signals_for(
         )
         found[declaration.id] = DeclarationSignals(signals, trust, mine)
     return found
-
-
-def _aware(moment: datetime) -> datetime:
-    from supplyguard.model.clock import as_utc
-
-    return as_utc(moment)
 
 
 @dataclass
@@ -224,9 +219,6 @@ class IntakeScore:
     rows: tuple[tuple[uuid.UUID, DeclarationRow], ...]
     assessments: tuple[StoredAssessment, ...]
     key: _CacheKey | None
-
-
-NOTHING_SCORED = IntakeScore(uuid.UUID(int=0), (), (), None)
 
 
 class IntakeRisk:
@@ -508,7 +500,7 @@ def _labelled(outcome: InspectionOutcome | None) -> InspectionOutcome | None:
     return outcome if outcome is not None and outcome.inspected and outcome.result is not None else None
 
 
-def intake_risk_for(extras: MutableMapping[str, Any], settings: Any) -> IntakeRisk:
+def intake_risk_for(extras: MutableMapping[str, Any], settings: Settings) -> IntakeRisk:
     """The node's intake scorer (cached in the container's extras)."""
     found = extras.get(INTAKE_EXTRA)
     if not isinstance(found, IntakeRisk):
@@ -524,18 +516,8 @@ def invalidate_intake(extras: MutableMapping[str, Any], org_id: uuid.UUID | None
         found.invalidate(org_id)
 
 
-def learnt_signals(
-    uow: SqlUnitOfWork, org_id: uuid.UUID, declarations: Iterable[Declaration]
-) -> dict[uuid.UUID, DeclarationSignals]:
-    """Signals of declarations as of now, with the organisation's trust register (rescore)."""
-    items = list(declarations)
-    return signals_for(uow, org_id, items, trust_book(uow, org_id))
-
-
 __all__ = [
     "INTAKE_EXTRA",
-    "NOTHING_SCORED",
-    "NO_SIGNALS",
     "DeclarationSignals",
     "IntakeConfig",
     "IntakeRisk",
@@ -544,7 +526,6 @@ __all__ = [
     "history_of",
     "intake_risk_for",
     "invalidate_intake",
-    "learnt_signals",
     "signals_for",
     "trust_book",
 ]
