@@ -148,7 +148,9 @@ def drift(
         }
         typer.echo(json.dumps(body, indent=2))
         return
-    out_console.print(f"model {summary.model_version}; reference: {summary.reference}")
+    out_console.print(f"model {summary.model_version or '(none active)'}; reference: {summary.reference}")
+    if not summary.weeks:
+        return
     out_console.print("week      declarations  mean   p50    p90    inspected  hit rate  PSI")
     for week in summary.weeks:
         rate = "-" if week.hit_rate is None else f"{week.hit_rate:.0%}"
