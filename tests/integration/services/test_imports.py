@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
+import gc
 import io
 from pathlib import Path
 
 import pytest
 
 from supplyguard.errors import ValidationFailed
+from supplyguard.model.canonical import canonical_sha256
 from supplyguard.services.import_formats import read_csv, read_ndjson
 from supplyguard.services.imports import import_declarations
 from tests.conftest import require_shared
@@ -106,6 +109,39 @@ def test_a_failure_half_way_leaves_nothing_behind(container) -> None:  # type: i
     with container.uow(readonly=True) as uow:
         assert uow.declarations.count(org.id) == 0
         assert uow.ledger.size() == ledger_before
+    assert gc.isenabled()  # the collector, paused during the import, is back after a failure
+
+
+def test_kcs_rows_store_what_the_general_path_stores(container) -> None:  # type: ignore[no-untyped-def]
+    """The same declaration imported from KCS CSV (direct path) and as NDJSON (general path)."""
+    import json
+
+    from supplyguard.model.declarations import ledger_body
+    from supplyguard.model.kcs import KCS_COLUMNS, kcs_row_to_mapping
+
+    org = make_org(container)
+    kcs_report, _ = _run(container, KCS_HEADER + "\n" + GOOD + "\n", org)
+    row = dict(zip((*KCS_COLUMNS, "Fraud", "Critical Fraud"), GOOD.split(","), strict=True))
+    wire = kcs_row_to_mapping(row) | {"reference": "wire-copy"}
+    wire_report = import_declarations(
+        container.uow(),
+        container.clock,
+        container.refdata,
+        container.signer,
+        admin_principal(org),
+        read_ndjson(io.StringIO(json.dumps(wire))),
+        source="test",
+    )
+    assert (kcs_report.stored, wire_report.stored) == (1, 1)
+    with container.uow(readonly=True) as uow:
+        ids = uow.declarations.ids_for_references(org.id, ["41256141", "wire-copy"])
+        from_kcs = uow.declarations.get(org.id, ids["41256141"])
+        from_wire = uow.declarations.get(org.id, ids["wire-copy"])
+        kcs_leaf = uow.ledger.find_by_record("declaration", ids["41256141"])[-1].envelope
+    assert from_kcs is not None and from_wire is not None
+    same = {"id": from_kcs.id, "reference": from_kcs.reference, "received_at": from_kcs.received_at}
+    assert from_kcs == dataclasses.replace(from_wire, **same, source=from_kcs.source)
+    assert kcs_leaf.body_sha256 == canonical_sha256(ledger_body(from_kcs))
 
 
 def test_an_unreadable_header_is_refused_before_anything_is_written(container) -> None:  # type: ignore[no-untyped-def]
