@@ -64,8 +64,9 @@ def submit_declaration(
                     hits = screener.screen(Query(name=ref.name, country=ref.country or ""))
                     screening.replace_hits(actor.org_id, party_ids[ref.code], ref.name, hits, clock.now())
                     hit_count += len(hits)
-        scored = risk.score(uow, actor.org_id, [declaration], clock.now()) if risk is not None else None
         raise_intake_signals(uow, [declaration], clock.now())  # partner intel, same transaction
+        # scored after the intel match, so its signals are features and count in the lane
+        scored = risk.score(uow, actor.org_id, [declaration], clock.now()) if risk is not None else None
         append_records(uow, [declaration_record(declaration)])
         audit(
             uow,

@@ -208,6 +208,9 @@ def prepare_row(
     )
 
 
+_IMPORT_NOTES = "imported with the declaration's labels"
+
+
 def _imported_outcome(
     context: ImportContext, declaration_id: uuid.UUID, result: OutcomeResult
 ) -> InspectionOutcome:
@@ -216,7 +219,7 @@ def _imported_outcome(
         inspected=True,
         result=result,
         duty_recovered=0.0,
-        notes="imported with the declaration's labels",
+        notes=_IMPORT_NOTES,
         recorded_at=context.received_at,
         recorded_by=context.actor_id,
     )
@@ -308,31 +311,34 @@ class KcsRowPreparer:
             return None
         if max(map(len, values)) > MAX_TEXT:
             return None
-        reference = values[0].strip()
-        office = values[2].strip()
-        transport = values[7].strip()
-        importer = values[9].strip()
+        raw = values  # numbers are read from the raw text, as the general path reads them
+        if " " in joined:  # nothing else to strip: other whitespace is not printable
+            values = [value.strip() for value in values]
+        reference = values[0]
+        office = values[2]
+        transport = values[7]
+        importer = values[9]
         if not (reference and office and transport and importer):
             return None
         dated = self._date(values[1])
         if dated is None:
             return None
         declared_on, declared_iso, hs_codes = dated
-        hs = values[12].strip()
+        hs = values[12]
         if hs not in hs_codes:
             if len(hs) == 5 and "0" + hs in hs_codes:
                 hs = "0" + hs
             else:
                 return None
-        origin = values[14].strip()
-        departure = values[13].strip() or None
+        origin = values[14]
+        departure = values[13] or None
         countries = self.countries
         if origin not in countries or (departure is not None and departure not in countries):
             return None
         try:
-            mass = float(values[18])
-            value = float(values[19])
-            rate_text = values[15]
+            mass = float(raw[18])
+            value = float(raw[19])
+            rate_text = raw[15]
             rate = float(rate_text) if rate_text != "" else 0.0
         except ValueError:
             return None
@@ -341,21 +347,21 @@ class KcsRowPreparer:
         rate = rate or 0.0  # as the general path: a negative zero rate is 0.0
         result = None
         if len(values) > _KCS_WIDTH:
-            fraud, critical = values[20].strip(), values[21].strip()
+            fraud, critical = values[20], values[21]
             if fraud or critical:
                 result = _KCS_RESULTS.get((fraud, critical))
                 if result is None:
                     return None
         duty = round(value * rate / 100.0, 2)
-        declarant = values[8].strip() or None
-        seller = values[10].strip() or None
-        courier = values[11].strip() or None
-        process_type = values[3].strip() or None
-        import_type = values[4].strip() or None
-        import_use = values[5].strip() or None
-        payment_type = values[6].strip() or None
-        tax_type = values[16].strip() or None
-        indicator = values[17].strip() or None
+        declarant = values[8] or None
+        seller = values[10] or None
+        courier = values[11] or None
+        process_type = values[3] or None
+        import_type = values[4] or None
+        import_use = values[5] or None
+        payment_type = values[6] or None
+        tax_type = values[16] or None
+        indicator = values[17] or None
 
         context = self.context
         did = declaration_id or new_id()
@@ -445,7 +451,9 @@ class KcsRowPreparer:
         if result is not None and context.with_outcomes:
             tail, before, after = self.outcomes[result]
             outcome_tuple = (did, *tail)
-            outcome = _imported_outcome(context, did, result)
+            outcome = InspectionOutcome(
+                did, True, result, 0.0, _IMPORT_NOTES, context.received_at, context.actor_id
+            )
             outcome_leaf = LeafEnvelope(
                 "outcome",
                 did_text,
@@ -569,7 +577,9 @@ def import_declarations(
         )
         outcome_rows = [p.outcome_row for p in good if p.outcome_row is not None]
         uow.declarations.add_outcome_rows(outcome_rows)
-        if risk is not None:
+        open_declarations = [p.declaration for p in good if p.declaration is not None and p.outcome is None]
+        raise_intake_signals(uow, open_declarations, context.received_at)  # partner intel, same transaction
+        if risk is not None:  # after the intel match: its signals are features and count in the lane
             stored = [p for p in good if p.declaration is not None]
             scores.append(
                 risk.score(
@@ -580,8 +590,6 @@ def import_declarations(
                     {p.outcome.declaration_id: p.outcome for p in stored if p.outcome is not None},
                 )
             )
-        open_declarations = [p.declaration for p in good if p.declaration is not None and p.outcome is None]
-        raise_intake_signals(uow, open_declarations, context.received_at)  # partner intel, same transaction
         leaves = [p.declaration_leaf for p in good]
         leaves.extend(p.outcome_leaf for p in good if p.outcome_leaf is not None)
         uow.ledger.append_many(leaves)
