@@ -125,12 +125,14 @@ def position(index: int, step: int, start: datetime) -> dict[str, Any]:
     """Device ``index`` after ``step`` seconds: 60 km/h along its corridor (some drift off, some warm up)."""
     (lat, lon), (dlat, dlon) = corridor_line(index % CORRIDORS)
     along = 10.0 + (index // CORRIDORS) * 1.5 % 150 + step / 60.0
-    drift = max(0.0, (step - 60) * 0.05) if index % 200 == 7 else 0.0  # 0.5 % leave the corridor
+    # 0.5 % leave the corridor sideways (50 m/s across it after the first minute), spread over corridors
+    drift = max(0.0, (step - 60) * 0.05) if index % 199 == 7 else 0.0
+    cos_lat = math.cos(math.radians(lat))
     warm = index % 100 == 3 and step > 30
     return {
         "time": (start + timedelta(seconds=step)).isoformat(),
-        "lat": round(lat + dlat * along + drift / KM_PER_DEG, 6),
-        "lon": round(lon + dlon * along, 6),
+        "lat": round(lat + dlat * along - dlon * cos_lat * drift, 6),
+        "lon": round(lon + dlon * along + dlat / cos_lat * drift, 6),
         "speed_kmh": 60.0,
         "temperature_c": 9.5 if warm else 4.0,
         "shock_g": 0.2,
@@ -405,6 +407,16 @@ def main() -> None:
          f"{published['cpu_s']:.0f} / {figures['subscriber_cpu_s']:.0f} / "
          f"{figures['broker_cpu_s']:.0f}" if figures["broker_cpu_s"] is not None else "n/a"),
     ]  # fmt: skip
+    handled = max(figures["handled"], 1)
+    broker = figures["broker_cpu_s"]
+    rows.append(
+        (
+            "CPU µs per position: publisher / subscriber / broker",
+            f"{published['cpu_s'] / handled * 1e6:.0f} / {figures['subscriber_cpu_s'] / handled * 1e6:.0f} / "
+            + (f"{broker / handled * 1e6:.0f}" if broker is not None else "n/a"),
+        )
+    )
+    rows.append(("load average at the end (1 min)", f"{os.getloadavg()[0]:.1f}"))
     width = max(len(r[0]) for r in rows)
     for label, value in rows:
         print(f"{label:<{width}}  {value}")
