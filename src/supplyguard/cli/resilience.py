@@ -47,6 +47,19 @@ def routes(
     typer.echo(json.dumps(service.sea_routes(origin, destination, close, alternatives), indent=2))
 
 
+@resilience_app.command("road-route")
+def road_route(
+    graph: Path = typer.Argument(..., help="A road or rail GeoGraph JSON file (e.g. us_freeway.graphjson)."),
+    origin: str = typer.Argument(..., help="Start as 'lat,lon'."),
+    destination: str = typer.Argument(..., help="End as 'lat,lon'."),
+    speed: float = typer.Option(60.0, "--speed", min=1.0, max=300.0, help="Average speed in km/h."),
+) -> None:
+    """Shortest road or rail route on a graph file between two points, with distance and days."""
+    from supplyguard.services import resilience_files as service
+
+    typer.echo(json.dumps(service.graph_route(graph, origin, destination, speed_kmh=speed), indent=2))
+
+
 @resilience_app.command("simulate")
 def simulate(
     path: Path = typer.Argument(..., help="A network file (YAML; see docs/resilience.md)."),

@@ -16,10 +16,12 @@ from supplyguard.resilience import (
     analyse_network,
     exposure_ranking,
     lanes_from_csv,
+    load_geograph,
     load_network,
     sites_from_csv,
 )
 from supplyguard.services import resilience_views as views
+from supplyguard.tracking.telemetry import haversine_km
 
 
 def network_file(path: Path) -> Network:
@@ -96,6 +98,50 @@ def sea_routes(origin: str, destination: str, closed: list[str], alternatives: i
             }
             for impact in impacts
         ],
+    }
+
+
+def _point(text: str, name: str) -> tuple[float, float]:
+    """A "lat,lon" option as a (lon, lat) point, or a clear error."""
+    parts = text.replace(" ", "").split(",")
+    try:
+        lat, lon = (float(part) for part in parts)
+    except ValueError:
+        raise ValidationFailed(
+            [FieldError((name,), f"{text!r} is not 'lat,lon' (e.g. 41.88,-87.63)")]
+        ) from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValidationFailed([FieldError((name,), f"{text!r} is outside the globe")])
+    return lon, lat
+
+
+def graph_route(graph: Path, origin: str, destination: str, *, speed_kmh: float) -> dict[str, Any]:
+    """The shortest road or rail route on a GeoGraph file between two "lat,lon" points (snapped to
+    the nearest nodes, whose distance from the points is reported so a far snap is visible)."""
+    if not graph.is_file():
+        raise ValidationFailed([FieldError(("GRAPH",), f"{graph} is not a readable file")])
+    try:
+        document = graph.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValidationFailed([FieldError(("GRAPH",), f"{graph} is not UTF-8 text")]) from None
+    try:
+        router = load_geograph(document, speed_kmh=speed_kmh)
+    except ValueError as error:  # json.JSONDecodeError and malformed node lists
+        raise ValidationFailed(
+            [FieldError(("GRAPH",), f"{graph} is not a GeoGraph JSON file: {error}")]
+        ) from None
+    start, end = _point(origin, "FROM"), _point(destination, "TO")
+    route = router.route(start, end)
+    snapped = router.nearest_nodes([start, end])
+    return {
+        "from": {"lat": start[1], "lon": start[0]},
+        "to": {"lat": end[1], "lon": end[0]},
+        "snap_km": [
+            round(haversine_km(point[1], point[0], float(router.lat[i]), float(router.lon[i])), 2)
+            for point, i in zip((start, end), snapped.tolist(), strict=True)
+        ],
+        "speed_kmh": speed_kmh,
+        "route": route.as_dict(),
     }
 
 

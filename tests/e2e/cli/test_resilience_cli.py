@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, require_shared
 from tests.e2e.cli.test_cli import node_env, run
 
 __all__ = ["node_env"]  # the fixture, shared with test_cli
@@ -151,3 +151,21 @@ def test_store_and_list_networks_on_the_node(node_env: dict[str, str]) -> None:
     )
     bad_risks = run(node_env, "resilience", "store", golden, "--risks", str(medical / "medical-risks.yaml"))
     assert bad_risks.returncode == 4 and "unknown site or asset" in bad_risks.stderr
+
+
+def test_road_route_on_a_freeway_graph(tmp_path: Path) -> None:
+    graph = require_shared("refdata", "networks", "us_freeway.graphjson")
+    env = {"SUPPLYGUARD_DATA_DIR": str(tmp_path)}
+    # Chicago to St. Louis: about 480 km by interstate
+    result = run(env, "resilience", "road-route", str(graph), "41.88,-87.63", "38.63,-90.20", "--speed", "80")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert 400 < data["route"]["distance_km"] < 650
+    assert data["route"]["days"] == pytest.approx(data["route"]["distance_km"] / 80 / 24, rel=0.01)
+    assert max(data["snap_km"]) < 25
+    bad = run(env, "resilience", "road-route", str(graph), "north", "38.63,-90.20")
+    assert bad.returncode == 4 and "lat,lon" in bad.stderr and "Traceback" not in bad.stderr
+    not_graph = tmp_path / "x.json"
+    not_graph.write_text("{}")
+    wrong = run(env, "resilience", "road-route", str(not_graph), "41.88,-87.63", "38.63,-90.20")
+    assert wrong.returncode == 4 and "GeoGraph" in wrong.stderr
