@@ -17,6 +17,8 @@ _GROUP_KEY = {name: key_of for name, _, key_of in HISTORY_GROUPS}
 
 def _factor_of(feature: str) -> str:
     """Features that tell one story share one factor (e.g. a group's rate and its outcome count)."""
+    if feature == "overall_fraud_rate":  # the smoothing's prior, not a history group
+        return feature
     for suffix in ("_fraud_rate", "_outcomes_log"):
         if feature.endswith(suffix):
             return feature[: -len(suffix)]
@@ -107,6 +109,7 @@ def describe_factor(factor: str, row: DeclarationRow, vector: Sequence[float] | 
             f"{_GROUP_WORDS[factor]} {key}: {frauds} fraud{'s' if frauds != 1 else ''} in {outcomes} "
             f"past outcome{plural} ({frauds / outcomes:.0%})"
         )
+    value = _value(vector, factor) if factor in FEATURE_INDEX else 0.0
     simple = {
         "tax_rate_pct": f"tax rate {row.tax_rate_pct:g}%",
         "log_duty_at_stake": f"duty at stake {row.duty_at_stake:,.0f}",
@@ -120,14 +123,14 @@ def describe_factor(factor: str, row: DeclarationRow, vector: Sequence[float] | 
         "hs_chapter": f"HS chapter {hs[:2]}",
         "has_courier": "sent by courier" if row.courier_id else "no courier",
         "origin_differs_from_departure": f"departed {row.departure_country}, origin {origin}",
-        "importer_critical_rate": f"importer critical-fraud rate {_value(vector, factor):.0%}",
-        "overall_fraud_rate": f"overall fraud rate so far {_value(vector, factor):.0%}",
-        "screening_hits": f"{_value(vector, factor):.0f} party-screening hits",
+        "importer_critical_rate": f"importer critical-fraud rate {value:.0%}",
+        "overall_fraud_rate": f"overall fraud rate so far {value:.0%}",
+        "screening_hits": f"{value:.0f} party-screening hits",
         "sanctions_hit": "a party matches a sanctions list",
-        "trusted_tier": f"trusted trader tier {_value(vector, factor):.0f}",
-        "intel_signals": f"{_value(vector, factor):.0f} partner intelligence reports",
-        "tracking_alerts": f"{_value(vector, factor):.0f} tracking alerts",
-        "screening_hit_score": f"best party-screening match {_value(vector, factor):.2f}",
+        "trusted_tier": f"trusted trader tier {value:.0f}",
+        "intel_signals": f"{value:.0f} partner intelligence reports",
+        "tracking_alerts": f"{value:.0f} tracking alerts",
+        "screening_hit_score": f"best party-screening match {value:.2f}",
     }
     return simple.get(factor, factor.replace("_", " "))
 

@@ -92,6 +92,16 @@ def test_top_factors_group_and_order_contributions() -> None:
     assert factors[0].contribution == pytest.approx(0.9)
 
 
+def test_the_overall_fraud_rate_as_a_top_factor_has_words() -> None:
+    contributions = np.zeros(len(FEATURE_NAMES) + 1)
+    contributions[FEATURE_INDEX["overall_fraud_rate"]] = 0.8
+    contributions[FEATURE_INDEX["screening_hit_score"]] = 0.3
+    factors = top_factors(
+        ROW, vector_with(overall_fraud_rate=0.21, screening_hit_score=0.93), contributions, 3
+    )
+    assert [f.words for f in factors] == ["overall fraud rate so far 21%", "best party-screening match 0.93"]
+
+
 @pytest.fixture(scope="module")
 def trained(train_slice: list[DeclarationRow]):  # type: ignore[no-untyped-def]
     state = FeatureState()
