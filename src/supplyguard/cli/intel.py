@@ -18,6 +18,7 @@ from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.services.sharing_correlate import correlate_intel
 from supplyguard.services.sharing_disclosures import decide_disclosure, list_disclosures, request_disclosure
 from supplyguard.services.sharing_feed import export_bundle, list_intel, show_intel
+from supplyguard.services.sharing_ingest import MAX_OBJECTS_PER_CALL, import_bundle
 from supplyguard.services.sharing_node import sharing_node
 from supplyguard.services.sharing_partners import (
     PartnerInput,
@@ -31,6 +32,7 @@ from supplyguard.services.sharing_publish import delete_object, preview_recipien
 from supplyguard.services.sharing_specs import build_from_spec
 from supplyguard.services.sharing_sync import collection_id_for, run_sync
 from supplyguard.services.sharing_witness import run_witness
+from supplyguard.sharing.bundle_stream import DEFAULT_MAX_OBJECT_BYTES
 
 partners_app = typer.Typer(help="Partner nodes and sharing agreements.", no_args_is_help=True)
 intel_app = typer.Typer(help="Shared intelligence: publish, list, show, export.", no_args_is_help=True)
@@ -319,6 +321,43 @@ def intel_export(
     with open_container() as container:
         bundle = export_bundle(container.uow(readonly=True), operator(container, org))
     sys.stdout.write(json.dumps(bundle, ensure_ascii=False) + "\n")
+
+
+@intel_app.command("import")
+def intel_import(
+    file: Path = typer.Argument(..., help="A STIX 2.1 bundle (JSON), of any size: it is read as a stream."),
+    sender: str = typer.Option(..., "--from", help="The partner node the bundle came from."),
+    chunk: int = typer.Option(
+        1000, "--chunk", min=1, max=MAX_OBJECTS_PER_CALL, help="Objects per transaction."
+    ),
+    max_object_bytes: int = typer.Option(
+        DEFAULT_MAX_OBJECT_BYTES,
+        "--max-object-bytes",
+        min=2,
+        help="Refuse any single object larger than this.",
+    ),
+    org: str = OrgOption,
+) -> None:
+    """Import a partner's bundle: every object verified (signature, fields, agreement) as on sync.
+
+    The file is parsed one object at a time and stored a chunk at a time, so memory stays bounded;
+    a malformed bundle or an oversized object stops the import with a message (chunks already
+    stored stay, and importing the file again stores only what is missing)."""
+    if not file.is_file():
+        raise ValidationFailed([FieldError(("FILE",), f"{file} is not a readable file")])
+    with open_container() as container:
+        actor = operator(container, org)
+        with file.open(encoding="utf-8") as source:
+            report = import_bundle(
+                container.uow,
+                actor,
+                sharing_node(container),
+                sender,
+                source,
+                chunk_objects=chunk,
+                max_object_bytes=max_object_bytes,
+            )
+    sys.stdout.write(json.dumps(report.as_dict()) + "\n")
 
 
 @sync_app.command("run")

@@ -8,6 +8,7 @@ the server keeps no state.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,12 +41,19 @@ def cursor_position(cursor: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class FeedEntry:
+    """One entry of a page; ``wire_text`` is the stored JSON, served as it is (versions are
+    immutable, so the stored bytes are the serialised object: nothing is parsed or re-encoded)."""
+
     position: int
     stix_id: str
     stix_type: str
     version: str
     date_added: datetime
-    wire: dict[str, Any]
+    wire_text: str
+
+    @property
+    def wire(self) -> dict[str, Any]:
+        return dict(json.loads(self.wire_text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,22 +101,34 @@ def feed_page(
     query = _query(cursor, ids, types, added_after, limit, versions)
     with uow:
         repo = SharingRepository(uow.connection)
-        if partner_node is None:
-            entries = [
-                FeedEntry(h.position, h.stix_id, h.stix_type, h.version, h.stored_at, h.wire)
-                for h in repo.objects_page(query)
-            ]
-        else:
-            entries = [
-                FeedEntry(d.position, d.stix_id, d.stix_type, d.version, d.created_at, d.wire)
-                for d in repo.deliveries_page(partner_node, query)
-            ]
+        rows = (
+            repo.objects_feed_rows(query)
+            if partner_node is None
+            else repo.deliveries_feed_rows(partner_node, query)
+        )
+        entries = [
+            FeedEntry(r.position, r.stix_id, r.stix_type, r.version, r.added, r.wire_text) for r in rows
+        ]
     wanted = query.limit - 1
     more = len(entries) > wanted
     entries = entries[:wanted]
     after = query.after_position
     last = entries[-1].position if entries else after
     return FeedPage(tuple(entries), more, position_cursor(last) if more else None, last)
+
+
+def objects_envelope(page: FeedPage) -> bytes:
+    """The TAXII envelope of a page of objects as JSON bytes, the stored objects spliced in as
+    they are (the same document ``json.dumps`` of the parsed objects would give, without the
+    per-object parse and re-encode)."""
+    head: dict[str, Any] = {"more": page.more}
+    if page.next_cursor:
+        head["next"] = page.next_cursor
+    text = json.dumps(head, separators=(",", ":"), ensure_ascii=False)
+    if not page.entries:
+        return text.encode()
+    objects = ",".join(entry.wire_text for entry in page.entries)
+    return f'{text[:-1]},"objects":[{objects}]}}'.encode()
 
 
 def object_versions(uow: SqlUnitOfWork, partner_node: str | None, object_id: str) -> list[FeedEntry]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +24,8 @@ from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.logging import get_logger
 from supplyguard.model.organisations import Principal
 from supplyguard.model.permissions import Action, require
-from supplyguard.services.sharing_feed import position_cursor
-from supplyguard.services.sharing_ingest import IngestReport, ingest_in_uow
+from supplyguard.services.sharing_feed import MAX_PAGE, position_cursor
+from supplyguard.services.sharing_ingest import IngestReport, gc_paused, ingest_in_uow
 from supplyguard.services.sharing_node import SharingNode, sharing_node
 from supplyguard.services.sharing_requests import NodeRequestAuth
 
@@ -92,7 +93,8 @@ def _fetch_page(
     except httpx.HTTPError as error:
         raise SyncFailed(f"{partner.node_id} unreachable: {type(error).__name__}: {error}") from error
     try:
-        envelope = json.loads(b"".join(chunks))
+        with gc_paused():
+            envelope = json.loads(b"".join(chunks))
         objects = envelope.get("objects", [])
         more = bool(envelope.get("more", False))
         last = int(header_position) if header_position is not None else position
@@ -112,7 +114,7 @@ def sync_partner(
     *,
     token: str | None,
     transport: httpx.BaseTransport | None = None,
-    page_size: int = 500,
+    page_size: int = MAX_PAGE,
     max_pages: int | None = None,
     timeout_s: float = 30.0,
     max_page_bytes: int = MAX_PAGE_BYTES,
@@ -128,11 +130,23 @@ def sync_partner(
     headers = {"Accept": TAXII_MEDIA_TYPE}
     auth = NodeRequestAuth(node, token)
     started = time.monotonic()
-    with httpx.Client(headers=headers, auth=auth, transport=transport, timeout=timeout_s) as client:
+    # One client (keep-alive) and one fetcher thread: while a page is verified and stored, the
+    # next one (after the position the partner announced) is already being fetched and parsed.
+    # Pages are still stored strictly in order, each with its position in one transaction; a
+    # prefetched page whose predecessor fails to store is simply dropped.
+    with (
+        httpx.Client(headers=headers, auth=auth, transport=transport, timeout=timeout_s) as client,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-fetch") as fetcher,
+    ):
+
+        def fetch(position: int) -> Future[tuple[list[Any], bool, int]]:
+            return fetcher.submit(_fetch_page, client, partner, position, page_size, max_page_bytes)
+
+        upcoming = fetch(result.position)
         while max_pages is None or result.pages < max_pages:
             before = result.position
             try:
-                objects, more, last = _fetch_page(client, partner, result.position, page_size, max_page_bytes)
+                objects, more, last = upcoming.result()
             except SyncFailed as error:
                 result.error = str(error)
                 uow = uow_factory()
@@ -141,8 +155,10 @@ def sync_partner(
                     uow.commit()
                 log.warning("sync.failed", partner=partner_node, position=result.position, error=str(error))
                 break
+            if more and objects and last > before and (max_pages is None or result.pages + 1 < max_pages):
+                upcoming = fetch(last)
             uow = uow_factory()
-            with uow:
+            with uow, gc_paused():
                 report = ingest_in_uow(uow, node, partner_node, objects) if objects else IngestReport()
                 SharingRepository(uow.connection).record_sync(partner_node, last, node.clock.now())
                 uow.commit()
@@ -176,7 +192,7 @@ def run_sync(
     partner_node: str | None = None,
     *,
     transport: httpx.BaseTransport | None = None,
-    page_size: int = 500,
+    page_size: int = MAX_PAGE,
 ) -> list[SyncResult]:
     """Sync from one partner, or from every active partner with a base URL."""
     require(actor, Action.SHARING_SYNC)

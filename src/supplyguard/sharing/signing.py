@@ -22,6 +22,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -167,12 +168,19 @@ class SignedHeader:
             raise SignedObjectInvalid(object_id, "format", f"signed header lacks {error}") from error
 
     def message(self) -> bytes:
-        return DOMAIN + canonical_json(self.as_dict())
+        return DOMAIN + _header_bytes(self)
 
     @property
     def content_hash(self) -> str:
         """SHA-256 of the signed header: equal for every redacted copy of one signed version."""
-        return sha256_hex(canonical_json(self.as_dict()))
+        return sha256_hex(_header_bytes(self))
+
+
+@lru_cache(maxsize=4096)
+def _header_bytes(header: SignedHeader) -> bytes:
+    """RFC 8785 of a header, once per header (verification and storage both need it). Every
+    member is a ``str`` (``from_dict`` converts them) under an ASCII key: the simple shape."""
+    return canonical_json(header.as_dict(), known_simple=True)
 
 
 @dataclass(frozen=True, slots=True)

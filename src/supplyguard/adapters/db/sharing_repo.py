@@ -196,6 +196,22 @@ def _delivery(row: Any) -> Delivery:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class FeedRow:
+    """One feed entry as stored: the wire is the JSON text, served without re-encoding."""
+
+    position: int
+    stix_id: str
+    stix_type: str
+    version: str
+    added: datetime
+    wire_text: str
+
+
+def _feed_row(row: Any, added: Any) -> FeedRow:
+    return FeedRow(int(row.position), row.stix_id, row.stix_type, row.version, as_utc(added), row.wire)
+
+
 def _wire_text(wire: dict[str, Any]) -> str:
     return json.dumps(wire, separators=(",", ":"), ensure_ascii=False)
 
@@ -665,6 +681,35 @@ class SharingRepository:
             select(table).where(and_(*conditions)).order_by(table.c.position).limit(query.limit)
         )
         return [_delivery(row) for row in rows]
+
+    def deliveries_feed_rows(self, partner_node: str, query: ObjectQuery) -> list[FeedRow]:
+        """:meth:`deliveries_page` without parsing: the stored wire text, spliced into the page."""
+        table = sharing_deliveries
+        conditions = [
+            table.c.partner_node == partner_node,
+            *self._feed_conditions(table, query, table.c.created_at),
+        ]
+        columns = (table.c.position, table.c.stix_id, table.c.stix_type, table.c.version, table.c.created_at)
+        rows = self._conn.execute(
+            select(*columns, table.c.wire)
+            .where(and_(*conditions))
+            .order_by(table.c.position)
+            .limit(query.limit)
+        )
+        return [_feed_row(row, row.created_at) for row in rows]
+
+    def objects_feed_rows(self, query: ObjectQuery) -> list[FeedRow]:
+        """:meth:`objects_page` without parsing the wire text."""
+        table = sharing_objects
+        conditions = [~table.c.deleted, *self._feed_conditions(table, query, table.c.stored_at)]
+        columns = (table.c.position, table.c.stix_id, table.c.stix_type, table.c.version, table.c.stored_at)
+        rows = self._conn.execute(
+            select(*columns, table.c.wire)
+            .where(and_(*conditions))
+            .order_by(table.c.position)
+            .limit(query.limit)
+        )
+        return [_feed_row(row, row.stored_at) for row in rows]
 
     def deliveries_of(self, stix_id: str) -> list[Delivery]:
         rows = self._conn.execute(

@@ -29,7 +29,13 @@ from supplyguard.errors import FieldError, IntelNotFound, ValidationFailed
 from supplyguard.model.clock import as_utc
 from supplyguard.model.organisations import Principal, Role
 from supplyguard.model.permissions import Action, require
-from supplyguard.services.sharing_feed import FeedEntry, FeedPage, feed_page, object_versions
+from supplyguard.services.sharing_feed import (
+    FeedEntry,
+    FeedPage,
+    feed_page,
+    object_versions,
+    objects_envelope,
+)
 from supplyguard.services.sharing_partners import partner_for_principal
 from supplyguard.services.sharing_sync import POSITION_HEADER, TAXII_MEDIA_TYPE, collection_id_for
 from supplyguard.sharing import stix_timestamp
@@ -202,7 +208,7 @@ def get_objects(
 ) -> Response:
     """Objects after the ``next`` cursor (or ``added_after``), oldest first."""
     page = _page(container, principal, collection_id, query)
-    return _taxii(_envelope(page, "objects", lambda entry: entry.wire), _page_headers(page))
+    return Response(objects_envelope(page), media_type=TAXII_MEDIA_TYPE, headers=_page_headers(page))
 
 
 @router.get("/api/collections/{collection_id}/manifest/", response_class=Response)

@@ -1,0 +1,62 @@
+"""The fast paths of sync: pages served from the stored bytes, the collector paused while storing."""
+
+from __future__ import annotations
+
+import gc
+import json
+import threading
+
+from supplyguard.services.sharing_feed import feed_page, objects_envelope
+from supplyguard.services.sharing_ingest import gc_paused
+from supplyguard.services.sharing_publish import publish_object
+from supplyguard.services.sharing_specs import build_from_spec
+from tests.integration.sharing.nodes import SUSPECT, SharingTestNode
+
+
+def test_a_page_spliced_from_stored_text_is_the_page_json_would_write(linked: SharingTestNode) -> None:
+    for n in range(3):
+        stix = build_from_spec({**SUSPECT, "key": f"wire-{n}"}, linked.node.author_ref, linked.clock.now())
+        publish_object(linked.container.uow(), linked.admin, linked.node, stix)
+    for partner in ("customs-b", "carrier-x", None):
+        page = feed_page(linked.container.uow(readonly=True), partner, limit=2)
+        assert page.more and page.next_cursor
+        body = json.loads(objects_envelope(page))
+        assert body == {
+            "more": True,
+            "next": page.next_cursor,
+            "objects": [entry.wire for entry in page.entries],
+        }
+        rest = feed_page(linked.container.uow(readonly=True), partner, cursor=page.next_cursor, limit=2)
+        assert json.loads(objects_envelope(rest)) == {"more": False, "objects": [rest.entries[0].wire]}
+        empty = feed_page(linked.container.uow(readonly=True), partner, cursor=page.next_cursor, limit=2)
+        assert len(empty.entries) == 1
+    nothing = feed_page(linked.container.uow(readonly=True), "customs-b", types=["no-such-type"])
+    assert json.loads(objects_envelope(nothing)) == {"more": False}
+
+
+def test_gc_pauses_nest_across_threads_and_restore_the_collector() -> None:
+    assert gc.isenabled()
+    inside = threading.Event()
+    leave = threading.Event()
+
+    def other() -> None:
+        with gc_paused():
+            inside.set()
+            leave.wait(5)
+
+    thread = threading.Thread(target=other)
+    with gc_paused():
+        thread.start()
+        inside.wait(5)
+        assert not gc.isenabled()
+    assert not gc.isenabled()  # the other thread still holds its pause
+    leave.set()
+    thread.join(5)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # a collector that was off stays off
+    finally:
+        gc.enable()
