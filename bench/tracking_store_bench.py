@@ -2,6 +2,12 @@
 identifier index, one ledger leaf each, one checkpoint) and query latency.
 
     .venv/bin/python bench/tracking_store_bench.py [--events 20000] [--docs 5] [--queries 200]
+        [--devices 10000] [--compare OLD_SRC]
+
+``--compare`` runs the capture part first with an older supplyguard (e.g. ``git archive e85e848 src |
+tar -x -C /tmp/base`` then ``--compare /tmp/base/src``): the previous figures, on the same machine in
+the same run. ``CPU us/ev`` is this process's CPU time per event (the PostgreSQL server's is not in
+it): it moves less than the wall-clock rates when other work shares the machine.
 
 Runs on SQLite and, when reachable, PostgreSQL (127.0.0.1:5432). Data come from a fixed seed:
 ``--docs`` documents of ``--events`` events each, 5,000 objects over 50 sites. Prints a table and the
@@ -16,6 +22,8 @@ import os
 import platform
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -76,12 +84,16 @@ def run(backend: str, url: str, data_dir: Path, docs: list[bytes], queries: int)
     actor = Principal(uuid.UUID(int=0), org.id, "bench", frozenset({Role.ADMIN}), "bench", "cli")
     _ = container.signer
     total = 0
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
+    per_doc: list[float] = []
     for data in docs:
+        t0 = time.perf_counter()
         total += service.capture_events(
             container.uow(), container.clock, container.signer, actor, data
         ).event_count
+        per_doc.append(time.perf_counter() - t0)
     capture_s = time.perf_counter() - started
+    cpu_s = time.process_time() - cpu_started
     rng = random.Random(SEED + 1)
     latencies: dict[str, list[float]] = {"epc": [], "site+window": []}
     for _ in range(queries):
@@ -101,7 +113,13 @@ def run(backend: str, url: str, data_dir: Path, docs: list[bytes], queries: int)
             )
             latencies[kind].append((time.perf_counter() - t0) * 1000)
     container.close()
-    result: dict[str, Any] = {"backend": backend, "events": total, "capture_eps": total / capture_s}
+    result: dict[str, Any] = {
+        "backend": backend,
+        "events": total,
+        "capture_eps": total / capture_s,
+        "best_doc_eps": total / len(docs) / min(per_doc),
+        "cpu_us": cpu_s * 1e6 / total,
+    }
     for kind, values in latencies.items():
         values.sort()
         result[f"{kind}_p50"] = statistics.median(values)
@@ -168,7 +186,23 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200, help="queries of each kind")
     parser.add_argument("--devices", type=int, default=10_000, help="telemetry devices (0: skip)")
     parser.add_argument("--rounds", type=int, default=3, help="positions per device")
+    parser.add_argument(
+        "--compare",
+        metavar="SRC",
+        help="also run the capture part with the supplyguard package under SRC first (an older "
+        "checkout's src/, e.g. from `git archive`), in a subprocess of the same run",
+    )
+    parser.add_argument("--label", default="this tree", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.compare:
+        argv = [a for a in sys.argv[1:] if a not in ("--compare", args.compare)]
+        bench = str(Path(__file__).resolve().parent)
+        env = os.environ | {"PYTHONPATH": os.pathsep.join([args.compare, bench])}
+        print(f"--- baseline: supplyguard from {args.compare}", flush=True)
+        subprocess.run(
+            [sys.executable, __file__, *argv, "--devices", "0", "--label", args.compare], env=env, check=True
+        )
+        print("--- this tree", flush=True)
     rng = random.Random(SEED)
     docs = [make_document(rng, args.events, i * args.events * 7) for i in range(args.docs)]
     t0 = time.perf_counter()
@@ -189,14 +223,18 @@ def main() -> None:
                     fleet.append(telemetry("PostgreSQL", url, Path(tmp) / "d", args.devices, args.rounds))
             finally:
                 drop_pg_database(url)
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} at the end")
+    print(f"code: {args.label}; {args.docs} documents of {args.events:,} ObjectEvents")
     print(f"engine parse + hash alone: {parse_eps:,.0f} events/s")
-    header = ("backend", "events", "capture ev/s", "EPC p50/p95 ms", "site+window p50/p95 ms")
-    print(f"{header[0]:<11} {header[1]:>8} {header[2]:>13} {header[3]:>16} {header[4]:>24}")
+    header = ("backend", "events", "capture ev/s", "best doc ev/s", "CPU us/ev", "EPC p50/p95 ms")
+    print(
+        f"{header[0]:<11} {header[1]:>8} {header[2]:>13} {header[3]:>14} {header[4]:>10} {header[5]:>16}"
+        " site+window p50/p95 ms"
+    )
     for r in results:
         print(
-            f"{r['backend']:<11} {r['events']:>8,} {r['capture_eps']:>13,.0f} "
-            f"{r['epc_p50']:>7.1f}/{r['epc_p95']:<8.1f} "
+            f"{r['backend']:<11} {r['events']:>8,} {r['capture_eps']:>13,.0f} {r['best_doc_eps']:>14,.0f} "
+            f"{r['cpu_us']:>10.0f} {r['epc_p50']:>7.1f}/{r['epc_p95']:<8.1f} "
             f"{r['site+window_p50']:>11.1f}/{r['site+window_p95']:<8.1f}"
         )
 

@@ -53,8 +53,9 @@ from supplyguard.tracking import (
 )
 
 #: The largest EPCIS document captured or hashed (API: also ``max_body_bytes``). A document is parsed
-#: whole before anything is stored (all or nothing); a capture needs about 7 times its size in memory,
-#: so this bounds a capture to about half a GiB. Larger documents are refused (413), never read whole.
+#: whole before anything is stored (all or nothing); a capture needs about 9 times its size in memory
+#: (a 60 MB document: 550 MB more), so this bounds a capture to about 600 MB. Larger documents are
+#: refused (413), never read whole.
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 #: The ledger kind of a captured event; its body hash is the hex digest of the CBV event hash.
 EVENT_LEAF_KIND = "tracking.event"
