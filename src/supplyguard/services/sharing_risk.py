@@ -14,6 +14,9 @@ Who may see what:
 * an object serves risk targeting only if the agreement it came under lets this node use it for
   ``risk-targeting`` (the recipient's purposes), it is not marked TLP:RED (named recipients only)
   and not revoked; a later version that no longer qualifies, or a signed deletion, removes its keys;
+* a signed deletion or revocation also withdraws the signals the object raised from open
+  declarations (:func:`supplyguard.services.risk_signals.withdraw_signals`: weight subtracted,
+  reason removed, lane lowered only as far as the model and the remaining signals allow);
 * the signal's reason names the declaration's own data that matched (its container, which of its
   parties), the kind of intelligence and the partner that reported it — never the content of the
   intelligence itself, which only holders of ``SHARING_READ`` see on the intel pages;
@@ -33,7 +36,7 @@ from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.logging import get_logger
 from supplyguard.model.declarations import Declaration, Lane
 from supplyguard.risk.signals import RiskSignal, SignalSource
-from supplyguard.services.risk_signals import raise_signal
+from supplyguard.services.risk_signals import raise_signal, withdraw_signals
 from supplyguard.sharing import Agreement, IdentifierKind, Tlp, canonical_identifier, tlp_of
 from supplyguard.sharing.correlation import extract_observables
 from supplyguard.sharing.extensions import PARTY_EXTENSION_ID, SEIZURE_EXTENSION_ID, SHIPMENT_EXTENSION_ID
@@ -217,6 +220,8 @@ def index_received(
     for held in latest.values():
         if serves_risk_targeting(held.wire, by_id.get(held.agreement_id or ""), node_id):
             fresh.extend(intel_keys(held))
+        elif held.revoked:  # a signed revocation withdraws what the object raised, as a deletion does
+            withdraw_signals(uow, SignalSource.INTEL, held.stix_id)
     repo.replace_intel_keys_many(list(latest), fresh)
     if not fresh:
         return 0
@@ -229,6 +234,11 @@ def index_received(
     return _raise_all(uow, candidates, fresh, now)
 
 
-def forget_deleted(uow: SqlUnitOfWork, stix_id: str) -> None:
-    """A signed deletion: the object no longer matches anything new."""
+def forget_deleted(uow: SqlUnitOfWork, stix_id: str) -> int:
+    """A signed deletion: the object no longer matches anything new, and the signals it raised
+    are withdrawn from open declarations (:func:`withdraw_signals`). Returns declarations changed."""
     SharingRepository(uow.connection).replace_intel_keys(stix_id, [])
+    withdrawn = withdraw_signals(uow, SignalSource.INTEL, stix_id)
+    if withdrawn:
+        log.info("intel.signals_withdrawn", ref=stix_id, declarations=withdrawn)
+    return withdrawn

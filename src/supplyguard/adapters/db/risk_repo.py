@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, exists, func, select, update
 
 from supplyguard.adapters.db.risk_trust_tables import risk_mutual_recognitions, risk_trusted_parties
 from supplyguard.adapters.db.tables import declarations, outcomes, risk_models, risk_rule_sets, risk_signals
@@ -180,6 +180,25 @@ class RiskRepository:
             )
         )
 
+    def open_signals_with_ref(
+        self, source: SignalSource, ref: str
+    ) -> list[tuple[int, uuid.UUID, RiskSignal]]:
+        """(signal id, declaration, signal) of the signals ``(source, ref)`` on declarations with no
+        inspection outcome yet (closed ones keep what was known when they were decided)."""
+        rows = self._conn.execute(
+            select(risk_signals)
+            .where(
+                risk_signals.c.source == source.value,
+                risk_signals.c.ref == ref,
+                ~exists().where(outcomes.c.declaration_id == risk_signals.c.declaration_id),
+            )
+            .order_by(risk_signals.c.id)
+        ).mappings()
+        return [(int(row["id"]), row["declaration_id"], _signal(row)) for row in rows]
+
+    def delete_signal(self, signal_id: int) -> None:
+        self._conn.execute(risk_signals.delete().where(risk_signals.c.id == signal_id))
+
     def signals_for(self, declaration_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[StoredSignal]]:
         """Every stored signal of these declarations, oldest first."""
         found: dict[uuid.UUID, list[StoredSignal]] = {}
@@ -192,17 +211,7 @@ class RiskRepository:
             ).mappings()
             for row in rows:
                 found.setdefault(row["declaration_id"], []).append(
-                    StoredSignal(
-                        RiskSignal(
-                            SignalSource(row["source"]),
-                            row["ref"],
-                            row["kind"],
-                            float(row["weight"]),
-                            row["reason"],
-                            Lane(row["min_lane"]) if row["min_lane"] else None,
-                        ),
-                        as_utc(row["raised_at"]),
-                    )
+                    StoredSignal(_signal(row), as_utc(row["raised_at"]))
                 )
         return found
 
@@ -356,6 +365,17 @@ class RiskRepository:
                     for a in arrangements
                 ],
             )
+
+
+def _signal(row: Any) -> RiskSignal:
+    return RiskSignal(
+        SignalSource(row["source"]),
+        row["ref"],
+        row["kind"],
+        float(row["weight"]),
+        row["reason"],
+        Lane(row["min_lane"]) if row["min_lane"] else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
