@@ -65,7 +65,7 @@ from supplyguard.sharing.bundle_stream import (
     DEFAULT_CHUNK_CHARS,
     DEFAULT_MAX_OBJECT_BYTES,
     TextSource,
-    iter_bundle_objects,
+    iter_bundle_entries,
 )
 
 log = get_logger(__name__)
@@ -454,14 +454,16 @@ def import_bundle(
     source: TextSource,
     *,
     chunk_objects: int = 1000,
+    chunk_bytes: int = 8 * 1024 * 1024,
     max_object_bytes: int = DEFAULT_MAX_OBJECT_BYTES,
     chunk_chars: int = DEFAULT_CHUNK_CHARS,
 ) -> ImportReport:
     """Ingest a STIX bundle from ``sender`` read as a stream, ``chunk_objects`` at a time.
 
     Memory stays bounded whatever the size of the file: the bundle is parsed one object at a time
-    (:func:`~supplyguard.sharing.bundle_stream.iter_bundle_objects`) and each chunk is verified and
-    stored in its own transaction, like a sync page. A bundle that turns out malformed or holds an
+    (:func:`~supplyguard.sharing.bundle_stream.iter_bundle_entries`) and each chunk (at most
+    ``chunk_objects`` objects and about ``chunk_bytes`` of JSON text) is verified and stored in its
+    own transaction, like a sync page. A bundle that turns out malformed or holds an
     object over ``max_object_bytes`` raises :class:`BundleInvalid`: the chunk being read is not
     stored; chunks already committed stay (every one verified), and importing the same file again
     stores only what is missing (objects already held are duplicates by content).
@@ -471,6 +473,7 @@ def import_bundle(
         raise InvalidInput(f"chunk_objects must be between 1 and {MAX_OBJECTS_PER_CALL}")
     result = ImportReport()
     chunk: list[Any] = []
+    size = 0
 
     def store() -> None:
         with uow_factory() as uow, gc_paused():
@@ -479,10 +482,13 @@ def import_bundle(
         result.add(report, len(chunk))
         chunk.clear()
 
-    for wire in iter_bundle_objects(source, max_object_bytes=max_object_bytes, chunk_chars=chunk_chars):
+    entries = iter_bundle_entries(source, max_object_bytes=max_object_bytes, chunk_chars=chunk_chars)
+    for wire, chars in entries:
         chunk.append(wire)
-        if len(chunk) >= chunk_objects:
+        size += chars
+        if len(chunk) >= chunk_objects or size >= chunk_bytes:
             store()
+            size = 0
     if chunk:
         store()
     log.info(

@@ -41,6 +41,7 @@ class _Reader:
         self.pos = 0
         self.eof = False
         self.consumed = 0  # characters dropped from the front of buf (for error offsets)
+        self.last_size = 0  # characters of the last value decoded
 
     def offset(self) -> int:
         return self.consumed + self.pos
@@ -114,6 +115,7 @@ class _Reader:
             if end == len(self.buf) and not self.eof and type(value) in (int, float):
                 self.more()  # a number cut by the chunk end: read on and decode it again
                 continue
+            self.last_size = end - self.pos
             self.pos = end
             return value
 
@@ -124,7 +126,22 @@ def iter_bundle_objects(
     max_object_bytes: int = DEFAULT_MAX_OBJECT_BYTES,
     chunk_chars: int = DEFAULT_CHUNK_CHARS,
 ) -> Iterator[Any]:
-    """Yield the elements of a STIX bundle's ``objects`` array one at a time.
+    """Yield the elements of a STIX bundle's ``objects`` array one at a time (see
+    :func:`iter_bundle_entries`, which also gives the size of each)."""
+    for value, _size in iter_bundle_entries(
+        source, max_object_bytes=max_object_bytes, chunk_chars=chunk_chars
+    ):
+        yield value
+
+
+def iter_bundle_entries(
+    source: TextSource,
+    *,
+    max_object_bytes: int = DEFAULT_MAX_OBJECT_BYTES,
+    chunk_chars: int = DEFAULT_CHUNK_CHARS,
+) -> Iterator[tuple[Any, int]]:
+    """Yield ``(object, characters of its JSON text)`` for the elements of a STIX bundle's
+    ``objects`` array, one at a time.
 
     Raises :class:`BundleInvalid` when the text is not a JSON object with ``"type": "bundle"``
     (checked when the member is met; a bundle that states its type after its objects is checked
@@ -156,7 +173,8 @@ def iter_bundle_objects(
                 else:
                     index = 0
                     while True:
-                        yield reader.value(max_object_bytes, f"object #{index + 1}")
+                        item = reader.value(max_object_bytes, f"object #{index + 1}")
+                        yield item, reader.last_size
                         index += 1
                         separator = reader.peek()
                         reader.pos += 1

@@ -130,3 +130,29 @@ def test_disclosure_commands_list_ask_and_refuse_bad_input(tmp_path: Path) -> No
     assert not_a_request.returncode != 0 and "REQUEST_ID" in not_a_request.stderr
     ours = listed.split()[0]  # an outgoing request cannot be decided here
     assert run(env, "intel", "disclose", ours, "--refuse", "--answer", "no").returncode != 0
+
+
+def test_intel_import_refuses_bad_bundles_cleanly(tmp_path: Path) -> None:
+    env = {
+        "SUPPLYGUARD_DATA_DIR": str(tmp_path / "node"),
+        "SUPPLYGUARD_DATABASE_URL": f"sqlite:///{tmp_path / 'node.db'}",
+        "SUPPLYGUARD_NODE_NAME": "customs-b",
+    }
+    assert run(env, "db", "upgrade").returncode == 0
+    assert run(env, "org", "create", "Customs B", "--country", "NL").returncode == 0
+    report = tmp_path / "report.json"
+    report.write_text('{"type": "report", "objects": []}', encoding="utf-8")
+    refused = run(env, "intel", "import", str(report), "--from", "test.node")
+    assert refused.returncode == 4 and "not a STIX bundle" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    big = tmp_path / "big.json"
+    big.write_text(
+        json.dumps({"type": "bundle", "objects": [{"id": "x", "pad": "y" * 400}]}), encoding="utf-8"
+    )
+    too_large = run(env, "intel", "import", str(big), "--from", "test.node", "--max-object-bytes", "300")
+    assert too_large.returncode == 4 and "larger than 300 bytes: refused" in too_large.stderr
+    empty = tmp_path / "empty.json"
+    empty.write_text('{"type": "bundle", "id": "bundle--1", "objects": []}', encoding="utf-8")
+    done = run(env, "intel", "import", str(empty), "--from", "test.node")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["objects"] == 0

@@ -59,8 +59,10 @@ def test_import_streams_a_bundle_in_chunks_verifying_every_object(
     assert report.rejections[0]["check"] in ("header", "signature")
     assert _held(node_b) == 5
     with path.open(encoding="utf-8") as source:  # importing again changes nothing
-        again = import_bundle(node_b.container.uow, node_b.admin, node_b.node, "test.node", source)
-    assert (again.stored, again.duplicates) == (0, 5)
+        again = import_bundle(
+            node_b.container.uow, node_b.admin, node_b.node, "test.node", source, chunk_bytes=1
+        )
+    assert (again.stored, again.duplicates, again.chunks) == (0, 5, 6)  # a chunk also ends at chunk_bytes
 
 
 def test_an_oversized_object_stops_the_import_after_the_chunks_before_it(
