@@ -126,6 +126,33 @@ def _code(party: Any) -> str:
     return str(party["code"]) if isinstance(party, dict) else str(party)
 
 
+def bulk_import(container: Any, admin: Principal, risk: IntakeRisk, count: int) -> str:
+    """Bulk import of ``count`` unlabelled KCS valid rows (after those submitted), half without
+    scoring (the peer), half with; returns declarations per second of each."""
+    records = kcs_records("valid", 10_000_000)[-count:]
+    half = len(records) // 2
+    rates = []
+    for part, scorer in ((records[:half], None), (records[half:], risk)):
+        rows = []
+        for line, record in enumerate(part, start=2):
+            mapping = dict(kcs_row_to_mapping(record))
+            mapping["reference"] = f"{record['Declaration ID']}-bulk"
+            rows.append(RowInput(line, mapping, None, layout="kcs"))
+        started = time.perf_counter()
+        report = import_declarations(
+            container.uow(),
+            container.clock,
+            container.refdata,
+            container.signer,
+            admin,
+            rows,
+            source="bench",
+            risk=scorer,
+        )
+        rates.append(report.stored / (time.perf_counter() - started))
+    return f"bulk import of {half} rows: {rates[0]:,.0f}/s without scoring, {rates[1]:,.0f}/s with scoring"
+
+
 def run(url: str | None, label: str, args: argparse.Namespace, screener: Screener) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
@@ -203,11 +230,14 @@ def run(url: str | None, label: str, args: argparse.Namespace, screener: Screene
                 lanes[lane] = lanes.get(lane, 0) + 1
             else:
                 peers.append(elapsed * 1000)
+        bulk = bulk_import(container, admin, risk, args.bulk) if args.bulk else ""
         container.close()
     print(
         f"[{label}] first scored declaration (builds the cache from {args.history} rows): {first_ms:.0f} ms"
     )
     print(f"[{label}] lanes of the scored declarations: {lanes}")
+    if bulk:
+        print(f"[{label}] {bulk}")
     print(f"| {label} | what | n | p50 ms | p99 ms | max ms |")
     print("|---|---|---|---|---|---|")
     rows = (
@@ -230,6 +260,7 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=20_000, help="labelled KCS train rows on the node")
     parser.add_argument("--declarations", type=int, default=400, help="declarations submitted with scoring")
     parser.add_argument("--postgres", action="store_true", help="also run on PostgreSQL (127.0.0.1:5432)")
+    parser.add_argument("--bulk", type=int, default=0, help="also bulk-import this many rows (half scored)")
     args = parser.parse_args()
     print(
         f"machine: {platform.node()} {platform.machine()} cpus={os.cpu_count()} "
