@@ -262,6 +262,8 @@ def _canonical_pair(path: str, value: Any) -> bytes:
         encoded = "null"
     elif kind is int and -_SAFE_INT <= value <= _SAFE_INT:
         encoded = str(value)
+    elif kind is list and all(type(item) is str for item in value):
+        encoded = "[" + ",".join(map(encode_basestring, value)) + "]"  # lists of strings: most lists
     else:
         return canonical_json([path, value])
     return f"[{encode_basestring(path)},{encoded}]".encode()

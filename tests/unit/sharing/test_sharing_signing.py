@@ -217,3 +217,12 @@ def test_commitment_input_is_exactly_rfc8785(path: str, value: object) -> None:
     except (UnicodeEncodeError, ValueError):
         return  # lone surrogates are not JSON text
     assert _canonical_pair(path, value) == expected
+
+
+@given(st.text(), st.lists(st.text(), max_size=5))
+def test_commitment_input_of_string_lists_is_exactly_rfc8785(path: str, value: list[str]) -> None:
+    try:
+        expected = canonical_json([path, value])
+    except (UnicodeEncodeError, ValueError):
+        return  # lone surrogates are not JSON text
+    assert _canonical_pair(path, value) == expected
