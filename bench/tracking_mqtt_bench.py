@@ -316,13 +316,16 @@ def run(args: argparse.Namespace, database_url: str, data_dir: Path) -> dict[str
             published = results.get()
     publisher.join()
     last_received, quiet_since = subscriber.received, time.monotonic()
+    written, last_write = ingest.counters.messages, time.monotonic()
     while ingest.counters.messages < published["messages"]:
         time.sleep(0.05)
+        if ingest.counters.messages != written:
+            written, last_write = ingest.counters.messages, time.monotonic()
         if subscriber.received != last_received:
             last_received, quiet_since = subscriber.received, time.monotonic()
         elif subscriber.received == ingest.counters.messages and time.monotonic() - quiet_since > 30:
             break  # everything received is written and nothing more has come for 30 s: the rest is lost
-    drained = time.monotonic()
+    drained = last_write if ingest.counters.messages < published["messages"] else time.monotonic()
     subscriber.stop()
     own_after = resource.getrusage(resource.RUSAGE_SELF)
     broker_after = broker_cpu_s()
