@@ -26,7 +26,6 @@ Nothing else raises ``HTTPException`` or ``typer.Exit``.
     │   ├── CaptureJobNotFound          no EPCIS capture job with that id
     │   ├── AlertNotFound               no tracking alert with that id
     │   ├── TrackingRuleNotFound        no tracking rule (or device link) with that name or id
-    │   ├── TrackingRuleNotFound        no tracking rule (or device link) with that name or id
     │   ├── NetworkNotFound             no stored supply network with that id
     │   └── DrillNotFound               no resilience drill with that id
     ├── Conflict                        state conflict, e.g. duplicate key or idempotency clash (409)
@@ -172,10 +171,6 @@ class CaptureJobNotFound(NotFound):
 
 class AlertNotFound(NotFound):
     kind = "tracking alert"
-
-
-class TrackingRuleNotFound(NotFound):
-    kind = "tracking rule or device link"
 
 
 class TrackingRuleNotFound(NotFound):

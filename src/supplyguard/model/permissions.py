@@ -20,10 +20,6 @@ class Action(StrEnum):
     LEDGER_ADMIN = "sign ledger checkpoints"
     RISK_ADMIN = "train, activate and run risk models"
     SCREENING_DECIDE = "mark screening hits as false positives"
-    TRACKING_READ = "read tracking events, positions and alerts"
-    TRACKING_WRITE = "send tracking events and telemetry"
-    TRACKING_ADMIN = "manage tracking alert rules and device links"
-    ALERT_ACK = "acknowledge tracking alerts"
     RESILIENCE_READ = "read supply networks, their analyses and drills"
     RESILIENCE_PLAN = "store supply networks and run drills"
     RESILIENCE_DRILL = "take part in resilience drills"
@@ -58,14 +54,6 @@ ALLOWED_ROLES: dict[Action, frozenset[Role]] = {
     Action.LEDGER_ADMIN: frozenset({Role.ADMIN}),
     Action.RISK_ADMIN: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.ANALYST}),
     Action.SCREENING_DECIDE: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.OFFICER, Role.ANALYST}),
-    Action.TRACKING_READ: frozenset(
-        {Role.ADMIN, Role.SUPERVISOR, Role.OFFICER, Role.ANALYST, Role.AUDITOR, Role.LOGISTICS}
-    ),
-    Action.TRACKING_WRITE: frozenset(
-        {Role.ADMIN, Role.SUPERVISOR, Role.OFFICER, Role.ANALYST, Role.LOGISTICS, Role.PARTNER}
-    ),
-    Action.TRACKING_ADMIN: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.LOGISTICS}),
-    Action.ALERT_ACK: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.OFFICER, Role.ANALYST, Role.LOGISTICS}),
     Action.RESILIENCE_READ: frozenset(
         {Role.ADMIN, Role.SUPERVISOR, Role.ANALYST, Role.LOGISTICS, Role.OFFICER, Role.AUDITOR}
     ),
