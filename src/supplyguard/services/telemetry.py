@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from supplyguard.adapters.db.telemetry_repo import StoredAlert, TelemetryRepository
+from supplyguard.adapters.db.tracking_rules_repo import TrackingRulesRepository
 from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.errors import AlertNotFound, FieldError, ValidationFailed
 from supplyguard.model.clock import Clock, iso_utc
@@ -45,6 +46,7 @@ from supplyguard.services.tracking_rules import build_tracking_rules, linked_dec
 from supplyguard.tracking import (
     Alert,
     AlertEngine,
+    DeviceState,
     FilterConfig,
     GeofenceIndex,
     Position,
@@ -73,6 +75,7 @@ class OrgPipeline:
     engine: AlertEngine
     seeded: set[str] = field(default_factory=set)
     revision: int | None = None
+    states_seeded: bool = False
 
 
 class TelemetryPipelines:
@@ -286,32 +289,61 @@ def ingest_positions(
     return process_positions(uow, clock, actor.org_id, positions, pipelines, actor=actor, source="http")
 
 
+def seed_device_states(conn: Connection, org_id: uuid.UUID, pipeline: OrgPipeline) -> None:
+    """Devices this process has not seen start from their last stored position (inside the geofences
+    that hold it), so a restarted node still notices those that fell silent before it started, and
+    once: a silence already alerted (same device, same last position) is not alerted again."""
+    engine = pipeline.engine
+    alerted = TrackingRulesRepository(conn).silent_alerts_raised(org_id)
+    for last in TelemetryRepository(conn).latest_positions(org_id):
+        if last.device_id in engine.states:
+            continue
+        inside = frozenset(g.geofence_id for g in engine.rules.geofences.containing(last.lat, last.lon))
+        engine.states[last.device_id] = DeviceState(
+            last.device_id,
+            last=last,
+            inside=inside,
+            entered_at=dict.fromkeys(inside, last.time),
+            silent_alerted=(last.device_id, last.time.isoformat()) in alerted,
+        )
+        pipeline.filter.last_kept.setdefault(last.device_id, last)
+        pipeline.seeded.add(last.device_id)
+
+
 def check_silent_devices(
     uow: SqlUnitOfWork, clock: Clock, pipelines: TelemetryPipelines
 ) -> dict[uuid.UUID, list[StoredAlert]]:
     """Raise and store ``device_silent`` alerts for every organisation's devices quiet for longer than
-    their profile allows (a periodic job of the node calls this; no caller principal)."""
+    their profile allows (a periodic job of the node calls this; no caller principal). Organisations
+    whose stored profiles bound silence are checked even before this process saw any of their
+    devices, from the devices' last stored positions."""
     now = clock.now()
     raised: dict[uuid.UUID, list[StoredAlert]] = {}
-    with pipelines.lock:
-        for org_id, pipeline in pipelines.items():
+    with pipelines.lock, uow:
+        org_ids = {org_id for org_id, _pipeline in pipelines.items()}
+        if pipelines.fixed_rules is None:
+            org_ids.update(TrackingRulesRepository(uow.connection).orgs_watching_silence())
+        for org_id in sorted(org_ids, key=str):
+            pipeline = pipelines.for_org(org_id, uow.connection)
+            if not pipeline.states_seeded:
+                seed_device_states(uow.connection, org_id, pipeline)
+                pipeline.states_seeded = True
             alerts = pipeline.engine.check_silence(now)
             if not alerts:
                 continue
-            with uow:
-                stored, _signals = store_alerts(uow, org_id, alerts, now)
-                audit(
-                    uow,
-                    None,
-                    clock,
-                    "telemetry.silence",
-                    "telemetry",
-                    None,
-                    {"alerts": len(alerts)},
-                    org_id=org_id,
-                )
-                uow.commit()
+            stored, _signals = store_alerts(uow, org_id, alerts, now)
+            audit(
+                uow,
+                None,
+                clock,
+                "telemetry.silence",
+                "telemetry",
+                None,
+                {"alerts": len(alerts)},
+                org_id=org_id,
+            )
             raised[org_id] = stored
+        uow.commit()
     return raised
 
 

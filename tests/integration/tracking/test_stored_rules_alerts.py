@@ -164,3 +164,33 @@ def test_missing_stock_at_a_depot_is_an_alert_that_raises_the_declarations_risk(
         assert uow.risk.risk_state(declaration.id)[2] in ("yellow", "red")
     # checking again raises nothing new while the alert is open
     assert check_stock(container.uow(), container.clock, actor).alerts == []
+
+
+def test_a_restarted_node_notices_devices_that_fell_silent_before_it_started_once(container) -> None:  # type: ignore[no-untyped-def]
+    actor = admin_principal(make_org(container))
+    rules.create_rule(
+        container.uow(),
+        container.clock,
+        actor,
+        {"name": "heartbeat", "kind": "profile", "max_silence_minutes": 30, "devices": ["*"]},
+    )
+    send(
+        container,
+        actor,
+        [message(0, 10.0, 10.0), message(1, 20.0, 20.0, device="TRK-2")],
+        telemetry.TelemetryPipelines(),
+    )
+    late = FixedClock(T0 + timedelta(hours=3))
+    # a new process, which never saw the devices: their last stored positions are enough
+    raised = telemetry.check_silent_devices(container.uow(), late, telemetry.TelemetryPipelines())
+    (alerts,) = raised.values()
+    assert sorted((a.alert.kind, a.alert.subject) for a in alerts) == [
+        ("device_silent", "TRK-1"),
+        ("device_silent", "TRK-2"),
+    ]
+    # and another restart does not alert the same silence twice
+    assert telemetry.check_silent_devices(container.uow(), late, telemetry.TelemetryPipelines()) == {}
+    # the same process keeps its filter state: a replay of the old position is refused
+    pipelines = telemetry.TelemetryPipelines()
+    telemetry.check_silent_devices(container.uow(), late, pipelines)
+    assert send(container, actor, [message(0, 10.0, 10.0)], pipelines).rejected == {"duplicate": 1}

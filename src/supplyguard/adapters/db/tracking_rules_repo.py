@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Text, cast, delete, func, insert, select, upd
 
 from supplyguard.adapters.db.tables import declarations
 from supplyguard.adapters.db.tracking_tables import (
+    tracking_alerts,
     tracking_device_links,
     tracking_expected_stock,
     tracking_rule_assignments,
@@ -244,6 +245,20 @@ class TrackingRulesRepository:
                 insert(tracking_rule_revisions).values(org_id=org_id, revision=1, updated_at=at)
             )
         return self.revision(org_id)
+
+    def orgs_watching_silence(self) -> list[uuid.UUID]:
+        """Organisations with a profile that bounds how long a device may stay silent."""
+        r = tracking_rules.c
+        rows = self._conn.execute(select(r.org_id, r.spec).where(r.kind == "profile"))
+        return sorted({org for org, spec in rows if (spec or {}).get("max_silence_minutes") is not None})
+
+    def silent_alerts_raised(self, org_id: uuid.UUID) -> set[tuple[str, str]]:
+        """(device, last seen) of every ``device_silent`` alert stored: a silence is alerted once."""
+        a = tracking_alerts.c
+        rows = self._conn.execute(
+            select(a.subject, a.details).where(a.org_id == org_id, a.kind == "device_silent")
+        )
+        return {(subject, str((details or {}).get("last_seen"))) for subject, details in rows}
 
     def count_rules(self, org_id: uuid.UUID) -> int:
         r = tracking_rules.c
