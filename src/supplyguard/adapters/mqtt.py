@@ -1,14 +1,16 @@
 """An MQTT subscriber that hands what it receives over in batches (paho-mqtt, MQTT 5).
 
 Transport only: it knows topics and payload bytes, nothing of positions or organisations. The
-network thread of paho only appends each message to an in-memory queue (so the socket is read as
-fast as the broker sends and the broker's per-client queue never overflows); a writer thread takes
-up to ``batch_max`` messages, or what arrived within ``batch_ms`` of the first one, and calls
-``on_batch`` once for them (the telemetry service writes them in one transaction). An exception in
-``on_batch`` is logged and counted, never fatal. :meth:`MqttBatchSubscriber.stop` disconnects first
-(nothing new arrives), then flushes what is queued, then returns: a graceful shutdown loses nothing
-that the broker handed over. With a ``client_id`` the broker keeps the session (a day) and queues
-QoS 1 messages while the subscriber is away; it reconnects by itself after a network error.
+network thread of paho only appends each message to an in-memory queue, so that writing never
+delays reading; a writer thread takes up to ``batch_max`` messages, or what arrived within
+``batch_ms`` of the first one, and calls ``on_batch`` once for them (the telemetry service writes
+them in one transaction). An exception in ``on_batch`` is logged and counted, never fatal. At most
+``max_pending`` received messages wait in memory (200,000 by default); beyond that the network
+thread waits for the writer, and the broker holds (or, past its own queue limit, drops) what it
+cannot deliver. :meth:`MqttBatchSubscriber.stop` disconnects first (nothing new arrives), then
+flushes what is queued, then returns: a graceful shutdown loses nothing that the broker handed
+over. With a ``client_id`` the broker keeps the session (a day) and queues QoS 1 messages while the
+subscriber is away; it reconnects by itself after a network error.
 
 MQTT 5 because of *Receive Maximum*: an MQTT 3.1.1 client gets at most the broker's
 ``max_inflight_messages`` (20 on Mosquitto) unacknowledged QoS 1 messages at a time, and beyond them
@@ -97,6 +99,7 @@ class MqttBatchSubscriber:
         batch_max: int = 5000,
         client_id: str = "",
         keepalive_s: int = 60,
+        max_pending: int = 200_000,
     ) -> None:
         self.broker = broker
         self.topics = list(topics)
@@ -105,6 +108,7 @@ class MqttBatchSubscriber:
         self.batch_s = batch_ms / 1000.0
         self.batch_max = batch_max
         self.keepalive_s = keepalive_s
+        self._room = threading.Semaphore(max_pending)
         self.received = 0
         self.batches = 0
         self.batch_errors = 0
@@ -142,6 +146,7 @@ class MqttBatchSubscriber:
         self._subscribed.set()
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        self._room.acquire()  # at most max_pending messages wait in memory; beyond, the broker holds them
         self.received += 1
         self._queue.put(MqttMessage(message.topic, bytes(message.payload)))
 
@@ -227,3 +232,5 @@ class MqttBatchSubscriber:
         except Exception:  # the subscriber must outlive any one bad batch
             self.batch_errors += 1
             log.exception("mqtt.batch_failed", messages=len(messages))
+        finally:
+            self._room.release(len(messages))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -148,3 +149,26 @@ def test_a_failing_batch_is_counted_and_the_subscriber_goes_on(publisher) -> Non
     wait_for(lambda: len(seen) == 2)
     subscriber.stop()
     assert subscriber.batch_errors == 1 and subscriber.received == 2
+
+
+def test_at_most_max_pending_messages_wait_in_memory(publisher) -> None:  # type: ignore[no-untyped-def]
+    prefix = f"sgtest-{uuid.uuid4().hex}"
+    released = threading.Event()
+    sizes: list[int] = []
+
+    def slow(batch: list[Any]) -> None:
+        released.wait(20)  # the writer is stuck: the network thread must stop taking messages at 3
+        sizes.append(len(batch))
+
+    subscriber = MqttBatchSubscriber(
+        parse_broker_url(BROKER), [f"{prefix}/#"], slow, batch_ms=1, batch_max=1, max_pending=3
+    )
+    subscriber.start()
+    for n in range(6):
+        publish(publisher, f"{prefix}/a", {"n": n})
+    wait_for(lambda: subscriber.received == 3)
+    time.sleep(0.3)  # give the network thread the chance to overrun the bound, if it could
+    assert subscriber.received == 3
+    released.set()
+    wait_for(lambda: subscriber.received == 6 and sum(sizes) == 6)
+    subscriber.stop()
