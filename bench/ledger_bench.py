@@ -30,7 +30,7 @@ from typing import Any
 
 from supplyguard.adapters.db import ledger_tables
 from supplyguard.adapters.db.engine import create_db_engine
-from supplyguard.adapters.db.ledger_store import LedgerStore
+from supplyguard.adapters.db.ledger_store import BUNDLE_WIDTH, LedgerStore, pack_bundle
 from supplyguard.ledger import (
     Ed25519Signer,
     LeafEnvelope,
@@ -42,7 +42,8 @@ from supplyguard.ledger import (
 
 SEED = 20261123
 TABLES = [
-    ledger_tables.ledger_leaves,
+    ledger_tables.ledger_bundles,
+    ledger_tables.ledger_records,
     ledger_tables.ledger_tiles,
     ledger_tables.ledger_checkpoints,
     ledger_tables.ledger_cosignatures,
@@ -105,7 +106,7 @@ def bench_supplyguard(leaves: list[LeafEnvelope], batch: int, samples: int, fold
     rng = random.Random(SEED)
     signer = Ed25519Signer.generate("bench.supplyguard.example/log")
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with engine.connect() as conn:
         store = LedgerStore(conn)
         for start in range(0, n, batch):
@@ -113,9 +114,11 @@ def bench_supplyguard(leaves: list[LeafEnvelope], batch: int, samples: int, fold
             conn.commit()
     append_s = time.perf_counter() - t0
     results["append_per_s"] = n / append_s
+    results["append_cpu_per_s"] = n / (time.process_time() - c0)
     results["append_s"] = append_s
-    results["bulk_per_s"] = _bulk_append(leaves, batch, folder)
-    results["floor_per_s"] = _sqlite_floor(leaves, batch, folder)
+    results["bulk_per_s"], results["bulk_cpu_per_s"] = _bulk_append(leaves, batch, folder)
+    results["floor_per_s"], results["floor_cpu_per_s"] = _sqlite_floor(leaves, batch, folder)
+    results["old_floor_per_s"], results["old_floor_cpu_per_s"] = _old_row_floor(leaves, batch, folder)
 
     # Memory: Python heap while appending 20 more batches to the full tree (flat in tree size).
     extra = envelopes(20 * batch, SEED + 1)
@@ -148,6 +151,10 @@ def bench_supplyguard(leaves: list[LeafEnvelope], batch: int, samples: int, fold
         cons = timed(lambda: store.consistency_proof(next(it2), n), samples)
         results["inclusion_ms"] = percentiles(incl)
         results["consistency_ms"] = percentiles(cons)
+        it3 = iter(indexes)
+        results["leaf_ms"] = percentiles(timed(lambda: store.leaf(next(it3)), samples))
+        it4 = iter([(leaves[i].kind, leaves[i].id) for i in indexes])
+        results["record_ms"] = percentiles(timed(lambda: store.find_by_record(*next(it4)), samples))
 
         root = store.root(n)
         index = indexes[0]
@@ -172,37 +179,95 @@ def bench_supplyguard(leaves: list[LeafEnvelope], batch: int, samples: int, fold
     return results
 
 
-def _bulk_append(leaves: list[LeafEnvelope], batch: int, folder: Path) -> float:
+def _bulk_append(leaves: list[LeafEnvelope], batch: int, folder: Path) -> tuple[float, float]:
     """Like pymerkle's bulk path: the same batches, but one transaction for all of them."""
     db_path = folder / "supplyguard-bulk.db"
     for suffix in ("", "-wal", "-shm"):
         (folder / (db_path.name + suffix)).unlink(missing_ok=True)
     engine = create_db_engine(f"sqlite:///{db_path}")
     ledger_tables.metadata.create_all(engine, tables=TABLES)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with engine.connect() as conn:
         store = LedgerStore(conn)
         for start in range(0, len(leaves), batch):
             store.append_many(leaves[start : start + batch])
         conn.commit()
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     engine.dispose()
     for suffix in ("", "-wal", "-shm"):
         (folder / (db_path.name + suffix)).unlink(missing_ok=True)
-    return len(leaves) / elapsed
+    return len(leaves) / elapsed, len(leaves) / cpu
 
 
-def _sqlite_floor(leaves: list[LeafEnvelope], batch: int, folder: Path) -> float:
-    """The database's own speed for the same leaf rows: the same ``ledger_leaves`` table and index,
-    the same engine settings (WAL, synchronous=NORMAL) and a commit per batch, but the rows built
-    beforehand (untimed), inserted with one ``executemany`` per batch and no interior hashes."""
-    import hashlib
-
-    db_path = folder / "floor.db"
+def _fresh_sqlite(folder: Path, name: str) -> tuple[Path, Any]:
+    db_path = folder / name
     for suffix in ("", "-wal", "-shm"):
         (folder / (db_path.name + suffix)).unlink(missing_ok=True)
-    engine = create_db_engine(f"sqlite:///{db_path}")
-    ledger_tables.metadata.create_all(engine, tables=[ledger_tables.ledger_leaves])
+    return db_path, create_db_engine(f"sqlite:///{db_path}")
+
+
+def _drop_sqlite(folder: Path, db_path: Path, engine: Any) -> None:
+    engine.dispose()
+    for suffix in ("", "-wal", "-shm"):
+        (folder / (db_path.name + suffix)).unlink(missing_ok=True)
+
+
+def _sqlite_floor(leaves: list[LeafEnvelope], batch: int, folder: Path) -> tuple[float, float]:
+    """The database's own speed for the same leaf rows: the same ``ledger_bundles`` and
+    ``ledger_records`` tables, the same engine settings (WAL, synchronous=NORMAL) and a commit per
+    batch, but the rows built beforehand (untimed): one bundle row per 256 leaves (the partial last
+    one rewritten per batch as the store does) and one look-up row per leaf, no interior hashes.
+    Returns (wall, CPU) leaves per second."""
+    db_path, engine = _fresh_sqlite(folder, "floor.db")
+    ledger_tables.metadata.create_all(
+        engine, tables=[ledger_tables.ledger_bundles, ledger_tables.ledger_records]
+    )
+    data = [envelope.to_bytes() for envelope in leaves]
+    batches = []
+    for start in range(0, len(leaves), batch):
+        end = min(len(leaves), start + batch)
+        first = start // BUNDLE_WIDTH
+        bundles = [
+            (
+                b,
+                min(end, (b + 1) * BUNDLE_WIDTH) - b * BUNDLE_WIDTH,
+                pack_bundle(data[b * BUNDLE_WIDTH : min(end, (b + 1) * BUNDLE_WIDTH)]),
+            )
+            for b in range(first, (end - 1) // BUNDLE_WIDTH + 1)
+        ]
+        records = [(e.kind, e.id, start + i) for i, e in enumerate(leaves[start:end])]
+        batches.append((bundles, records))
+    bundle_sql = (
+        "INSERT INTO ledger_bundles VALUES (?, ?, ?) ON CONFLICT (bundle_index) DO UPDATE "
+        "SET width = excluded.width, entries = excluded.entries"
+    )
+    t0, c0 = time.perf_counter(), time.process_time()
+    with engine.connect() as conn:
+        for bundles, records in batches:
+            conn.exec_driver_sql(bundle_sql, bundles)
+            conn.exec_driver_sql("INSERT INTO ledger_records VALUES (?, ?, ?)", records)
+            conn.commit()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    _drop_sqlite(folder, db_path, engine)
+    return len(leaves) / wall, len(leaves) / cpu
+
+
+def _old_row_floor(leaves: list[LeafEnvelope], batch: int, folder: Path) -> tuple[float, float]:
+    """The same, for the row shape before 2026-12-06: one 7-column row per leaf (bytes, hash, kind,
+    record id, org, recorded_at) with a (kind, record_id) index. Returns (wall, CPU) leaves/s."""
+    import hashlib
+
+    db_path, engine = _fresh_sqlite(folder, "floor-old.db")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE ledger_leaves (idx INTEGER PRIMARY KEY, leaf BLOB NOT NULL, "
+            "leaf_hash BLOB NOT NULL, "
+            "kind VARCHAR(64) NOT NULL, record_id VARCHAR(128) NOT NULL, org VARCHAR(64) NOT NULL, "
+            "recorded_at VARCHAR(40) NOT NULL)"
+        )
+        conn.exec_driver_sql(
+            "CREATE INDEX ix_ledger_leaves_kind_record_id ON ledger_leaves (kind, record_id)"
+        )
     rows = []
     for index, envelope in enumerate(leaves):
         leaf = envelope.to_bytes()
@@ -218,16 +283,14 @@ def _sqlite_floor(leaves: list[LeafEnvelope], batch: int, folder: Path) -> float
             )
         )
     sql = "INSERT INTO ledger_leaves VALUES (?, ?, ?, ?, ?, ?, ?)"
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with engine.connect() as conn:
         for start in range(0, len(rows), batch):
             conn.exec_driver_sql(sql, rows[start : start + batch])
             conn.commit()
-    elapsed = time.perf_counter() - t0
-    engine.dispose()
-    for suffix in ("", "-wal", "-shm"):
-        (folder / (db_path.name + suffix)).unlink(missing_ok=True)
-    return len(rows) / elapsed
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    _drop_sqlite(folder, db_path, engine)
+    return len(rows) / wall, len(rows) / cpu
 
 
 def _sign_at(store: LedgerStore, signer: Ed25519Signer, size: int, now: datetime) -> str:
@@ -262,11 +325,12 @@ def bench_pymerkle(
     results: dict[str, Any] = {"version": getattr(pymerkle, "__version__", "?")}
     rng = random.Random(SEED)
     with SqliteTree(str(path), algorithm="sha256") as tree:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         # pymerkle's bulk path: one call, one transaction, executemany per chunk of `batch`.
         tree.append_entries(data, chunksize=batch)
         append_s = time.perf_counter() - t0
         results["append_per_s"] = n / append_s
+        results["append_cpu_per_s"] = n / (time.process_time() - c0)
         indexes = [rng.randrange(n) for _ in range(samples)]
         it = iter(indexes)
         # pymerkle indexes leaves from 1.
@@ -319,21 +383,37 @@ def main() -> None:
         return f"{pair[0]:.4f} / {pair[1]:.4f}"
 
     print()
-    print(f"{'measure (n = ' + format(args.leaves, ',') + ')':<46} {'supplyguard':>22} {'pymerkle':>22}")
+    print(f"load average at the end: {os.getloadavg()}; rates: wall (per CPU-second of this process)")
+    print(f"{'measure (n = ' + format(args.leaves, ',') + ')':<50} {'supplyguard':>22} {'pymerkle':>22}")
+
+    def rate(wall: float, cpu: float) -> str:
+        return f"{wall:,.0f} ({cpu:,.0f} CPU)"
+
     rows = [
-        (f"append/s, one transaction per {args.batch}-leaf batch", f"{ours['append_per_s']:,.0f}", None),
         (
-            f"floor: bare leaf rows, {args.batch}-row commits (no tiles)",
-            f"{ours['floor_per_s']:,.0f}",
+            f"append/s, one transaction per {args.batch}-leaf batch",
+            rate(ours["append_per_s"], ours["append_cpu_per_s"]),
+            None,
+        ),
+        (
+            f"floor: bundles + look-up rows, {args.batch}-leaf commits",
+            rate(ours["floor_per_s"], ours["floor_cpu_per_s"]),
+            None,
+        ),
+        (
+            "floor of the old 7-column leaf rows + index",
+            rate(ours["old_floor_per_s"], ours["old_floor_cpu_per_s"]),
             None,
         ),
         (
             f"append/s, {args.batch}-leaf batches, one transaction",
-            f"{ours['bulk_per_s']:,.0f}",
+            rate(ours["bulk_per_s"], ours["bulk_cpu_per_s"]),
             "append_per_s",
         ),
         ("inclusion proof ms p50 / p95", fmt(ours["inclusion_ms"]), "inclusion_ms"),
         ("consistency proof ms p50 / p95", fmt(ours["consistency_ms"]), "consistency_ms"),
+        ("leaf by index (its bundle) ms p50 / p95", fmt(ours["leaf_ms"]), None),
+        ("leaves of a record (kind, id) ms p50 / p95", fmt(ours["record_ms"]), None),
         ("verify inclusion ms p50 / p95", fmt(ours["verify_inclusion_ms"]), "verify_inclusion_ms"),
         ("verify consistency ms p50 / p95", fmt(ours["verify_consistency_ms"]), None),
         ("verify inclusion bundle (sig + proof) ms", fmt(ours["verify_bundle_ms"]), None),
@@ -342,11 +422,15 @@ def main() -> None:
         other = "-"
         if theirs is not None and key is not None:
             v = theirs[key]
-            other = f"{v:,.0f}" if isinstance(v, float) else fmt(v)
-        print(f"{label:<46} {value:>22} {other:>22}")
-    print(f"{'append at size n: Python heap peak MiB':<46} {ours['append_peak_mib']:>22.1f}")
-    print(f"{'process peak RSS MiB (incl. generated data)':<46} {peak_rss_mib():>22.1f}")
-    print(f"{'SQLite files MiB':<46} {ours['db_mib']:>22.1f}")
+            other = (
+                rate(v, theirs["append_cpu_per_s"])
+                if key == "append_per_s"
+                else (f"{v:,.0f}" if isinstance(v, float) else fmt(v))
+            )
+        print(f"{label:<50} {value:>22} {other:>22}")
+    print(f"{'append at size n: Python heap peak MiB':<50} {ours['append_peak_mib']:>22.1f}")
+    print(f"{'process peak RSS MiB (incl. generated data)':<50} {peak_rss_mib():>22.1f}")
+    print(f"{'SQLite files MiB':<50} {ours['db_mib']:>22.1f}")
     if theirs is not None:
         print(
             f"pymerkle {theirs['version']}: SqliteTree, one bulk append_entries call "

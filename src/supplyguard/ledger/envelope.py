@@ -86,7 +86,7 @@ class LeafEnvelope:
         return envelope
 
 
-_LEAF_FIELDS = attrgetter("body_sha256", "id", "kind", "org", "recorded_at")
+LEAF_FIELDS = attrgetter("body_sha256", "id", "kind", "org", "recorded_at")
 
 
 def leaves_of(envelopes: Sequence[LeafEnvelope]) -> list[bytes]:
@@ -96,10 +96,20 @@ def leaves_of(envelopes: Sequence[LeafEnvelope]) -> list[bytes]:
     every leaf is written by one format string with no call per envelope; otherwise each envelope
     goes through :meth:`LeafEnvelope.to_bytes`.
     """
-    fields = list(map(_LEAF_FIELDS, envelopes))
+    fields = list(map(LEAF_FIELDS, envelopes))
     if not fields:
         return []
-    text = "".join(["".join(column) for column in list(zip(*fields, strict=True))[1:]])
+    return leaves_from_fields(envelopes, fields, list(zip(*fields, strict=True)))
+
+
+def leaves_from_fields(
+    envelopes: Sequence[LeafEnvelope],
+    fields: Sequence[tuple[str, str, str, str, str]],
+    columns: Sequence[Sequence[str]],
+) -> list[bytes]:
+    """:func:`leaves_of` for a caller that already has ``fields`` (``body_sha256, id, kind, org,
+    recorded_at`` of each envelope) and their ``columns`` (the same, transposed)."""
+    text = "".join(["".join(column) for column in columns[1:]])
     if not (text.isprintable() and '"' not in text and "\\" not in text):
         return [envelope.to_bytes() for envelope in envelopes]
     return [

@@ -19,7 +19,8 @@ from supplyguard.adapters.db.engine import create_db_engine
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 LEDGER_TABLES = [
-    ledger_tables.ledger_leaves,
+    ledger_tables.ledger_bundles,
+    ledger_tables.ledger_records,
     ledger_tables.ledger_tiles,
     ledger_tables.ledger_checkpoints,
     ledger_tables.ledger_cosignatures,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine, text
 
-from supplyguard.adapters.db.ledger_store import LedgerStore
+from supplyguard.adapters.db.ledger_store import LedgerStore, pack_bundle, unpack_bundle
 from supplyguard.errors import InvalidInput, ProofRequestInvalid, VerificationFailed
 from supplyguard.ledger import (
     COSIGNATURE_V1,
@@ -184,6 +184,32 @@ def test_checkpoints_that_do_not_match_the_tree_are_refused(engine: Engine) -> N
             store.save_checkpoint(beyond, NOW)
 
 
+def _bundle(conn, index: int) -> list[bytes]:  # type: ignore[no-untyped-def]
+    blob = conn.execute(
+        text("SELECT entries FROM ledger_bundles WHERE bundle_index = :b"), {"b": index}
+    ).scalar_one()
+    return unpack_bundle(bytes(blob))
+
+
+def _rewrite(conn, index: int, leaves: list[bytes], width: int | None = None) -> None:  # type: ignore[no-untyped-def]
+    conn.execute(
+        text("UPDATE ledger_bundles SET entries = :e, width = :w WHERE bundle_index = :b"),
+        {"e": pack_bundle(leaves), "w": len(leaves) if width is None else width, "b": index},
+    )
+
+
+def _set_leaf_hash(conn, index: int, digest: bytes) -> None:  # type: ignore[no-untyped-def]
+    blob = bytearray(
+        conn.execute(
+            text("SELECT hashes FROM ledger_tiles WHERE tile_key = :k"), {"k": index // 256}
+        ).scalar_one()
+    )
+    blob[(index % 256) * 32 : (index % 256) * 32 + 32] = digest
+    conn.execute(
+        text("UPDATE ledger_tiles SET hashes = :h WHERE tile_key = :k"), {"h": bytes(blob), "k": index // 256}
+    )
+
+
 def test_audit_names_changed_deleted_and_inserted_rows(engine: Engine) -> None:
     signer = Ed25519Signer.generate(ORIGIN)
     with engine.connect() as conn:
@@ -192,35 +218,68 @@ def test_audit_names_changed_deleted_and_inserted_rows(engine: Engine) -> None:
         store.sign_checkpoint(signer, NOW)
         conn.commit()
         assert store.audit() == []
+        first, last = _bundle(conn, 0), _bundle(conn, 1)
+        assert len(first) == 256 and len(last) == 44
 
-        conn.execute(text("UPDATE ledger_leaves SET leaf = :leaf WHERE idx = 5"), {"leaf": b"tampered"})
+        _rewrite(conn, 0, [*first[:5], b"tampered", *first[6:]])
         assert any("leaf 5 (declaration rec-5) was changed" in p for p in store.audit())
         conn.rollback()
 
-        # Changing a leaf and its stored hash together still breaks the signed checkpoint.
+        # Changing a leaf and its hash in the tile together still breaks the signed checkpoint.
         forged = envelopes(1, 900)[0].to_bytes()
-        conn.execute(
-            text("UPDATE ledger_leaves SET leaf = :leaf, leaf_hash = :h WHERE idx = 6"),
-            {"leaf": forged, "h": hashlib.sha256(b"\x00" + forged).digest()},
-        )
+        _rewrite(conn, 0, [*first[:6], forged, *first[7:]])
+        _set_leaf_hash(conn, 6, hashlib.sha256(b"\x00" + forged).digest())
         assert any("checkpoint at size 300 does not match" in p for p in store.audit())
         conn.rollback()
 
-        conn.execute(text("DELETE FROM ledger_leaves WHERE idx = 299"))
+        _rewrite(conn, 1, last[:-1])
         assert any("beyond the 299 leaves stored" in p for p in store.audit())
         conn.rollback()
 
-        conn.execute(text("DELETE FROM ledger_leaves WHERE idx = 100"))
+        _rewrite(conn, 0, [*first[:100], *first[101:]], width=256)
         assert any("leaves 100 to 100 are missing" in p for p in store.audit())
         conn.rollback()
 
-        conn.execute(
-            text(
-                "INSERT INTO ledger_leaves (idx, leaf, leaf_hash, kind, record_id, org, recorded_at) "
-                "VALUES (300, :leaf, :h, 'declaration', 'sneaky', 'org', 'now')"
-            ),
-            {"leaf": forged, "h": hashlib.sha256(b"\x00" + forged).digest()},
-        )
+        conn.execute(text("DELETE FROM ledger_bundles WHERE bundle_index = 0"))
+        assert any("leaves 0 to 255 are missing" in p for p in store.audit())
+        conn.rollback()
+
+        _rewrite(conn, 0, [*first[:50], forged, *first[50:]], width=256)
+        assert any("were inserted behind the ledger's back" in p for p in store.audit())
+        conn.rollback()
+
+        _rewrite(conn, 1, [*last, forged])
         assert any("interior hashes do not match" in p for p in store.audit())
         conn.rollback()
+
+        # The record look-up: a row removed, and a row added that no leaf backs.
+        conn.execute(text("DELETE FROM ledger_records WHERE idx = 7"))
+        assert any("look-up row of leaf 7 (declaration rec-7) was removed" in p for p in store.audit())
+        assert store.find_by_record("declaration", "rec-7") == []
+        conn.rollback()
+        conn.execute(
+            text("INSERT INTO ledger_records (kind, record_id, idx) VALUES ('declaration', 'sneaky', 8)")
+        )
+        assert any("declaration sneaky -> leaf 8" in p for p in store.audit())
+        assert store.find_by_record("declaration", "sneaky") == []
+        conn.rollback()
+        assert store.audit() == []
+
+
+def test_leaves_come_back_from_their_bundles(engine: Engine) -> None:
+    with engine.connect() as conn:
+        store = LedgerStore(conn)
+        made = envelopes(600)
+        for start in (0, 1, 255, 256, 300, 599):  # batches that end inside and on bundle edges
+            store.append_many(made[store.size() : start + 1])
+        assert store.size() == 600
+        leaves = store.leaves(250, 520)
+        assert [leaf.index for leaf in leaves] == list(range(250, 520))
+        assert [leaf.leaf for leaf in leaves] == [e.to_bytes() for e in made[250:520]]
+        assert store.leaf(511).envelope == made[511] and store.leaf(599).record_id == "rec-599"
+        assert store.leaf(300).leaf_hash == hashlib.sha256(b"\x00" + made[300].to_bytes()).digest()
+        assert [leaf.index for leaf in store.iter_kind("declaration")] == sorted(
+            (i for i in range(600) if i % 3), key=lambda i: f"rec-{i}"
+        )
+        assert store.find_in_kinds(("declaration",), "rec-257")[0].org == made[257].org
         assert store.audit() == []

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
 from supplyguard.adapters.db.declarations_repo import DeclarationRepository
-from supplyguard.adapters.db.ledger_tables import ledger_leaves
+from supplyguard.adapters.db.ledger_store import pack_bundle, unpack_bundle
+from supplyguard.adapters.db.ledger_tables import ledger_bundles
 from supplyguard.adapters.db.tables import declaration_items, declarations, outcomes
 from supplyguard.ledger import verify_consistency_bundle, verify_inclusion_bundle
 from supplyguard.model.intake import parse_declaration
@@ -83,8 +84,11 @@ def test_a_rewritten_log_is_detected(container) -> None:  # type: ignore[no-unty
             admin_principal(org),
             declaration_data(f"L{n}"),
         )
-    with container.engine.begin() as conn:
-        conn.execute(delete(ledger_leaves).where(ledger_leaves.c.idx == 2))
+    with container.engine.begin() as conn:  # cut leaf 2 out of its bundle, behind the ledger's back
+        where = ledger_bundles.c.bundle_index == 0
+        leaves = unpack_bundle(conn.execute(select(ledger_bundles.c.entries).where(where)).scalar_one())
+        del leaves[2]
+        conn.execute(update(ledger_bundles).where(where).values(entries=pack_bundle(leaves)))
     report = ledger_service.verify_database(container.uow(), container.clock, None)
     assert any("missing" in p for p in report.problems)
 

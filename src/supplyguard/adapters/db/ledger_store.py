@@ -1,28 +1,27 @@
-"""The Merkle log in the node's database: leaves, interior-hash tiles, checkpoints, cosignatures.
+"""The Merkle log in the node's database: leaf bundles, record look-up, interior-hash tiles,
+checkpoints, cosignatures.
 
 :class:`LedgerStore` works on the caller's SQLAlchemy :class:`~sqlalchemy.Connection`, inside the
 caller's transaction: appends commit or roll back with the rows they prove. Hot paths (append,
 proofs) use the driver's cursor directly with ``executemany``; everything else is SQLAlchemy Core.
-Memory is flat in the tree size: an append touches the right-edge tiles only, a proof reads the
-few tiles holding its nodes. Tile layout: see :mod:`supplyguard.adapters.db.ledger_tables`.
+Memory is flat in the tree size: an append touches the right-edge tiles and the last bundle only, a
+proof reads the few tiles holding its nodes, a leaf is one bundle row. Layout: see
+:mod:`supplyguard.adapters.db.ledger_tables`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from operator import attrgetter
+from itertools import chain
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, tuple_
+from sqlalchemy import Connection, delete, insert, select
 
-from supplyguard.adapters.db.ledger_tables import (
-    ledger_checkpoints,
-    ledger_cosignatures,
-    ledger_leaves,
-)
+from supplyguard.adapters.db.ledger_tables import ledger_checkpoints, ledger_cosignatures
 from supplyguard.errors import InvalidInput, LedgerError, ProofRequestInvalid, VerificationFailed
 from supplyguard.ledger import (
     Checkpoint,
@@ -41,7 +40,7 @@ from supplyguard.ledger import (
     sign_checkpoint,
     tree_root,
 )
-from supplyguard.ledger.envelope import leaves_of
+from supplyguard.ledger.envelope import LEAF_FIELDS, leaves_from_fields
 from supplyguard.ledger.tree import grow
 from supplyguard.model.clock import as_utc
 
@@ -52,7 +51,49 @@ TILE_BYTES = HASHES_PER_TILE * 32
 _LEVEL_OFFSET = [(2 * TILE_WIDTH - (2 * TILE_WIDTH >> j)) * 32 for j in range(TILE_HEIGHT)]
 _ADVISORY_LOCK = 0x5347_4C45_4447  # "SGLEDG": serialises appends on PostgreSQL
 _EMPTY_TILE = bytes(TILE_BYTES)
-_ENVELOPE_FIELDS = attrgetter("kind", "id", "org", "recorded_at")
+BUNDLE_WIDTH = 256
+MAX_LEAF_BYTES = 0xFFFF
+_BUNDLE_CACHE = 64  # bundles kept while reading leaves out of index order (about 4 MB)
+
+
+_RECORDS_PER_INSERT = 300  # rows per multi-row INSERT on SQLite: 900 parameters, under every limit
+_U16 = [n.to_bytes(2, "big") for n in range(MAX_LEAF_BYTES + 1)]
+
+
+_LEAF_PREFIX = hashlib.sha256(b"\x00")
+
+
+def _leaf_hashes(leaves: Sequence[bytes]) -> list[bytes]:
+    """SHA-256(0x00 || leaf) of each leaf, from a copy of the hashed prefix (no concatenation)."""
+    out: list[bytes] = []
+    add = out.append
+    copy = _LEAF_PREFIX.copy
+    for leaf in leaves:
+        hasher = copy()
+        hasher.update(leaf)
+        add(hasher.digest())
+    return out
+
+
+def pack_bundle(leaves: Sequence[bytes]) -> bytes:
+    """Entry-bundle bytes (C2SP tlog-tiles): each leaf as a big-endian uint16 length and its bytes."""
+    return b"".join(chain.from_iterable(zip(map(_U16.__getitem__, map(len, leaves)), leaves, strict=True)))
+
+
+def unpack_bundle(entries: bytes) -> list[bytes]:
+    """The leaves of an entry bundle; :class:`LedgerError` if the bytes do not split into entries."""
+    out: list[bytes] = []
+    at, end = 0, len(entries)
+    while at < end:
+        if at + 2 > end:
+            raise LedgerError("a ledger bundle ends inside a length prefix: the log's storage is damaged")
+        length = (entries[at] << 8) | entries[at + 1]
+        at += 2
+        if at + length > end:
+            raise LedgerError("a ledger bundle ends inside a leaf: the log's storage is damaged")
+        out.append(entries[at : at + length])
+        at += length
+    return out
 
 
 def tile_key(tile_level: int, tile_index: int) -> int:
@@ -69,19 +110,37 @@ def _node_place(level: int, index: int) -> tuple[int, int]:
 
 @dataclass(frozen=True, slots=True)
 class StoredLeaf:
-    """One leaf row: its index, bytes and hash, and the envelope fields kept for look-ups."""
+    """One leaf: its index and bytes. Hash and envelope fields come from the bytes, on demand
+    (``kind`` and ``record_id`` from the record look-up when the leaf was found through it)."""
 
     index: int
     leaf: bytes
-    leaf_hash: bytes
-    kind: str
-    record_id: str
-    org: str
-    recorded_at: str
+    known_kind: str | None = field(default=None, repr=False, compare=False)
+    known_record_id: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def leaf_hash(self) -> bytes:
+        return hashlib.sha256(b"\x00" + self.leaf).digest()
 
     @property
     def envelope(self) -> LeafEnvelope:
         return LeafEnvelope.from_bytes(self.leaf)
+
+    @property
+    def kind(self) -> str:
+        return self.known_kind if self.known_kind is not None else self.envelope.kind
+
+    @property
+    def record_id(self) -> str:
+        return self.known_record_id if self.known_record_id is not None else self.envelope.id
+
+    @property
+    def org(self) -> str:
+        return self.envelope.org
+
+    @property
+    def recorded_at(self) -> str:
+        return self.envelope.recorded_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,12 +203,25 @@ class LedgerStore:
 
     # --- size, root, proofs ---------------------------------------------------------------------
 
+    def _last_bundle(self) -> tuple[int, int, bytes | None]:
+        """``(bundle index, width, entries)`` of the last bundle; ``(-1, 0, None)`` when empty."""
+        cursor = self._cursor()
+        cursor.execute("SELECT bundle_index, width FROM ledger_bundles ORDER BY bundle_index DESC LIMIT 1")
+        row = cursor.fetchone()
+        if row is None:
+            return -1, 0, None
+        index, width = int(row[0]), int(row[1])
+        if width >= BUNDLE_WIDTH:
+            return index, width, None
+        cursor.execute(self._sql("SELECT entries FROM ledger_bundles WHERE bundle_index = ?"), (index,))
+        return index, width, bytes(cursor.fetchone()[0])
+
     def size(self) -> int:
         """Number of leaves in the log."""
         cursor = self._cursor()
-        cursor.execute("SELECT max(idx) FROM ledger_leaves")
-        (last,) = cursor.fetchone()
-        return 0 if last is None else int(last) + 1
+        cursor.execute("SELECT bundle_index, width FROM ledger_bundles ORDER BY bundle_index DESC LIMIT 1")
+        row = cursor.fetchone()
+        return 0 if row is None else int(row[0]) * BUNDLE_WIDTH + int(row[1])
 
     def root(self, size: int | None = None) -> bytes:
         """Root hash of the tree of the first ``size`` leaves (default: all of them)."""
@@ -178,13 +250,15 @@ class LedgerStore:
     def append_many(self, envelopes: Sequence[LeafEnvelope]) -> list[int]:
         """Append leaves in the caller's transaction; return their indexes.
 
-        Writes the leaf rows and every interior hash they complete (right-edge tiles rewritten).
+        Writes the leaf bytes into entry bundles (the partial last one rewritten), one look-up row
+        per leaf, and every interior hash the leaves complete (right-edge tiles rewritten).
         """
         if not envelopes:
             return []
-        # One pass in C per column: the four look-up fields, then their lengths (the column limits).
-        fields = list(map(_ENVELOPE_FIELDS, envelopes))
-        kinds, ids, orgs, times = zip(*fields, strict=True)
+        # One pass in C per column: the envelope fields, then their lengths (the limits).
+        fields = list(map(LEAF_FIELDS, envelopes))
+        columns = list(zip(*fields, strict=True))
+        _, ids, kinds, orgs, times = columns
         if (
             max(map(len, kinds)) > 64
             or max(map(len, ids)) > 128
@@ -195,10 +269,12 @@ class LedgerStore:
         cursor = self._cursor()
         if self._postgres:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_ADVISORY_LOCK,))
-        size = self.size()
-        leaves = leaves_of(envelopes)
-        sha = hashlib.sha256
-        hashes = [sha(b"\x00" + leaf).digest() for leaf in leaves]
+        last_bundle, last_width, partial = self._last_bundle()
+        size = max(last_bundle, 0) * BUNDLE_WIDTH + last_width
+        leaves = leaves_from_fields(envelopes, fields, columns)
+        if max(map(len, leaves)) > MAX_LEAF_BYTES:
+            raise InvalidInput(f"a ledger leaf is longer than {MAX_LEAF_BYTES} bytes")
+        hashes = _leaf_hashes(leaves)
         new_size = size + len(leaves)
 
         # The right-edge tiles that are partly filled, as mutable buffers.
@@ -235,15 +311,37 @@ class LedgerStore:
                 done += take
                 index += take
 
-        rows = list(zip(range(size, new_size), leaves, hashes, kinds, ids, orgs, times, strict=True))
-        columns = "ledger_leaves (idx, leaf, leaf_hash, kind, record_id, org, recorded_at)"
-        if self._postgres and len(rows) > 1:
+        # Leaf bytes in entry bundles: the partial last one filled up and rewritten, then new ones.
+        bundle_rows = []
+        done, bundle = 0, size // BUNDLE_WIDTH
+        fill = BUNDLE_WIDTH - size % BUNDLE_WIDTH
+        head = partial if partial is not None and size % BUNDLE_WIDTH else b""
+        while done < len(leaves):
+            take = min(fill, len(leaves) - done)
+            entries = head + pack_bundle(leaves[done : done + take])
+            bundle_rows.append((bundle, BUNDLE_WIDTH - fill + take, entries))
+            done += take
+            bundle, fill, head = bundle + 1, BUNDLE_WIDTH, b""
+        cursor.executemany(
+            self._sql(
+                "INSERT INTO ledger_bundles (bundle_index, width, entries) VALUES (?, ?, ?) "
+                "ON CONFLICT (bundle_index) DO UPDATE SET width = excluded.width, entries = excluded.entries"
+            ),
+            bundle_rows,
+        )
+        if self._postgres:
             # COPY is several times faster than INSERT on PostgreSQL, and just as transactional.
-            with cursor.copy(f"COPY {columns} FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            with cursor.copy("COPY ledger_records (kind, record_id, idx) FROM STDIN") as copy:
+                for record in zip(kinds, ids, range(size, new_size), strict=True):
+                    copy.write_row(record)
         else:
-            cursor.executemany(self._sql(f"INSERT INTO {columns} VALUES (?, ?, ?, ?, ?, ?, ?)"), rows)
+            # Multi-row INSERTs: a third less work per row in SQLite than executemany.
+            values = list(chain.from_iterable(zip(kinds, ids, range(size, new_size), strict=True)))
+            step = 3 * _RECORDS_PER_INSERT
+            for at in range(0, len(values), step):
+                chunk = values[at : at + step]
+                marks = ",".join(["(?,?,?)"] * (len(chunk) // 3))
+                cursor.execute(f"INSERT INTO ledger_records (kind, record_id, idx) VALUES {marks}", chunk)
         tile_rows = []
         for key, buffer in tiles.items():
             tile_level, tile_index = key >> 48, key & ((1 << 48) - 1)
@@ -265,43 +363,52 @@ class LedgerStore:
 
     # --- leaves ---------------------------------------------------------------------------------
 
-    _LEAF_COLUMNS = (
-        ledger_leaves.c.idx,
-        ledger_leaves.c.leaf,
-        ledger_leaves.c.leaf_hash,
-        ledger_leaves.c.kind,
-        ledger_leaves.c.record_id,
-        ledger_leaves.c.org,
-        ledger_leaves.c.recorded_at,
-    )
+    def _bundles(self, first: int, last: int) -> dict[int, list[bytes]]:
+        """Bundles ``first`` to ``last`` (inclusive) that exist, unpacked."""
+        cursor = self._cursor()
+        cursor.execute(
+            self._sql(
+                "SELECT bundle_index, entries FROM ledger_bundles "
+                "WHERE bundle_index >= ? AND bundle_index <= ? ORDER BY bundle_index"
+            ),
+            (first, last),
+        )
+        return {int(index): unpack_bundle(bytes(blob)) for index, blob in cursor.fetchall()}
 
-    @staticmethod
-    def _leaf(row: Any) -> StoredLeaf:
-        return StoredLeaf(int(row[0]), bytes(row[1]), bytes(row[2]), row[3], row[4], row[5], row[6])
+    def _bundles_in(self, wanted: Sequence[int]) -> dict[int, list[bytes]]:
+        cursor = self._cursor()
+        marks = ",".join("?" * len(wanted))
+        cursor.execute(
+            self._sql(f"SELECT bundle_index, entries FROM ledger_bundles WHERE bundle_index IN ({marks})"),
+            tuple(wanted),
+        )
+        return {int(index): unpack_bundle(bytes(blob)) for index, blob in cursor.fetchall()}
 
     def leaf(self, index: int) -> StoredLeaf:
         """The leaf at ``index``; :class:`ProofRequestInvalid` if there is none."""
-        row = self._conn.execute(select(*self._LEAF_COLUMNS).where(ledger_leaves.c.idx == index)).first()
-        if row is None:
+        found = self.leaves(index, index + 1) if index >= 0 else []
+        if not found:
             size = self.size()
             if 0 <= index < size:
                 raise LedgerError(f"leaf {index} is missing from storage: the log's storage is damaged")
             raise ProofRequestInvalid(f"leaf index {index} is not below tree size {size}")
-        return self._leaf(row)
+        return found[0]
 
     def leaves(self, start: int, end: int) -> list[StoredLeaf]:
-        """Leaves ``[start, end)`` in index order (rows missing from storage are simply absent)."""
+        """Leaves ``[start, end)`` in index order (bundles missing from storage are simply absent)."""
         if start < 0 or end < start:
             raise ProofRequestInvalid(f"leaf range [{start}, {end}) is not a valid range")
-        query = (
-            select(*self._LEAF_COLUMNS)
-            .where(ledger_leaves.c.idx >= start, ledger_leaves.c.idx < end)
-            .order_by(ledger_leaves.c.idx)
-        )
-        return [self._leaf(row) for row in self._conn.execute(query)]
+        if end == start:
+            return []
+        out: list[StoredLeaf] = []
+        for bundle, leaves in self._bundles(start // BUNDLE_WIDTH, (end - 1) // BUNDLE_WIDTH).items():
+            base = bundle * BUNDLE_WIDTH
+            lo, hi = max(start - base, 0), min(end - base, len(leaves))
+            out.extend(StoredLeaf(base + i, leaves[i]) for i in range(lo, hi))
+        return out
 
     def iter_leaves(
-        self, start: int = 0, end: int | None = None, batch_size: int = 10_000
+        self, start: int = 0, end: int | None = None, batch_size: int = 10_240
     ) -> Iterator[StoredLeaf]:
         """Every leaf in ``[start, end)`` in index order, fetched in batches (flat memory)."""
         end = self.size() if end is None else end
@@ -310,41 +417,93 @@ class LedgerStore:
             yield from batch
             start += batch_size
 
+    def _resolve(
+        self, rows: Sequence[tuple[str, str, int]], cache: dict[int, list[bytes]], *, check: bool
+    ) -> list[StoredLeaf]:
+        """The leaves that look-up rows ``(kind, record id, index)`` point at, in the rows' order.
+
+        Bundles are read 64 at a time, as the rows first need them, and ``cache`` keeps at most 128
+        of them, so memory stays flat and a walk in roughly index order reads each bundle once. A
+        row whose leaf is missing (or, with ``check``, is about another record) is skipped: that is
+        damage, and :meth:`audit` names it.
+        """
+        out = []
+        for n, (kind, record_id, idx) in enumerate(rows):
+            bundle = idx // BUNDLE_WIDTH
+            if bundle not in cache:
+                upcoming: dict[int, None] = {}
+                for _, _, later in rows[n:]:
+                    wanted = later // BUNDLE_WIDTH
+                    if wanted not in cache:
+                        upcoming[wanted] = None
+                        if len(upcoming) == _BUNDLE_CACHE:
+                            break
+                loaded = self._bundles_in(list(upcoming))
+                while cache and len(cache) + len(upcoming) > 2 * _BUNDLE_CACHE:
+                    del cache[next(iter(cache))]
+                for wanted in upcoming:
+                    cache[wanted] = loaded.get(wanted, [])
+            leaves = cache[bundle]
+            offset = idx % BUNDLE_WIDTH
+            if offset >= len(leaves):
+                continue
+            leaf = StoredLeaf(idx, leaves[offset], kind, record_id)
+            if check:
+                try:
+                    envelope = leaf.envelope
+                except VerificationFailed:
+                    continue
+                if envelope.kind != kind or envelope.id != record_id:
+                    continue
+            out.append(leaf)
+        return out
+
+    def _records(self, where: str, params: tuple[Any, ...]) -> list[tuple[str, str, int]]:
+        cursor = self._cursor()
+        cursor.execute(
+            self._sql(f"SELECT kind, record_id, idx FROM ledger_records WHERE {where} ORDER BY idx"), params
+        )
+        return [(kind, record_id, int(idx)) for kind, record_id, idx in cursor.fetchall()]
+
     def find_by_record(self, kind: str, record_id: object) -> list[StoredLeaf]:
         """Every leaf about record ``record_id`` of ``kind``, oldest first."""
-        query = (
-            select(*self._LEAF_COLUMNS)
-            .where(ledger_leaves.c.kind == kind, ledger_leaves.c.record_id == str(record_id))
-            .order_by(ledger_leaves.c.idx)
-        )
-        return [self._leaf(row) for row in self._conn.execute(query)]
+        return self.find_in_kinds((kind,), record_id)
 
     def find_in_kinds(self, kinds: Sequence[str], record_id: object) -> list[StoredLeaf]:
         """Every leaf about ``record_id`` under any of ``kinds`` (index look-ups), oldest first."""
-        query = (
-            select(*self._LEAF_COLUMNS)
-            .where(ledger_leaves.c.kind.in_(list(kinds)), ledger_leaves.c.record_id == str(record_id))
-            .order_by(ledger_leaves.c.idx)
-        )
-        return [self._leaf(row) for row in self._conn.execute(query)]
+        if not kinds:
+            return []
+        marks = ",".join("?" * len(kinds))
+        rows = self._records(f"kind IN ({marks}) AND record_id = ?", (*kinds, str(record_id)))
+        return self._resolve(rows, {}, check=True)
 
     def iter_kind(self, kind: str, batch_size: int = 10_000) -> Iterator[StoredLeaf]:
         """Every leaf of ``kind`` ordered by (record id, index), batch by batch (flat memory)."""
+        cursor = self._cursor()
+        cache: dict[int, list[bytes]] = {}
         last: tuple[str, int] | None = None
         while True:
-            query = select(*self._LEAF_COLUMNS).where(ledger_leaves.c.kind == kind)
-            if last is not None:
-                query = query.where(tuple_(ledger_leaves.c.record_id, ledger_leaves.c.idx) > tuple_(*last))
-            rows = list(
-                self._conn.execute(
-                    query.order_by(ledger_leaves.c.record_id, ledger_leaves.c.idx).limit(batch_size)
+            if last is None:
+                cursor.execute(
+                    self._sql(
+                        "SELECT kind, record_id, idx FROM ledger_records WHERE kind = ? "
+                        "ORDER BY record_id, idx LIMIT ?"
+                    ),
+                    (kind, batch_size),
                 )
-            )
+            else:
+                cursor.execute(
+                    self._sql(
+                        "SELECT kind, record_id, idx FROM ledger_records WHERE kind = ? "
+                        "AND (record_id > ? OR (record_id = ? AND idx > ?)) ORDER BY record_id, idx LIMIT ?"
+                    ),
+                    (kind, last[0], last[0], last[1], batch_size),
+                )
+            rows = [(k, r, int(i)) for k, r, i in cursor.fetchall()]
             if not rows:
                 return
-            for row in rows:
-                yield self._leaf(row)
-            last = (rows[-1].record_id, int(rows[-1].idx))
+            yield from self._resolve(rows, cache, check=False)
+            last = (rows[-1][1], rows[-1][2])
 
     # --- checkpoints ----------------------------------------------------------------------------
 
@@ -480,53 +639,107 @@ class LedgerStore:
 
     # --- audit ----------------------------------------------------------------------------------
 
-    def audit(self, batch_size: int = 10_000) -> list[str]:
-        """Recompute the tree from the leaf rows and compare it with what is stored.
+    def _name(self, index: int, leaf: bytes) -> str:
+        """``"leaf I (kind id)"``, from the leaf bytes or, when they are unreadable, the look-up."""
+        ident = _ident(leaf)
+        if ident is None:
+            cursor = self._cursor()
+            cursor.execute(self._sql("SELECT kind, record_id FROM ledger_records WHERE idx = ?"), (index,))
+            row = cursor.fetchone()
+            ident = None if row is None else (row[0], row[1])
+        return f"leaf {index}" if ident is None else f"leaf {index} ({ident[0]} {ident[1]})"
 
-        Returns one sentence per problem (empty when the log is intact): a missing leaf index, a
-        leaf whose bytes do not hash to its stored hash, a signed checkpoint whose root differs from
-        the root recomputed from the leaves (or that lies beyond them), tiles that disagree with the
-        leaves (rows added behind the ledger's back). Memory stays O(log n + batch).
+    def _tiles_range(self, first: int, last: int) -> dict[int, bytes]:
+        """Bottom-level hash tiles ``first`` to ``last``: the leaf hashes of bundles with those indexes."""
+        cursor = self._cursor()
+        cursor.execute(
+            self._sql(
+                "SELECT tile_key, width, hashes FROM ledger_tiles WHERE tile_key >= ? AND tile_key <= ?"
+            ),
+            (first, last),
+        )
+        return {int(key): bytes(blob)[: int(width) * 32] for key, width, blob in cursor.fetchall()}
+
+    def audit(self, batch_bundles: int = 40) -> list[str]:
+        """Recompute the tree from the stored leaves and compare it with what is stored.
+
+        Returns one sentence per problem (empty when the log is intact): leaves missing from the log
+        (a bundle deleted, or leaves cut out of one), a leaf whose bytes do not hash to the leaf hash
+        in the tiles, a signed checkpoint whose root differs from the root recomputed from the
+        leaves (or that lies beyond them), tiles that disagree with the leaves (leaves added behind
+        the ledger's back), and record look-up rows deleted, changed or added behind its back.
+        Memory stays O(log n + batch).
         """
         problems: list[str] = []
         checkpoint_roots = {cp.tree_size: cp.root_hash for cp in self.checkpoints()}
         frontier = Frontier()
-        sha = hashlib.sha256
         end = self.size()
-        start, gap = 0, False
-        while start < end and not gap:
-            batch = self.leaves(start, min(end, start + batch_size))
-            hashes = []
-            for offset, stored in enumerate(batch):
-                if stored.index != start + offset:
-                    problems.append(f"leaves {start + offset} to {stored.index - 1} are missing from the log")
+        last_bundle = (end - 1) // BUNDLE_WIDTH
+        cursor = self._cursor()
+        records_found = 0
+        unbacked: list[tuple[str, str, int]] = []
+        bundle, gap = 0, False
+        while bundle <= last_bundle and end and not gap:
+            upto = min(last_bundle, bundle + batch_bundles - 1)
+            cursor.execute(
+                self._sql(
+                    "SELECT bundle_index, width, entries FROM ledger_bundles "
+                    "WHERE bundle_index >= ? AND bundle_index <= ? ORDER BY bundle_index"
+                ),
+                (bundle, upto),
+            )
+            rows = cursor.fetchall()
+            tiles = self._tiles_range(bundle, upto)
+            hashes: list[bytes] = []
+            for stored_index, width, blob in rows:
+                base = bundle * BUNDLE_WIDTH
+                if int(stored_index) != bundle:
+                    problems.append(
+                        f"leaves {base} to {int(stored_index) * BUNDLE_WIDTH - 1} are missing from the log"
+                    )
                     gap = True
                     break
-                recomputed = sha(b"\x00" + stored.leaf).digest()
-                if recomputed != stored.leaf_hash:
-                    problems.append(
-                        f"leaf {stored.index} ({stored.kind} {stored.record_id}) was changed: "
-                        "its bytes no longer match its hash"
-                    )
-                hashes.append(recomputed)
-            else:
-                if len(batch) < min(end, start + batch_size) - start:
+                expected = BUNDLE_WIDTH if bundle < last_bundle else int(width)
+                tile = tiles.get(bundle, b"")
+                stored_hashes = [tile[i * 32 : i * 32 + 32] for i in range(len(tile) // 32)][:BUNDLE_WIDTH]
+                try:
+                    leaves = unpack_bundle(bytes(blob))
+                except LedgerError as exc:
+                    problems.append(f"bundle of leaves {base} to {base + expected - 1}: {exc}")
                     gap = True
-                    problems.append(
-                        f"leaves {start + len(batch)} to {min(end, start + batch_size) - 1} are missing"
-                    )
+                    break
+                leaf_hashes = _leaf_hashes(leaves)
+                if len(leaves) != expected:
+                    problems.extend(_misfit(base, expected, leaves, leaf_hashes, stored_hashes))
+                    gap = True
+                    break
+                for offset, recomputed in enumerate(leaf_hashes):
+                    if offset < len(stored_hashes) and recomputed != stored_hashes[offset]:
+                        problems.append(
+                            f"{self._name(base + offset, leaves[offset])} was changed: "
+                            "its bytes no longer match its hash"
+                        )
+                # Leaves beyond the tiles' width were added behind the ledger's back: the tree check says so.
+                records_found += self._count_records(base, leaves[: len(stored_hashes)], unbacked)
+                hashes.extend(leaf_hashes)
+                bundle += 1
+            else:
+                if bundle <= upto:
+                    problems.append(f"leaves {bundle * BUNDLE_WIDTH} to {end - 1} are missing from the log")
+                    gap = True
             # Grow the recomputed tree, stopping at every checkpointed size to compare roots.
-            base = frontier.size
+            base_size = frontier.size
             at = 0
-            for size in sorted(size for size in checkpoint_roots if base < size <= base + len(hashes)):
-                frontier.extend(hashes[at : size - base])
-                at = size - base
+            for size in sorted(
+                size for size in checkpoint_roots if base_size < size <= base_size + len(hashes)
+            ):
+                frontier.extend(hashes[at : size - base_size])
+                at = size - base_size
                 if frontier.root() != checkpoint_roots[size]:
                     problems.append(
                         f"checkpoint at size {size} does not match the leaves: the log was rewritten"
                     )
             frontier.extend(hashes[at:])
-            start += len(batch)
         if not problems and end:
             try:
                 tiles_match = tree_root(self._reader, end) == frontier.root()
@@ -539,4 +752,128 @@ class LedgerStore:
             problems.append(
                 f"checkpoints at sizes {beyond} are beyond the {end} leaves stored: leaves were removed"
             )
+        if not gap:
+            problems.extend(self._audit_records(records_found, unbacked))
         return problems
+
+    def _count_records(self, base: int, leaves: Sequence[bytes], unbacked: list[tuple[str, str, int]]) -> int:
+        """How many of these leaves (from index ``base``) have their look-up row; names the others."""
+        wanted = []
+        for offset, leaf in enumerate(leaves):
+            ident = _ident(leaf)
+            if ident is not None:
+                wanted.append((ident[0], ident[1], base + offset))
+        if not wanted:
+            return 0
+        cursor = self._cursor()
+        found: set[tuple[str, str, int]] = set()
+        for at in range(0, len(wanted), 256):
+            chunk = wanted[at : at + 256]
+            marks = ",".join(["(?, ?, ?)"] * len(chunk))
+            cursor.execute(
+                self._sql(
+                    "SELECT kind, record_id, idx FROM ledger_records "
+                    f"WHERE (kind, record_id, idx) IN (VALUES {marks})"
+                ),
+                tuple(value for row in chunk for value in row),
+            )
+            found.update((kind, record_id, int(idx)) for kind, record_id, idx in cursor.fetchall())
+        unbacked.extend(row for row in wanted if row not in found)
+        return len(found)
+
+    def _audit_records(self, found: int, unbacked: list[tuple[str, str, int]]) -> list[str]:
+        problems = [
+            f"the record look-up row of leaf {idx} ({kind} {record_id}) was removed or changed "
+            "behind the ledger's back"
+            for kind, record_id, idx in unbacked[:20]
+        ]
+        cursor = self._cursor()
+        cursor.execute("SELECT count(*) FROM ledger_records")
+        (total,) = cursor.fetchone()
+        if int(total) == found:
+            return problems
+        # Some rows point at no leaf, or at a leaf about another record: find them (rare, slow path).
+        stray: list[str] = []
+        last: tuple[str, str, int] | None = None
+        cache: dict[int, list[bytes]] = {}
+        while len(stray) < 20:
+            if last is None:
+                cursor.execute(
+                    "SELECT kind, record_id, idx FROM ledger_records "
+                    "ORDER BY kind, record_id, idx LIMIT 10000"
+                )
+            else:
+                cursor.execute(
+                    self._sql(
+                        "SELECT kind, record_id, idx FROM ledger_records "
+                        "WHERE (kind, record_id, idx) > (?, ?, ?) "
+                        "ORDER BY kind, record_id, idx LIMIT 10000"
+                    ),
+                    last,
+                )
+            rows = [(kind, record_id, int(idx)) for kind, record_id, idx in cursor.fetchall()]
+            if not rows:
+                break
+            backed = {
+                (leaf.kind, leaf.record_id, leaf.index) for leaf in self._resolve(rows, cache, check=True)
+            }
+            stray.extend(
+                f"{kind} {record_id} -> leaf {idx}"
+                for kind, record_id, idx in rows
+                if (kind, record_id, idx) not in backed
+            )
+            last = rows[-1]
+        problems.append(
+            f"{int(total) - found} record look-up rows were added or changed behind the ledger's back "
+            f"(no leaf backs them: {', '.join(stray[:20])})"
+        )
+        return problems
+
+
+def _misfit(
+    base: int, expected: int, leaves: list[bytes], leaf_hashes: list[bytes], stored: list[bytes]
+) -> list[str]:
+    """What is wrong with a bundle holding the wrong number of leaves, using the tiles' leaf hashes
+    to name the leaves cut out of it (or the entries slipped into it)."""
+    if len(stored) < expected:
+        return [
+            f"the bundle of leaves {base} to {base + expected - 1} holds {len(leaves)} leaves, "
+            f"not {expected}: leaves were removed or inserted"
+        ]
+    missing: list[int] = []
+    j = 0
+    for i in range(expected):
+        if j < len(leaves) and leaf_hashes[j] == stored[i]:
+            j += 1
+        else:
+            missing.append(base + i)
+    if len(leaves) > expected or j < len(leaves):
+        return [
+            f"the bundle of leaves {base} to {base + expected - 1} holds {len(leaves)} leaves, "
+            f"not {expected}: leaves were inserted behind the ledger's back"
+        ]
+    runs: list[list[int]] = []
+    for index in missing:
+        if runs and runs[-1][1] == index - 1:
+            runs[-1][1] = index
+        else:
+            runs.append([index, index])
+    return [f"leaves {a} to {b} are missing from the log" for a, b in runs]
+
+
+_IDENT = re.compile(rb'\{"body_sha256":"[0-9a-f]{64}","id":"([^"\\\\]*)","kind":"([^"\\\\]*)","org":"').match
+
+
+def _ident(leaf: bytes) -> tuple[str, str] | None:
+    """``(kind, record id)`` of leaf bytes without a full parse; ``None`` if the bytes are no envelope."""
+    match = _IDENT(leaf)
+    if match is not None:
+        try:
+            return match.group(2).decode(), match.group(1).decode()
+        except UnicodeDecodeError:
+            return None
+    try:
+        envelope = LeafEnvelope.from_bytes(leaf)
+    except VerificationFailed:
+        return None
+    return envelope.kind, envelope.id

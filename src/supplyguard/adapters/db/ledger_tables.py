@@ -1,7 +1,12 @@
 """Tables of the Merkle log (SQLAlchemy Core), all prefixed ``ledger_``.
 
-- ``ledger_leaves``: one row per leaf (index, canonical envelope bytes, leaf hash, and the envelope's
-  kind / record id / org / recorded_at for look-ups).
+- ``ledger_bundles``: the leaf bytes, 256 leaves per row as in C2SP tlog-tiles entry bundles: bundle
+  ``b`` holds leaves ``256 * b`` to ``256 * b + width - 1``, each as a big-endian uint16 length and
+  the leaf's canonical envelope bytes. Only the last bundle is partial; it is rewritten as it fills.
+  Leaf hashes are not stored here: they are the bottom level of the hash tiles.
+- ``ledger_records``: the look-up (kind, record id) -> leaf index, narrow and clustered on its key
+  (WITHOUT ROWID on SQLite, a btree primary key on PostgreSQL); record ids are UUIDv7 for most kinds,
+  so inserts land at the right edge. The leaf's org and recorded_at are read from the leaf itself.
 - ``ledger_tiles``: the interior hashes, as tiles 8 levels high. Tile ``(tile_level, tile_index)``
   holds the complete nodes at tree levels ``8 * tile_level`` to ``8 * tile_level + 7`` under one
   256-wide slice: 256 + 128 + ... + 2 = 510 hashes in one 16,320-byte blob (level ``j`` of the tile
@@ -19,7 +24,6 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
-    Index,
     Integer,
     LargeBinary,
     SmallInteger,
@@ -34,17 +38,28 @@ from supplyguard.adapters.db.metadata import metadata
 # On SQLite only "INTEGER PRIMARY KEY" is the rowid: the fastest key there is.
 RowKey = BigInteger().with_variant(Integer, "sqlite")
 
-ledger_leaves = Table(
-    "ledger_leaves",
+ledger_bundles = Table(
+    "ledger_bundles",
     metadata,
-    Column("idx", RowKey, primary_key=True, autoincrement=False, comment="0-based leaf index"),
-    Column("leaf", LargeBinary, nullable=False, comment="RFC 8785 canonical JSON of the leaf envelope"),
-    Column("leaf_hash", LargeBinary(32), nullable=False, comment="SHA-256(0x00 || leaf)"),
-    Column("kind", String(64), nullable=False),
-    Column("record_id", String(128), nullable=False),
-    Column("org", String(64), nullable=False),
-    Column("recorded_at", String(40), nullable=False, comment="ISO 8601 UTC text, as in the envelope"),
-    Index("ix_ledger_leaves_kind_record_id", "kind", "record_id"),
+    Column(
+        "bundle_index", RowKey, primary_key=True, autoincrement=False, comment="leaves 256*i to 256*i+255"
+    ),
+    Column("width", SmallInteger, nullable=False, comment="leaves in the bundle, 1 to 256"),
+    Column(
+        "entries",
+        LargeBinary,
+        nullable=False,
+        comment="each leaf as a big-endian uint16 length and its bytes",
+    ),
+)
+
+ledger_records = Table(
+    "ledger_records",
+    metadata,
+    Column("kind", String(64), primary_key=True),
+    Column("record_id", String(128), primary_key=True),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False, comment="0-based leaf index"),
+    sqlite_with_rowid=False,
 )
 
 ledger_tiles = Table(
