@@ -104,8 +104,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("kind", "record_id", "idx", name=op.f("pk_ledger_records")),
         sqlite_with_rowid=False,
     )
-    # Move the leaves bundle by bundle (flat memory); a gap in the old rows is damage: refuse it.
     conn = op.get_bind()
+    if conn.dialect.name == "postgresql":
+        # No pglz compression of bundles and tiles on every rewrite (see ledger_tables.py).
+        op.execute("ALTER TABLE ledger_bundles ALTER COLUMN entries SET STORAGE EXTERNAL")
+        op.execute("ALTER TABLE ledger_tiles ALTER COLUMN hashes SET STORAGE EXTERNAL")
+    # Move the leaves bundle by bundle (flat memory); a gap in the old rows is damage: refuse it.
     start = 0
     while True:
         rows = conn.execute(
@@ -145,6 +149,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     _create_leaves_table()
     conn = op.get_bind()
+    if conn.dialect.name == "postgresql":
+        op.execute("ALTER TABLE ledger_tiles ALTER COLUMN hashes SET STORAGE EXTENDED")
     last = -1
     while True:
         bundles = conn.execute(
