@@ -174,6 +174,10 @@ def bench_supplyguard(leaves: list[LeafEnvelope], batch: int, samples: int, fold
         cbundle = store.consistency_bundle(old, n).to_json()
         verify_consistency_bundle(cbundle, vkey)
         results["old_note"] = old_note
+        t0 = time.perf_counter()
+        problems = store.audit()
+        results["audit_s"] = time.perf_counter() - t0
+        assert problems == [], problems
         results["db_mib"] = sum(p.stat().st_size for p in folder.glob(db_path.name + "*")) / 2**20
     engine.dispose()
     return results
@@ -428,6 +432,7 @@ def main() -> None:
                 else (f"{v:,.0f}" if isinstance(v, float) else fmt(v))
             )
         print(f"{label:<50} {value:>22} {other:>22}")
+    print(f"{'audit: the whole log recomputed and checked, s':<50} {ours['audit_s']:>22.1f}")
     print(f"{'append at size n: Python heap peak MiB':<50} {ours['append_peak_mib']:>22.1f}")
     print(f"{'process peak RSS MiB (incl. generated data)':<50} {peak_rss_mib():>22.1f}")
     print(f"{'SQLite files MiB':<50} {ours['db_mib']:>22.1f}")

@@ -282,4 +282,7 @@ def test_leaves_come_back_from_their_bundles(engine: Engine) -> None:
             (i for i in range(600) if i % 3), key=lambda i: f"rec-{i}"
         )
         assert store.find_in_kinds(("declaration",), "rec-257")[0].org == made[257].org
-        assert store.audit() == []
+        in_pages = [(leaf.index, leaf.leaf) for leaf in store.iter_kind("outcome", batch_size=7)]
+        assert in_pages == [(leaf.index, leaf.leaf) for leaf in store.iter_kind("outcome")]
+        assert len(in_pages) == 200
+        assert store.audit() == [] and store.audit(batch_bundles=1) == []

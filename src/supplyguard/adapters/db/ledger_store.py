@@ -495,9 +495,9 @@ class LedgerStore:
                 cursor.execute(
                     self._sql(
                         "SELECT kind, record_id, idx FROM ledger_records WHERE kind = ? "
-                        "AND (record_id > ? OR (record_id = ? AND idx > ?)) ORDER BY record_id, idx LIMIT ?"
+                        "AND (record_id, idx) > (?, ?) ORDER BY record_id, idx LIMIT ?"
                     ),
-                    (kind, last[0], last[0], last[1], batch_size),
+                    (kind, last[0], last[1], batch_size),
                 )
             rows = [(k, r, int(i)) for k, r, i in cursor.fetchall()]
             if not rows:
@@ -639,10 +639,11 @@ class LedgerStore:
 
     # --- audit ----------------------------------------------------------------------------------
 
-    def _name(self, index: int, leaf: bytes) -> str:
-        """``"leaf I (kind id)"``, from the leaf bytes or, when they are unreadable, the look-up."""
+    def _name(self, index: int, leaf: bytes, *, look_up: bool) -> str:
+        """``"leaf I (kind id)"``, from the leaf bytes or, when they are unreadable and ``look_up``,
+        the record look-up (a scan: done for the first few problems only)."""
         ident = _ident(leaf)
-        if ident is None:
+        if ident is None and look_up:
             cursor = self._cursor()
             cursor.execute(self._sql("SELECT kind, record_id FROM ledger_records WHERE idx = ?"), (index,))
             row = cursor.fetchone()
@@ -716,7 +717,8 @@ class LedgerStore:
                 for offset, recomputed in enumerate(leaf_hashes):
                     if offset < len(stored_hashes) and recomputed != stored_hashes[offset]:
                         problems.append(
-                            f"{self._name(base + offset, leaves[offset])} was changed: "
+                            f"{self._name(base + offset, leaves[offset], look_up=len(problems) < 20)} "
+                            "was changed: "
                             "its bytes no longer match its hash"
                         )
                 # Leaves beyond the tiles' width were added behind the ledger's back: the tree check says so.
@@ -770,10 +772,13 @@ class LedgerStore:
         for at in range(0, len(wanted), 256):
             chunk = wanted[at : at + 256]
             marks = ",".join(["(?, ?, ?)"] * len(chunk))
+            # A join, so both databases probe the primary key once per row (SQLite would scan the
+            # whole table for a row-value IN).
             cursor.execute(
                 self._sql(
-                    "SELECT kind, record_id, idx FROM ledger_records "
-                    f"WHERE (kind, record_id, idx) IN (VALUES {marks})"
+                    f"SELECT r.kind, r.record_id, r.idx FROM (VALUES {marks}) AS v "
+                    "JOIN ledger_records AS r "
+                    "ON r.kind = v.column1 AND r.record_id = v.column2 AND r.idx = v.column3"
                 ),
                 tuple(value for row in chunk for value in row),
             )
