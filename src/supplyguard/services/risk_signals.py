@@ -5,6 +5,8 @@ what caused it (the alert, the ingested object), so a signal is never lost or le
 The signal is stored (one per declaration, source and ref: raising it again changes nothing), and
 the declaration's priority, lane and reasons are updated at once; a later rescore applies the stored
 signals again (:func:`supplyguard.risk.signals.apply_signals`), so it never forgets them.
+:func:`withdraw_signals` takes signals back from open declarations when what raised them is
+withdrawn (a partner's signed deletion or revocation of the intelligence).
 """
 
 from __future__ import annotations
