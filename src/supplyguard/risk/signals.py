@@ -2,8 +2,11 @@
 
 A signal arrives after a declaration was scored (an alert on its container at sea, a partner's
 seizure report naming its importer) or at intake. It adds its weight to the ranking priority, can
-escalate the lane (never lower it), and puts its reason in words in front of the officer. The same
-function applies stored signals when the queue is rescored, so a rescore never forgets them.
+escalate the lane (applying a signal never lowers it), and puts its reason in words in front of the
+officer. The same function applies stored signals when the queue is rescored, so a rescore never
+forgets them. Only withdrawing a signal (its intelligence deleted or revoked by the author:
+``services.risk_signals.withdraw_signals``) can bring a lane back down, no lower than the model's own
+decision and the remaining signals allow.
 """
 
 from __future__ import annotations
