@@ -199,52 +199,43 @@ def _geo(point: LatLon) -> dict[str, str]:
     return {"id": f"geo:{point[0]:.4f},{point[1]:.4f}"}
 
 
+def _observed(
+    moment: datetime, epc: str, biz_step: str, disposition: str, where: LatLon, **fields: Any
+) -> dict[str, Any]:
+    """An ObjectEvent observing ``epc`` at ``where`` (a read point) at ``moment``."""
+    return _event(
+        "ObjectEvent",
+        moment,
+        epcList=[epc],
+        action="OBSERVE",
+        bizStep=biz_step,
+        disposition=disposition,
+        readPoint=_geo(where),
+        **fields,
+    )
+
+
 def _sea_events(
     container: str, origin: str, destination: str | None, depart: datetime, arrive: datetime | None
 ) -> list[dict[str, Any]]:
     epc = container_epc(container)
     _name, where, _r, site = SITES[origin]
     events = [
-        _event(
-            "ObjectEvent",
-            depart - timedelta(hours=10),
-            epcList=[epc],
-            action="OBSERVE",
-            bizStep="loading",
-            disposition="in_progress",
-            readPoint=_geo(where),
-            bizLocation={"id": site},
+        _observed(
+            depart - timedelta(hours=10), epc, "loading", "in_progress", where, bizLocation={"id": site}
         ),
-        _event(
-            "ObjectEvent",
-            depart,
-            epcList=[epc],
-            action="OBSERVE",
-            bizStep="departing",
-            disposition="in_transit",
-            readPoint=_geo(where),
-        ),
+        _observed(depart, epc, "departing", "in_transit", where),
     ]
     if destination and arrive:
         _name, there, _r, there_site = SITES[destination]
         events += [
-            _event(
-                "ObjectEvent",
-                arrive,
-                epcList=[epc],
-                action="OBSERVE",
-                bizStep="arriving",
-                disposition="in_transit",
-                readPoint=_geo(there),
-            ),
-            _event(
-                "ObjectEvent",
+            _observed(arrive, epc, "arriving", "in_transit", there),
+            _observed(
                 arrive + timedelta(hours=3),
-                epcList=[epc],
-                action="OBSERVE",
-                bizStep="unloading",
-                disposition="in_progress",
-                readPoint=_geo(there),
+                epc,
+                "unloading",
+                "in_progress",
+                there,
                 bizLocation={"id": there_site},
             ),
         ]
@@ -401,26 +392,16 @@ def _depot_events(container: str, depart: datetime, arrive: datetime) -> list[di
             readPoint=_geo(port),
             bizLocation={"id": port_site},
         ),
-        _event(
-            "ObjectEvent",
+        _observed(
             depart,
-            epcList=[epc],
-            action="OBSERVE",
-            bizStep="shipping",
-            disposition="in_transit",
-            readPoint=_geo(port),
+            epc,
+            "shipping",
+            "in_transit",
+            port,
             bizTransactionList=despatch,
             destinationList=[{"type": "location", "destination": depot_site}],
         ),
-        _event(
-            "ObjectEvent",
-            arrive,
-            epcList=[epc],
-            action="OBSERVE",
-            bizStep="arriving",
-            disposition="in_transit",
-            readPoint=_geo(depot),
-        ),
+        _observed(arrive, epc, "arriving", "in_transit", depot),
         _event(
             "AggregationEvent",
             arrive + timedelta(minutes=10),
