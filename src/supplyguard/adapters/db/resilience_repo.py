@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, RowMapping, Table, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from supplyguard.adapters.db.resilience_tables import (
@@ -163,16 +163,16 @@ class ResilienceRepository:
             ],
         )
 
-    def network(self, org_id: uuid.UUID, network_id: uuid.UUID) -> StoredNetwork | None:
-        row = (
-            self._conn.execute(
-                select(resilience_networks).where(
-                    resilience_networks.c.org_id == org_id, resilience_networks.c.id == network_id
-                )
-            )
+    def _owned(self, table: Table, org_id: uuid.UUID, row_id: uuid.UUID) -> RowMapping | None:
+        """The row ``row_id`` of ``table`` when it belongs to ``org_id``."""
+        return (
+            self._conn.execute(select(table).where(table.c.org_id == org_id, table.c.id == row_id))
             .mappings()
             .first()
         )
+
+    def network(self, org_id: uuid.UUID, network_id: uuid.UUID) -> StoredNetwork | None:
+        row = self._owned(resilience_networks, org_id, network_id)
         return _network(row) if row else None
 
     def networks(self, org_id: uuid.UUID) -> list[StoredNetwork]:
@@ -248,15 +248,7 @@ class ResilienceRepository:
         )
 
     def drill(self, org_id: uuid.UUID, drill_id: uuid.UUID) -> StoredDrill | None:
-        row = (
-            self._conn.execute(
-                select(resilience_drills).where(
-                    resilience_drills.c.org_id == org_id, resilience_drills.c.id == drill_id
-                )
-            )
-            .mappings()
-            .first()
-        )
+        row = self._owned(resilience_drills, org_id, drill_id)
         return _drill(row) if row else None
 
     def drills(self, org_id: uuid.UUID, network_id: uuid.UUID | None = None) -> list[StoredDrill]:
