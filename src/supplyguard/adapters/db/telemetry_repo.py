@@ -10,9 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from supplyguard.adapters.db.bulk import bulk_insert
-from supplyguard.adapters.db.tracking_tables import tracking_alerts, tracking_positions
+from supplyguard.adapters.db.tracking_tables import tracking_alerts, tracking_device_last, tracking_positions
 from supplyguard.model.clock import as_utc
 from supplyguard.model.ids import new_id
 from supplyguard.tracking import Alert, Position
@@ -33,12 +35,13 @@ class TelemetryRepository:
         self._conn = conn
 
     def add_positions(self, org_id: uuid.UUID, positions: Sequence[Position], received_at: datetime) -> None:
+        ids = [new_id() for _ in positions]
         bulk_insert(
             self._conn,
             tracking_positions,
             [
                 (
-                    new_id(),
+                    position_id,
                     org_id,
                     p.device_id,
                     p.time,
@@ -55,27 +58,50 @@ class TelemetryRepository:
                     p.message_id,
                     received_at,
                 )
-                for p in positions
+                for position_id, p in zip(ids, positions, strict=True)
             ],
+        )
+        self._advance_last(org_id, positions, ids)
+
+    def _advance_last(
+        self, org_id: uuid.UUID, positions: Sequence[Position], ids: Sequence[uuid.UUID]
+    ) -> None:
+        """Move each device's last-position pointer forward (never back: late positions leave it)."""
+        newest: dict[str, tuple[datetime, uuid.UUID]] = {}
+        for position, position_id in zip(positions, ids, strict=True):
+            held = newest.get(position.device_id)
+            if held is None or position.time > held[0]:
+                newest[position.device_id] = (position.time, position_id)
+        if not newest:
+            return
+        rows = [
+            {"org_id": org_id, "device_id": device, "time": moment, "position_id": position_id}
+            for device, (moment, position_id) in newest.items()
+        ]
+        insert = pg_insert if self._conn.dialect.name == "postgresql" else sqlite_insert
+        statement = insert(tracking_device_last)
+        last = tracking_device_last.c
+        self._conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[last.org_id, last.device_id],
+                set_={"time": statement.excluded.time, "position_id": statement.excluded.position_id},
+                where=statement.excluded.time > last.time,
+            ),
+            rows,
         )
 
     def latest_positions(self, org_id: uuid.UUID, device_ids: Sequence[str] | None = None) -> list[Position]:
         """The last stored position of each device (of ``device_ids``, or all), by device id."""
-        p = tracking_positions.c
-        latest = select(p.device_id, func.max(p.time).label("last_time")).where(p.org_id == org_id)
-        if device_ids is not None:
-            latest = latest.where(p.device_id.in_(list(device_ids)))
-        last = latest.group_by(p.device_id).subquery()
-        rows = self._conn.execute(
+        last = tracking_device_last.c
+        query = (
             select(tracking_positions)
-            .join(last, (p.device_id == last.c.device_id) & (p.time == last.c.last_time))
-            .where(p.org_id == org_id)
-            .order_by(p.device_id)
-        ).mappings()
-        seen: dict[str, Position] = {}
-        for row in rows:
-            seen.setdefault(row["device_id"], _to_position(row))
-        return list(seen.values())
+            .join(tracking_device_last, tracking_positions.c.id == last.position_id)
+            .where(last.org_id == org_id)
+            .order_by(last.device_id)
+        )
+        if device_ids is not None:
+            query = query.where(last.device_id.in_(list(device_ids)))
+        return [_to_position(row) for row in self._conn.execute(query).mappings()]
 
     def count_positions(self, org_id: uuid.UUID) -> int:
         p = tracking_positions.c

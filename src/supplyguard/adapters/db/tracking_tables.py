@@ -127,6 +127,17 @@ tracking_positions = Table(
     Index("ix_tracking_positions_device", "org_id", "device_id", "time"),
 )
 
+#: each device's last stored position (by time), kept at ingest so the map and the silence check read
+#: one row per device instead of grouping over every position ever stored.
+tracking_device_last = Table(
+    "tracking_device_last",
+    metadata,
+    Column("org_id", Uuid, primary_key=True),
+    Column("device_id", String(128), primary_key=True),
+    Column("time", Timestamp, nullable=False),
+    Column("position_id", Uuid, nullable=False, comment="tracking_positions.id of that position"),
+)
+
 tracking_alerts = Table(
     "tracking_alerts",
     metadata,
