@@ -9,7 +9,6 @@ match or whose feature list differs from :data:`FEATURE_NAMES`.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,7 +157,6 @@ def train_model(
         raise ModelError("feature tables were built with a different feature list")
     x_train, y_train = _labelled(train, "train")
     x_valid, y_valid = _labelled(valid, "valid")
-    started = time.perf_counter()
     booster = lgb.train(
         dict(options.params),
         lgb.Dataset(x_train, y_train, feature_name=list(FEATURE_NAMES), free_raw_data=True),
@@ -189,7 +187,6 @@ def train_model(
         },
         "rows": {"train": len(y_train), "valid": len(y_valid)},
         "rounds": int(best),
-        "training_seconds": round(time.perf_counter() - started, 3),
         "params": {key: value for key, value in options.params.items()},
         "valid_metrics": _valid_metrics(probabilities, y_valid, duty_valid, line, options.capacity_share),
         "predict_threads": 1,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -122,14 +122,30 @@ def retrain(
         active=False,
     )
     with uow:
-        uow.risk.add_model(stored)
+        # The version is the content's hash: the same outcomes can train the very same model again
+        # (nothing new was learnt). That version is then made active, not registered twice.
+        known = next((m for m in uow.risk.models(actor.org_id) if m.version == model.version), None)
+        if known is not None and known.active:
+            audit(
+                uow,
+                actor,
+                clock,
+                "risk.retrain",
+                "risk_model",
+                model.version,
+                {**known.summary, "unchanged": True},
+            )
+            uow.commit()
+            return known
+        if known is None:
+            uow.risk.add_model(stored)
         uow.risk.activate(actor.org_id, model.version)
         body = {"version": model.version, "content_sha256": model.content_sha256, "active": True}
         append_record(uow, "risk.model", model.version, str(actor.org_id), clock.now(), body)
         audit(uow, actor, clock, "risk.retrain", "risk_model", model.version, stored.summary)
         sign_tree_head(uow, signer, clock)
         uow.commit()
-    return stored
+    return stored if known is None else replace(known, active=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,3 +114,19 @@ def test_retraining_reads_signals_as_of_each_outcome(container, rows: int) -> No
         container.uow(), container.clock, container.signer, container.settings.models_dir, admin
     )
     assert sum(stored.summary["rows"].values()) == rows
+
+
+def test_retraining_on_the_same_outcomes_keeps_the_same_model(container) -> None:  # type: ignore[no-untyped-def]
+    """Nothing new learnt: the same content is the same version, still active, registered once."""
+    org, admin = _node_with_model(container, rows=600)
+    with container.uow(readonly=True) as uow:
+        before = uow.risk.active_model(org.id)
+        leaves = uow.ledger.size()
+    again = risk_node.retrain(
+        container.uow(), container.clock, container.signer, container.settings.models_dir, admin
+    )
+    with container.uow(readonly=True) as uow:
+        models = uow.risk.models(org.id)
+        assert uow.ledger.size() == leaves  # no new leaf: the active model did not change
+    assert before is not None and again.version == before.version and again.active
+    assert [m.version for m in models] == [before.version]
