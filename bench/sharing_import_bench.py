@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.sharing_sync_bench import CREATED, PG_ADMIN, _node
+from bench.sharing_sync_bench import _node, drop_created
 
 from supplyguard.services.sharing_node import sharing_node
 from supplyguard.services.sharing_partners import PartnerInput, register_partner
@@ -143,14 +143,7 @@ def main() -> None:
         b.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        if CREATED:
-            from sqlalchemy import create_engine, text
-
-            admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                for db in CREATED:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
-            admin.dispose()
+        drop_created()
 
 
 if __name__ == "__main__":

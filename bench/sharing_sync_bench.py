@@ -23,15 +23,15 @@ import socket
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import uvicorn
-from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.benchdb import create_pg_database, drop_pg_database
 
 from supplyguard.adapters.db.migrate import upgrade
 from supplyguard.adapters.sharing_keys import save_partner_token
@@ -52,20 +52,23 @@ from supplyguard.services.sharing_sync import run_sync
 from tests.factories import admin_principal
 from tests.integration.sharing.nodes import AGREEMENT, SUSPECT
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-CREATED: list[str] = []
+CREATED: list[str] = []  # URLs of the PostgreSQL databases this run made (dropped by drop_created)
 
 
 def _database(tmp: Path, name: str, postgres: bool) -> str:
     if not postgres:
         return f"sqlite:///{tmp / name}.db"
-    db = f"sg_bench_{name.replace('.', '_').replace('-', '_')}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{db}"'))
-    admin.dispose()
-    CREATED.append(db)
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{db}"
+    url = create_pg_database(f"sg_bench_{name.replace('.', '_').replace('-', '_')}")
+    if url is None:
+        raise SystemExit("--pg needs PostgreSQL at 127.0.0.1:5432")
+    CREATED.append(url)
+    return url
+
+
+def drop_created() -> None:
+    """Drop every database this run made."""
+    while CREATED:
+        drop_pg_database(CREATED.pop())
 
 
 BENCH_TIME = datetime(2026, 11, 23, 8, tzinfo=UTC)
@@ -176,12 +179,7 @@ def main() -> None:
         b.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        if CREATED:
-            admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                for db in CREATED:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
-            admin.dispose()
+        drop_created()
 
 
 if __name__ == "__main__":
