@@ -17,6 +17,8 @@ from supplyguard.model.organisations import Principal
 from supplyguard.model.permissions import Action, require
 from supplyguard.services.accounts import organisation_body, user_body
 from supplyguard.services.audit import audit
+from supplyguard.services.tracking_rules import LEDGER_KINDS as TRACKING_CONFIG_KINDS
+from supplyguard.services.tracking_rules import ledger_rows as tracking_config_rows
 
 MAX_LEAF_RANGE = 1000
 #: The kinds of record the platform appends; a record id is looked up among them.
@@ -36,6 +38,7 @@ LEDGER_KINDS = (
     "tracking.event",
     "resilience.network",
     "resilience.drill",
+    *TRACKING_CONFIG_KINDS,
 )
 
 
@@ -110,19 +113,30 @@ def _merge(
     rows: Iterable[tuple[str, str]],
     leaves: Iterator[StoredLeaf],
     report: VerifyReport,
+    removal_hash: Callable[[str], str] | None = None,
 ) -> None:
-    """Walk rows (record id, body hash) and leaves of ``kind``, both sorted by record id."""
+    """Walk rows (record id, body hash) and leaves of ``kind``, both sorted by record id. With
+    ``removal_hash`` (record id -> the body hash of the leaf that records its removal), a record whose
+    latest leaf records its removal may have no row."""
     pending: StoredLeaf | None = next(leaves, None)
+
+    def gone(leaf: StoredLeaf) -> StoredLeaf | None:
+        """The leaves of a record without a row: a problem unless the latest records the removal."""
+        latest, following = leaf, next(leaves, None)
+        while following is not None and following.record_id == leaf.record_id:
+            latest, following = following, next(leaves, None)
+        if removal_hash is None or latest.envelope.body_sha256 != removal_hash(latest.record_id):
+            report.problems.append(
+                f"{kind} {leaf.record_id} was deleted behind the ledger's back "
+                f"(leaf {leaf.index} records it, the row is gone)"
+            )
+        return following
 
     def latest_for(record_id: str) -> StoredLeaf | None:
         nonlocal pending
         found = None
         while pending is not None and pending.record_id < record_id:
-            report.problems.append(
-                f"{kind} {pending.record_id} was deleted behind the ledger's back "
-                f"(leaf {pending.index} records it, the row is gone)"
-            )
-            pending = _skip_same(pending, leaves)
+            pending = gone(pending)
         while pending is not None and pending.record_id == record_id:
             found = pending
             pending = next(leaves, None)
@@ -141,18 +155,7 @@ def _merge(
                 f"(its body no longer hashes to what leaf {leaf.index} recorded)"
             )
     while pending is not None:
-        report.problems.append(
-            f"{kind} {pending.record_id} was deleted behind the ledger's back "
-            f"(leaf {pending.index} records it, the row is gone)"
-        )
-        pending = _skip_same(pending, leaves)
-
-
-def _skip_same(leaf: StoredLeaf, leaves: Iterator[StoredLeaf]) -> StoredLeaf | None:
-    following = next(leaves, None)
-    while following is not None and following.record_id == leaf.record_id:
-        following = next(leaves, None)
-    return following
+        pending = gone(pending)
 
 
 def verify_database(
@@ -207,6 +210,9 @@ def verify_database(
             store.iter_kind("config.user"),
             report,
         )
+        step("tracking rules, device links and expected stock")
+        for kind, rows, removal_hash in tracking_config_rows(uow.connection):
+            _merge(kind, rows, store.iter_kind(kind), report, removal_hash)
         if actor is not None:
             audit(
                 uow,

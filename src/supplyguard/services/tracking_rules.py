@@ -46,9 +46,9 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import yaml
@@ -68,11 +68,13 @@ from supplyguard.errors import (
     TrackingRuleNotFound,
     ValidationFailed,
 )
+from supplyguard.model.canonical import canonical_sha256
 from supplyguard.model.clock import Clock, iso_utc
 from supplyguard.model.ids import new_id
 from supplyguard.model.organisations import Principal
 from supplyguard.model.permissions import Action, require
 from supplyguard.services.audit import audit
+from supplyguard.services.ledger_records import LedgerRecord, append_records
 from supplyguard.tracking import (
     DeviceProfile,
     Geofence,
@@ -97,15 +99,20 @@ __all__ = [
     "create_rule",
     "delete_rule",
     "expect_stock",
+    "expected_ledger_body",
     "get_rule",
+    "ledger_rows",
     "link_device",
     "link_json",
+    "link_ledger_body",
     "linked_declarations",
     "list_links",
     "list_rules",
     "load_rules",
     "parse_rules_yaml",
+    "removal_ledger_body",
     "rule_json",
+    "rule_ledger_body",
     "unassign_rule",
     "unlink_device",
     "validate_rule",
@@ -129,6 +136,11 @@ MAX_POINTS = 20_000
 BIC_PREFIX = "urn:epc:id:bic:"
 READ_ACTION = Action.TRACKING_READ
 ADMIN_ACTION = Action.TRACKING_ADMIN
+#: Ledger kinds of the configuration changes made here (one leaf per change, in the same transaction).
+RULE_LEDGER_KIND = "config.tracking_rule"
+LINK_LEDGER_KIND = "config.tracking_link"
+EXPECTED_LEDGER_KIND = "config.tracking_expected_stock"
+LEDGER_KINDS = (RULE_LEDGER_KIND, LINK_LEDGER_KIND, EXPECTED_LEDGER_KIND)
 
 
 # --- validation (pure) ------------------------------------------------------------------------
@@ -307,6 +319,115 @@ def _device_ids(value: object, loc: tuple[str | int, ...]) -> list[str]:
             [FieldError(loc, f"a list of device ids (1-{MAX_DEVICE_ID} characters), or * for every device")]
         )
     return sorted({d.strip() for d in value})
+
+
+# --- ledger bodies ----------------------------------------------------------------------------
+# Every change of a rule (created, assigned, unassigned, removed), a device link or an expected stock
+# row is a leaf of the node's log, appended in the transaction that changes the row; the leaf's body
+# is the row as it now stands (a rule with its devices), or a removal body when the row is gone.
+# ``ledger verify`` recomputes these bodies from the rows and names any row changed, inserted or
+# deleted behind the ledger's back.
+
+
+def rule_ledger_body(rule: StoredRule) -> dict[str, Any]:
+    return {
+        "org": str(rule.org_id),
+        "name": rule.name,
+        "kind": rule.kind,
+        "spec": dict(rule.spec),
+        "devices": list(rule.devices),
+        "created_at": iso_utc(rule.created_at),
+        "created_by": rule.created_by,
+    }
+
+
+def link_ledger_body(org_id: uuid.UUID, link: DeviceLink) -> dict[str, Any]:
+    return {
+        "org": str(org_id),
+        "device": link.device_id,
+        "asset": link.asset_id,
+        "declaration_id": str(link.declaration_id) if link.declaration_id else None,
+        "created_at": iso_utc(link.created_at),
+    }
+
+
+def expected_ledger_body(org_id: uuid.UUID, row: ExpectedStock, created_at: datetime) -> dict[str, Any]:
+    return {
+        "org": str(org_id),
+        "declaration_id": str(row.declaration_id),
+        "site": row.site,
+        "item": row.item,
+        "quantity": row.quantity,
+        "created_at": iso_utc(created_at),
+    }
+
+
+def removal_ledger_body(kind: str, record_id: str) -> dict[str, Any]:
+    """The body of the leaf that records a removal: the ledger check accepts a missing row whose
+    latest leaf has this body."""
+    return {"removed": True, "kind": kind, "id": record_id}
+
+
+def ledger_rows(
+    conn: Connection,
+) -> list[tuple[str, Iterable[tuple[str, str]], Callable[[str], str]]]:
+    """For ``ledger verify``: per kind, the (record id, body hash) of every stored row, sorted by
+    record id, and the body hash that records a removal."""
+    repo = TrackingRulesRepository(conn)
+
+    def removal(kind: str) -> Callable[[str], str]:
+        return lambda record_id: canonical_sha256(removal_ledger_body(kind, record_id))
+
+    return [
+        (
+            RULE_LEDGER_KIND,
+            ((str(r.id), canonical_sha256(rule_ledger_body(r))) for r in repo.all_rules()),
+            removal(RULE_LEDGER_KIND),
+        ),
+        (
+            LINK_LEDGER_KIND,
+            ((str(k.id), canonical_sha256(link_ledger_body(org, k))) for org, k in repo.all_links()),
+            removal(LINK_LEDGER_KIND),
+        ),
+        (
+            EXPECTED_LEDGER_KIND,
+            (
+                (str(row_id), canonical_sha256(expected_ledger_body(org, row, at)))
+                for row_id, org, row, at in repo.all_expected()
+            ),
+            removal(EXPECTED_LEDGER_KIND),
+        ),
+    ]
+
+
+class _Leaves:
+    """The leaves one use case appends, in the order of its changes."""
+
+    def __init__(self, clock: Clock, org_id: uuid.UUID) -> None:
+        self.now = clock.now()
+        self.org = str(org_id)
+        self.org_id = org_id
+        self.records: list[LedgerRecord] = []
+
+    def rule(self, rule: StoredRule) -> None:
+        self.records.append(
+            LedgerRecord(RULE_LEDGER_KIND, str(rule.id), self.org, self.now, rule_ledger_body(rule))
+        )
+
+    def link(self, link: DeviceLink) -> None:
+        body = link_ledger_body(self.org_id, link)
+        self.records.append(LedgerRecord(LINK_LEDGER_KIND, str(link.id), self.org, self.now, body))
+
+    def expected(self, row_id: uuid.UUID, row: ExpectedStock, created_at: datetime) -> None:
+        body = expected_ledger_body(self.org_id, row, created_at)
+        self.records.append(LedgerRecord(EXPECTED_LEDGER_KIND, str(row_id), self.org, self.now, body))
+
+    def removed(self, kind: str, record_id: uuid.UUID) -> None:
+        body = removal_ledger_body(kind, str(record_id))
+        self.records.append(LedgerRecord(kind, str(record_id), self.org, self.now, body))
+
+    def append(self, uow: SqlUnitOfWork) -> None:
+        append_records(uow, self.records)
 
 
 # --- engine rules from stored rows ------------------------------------------------------------
@@ -495,8 +616,11 @@ def create_rule(uow: SqlUnitOfWork, clock: Clock, actor: Principal, raw: object)
     require(actor, ADMIN_ACTION)
     with uow:
         repo = TrackingRulesRepository(uow.connection)
-        rule = _add_rule(repo, clock, actor, raw)
+        rule = _find(repo, actor.org_id, str(_add_rule(repo, clock, actor, raw).id))
         repo.bump_revision(actor.org_id, clock.now())
+        leaves = _Leaves(clock, actor.org_id)
+        leaves.rule(rule)
+        leaves.append(uow)
         audit(
             uow,
             actor,
@@ -532,6 +656,9 @@ def delete_rule(uow: SqlUnitOfWork, clock: Clock, actor: Principal, ref: str) ->
         rule = _find(repo, actor.org_id, ref)
         repo.delete_rule(actor.org_id, rule.id)
         repo.bump_revision(actor.org_id, clock.now())
+        leaves = _Leaves(clock, actor.org_id)
+        leaves.removed(RULE_LEDGER_KIND, rule.id)
+        leaves.append(uow)
         audit(uow, actor, clock, "tracking.rule.delete", "tracking_rule", str(rule.id), {"name": rule.name})
         uow.commit()
     return rule
@@ -548,6 +675,11 @@ def assign_rule(
         rule = _find(repo, actor.org_id, ref)
         added = _assign(repo, rule, devices)
         repo.bump_revision(actor.org_id, clock.now())
+        rule = _find(repo, actor.org_id, str(rule.id))
+        if added:
+            leaves = _Leaves(clock, actor.org_id)
+            leaves.rule(rule)
+            leaves.append(uow)
         audit(
             uow,
             actor,
@@ -557,7 +689,6 @@ def assign_rule(
             str(rule.id),
             {"devices": devices, "added": added},
         )
-        rule = _find(repo, actor.org_id, str(rule.id))
         uow.commit()
     return rule
 
@@ -570,12 +701,16 @@ def unassign_rule(
     with uow:
         repo = TrackingRulesRepository(uow.connection)
         rule = _find(repo, actor.org_id, ref)
-        repo.unassign(actor.org_id, rule.id, devices)
+        removed = repo.unassign(actor.org_id, rule.id, devices)
         repo.bump_revision(actor.org_id, clock.now())
+        rule = _find(repo, actor.org_id, str(rule.id))
+        if removed:
+            leaves = _Leaves(clock, actor.org_id)
+            leaves.rule(rule)
+            leaves.append(uow)
         audit(
             uow, actor, clock, "tracking.rule.unassign", "tracking_rule", str(rule.id), {"devices": devices}
         )
-        rule = _find(repo, actor.org_id, str(rule.id))
         uow.commit()
     return rule
 
@@ -588,7 +723,8 @@ def _link(
     asset: object,
     declaration: object,
     loc: tuple[str | int, ...] = (),
-) -> DeviceLink:
+) -> tuple[DeviceLink, bool]:
+    """The link, and whether it is new (linking twice changes nothing)."""
     (device,) = _device_ids(device_id if isinstance(device_id, str) else [], (*loc, "device"))
     if device == ALL_DEVICES:
         raise ValidationFailed([FieldError((*loc, "device"), "link one device at a time")])
@@ -604,8 +740,8 @@ def _link(
     asset_id = asset.strip() if isinstance(asset, str) else None
     for existing in repo.links(actor.org_id, [device]):
         if existing.asset_id == asset_id and existing.declaration_id == declaration_id:
-            return existing
-    return repo.add_link(actor.org_id, device, asset_id, declaration_id, clock.now())
+            return existing, False
+    return repo.add_link(actor.org_id, device, asset_id, declaration_id, clock.now()), True
 
 
 def link_device(
@@ -623,8 +759,12 @@ def link_device(
     require(actor, ADMIN_ACTION)
     with uow:
         repo = TrackingRulesRepository(uow.connection)
-        link = _link(repo, clock, actor, device_id, asset, declaration)
+        link, new = _link(repo, clock, actor, device_id, asset, declaration)
         repo.bump_revision(actor.org_id, clock.now())
+        if new:
+            leaves = _Leaves(clock, actor.org_id)
+            leaves.link(link)
+            leaves.append(uow)
         audit(uow, actor, clock, "tracking.link", "device", link.device_id, link_json(link))
         uow.commit()
     return link
@@ -643,6 +783,9 @@ def unlink_device(uow: SqlUnitOfWork, clock: Clock, actor: Principal, link_id: u
         if not repo.delete_link(actor.org_id, link_id):
             raise TrackingRuleNotFound(link_id)
         repo.bump_revision(actor.org_id, clock.now())
+        leaves = _Leaves(clock, actor.org_id)
+        leaves.removed(LINK_LEDGER_KIND, link_id)
+        leaves.append(uow)
         audit(uow, actor, clock, "tracking.unlink", "device_link", str(link_id), {})
         uow.commit()
 
@@ -710,7 +853,11 @@ def expect_stock(
             {"declaration": declaration, "site": site, "items": items or {}, "containers": list(containers)},
             (),
         )
-        repo.add_expected(actor.org_id, rows, clock.now())
+        at = clock.now()
+        leaves = _Leaves(clock, actor.org_id)
+        for row_id, row in zip(repo.add_expected(actor.org_id, rows, at), rows, strict=True):
+            leaves.expected(row_id, row, at)
+        leaves.append(uow)
         audit(
             uow,
             actor,
@@ -809,9 +956,17 @@ def load_rules(
     counts = {"assignments": 0, "links": 0, "expected": 0}
     with uow:
         repo = TrackingRulesRepository(uow.connection)
+        leaves = _Leaves(clock, actor.org_id)
         if replace:
+            for old_rule in repo.rules(actor.org_id):
+                leaves.removed(RULE_LEDGER_KIND, old_rule.id)
+            for old_link in repo.links(actor.org_id):
+                leaves.removed(LINK_LEDGER_KIND, old_link.id)
+            for old_row in repo.expected_ids(actor.org_id):
+                leaves.removed(EXPECTED_LEDGER_KIND, old_row)
             repo.delete_all(actor.org_id)
         stored: dict[str, StoredRule] = {}
+        changed: set[uuid.UUID] = set()
         for loc, definition in definitions:
             try:
                 rule = _add_rule(repo, clock, actor, definition)
@@ -820,17 +975,19 @@ def load_rules(
             except Conflict as exc:
                 raise Conflict(f"{'.'.join(map(str, loc))}: {exc.message}") from exc
             stored[rule.name] = rule
+            changed.add(rule.id)
             counts["assignments"] += len(rule.devices)
         links: list[DeviceLink] = []
         for index, entry in enumerate(document.get("links") or []):
             loc = ("links", index)
             if not isinstance(entry, Mapping):
                 raise ValidationFailed([FieldError(loc, "{device, asset, declaration}")])
-            links.append(
-                _link(
-                    repo, clock, actor, entry.get("device"), entry.get("asset"), entry.get("declaration"), loc
-                )
+            link, new = _link(
+                repo, clock, actor, entry.get("device"), entry.get("asset"), entry.get("declaration"), loc
             )
+            links.append(link)
+            if new:
+                leaves.link(link)
         counts["links"] = len(links)
         for index, entry in enumerate(document.get("assignments") or []):
             loc = ("assignments", index)
@@ -860,11 +1017,20 @@ def load_rules(
                 target = stored.get(str(ref)) or repo.find_rule(actor.org_id, str(ref))
                 if target is None:
                     raise ValidationFailed([FieldError((*loc, "rules"), f"no rule named {ref!r}")])
-                counts["assignments"] += _assign(repo, target, sorted(set(devices)))
+                added = _assign(repo, target, sorted(set(devices)))
+                counts["assignments"] += added
+                if added:
+                    changed.add(target.id)
         for index, entry in enumerate(document.get("expected_stock") or []):
             rows = _expected_rows(repo, actor, entry, ("expected_stock", index))
-            repo.add_expected(actor.org_id, rows, clock.now())
+            at = clock.now()
+            for row_id, row in zip(repo.add_expected(actor.org_id, rows, at), rows, strict=True):
+                leaves.expected(row_id, row, at)
             counts["expected"] += len(rows)
+        for rule in repo.rules(actor.org_id):  # as they now stand, with the devices assigned above
+            if rule.id in changed:
+                leaves.rule(rule)
+        leaves.append(uow)
         repo.bump_revision(actor.org_id, clock.now())
         report = LoadReport(len(stored), counts["assignments"], counts["links"], counts["expected"], replace)
         audit(uow, actor, clock, "tracking.rules.load", "tracking_rules", None, report.as_dict())

@@ -100,6 +100,16 @@ class TrackingRulesRepository:
         r = tracking_rules.c
         self._conn.execute(delete(tracking_rules).where(r.org_id == org_id, r.id == rule_id))
 
+    def all_rules(self) -> list[StoredRule]:
+        """Every organisation's rules with their devices, by id as text (the ledger check's order)."""
+        a = tracking_rule_assignments.c
+        devices: dict[uuid.UUID, list[str]] = {}
+        for rule_id, device_id in self._conn.execute(select(a.rule_id, a.device_id)):
+            devices.setdefault(rule_id, []).append(device_id)
+        rows = self._conn.execute(select(tracking_rules)).mappings()
+        found = [_to_rule(row, tuple(sorted(devices.get(row["id"], ())))) for row in rows]
+        return sorted(found, key=lambda rule: str(rule.id))
+
     def delete_all(self, org_id: uuid.UUID) -> None:
         """Every rule, assignment, link and expected stock of the organisation (a rules file replace)."""
         for table in (
@@ -176,6 +186,20 @@ class TrackingRulesRepository:
             for r in rows
         ]
 
+    def all_links(self) -> list[tuple[uuid.UUID, DeviceLink]]:
+        """(organisation, link) of every organisation, by link id as text (the ledger check's order)."""
+        rows = self._conn.execute(select(tracking_device_links)).mappings()
+        found = [
+            (
+                r["org_id"],
+                DeviceLink(
+                    r["id"], r["device_id"], r["asset_id"], r["declaration_id"], as_utc(r["created_at"])
+                ),
+            )
+            for r in rows
+        ]
+        return sorted(found, key=lambda pair: str(pair[1].id))
+
     def delete_link(self, org_id: uuid.UUID, link_id: uuid.UUID) -> bool:
         d = tracking_device_links.c
         result = self._conn.execute(delete(tracking_device_links).where(d.org_id == org_id, d.id == link_id))
@@ -200,13 +224,15 @@ class TrackingRulesRepository:
         return [row[0] for row in rows if container in (row[1] or ())]
 
     # expected stock --------------------------------------------------------------------------
-    def add_expected(self, org_id: uuid.UUID, rows: Sequence[ExpectedStock], at: datetime) -> None:
+    def add_expected(self, org_id: uuid.UUID, rows: Sequence[ExpectedStock], at: datetime) -> list[uuid.UUID]:
+        """Store the rows; their ids, in order."""
+        ids = [new_id() for _ in rows]
         if rows:
             self._conn.execute(
                 insert(tracking_expected_stock),
                 [
                     {
-                        "id": new_id(),
+                        "id": row_id,
                         "org_id": org_id,
                         "declaration_id": e.declaration_id,
                         "site": e.site,
@@ -214,9 +240,10 @@ class TrackingRulesRepository:
                         "quantity": e.quantity,
                         "created_at": at,
                     }
-                    for e in rows
+                    for row_id, e in zip(ids, rows, strict=True)
                 ],
             )
+        return ids
 
     def expected(self, org_id: uuid.UUID) -> list[ExpectedStock]:
         e = tracking_expected_stock.c
@@ -226,6 +253,19 @@ class TrackingRulesRepository:
             .order_by(e.site, e.item)
         )
         return [ExpectedStock(r[0], r[1], r[2], float(r[3])) for r in rows]
+
+    def expected_ids(self, org_id: uuid.UUID) -> list[uuid.UUID]:
+        e = tracking_expected_stock.c
+        return list(self._conn.execute(select(e.id).where(e.org_id == org_id)).scalars())
+
+    def all_expected(self) -> list[tuple[uuid.UUID, uuid.UUID, ExpectedStock, datetime]]:
+        """(id, organisation, row, created at) of every organisation, by id as text."""
+        e = tracking_expected_stock.c
+        rows = self._conn.execute(
+            select(e.id, e.org_id, e.declaration_id, e.site, e.item, e.quantity, e.created_at)
+        )
+        found = [(r[0], r[1], ExpectedStock(r[2], r[3], r[4], float(r[5])), as_utc(r[6])) for r in rows]
+        return sorted(found, key=lambda row: str(row[0]))
 
     # revision --------------------------------------------------------------------------------
     def revision(self, org_id: uuid.UUID) -> int:

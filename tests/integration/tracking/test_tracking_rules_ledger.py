@@ -1,0 +1,181 @@
+"""Every change of a tracking rule, device link or expected stock row is a ledger leaf in the same
+transaction, and `ledger verify` names rows changed, inserted or deleted behind its back; both backends."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import delete, insert, update
+
+from supplyguard.adapters.db.tracking_tables import (
+    tracking_device_links,
+    tracking_expected_stock,
+    tracking_rule_assignments,
+    tracking_rules,
+)
+from supplyguard.errors import DeclarationNotFound
+from supplyguard.model.canonical import canonical_sha256
+from supplyguard.model.ids import new_id
+from supplyguard.services import ledger as ledger_service
+from supplyguard.services import tracking_rules as rules
+from supplyguard.services.declarations import submit_declaration
+from tests.factories import admin_principal, declaration_data, make_org
+
+PROFILE = {"name": "reefer", "kind": "profile", "max_temperature_c": 8}
+FENCE = {
+    "name": "depot",
+    "kind": "geofence",
+    "type": "site",
+    "circle": {"lat": 51.9, "lon": 4.1, "radius_km": 3},
+}
+
+
+def leaves_of(container, kind: str, record_id: object) -> list:  # type: ignore[no-untyped-def, type-arg]
+    with container.uow(readonly=True) as uow:
+        return uow.ledger.find_by_record(kind, str(record_id))
+
+
+def verify(container) -> list[str]:  # type: ignore[no-untyped-def]
+    return ledger_service.verify_database(container.uow(), container.clock, None).problems
+
+
+def setup_world(container):  # type: ignore[no-untyped-def]
+    org = make_org(container)
+    actor = admin_principal(org)
+    submit_declaration(
+        container.uow(),
+        container.clock,
+        container.refdata,
+        container.signer,
+        actor,
+        declaration_data("REF-1"),
+    )
+    return actor
+
+
+def test_each_change_is_a_leaf_whose_body_is_the_row_as_it_stands(container) -> None:  # type: ignore[no-untyped-def]
+    actor = setup_world(container)
+    uow, clock = container.uow, container.clock
+    rule = rules.create_rule(uow(), clock, actor, PROFILE)
+    kind = rules.RULE_LEDGER_KIND
+    assert len(leaves_of(container, kind, rule.id)) == 1
+    assigned = rules.assign_rule(uow(), clock, actor, "reefer", ["TRK-1", "TRK-2"])
+    rules.assign_rule(uow(), clock, actor, "reefer", ["TRK-1"])  # nothing new: no leaf
+    leaves = leaves_of(container, kind, rule.id)
+    assert len(leaves) == 2
+    assert leaves[-1].envelope.body_sha256 == canonical_sha256(rules.rule_ledger_body(assigned))
+    assert leaves[-1].envelope.org == str(actor.org_id)
+    rules.unassign_rule(uow(), clock, actor, "reefer", ["TRK-2"])
+    assert len(leaves_of(container, kind, rule.id)) == 3
+
+    link = rules.link_device(uow(), clock, actor, "TRK-1", asset="CSQU3054383", declaration="REF-1")
+    rules.link_device(uow(), clock, actor, "TRK-1", asset="CSQU3054383", declaration="REF-1")  # same link
+    assert len(leaves_of(container, rules.LINK_LEDGER_KIND, link.id)) == 1
+    rules.expect_stock(
+        uow(), clock, actor, "REF-1", "urn:epc:id:sgln:4012345.00001.0", containers=["CSQU3054383"]
+    )
+    assert verify(container) == []
+
+    rules.unlink_device(uow(), clock, actor, link.id)
+    rules.delete_rule(uow(), clock, actor, "reefer")
+    removed = leaves_of(container, kind, rule.id)
+    assert len(removed) == 4
+    assert removed[-1].envelope.body_sha256 == canonical_sha256(rules.removal_ledger_body(kind, str(rule.id)))
+    assert len(leaves_of(container, rules.LINK_LEDGER_KIND, link.id)) == 2
+    assert verify(container) == []  # removed through the service: recorded, not a problem
+
+
+def test_a_refused_change_leaves_no_leaf(container) -> None:  # type: ignore[no-untyped-def]
+    actor = setup_world(container)
+    rules.create_rule(container.uow(), container.clock, actor, PROFILE)
+    with container.uow(readonly=True) as uow:
+        size = uow.ledger.size()
+    document = {
+        "profiles": [{"name": "cold", "max_temperature_c": 5}],
+        "links": [{"device": "T", "declaration": "NONE"}],
+    }
+    with pytest.raises(DeclarationNotFound):
+        rules.load_rules(container.uow(), container.clock, actor, document, replace=True)
+    with container.uow(readonly=True) as uow:
+        assert uow.ledger.size() == size
+    assert [r.name for r in rules.list_rules(container.uow(readonly=True), actor)] == ["reefer"]
+
+
+def test_a_rules_file_and_its_replacement_are_recorded(container) -> None:  # type: ignore[no-untyped-def]
+    actor = setup_world(container)
+    uow, clock = container.uow, container.clock
+    document = {
+        "geofences": [{k: v for k, v in FENCE.items() if k != "kind"}],
+        "profiles": [{"name": "reefer", "max_temperature_c": 8}],
+        "links": [{"device": "TRK-1", "asset": "CSQU3054383"}],
+        "assignments": [{"rules": ["reefer"], "assets": ["CSQU3054383"]}],
+        "expected_stock": [
+            {"declaration": "REF-1", "site": "urn:epc:id:sgln:4012345.00001.0", "containers": ["CSQU3054383"]}
+        ],
+    }
+    rules.load_rules(uow(), clock, actor, document)
+    first = {r.name: r for r in rules.list_rules(uow(readonly=True), actor)}
+    reefer = leaves_of(container, rules.RULE_LEDGER_KIND, first["reefer"].id)
+    assert len(reefer) == 1  # one leaf with the devices the file's assignments gave it
+    assert reefer[0].envelope.body_sha256 == canonical_sha256(rules.rule_ledger_body(first["reefer"]))
+    assert first["reefer"].devices == ("TRK-1",)
+    assert verify(container) == []
+
+    rules.load_rules(
+        uow(), clock, actor, {"profiles": [{"name": "cold", "max_temperature_c": 5}]}, replace=True
+    )
+    assert verify(container) == []  # the replaced rules, link and expected stock were recorded as removed
+    for old in first.values():
+        latest = leaves_of(container, rules.RULE_LEDGER_KIND, old.id)[-1]
+        assert latest.envelope.body_sha256 == canonical_sha256(
+            rules.removal_ledger_body(rules.RULE_LEDGER_KIND, str(old.id))
+        )
+
+
+def test_verify_names_rows_changed_inserted_and_deleted_behind_the_ledger(container) -> None:  # type: ignore[no-untyped-def]
+    actor = setup_world(container)
+    uow, clock = container.uow, container.clock
+    reefer = rules.create_rule(uow(), clock, actor, {**PROFILE, "devices": ["TRK-1"]})
+    depot = rules.create_rule(uow(), clock, actor, FENCE)
+    link = rules.link_device(uow(), clock, actor, "TRK-1", declaration="REF-1")
+    expected = rules.expect_stock(
+        uow(),
+        clock,
+        actor,
+        "REF-1",
+        "urn:epc:id:sgln:4012345.00001.0",
+        {"urn:epc:idpat:sgtin:4012345.011111.*": 10},
+    )
+    assert verify(container) == []
+
+    smuggled = new_id()
+    with container.engine.begin() as conn:
+        r = tracking_rules.c
+        conn.execute(
+            update(tracking_rules).where(r.id == depot.id).values(spec={**depot.spec, "type": "zone"})
+        )
+        conn.execute(
+            insert(tracking_rule_assignments).values(
+                rule_id=reefer.id, org_id=actor.org_id, device_id="TRK-9"
+            )
+        )
+        conn.execute(delete(tracking_device_links).where(tracking_device_links.c.id == link.id))
+        conn.execute(update(tracking_expected_stock).values(quantity=1.0))
+        conn.execute(
+            insert(tracking_rules).values(
+                id=smuggled,
+                org_id=actor.org_id,
+                name="quiet",
+                kind="profile",
+                spec={"max_temperature_c": 99.0},
+                created_at=clock.now(),
+                created_by="someone",
+            )
+        )
+    problems = "\n".join(verify(container))
+    assert f"config.tracking_rule {depot.id} was changed" in problems
+    assert f"config.tracking_rule {reefer.id} was changed" in problems  # a device assigned in SQL
+    assert f"config.tracking_link {link.id} was deleted" in problems
+    assert f"config.tracking_rule {smuggled} was inserted" in problems
+    assert "config.tracking_expected_stock" in problems and "was changed" in problems
+    assert len(verify(container)) == 5, problems
+    assert len(expected) == 1
