@@ -346,6 +346,7 @@ class IntakeRisk:
                     reasons=applied.reasons,
                     model_version=scorer.model.version,
                     priority=applied.priority,
+                    model_lane=lane.lane.value,
                 )
         return [item for item in stored if item is not None]
 

@@ -407,6 +407,7 @@ def score_open(
                     reasons=applied.reasons,
                     model_version=model.version,
                     priority=applied.priority,
+                    model_lane=decision.lane.value,
                 )
             )
     with uow:

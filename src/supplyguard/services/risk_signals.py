@@ -18,7 +18,6 @@ from datetime import datetime
 from supplyguard.adapters.db.risk_repo import StoredSignal
 from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.errors import DeclarationNotFound
-from supplyguard.model.declarations import Lane
 from supplyguard.risk.signals import RiskSignal, SignalSource, apply_signals, escalate, reason_text
 
 
@@ -42,35 +41,6 @@ def raise_signal(
     return True
 
 
-_MODEL_LANE_WORDS: tuple[tuple[str, Lane], ...] = (
-    # the lane decisions the scorers write (risk/selection.py at rescore, risk/intake.py at intake)
-    ("red lane forced", Lane.RED),
-    ("yellow lane forced", Lane.YELLOW),
-    ("green lane forced", Lane.GREEN),
-    ("within red capacity", Lane.RED),
-    ("exploration pick", Lane.RED),
-    ("red slot", Lane.RED),
-    ("within document-check capacity", Lane.YELLOW),
-    ("yellow slot", Lane.YELLOW),
-    ("below today's capacity", Lane.GREEN),
-    ("inspection capacity is used up", Lane.GREEN),
-    ("below the document-check line", Lane.GREEN),
-)
-_SIGNAL_PREFIXES = tuple(f"{source.value}: " for source in SignalSource)
-
-
-def model_lane(reasons: Sequence[str]) -> Lane | None:
-    """The lane the scorer itself gave, read from its lane decision among the reasons (signals'
-    reasons skipped); None when the declaration carries no model decision (never scored)."""
-    for reason in reasons:
-        if reason.startswith(_SIGNAL_PREFIXES):
-            continue
-        for words, lane in _MODEL_LANE_WORDS:
-            if words in reason:
-                return lane
-    return None
-
-
 def withdraw_signals(uow: SqlUnitOfWork, source: SignalSource, ref: str) -> int:
     """Withdraw the signals ``(source, ref)`` from every open declaration (what raised them was
     deleted or revoked); returns how many declarations changed. Call inside an open unit of work.
@@ -81,9 +51,10 @@ def withdraw_signals(uow: SqlUnitOfWork, source: SignalSource, ref: str) -> int:
     * reasons: the withdrawn signal's reason is removed (unless a remaining signal gives the same);
     * lane: a signal only ever raised the lane to its own floor (``min_lane``). So the lane is
       lowered only when the withdrawn signal had a floor and the lane is exactly that floor, and
-      then only down to the highest of the model's own lane decision (kept in the reasons) and the
-      floors of the remaining signals; with neither (never scored, no other signal) it goes back
-      to unscored. A lane above the withdrawn floor was put there by something else and stays.
+      then only down to the highest of the model's own lane decision (``declarations.model_lane``,
+      saved with each assessment) and the floors of the remaining signals; with neither (never
+      scored, no other signal) it goes back to unscored. A lane above the withdrawn floor was put
+      there by something else and stays.
       The model's decision ranked the priority with the withdrawn weight included; the next
       rescore ranks it without (lanes within capacity are only re-ranked by a rescore).
 
@@ -104,10 +75,8 @@ def withdraw_signals(uow: SqlUnitOfWork, source: SignalSource, ref: str) -> int:
         gone = reason_text(withdrawn)
         reasons = [r for r in reasons if r != gone or r in kept]
         if withdrawn.min_lane is not None and lane == withdrawn.min_lane.value:
-            floor: str | None = None
-            model = model_lane(reasons)
-            if model is not None:
-                floor = model.value
+            model = uow.risk.model_lane(declaration_id)
+            floor: str | None = model.value if model is not None else None
             for other in remaining:
                 floor = escalate(floor, other.min_lane)
             lane = floor

@@ -8,9 +8,7 @@ from typing import Any
 import pytest
 
 from supplyguard.model.declarations import Lane
-from supplyguard.risk.selection import Candidate, Capacity, select_lanes
 from supplyguard.services.declarations import record_outcome
-from supplyguard.services.risk_signals import model_lane
 from supplyguard.services.sharing_publish import delete_object, publish_object
 from supplyguard.services.sharing_specs import build_from_spec
 from supplyguard.sharing import stix_timestamp
@@ -91,12 +89,3 @@ def test_a_revoked_version_withdraws_its_signals(node_a: SharingTestNode, node_b
     after = _state(node_a, declaration)
     assert after["by_ref"] == {} and after["lane"] is None
 
-
-def test_the_model_lane_is_read_from_the_scorer_decisions() -> None:
-    candidates = [Candidate(str(n), score=1.0 - n / 10, probability=0.5) for n in range(4)]
-    candidates.append(Candidate("forced", 0.0, 0.5, Lane.RED, "sanctions"))
-    decisions = select_lanes(candidates, Capacity(red=2, yellow=1))
-    for decision in decisions:
-        assert model_lane(["intel: something reported", decision.reason, "a model reason"]) is decision.lane
-    assert model_lane(["intel: within red capacity", "tracking: x"]) is None
-    assert model_lane([]) is None

@@ -89,6 +89,7 @@ def declaration_rows(
         None,
         None,
         None,
+        None,  # model_lane: set when the declaration is scored
     )
     items = [
         (

@@ -37,6 +37,7 @@ class StoredAssessment:
     reasons: list[str]
     model_version: str
     priority: float
+    model_lane: str  # the scorer's own lane decision, before stored signals escalated ``lane``
 
 
 class RiskRepository:
@@ -101,6 +102,7 @@ class RiskRepository:
                 risk_reasons=bindparam("b_reasons", type_=declarations.c.risk_reasons.type),
                 model_version=bindparam("b_version"),
                 priority=bindparam("b_priority"),
+                model_lane=bindparam("b_model_lane"),
             )
         )
         self._conn.execute(
@@ -113,6 +115,7 @@ class RiskRepository:
                     "b_reasons": a.reasons,
                     "b_version": a.model_version,
                     "b_priority": a.priority,
+                    "b_model_lane": a.model_lane,
                 }
                 for a in assessments
             ],
@@ -143,6 +146,13 @@ class RiskRepository:
         if row is None:
             return None
         return row[0], row[1], row[2], list(row[3] or [])
+
+    def model_lane(self, declaration_id: uuid.UUID) -> Lane | None:
+        """The lane the scorer itself last decided for the declaration; None when never scored."""
+        value = self._conn.execute(
+            select(declarations.c.model_lane).where(declarations.c.id == declaration_id)
+        ).scalar()
+        return Lane(value) if value else None
 
     def set_risk_state(
         self, declaration_id: uuid.UUID, priority: float, lane: str | None, reasons: list[str]

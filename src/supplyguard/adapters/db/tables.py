@@ -121,6 +121,9 @@ declarations = Table(
     Column("risk_reasons", JSON, nullable=True),
     Column("model_version", String(80), nullable=True),
     Column("priority", Float, nullable=True),
+    # the lane the scorer itself decided (capacity, forced rules), before signals escalated it:
+    # where a withdrawn signal lets the lane come back down to (migration 0015)
+    Column("model_lane", String(10), nullable=True),
     UniqueConstraint("org_id", "reference", name="uq_declarations_org_reference"),
     Index("ix_declarations_org_date", "org_id", "declared_on", "id"),
     Index("ix_declarations_org_value", "org_id", "total_value", "id"),
