@@ -75,6 +75,31 @@ def rules_list(
         out_console.print("no rules")
 
 
+@rules_app.command("show")
+def rules_show(ref: str = typer.Argument(..., help="The rule's name or id."), org: str = ORG_OPTION) -> None:
+    """One rule as JSON (its definition, devices, who created it)."""
+    import json
+    import sys
+
+    from supplyguard.services.tracking_rules import get_rule, rule_json
+
+    with open_container() as container:
+        rule = get_rule(container.uow(readonly=True), operator(container, org), ref)
+    sys.stdout.write(json.dumps(rule_json(rule), indent=2, ensure_ascii=False) + "\n")
+
+
+@rules_app.command("delete")
+def rules_delete(
+    ref: str = typer.Argument(..., help="The rule's name or id."), org: str = ORG_OPTION
+) -> None:
+    """Remove a rule and its assignments (audited, and a ledger leaf); alerting stops at the next batch."""
+    from supplyguard.services.tracking_rules import delete_rule
+
+    with open_container() as container:
+        rule = delete_rule(container.uow(), container.clock, operator(container, org), ref)
+    out_console.print(f"deleted {rule.kind} {rule.name} (id {rule.id})")
+
+
 def _summary(spec: dict[str, Any] | Any) -> str:
     if "circle" in spec:
         c = spec["circle"]

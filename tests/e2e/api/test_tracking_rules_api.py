@@ -44,6 +44,8 @@ def test_rules_are_created_listed_assigned_and_deleted(node: Node) -> None:
     assert node.client.delete("/v1/tracking/rules/rtm", headers=logistics).status_code == 204
     gone = node.client.get("/v1/tracking/rules/rtm", headers=logistics)
     assert gone.status_code == 404 and gone.headers["content-type"].startswith("application/problem+json")
+    again = node.client.delete("/v1/tracking/rules/rtm", headers=logistics)
+    assert again.status_code == 404 and again.headers["content-type"].startswith("application/problem+json")
 
 
 def test_bad_rules_and_forbidden_callers_get_problem_details(node: Node) -> None:

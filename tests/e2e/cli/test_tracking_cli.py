@@ -50,6 +50,29 @@ def test_rules_load_list_and_a_bad_file(node_env: dict[str, str], tmp_path: Path
     assert missing.returncode == 4 and "not a readable file" in missing.stderr
 
 
+def test_rules_show_and_delete_by_name_or_id(node_env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    assert run(node_env, "org", "create", "Carrier A", "--country", "NL").returncode == 0
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES)
+    assert run(node_env, "tracking", "rules", "load", str(path)).returncode == 0
+    shown = run(node_env, "tracking", "rules", "show", "reefer")
+    assert shown.returncode == 0, shown.stderr
+    reefer = json.loads(shown.stdout)
+    assert (reefer["kind"], reefer["max_temperature_c"], reefer["devices"]) == ("profile", 8.0, ["*"])
+
+    deleted = run(node_env, "tracking", "rules", "delete", reefer["id"])
+    assert deleted.returncode == 0, deleted.stderr
+    assert deleted.stdout.strip() == f"deleted profile reefer (id {reefer['id']})"
+    assert run(node_env, "tracking", "rules", "delete", "depot").returncode == 0
+    assert run(node_env, "tracking", "rules", "list").stdout.strip() == "no rules"
+    for command in ("delete", "show"):
+        unknown = run(node_env, "tracking", "rules", command, "reefer")
+        assert unknown.returncode == 6, unknown.stderr
+        assert "reefer" in unknown.stderr and "Traceback" not in unknown.stderr
+    verified = run(node_env, "ledger", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
 @pytest.mark.mqtt
 def test_tracking_mqtt_stores_until_sigterm_then_flushes(node_env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
     import paho.mqtt.client as mqtt
