@@ -13,6 +13,7 @@ import typer
 import yaml
 
 from supplyguard.adapters.sharing_keys import save_partner_token
+from supplyguard.adapters.sharing_watch_keys import new_secret, parse_secret
 from supplyguard.cli.context import open_container, operator, out_console
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.services.sharing_correlate import correlate_intel
@@ -31,12 +32,29 @@ from supplyguard.services.sharing_partners import (
 from supplyguard.services.sharing_publish import delete_object, preview_recipients, publish_object
 from supplyguard.services.sharing_specs import build_from_spec
 from supplyguard.services.sharing_sync import collection_id_for, run_sync
+from supplyguard.services.sharing_watch import (
+    WatchEntryInput,
+    add_watch_entries,
+    identify_incoming,
+    install_watch_secret,
+    list_watch_entries,
+    list_watch_matches,
+    publish_watch_list,
+    pull_watch_lists,
+    remove_watch_entry,
+    watch_status,
+)
 from supplyguard.services.sharing_witness import run_witness
 from supplyguard.sharing.bundle_stream import DEFAULT_MAX_OBJECT_BYTES
 
 partners_app = typer.Typer(help="Partner nodes and sharing agreements.", no_args_is_help=True)
 intel_app = typer.Typer(help="Shared intelligence: publish, list, show, export.", no_args_is_help=True)
 sync_app = typer.Typer(help="Pull intelligence from partners (TAXII 2.1).", no_args_is_help=True)
+watchlist_app = typer.Typer(
+    help="Keyed watch lists: ours, published to partners as keyed hashes, theirs pulled and matched.",
+    no_args_is_help=True,
+)
+intel_app.add_typer(watchlist_app, name="watchlist")
 
 OrgOption = typer.Option(None, "--org", help="Organisation acting (needed when the node has several).")
 
@@ -252,11 +270,14 @@ def intel_disclosures(
     """Disclosure requests: those we made (outgoing) and those partners made to us (incoming)."""
     with open_container() as container:
         records = list_disclosures(container.uow(readonly=True), operator(container, org), status)
+        ours = identify_incoming(container.uow(readonly=True), container.settings.keys_dir, records)
     for r in records:
         out_console.print(
             f"{r.id} {r.direction:8} {r.partner_node:16} {r.status:8} {r.kind}:{r.digest[:12]}… {r.reason}",
             highlight=False,
         )
+        for entry in ours.get(r.id, ()):
+            out_console.print(f"{'':38}our watch list: {entry}", highlight=False)
         if r.answer:
             out_console.print(f"{'':38}answer: {r.answer}", highlight=False)
     if not records:
@@ -358,6 +379,136 @@ def intel_import(
                 max_object_bytes=max_object_bytes,
             )
     sys.stdout.write(json.dumps(report.as_dict()) + "\n")
+
+
+@watchlist_app.command("add")
+def watchlist_add(
+    kind: str = typer.Argument(..., help="container, imo, eori, tax_id, party_name, flight, truck_plate"),
+    value: str = typer.Argument(..., help="The identifier as written (canonicalised before keying)."),
+    reference: str = typer.Option(..., help="The local case or file it comes from (never sent)."),
+    country: str = typer.Option(None, help="Issuing country (tax ids, truck plates)."),
+    org: str = OrgOption,
+) -> None:
+    """Put one identifier on our watch list (it stays here; partners get only its keyed hash)."""
+    with open_container() as container:
+        added = add_watch_entries(
+            container.uow(),
+            sharing_node(container),
+            operator(container, org),
+            [WatchEntryInput(kind, value, reference, country)],
+        )
+    for entry in added.added:
+        out_console.print(f"watching {entry.kind} {entry.canonical} ({entry.id})", highlight=False)
+    if added.already_listed:
+        out_console.print("already on the watch list")
+
+
+@watchlist_app.command("list")
+def watchlist_list(org: str = OrgOption) -> None:
+    """Our watch list, and the keyed lists published to partners and received from them."""
+    with open_container() as container:
+        actor = operator(container, org)
+        entries = list_watch_entries(container.uow(readonly=True), actor)
+        status = watch_status(container.uow(readonly=True), actor)
+    for e in entries:
+        out_console.print(f"{e.id} {e.kind:11} {e.canonical:24} {e.reference}", highlight=False)
+    for r in status.published:
+        out_console.print(
+            f"published for {r.node:16} under {r.agreement_id}: {r.digest_count} digests, key {r.key_id}, "
+            f"{r.published_at.isoformat()}",
+            highlight=False,
+        )
+    for r in status.received:
+        out_console.print(
+            f"received from {r.node:16} under {r.agreement_id}: {r.digest_count} digests, key {r.key_id}, "
+            f"signed {r.published_at.isoformat()}",
+            highlight=False,
+        )
+    if not entries:
+        out_console.print("the watch list is empty")
+
+
+@watchlist_app.command("remove")
+def watchlist_remove(
+    entry_id: str = typer.Argument(..., help="The entry's id (watchlist list)."), org: str = OrgOption
+) -> None:
+    """Take an identifier off our watch list (partners stop seeing it at the next publish)."""
+    try:
+        parsed = uuid.UUID(entry_id)
+    except ValueError as error:
+        raise ValidationFailed([FieldError(("ENTRY_ID",), "an entry id (a UUID)")]) from error
+    with open_container() as container:
+        remove_watch_entry(container.uow(), sharing_node(container), operator(container, org), parsed)
+    out_console.print(f"removed {entry_id}")
+
+
+@watchlist_app.command("key")
+def watchlist_key(
+    agreement: str = typer.Argument(..., help="The agreement the secret is for."),
+    generate: bool = typer.Option(False, "--generate", help="Make a new secret and print it once (hex)."),
+    from_file: Path = typer.Option(None, "--from-file", help="Install the secret a party handed over (hex)."),
+    org: str = OrgOption,
+) -> None:
+    """Install (or rotate) the agreement's watch-list secret; every party must hold the same one."""
+    if generate == (from_file is not None):
+        raise ValidationFailed([FieldError(("--generate",), "give exactly one of --generate or --from-file")])
+    secret = new_secret() if generate else parse_secret(_read_file(from_file))
+    with open_container() as container:
+        key_id = install_watch_secret(
+            container.uow(),
+            sharing_node(container),
+            operator(container, org),
+            container.settings.keys_dir,
+            agreement,
+            secret,
+        )
+    if generate:
+        sys.stdout.write(secret.hex() + "\n")
+        out_console.print("hand this secret to the other parties out of band; it is not shown again")
+    out_console.print(f"agreement {agreement}: watch-list key {key_id}", highlight=False)
+
+
+@watchlist_app.command("publish")
+def watchlist_publish(
+    agreement: str = typer.Argument(..., help="Key the list under this agreement."), org: str = OrgOption
+) -> None:
+    """Key our watch list for each partner the agreement names, sign it; they fetch it on their pull."""
+    with open_container() as container:
+        published = publish_watch_list(
+            container.uow(),
+            operator(container, org),
+            sharing_node(container),
+            container.settings.keys_dir,
+            agreement,
+        )
+    for p in published:
+        sys.stdout.write(json.dumps(p.as_dict()) + "\n")
+
+
+@watchlist_app.command("pull")
+def watchlist_pull(
+    partner: str = typer.Argument(None, help="One partner node id (default: every partner with a URL)."),
+    org: str = OrgOption,
+) -> None:
+    """Fetch partners' keyed lists, verify them, match them against our data; hits open requests."""
+    with open_container() as container:
+        results = pull_watch_lists(container, operator(container, org), partner)
+    for result in results:
+        sys.stdout.write(json.dumps(result.as_dict()) + "\n")
+    if any(result.error for result in results):
+        sys.exit(1)
+
+
+@watchlist_app.command("matches")
+def watchlist_matches(org: str = OrgOption) -> None:
+    """Our records that a partner's keyed list also holds, with the disclosure request each opened."""
+    with open_container() as container:
+        matches = list_watch_matches(container.uow(readonly=True), operator(container, org))
+    for m in matches:
+        asked = f"request {m.disclosure_id}" if m.disclosure_id else (m.note or "no request yet")
+        out_console.print(f"{m.partner_node:16} {m.kind:11} {m.local_ref:40} {asked}", highlight=False)
+    if not matches:
+        out_console.print("no keyed watch-list hit")
 
 
 @sync_app.command("run")
