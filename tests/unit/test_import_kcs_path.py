@@ -17,6 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sqlalchemy import Table
+
+from supplyguard.adapters.db.bulk import Stored, _encoders
+from supplyguard.adapters.db.tables import declaration_items, declarations, outcomes
 from supplyguard.model.kcs import KCS_COLUMNS, KCS_LABEL_COLUMNS
 from supplyguard.model.refdata import load_reference_data
 from supplyguard.services.import_formats import RowInput, read_csv
@@ -47,7 +51,8 @@ GOOD = [
 def _both(values: list[str], preparer: KcsRowPreparer) -> tuple[PreparedRow | None, PreparedRow | RowError]:
     row = RowInput(7, None, layout="kcs", kcs=tuple(values))
     declaration_id = uuid.UUID(int=0x0190_0000_0000_7000_8000_0000_0000_0001)
-    fast = preparer.prepare(row.line, tuple(values), declaration_id)
+    found = preparer.prepare(row.line, tuple(values), declaration_id.hex)
+    fast = None if found is None else preparer.expand(found)
     mapping, labels = row.wire()
     assert mapping is not None
     general = prepare_row(row.line, mapping, labels, "kcs", CONTEXT, load_reference_data(), declaration_id)
@@ -69,6 +74,38 @@ def _assert_same_or_stepped_aside(values: list[str], preparer: KcsRowPreparer) -
 @pytest.fixture(scope="module")
 def preparer() -> KcsRowPreparer:
     return KcsRowPreparer(CONTEXT, load_reference_data())
+
+
+def _encoded(table: Table, dialect: str, row: tuple[object, ...]) -> tuple[object, ...]:
+    encoders = _encoders(table, dialect)
+    return tuple(value if encode is None else encode(value) for encode, value in zip(encoders, row, strict=False))
+
+
+@pytest.mark.parametrize("postgres", [False, True])
+def test_the_stored_rows_are_what_the_general_rows_encode_to(preparer: KcsRowPreparer, postgres: bool) -> None:
+    """What the direct path writes equals the general path's rows as :func:`bulk_insert` stores them."""
+    path = require_shared("customs", "df_syn_test_eng.csv")
+    with path.open(newline="") as stream:
+        rows = list(read_csv(stream))[:500]
+    rows.append(RowInput(9999, None, layout="kcs", kcs=tuple(GOOD[: len(KCS_COLUMNS)])))  # no outcome
+    stored = Stored(postgres=postgres)
+    for row in rows:
+        assert row.kcs is not None
+        found = preparer.prepare(row.line, row.kcs, uuid.uuid4().hex)
+        assert found is not None
+        general = preparer.expand(found)
+        written = preparer.stored_rows([found], stored)
+        if postgres:  # uuids as 32 hex digits (PostgreSQL reads both forms), the rest as SQLite
+            assert written.declarations[0][0] == general.declaration_row[0].hex
+            assert written.declarations[0][18] == CONTEXT.received_at.isoformat()
+            continue
+        assert written.declarations == [_encoded(declarations, "sqlite", general.declaration_row)]
+        assert written.items == [_encoded(declaration_items, "sqlite", general.item_rows[0])]
+        if general.outcome_row is None:
+            assert written.outcomes == [] and len(written.leaves) == 1
+        else:
+            assert written.outcomes == [_encoded(outcomes, "sqlite", general.outcome_row)]
+            assert written.leaves == [general.declaration_leaf, general.outcome_leaf]
 
 
 def test_every_row_of_the_kcs_test_split_takes_the_direct_path_and_matches(preparer: KcsRowPreparer) -> None:
@@ -176,7 +213,7 @@ def test_prepare_rows_reports_bad_kcs_rows_as_before() -> None:
     bad[14] = "QQ"
     text = "\n".join([header, ",".join(GOOD), ",".join(bad), "1,2"]) + "\n"
     prepared = prepare_rows(list(read_csv(io.StringIO(text))), CONTEXT)
-    assert isinstance(prepared[0], PreparedRow)
+    assert isinstance(prepared[0], tuple) and prepared[0][:2] == (2, "41256141")  # the direct path
     assert isinstance(prepared[1], RowError) and prepared[1].row == 3
     assert prepared[1].errors == [
         {

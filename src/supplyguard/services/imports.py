@@ -29,6 +29,7 @@ from datetime import date, datetime
 from itertools import islice
 from typing import Any
 
+from supplyguard.adapters.db.bulk import Stored, new_id_block
 from supplyguard.adapters.db.declarations_repo import declaration_rows, outcome_row
 from supplyguard.adapters.db.screening_repo import ScreeningRepository
 from supplyguard.adapters.db.uow import SqlUnitOfWork
@@ -56,7 +57,6 @@ from supplyguard.services.declarations import declaration_record, outcome_record
 from supplyguard.services.import_formats import RowInput
 from supplyguard.services.ledger_records import sign_tree_head
 from supplyguard.services.risk_intake import IntakeRisk, IntakeScore
-from supplyguard.services.sharing_risk import raise_intake_signals
 
 MAX_REPORTED_ERRORS = 10_000
 CHUNK_ROWS = 1000
@@ -141,22 +141,27 @@ def _error_dict(error: FieldError, layout: str) -> dict[str, Any]:
 
 def prepare_rows(
     rows: Sequence[RowInput], context: ImportContext, refdata: ReferenceData | None = None
-) -> list[PreparedRow | RowError]:
-    """Validate rows and build what is written for each; the same in-process and in workers."""
+) -> list[PreparedRow | RowError | KcsRow]:
+    """Validate rows and build what is written for each; the same in-process and in workers.
+
+    Each row gets its declaration id here, from one block of ids in file order (a rejected row
+    leaves its id unused)."""
     reference_data = refdata or load_reference_data()
     kcs = KcsRowPreparer.of(context, reference_data)
-    prepared: list[PreparedRow | RowError] = []
-    for row in rows:
+    ids = new_id_block(len(rows))
+    prepared: list[PreparedRow | RowError | KcsRow] = []
+    add = prepared.append
+    for row, hex_id in zip(rows, ids, strict=True):
         if row.kcs is not None:
-            ready = kcs.prepare(row.line, row.kcs)
+            ready = kcs.prepare(row.line, row.kcs, hex_id)
             if ready is not None:
-                prepared.append(ready)
+                add(ready)
                 continue
         mapping, labels = row.wire()
         if row.problem is not None or mapping is None:
-            prepared.append(RowError(row.line, None, [{"loc": [], "msg": row.problem or "unreadable"}]))
+            add(RowError(row.line, None, [{"loc": [], "msg": row.problem or "unreadable"}]))
             continue
-        prepared.append(prepare_row(row.line, mapping, labels, row.layout, context, reference_data))
+        add(prepare_row(row.line, mapping, labels, row.layout, context, reference_data, uuid.UUID(hex=hex_id)))
     return prepared
 
 
@@ -242,13 +247,23 @@ def _json_party(code: str | None) -> str:
     return "null" if code is None else f'{{"code":"{code}"}}'
 
 
+#: A KCS row the direct path accepted, as plain values (cheap to build, to pickle and to write):
+#: ``(line, reference, id as 32 hex digits, declared_on, declared_on as ISO text, office,
+#: transport, process_type, import_type, import_use, payment_type, declarant, importer, seller,
+#: courier, hs, origin, departure, indicator, mass, value, rate, tax_type, duty, result)``, where
+#: ``result`` is the labelled outcome (None without labels or when outcomes are not imported).
+KcsRow = tuple[Any, ...]
+
+
 class KcsRowPreparer:
-    """KCS rows straight from their CSV values to database rows, domain objects and envelopes.
+    """KCS rows straight from their CSV values to what is written, with no domain objects.
 
     :meth:`prepare` accepts a row only when every value is plainly valid (printable ASCII with
     nothing to escape, known country and HS codes from sets built once, a cached date, numbers in
-    range, consistent labels) and then builds exactly what :func:`prepare_row` would. For anything
-    else it returns None, and the caller takes the general path, which names the problems.
+    range, consistent labels) and returns its values as a :data:`KcsRow`. For anything else it
+    returns None, and the caller takes the general path, which names the problems.
+    :meth:`stored_rows` turns accepted rows into database rows and ledger envelopes that are
+    exactly those of :func:`prepare_row` (:meth:`expand` builds its :class:`PreparedRow`).
     """
 
     def __init__(self, context: ImportContext, refdata: ReferenceData) -> None:
@@ -302,10 +317,9 @@ class KcsRowPreparer:
             self._dates[raw] = found
         return found
 
-    def prepare(
-        self, line: int, values: Sequence[str], declaration_id: uuid.UUID | None = None
-    ) -> PreparedRow | None:
-        """The row ready to write, or None when the general path must look at it."""
+    def prepare(self, line: int, values: Sequence[str], declaration_id: str) -> KcsRow | None:
+        """The row's values (``declaration_id``: 32 hex digits), or None when the general path
+        must look at it."""
         joined = "".join(values)
         if not (joined.isascii() and joined.isprintable()) or '"' in joined or "\\" in joined:
             return None
@@ -323,10 +337,9 @@ class KcsRowPreparer:
         dated = self._date(values[1])
         if dated is None:
             return None
-        declared_on, declared_iso, hs_codes = dated
         hs = values[12]
-        if hs not in hs_codes:
-            if len(hs) == 5 and "0" + hs in hs_codes:
+        if hs not in dated[2]:
+            if len(hs) == 5 and "0" + hs in dated[2]:
                 hs = "0" + hs
             else:
                 return None
@@ -352,47 +365,56 @@ class KcsRowPreparer:
                 result = _KCS_RESULTS.get((fraud, critical))
                 if result is None:
                     return None
-        duty = round(value * rate / 100.0, 2)
-        declarant = values[8] or None
-        seller = values[10] or None
-        courier = values[11] or None
-        process_type = values[3] or None
-        import_type = values[4] or None
-        import_use = values[5] or None
-        payment_type = values[6] or None
-        tax_type = values[16] or None
-        indicator = values[17] or None
+                if not self.context.with_outcomes:
+                    result = None
+        return (
+            line,
+            reference,
+            declaration_id,
+            dated[0],
+            dated[1],
+            office,
+            transport,
+            values[3] or None,
+            values[4] or None,
+            values[5] or None,
+            values[6] or None,
+            values[8] or None,
+            importer,
+            values[10] or None,
+            values[11] or None,
+            hs,
+            origin,
+            departure,
+            values[17] or None,
+            mass,
+            value,
+            rate,
+            values[16] or None,
+            round(value * rate / 100.0, 2),
+            result,
+        )
 
+    def declaration(self, row: KcsRow) -> Declaration:
+        """The domain declaration of an accepted row (for intel matching and risk scoring)."""
+        (_, reference, hex_id, declared_on, _, office, transport, process_type, import_type,
+         import_use, payment_type, declarant, importer, seller, courier, hs, origin, departure,
+         indicator, mass, value, rate, tax_type, duty, _) = row  # fmt: skip
         context = self.context
-        did = declaration_id or new_id()
-        did_text = str(did)
-        parties: dict[str, Any] = {}
-        party_rows: list[tuple[str, str | None, str | None]] = []
-        refs: dict[str, PartyRef] = {}
-        for role, code in (
-            ("declarant", declarant),
-            ("importer", importer),
-            ("seller", seller),
-            ("courier", courier),
-        ):
-            if code is not None:
-                parties[role] = {"code": code}
-                refs[role] = PartyRef(code)
-                party_rows.append((code, None, None))
         item = DeclarationItem(1, hs, origin, departure, mass, value, rate, duty, tax_type, indicator, None)
-        declaration = Declaration(
-            did,
+        return Declaration(
+            uuid.UUID(hex=hex_id),
             context.org_id,
             reference,
             declared_on,
             office,
             transport,
-            refs["importer"],
+            PartyRef(importer),
             (item,),
             context.received_at,
-            refs.get("declarant"),
-            refs.get("seller"),
-            refs.get("courier"),
+            None if declarant is None else PartyRef(declarant),
+            None if seller is None else PartyRef(seller),
+            None if courier is None else PartyRef(courier),
             process_type,
             import_type,
             import_use,
@@ -400,80 +422,115 @@ class KcsRowPreparer:
             (),
             context.source,
         )
-        decl_row: tuple[Any, ...] = (
-            did,
-            context.org_id,
-            reference,
-            declared_on,
-            office,
-            transport,
-            process_type,
-            import_type,
-            import_use,
-            payment_type,
-            declarant,
-            importer,
-            seller,
-            courier,
-            parties,
-            [],
-            0 + value,  # as sum() over the items writes it
-            0 + duty,
-            context.received_at,
-            context.source,
-            context.batch_id,
-            None,
-            None,
-            "open",
-            None,
-            None,
-            None,
-        )
-        item_row = (did, 1, hs, origin, departure, indicator, mass, value, rate, tax_type, duty, None)
-        # ledger_body(declaration) in RFC 8785 form: keys in code-point order, no whitespace, text
-        # that needs no escaping (checked above), floats as repr; tested against canonical_json.
-        body = (
-            f'{{"containers":[],"courier":{_json_party(courier)},"declarant":{_json_party(declarant)},'
-            f'"declared_on":"{declared_iso}","id":"{did_text}","import_type":{_json_text(import_type)},'
-            f'"import_use":{_json_text(import_use)},"importer":{{"code":"{importer}"}},'
-            f'"items":[{{"departure_country":{_json_text(departure)},"description":null,'
-            f'"duty":"{duty!r}","hs_code":"{hs}","line_no":1,"net_mass_kg":"{mass!r}",'
-            f'"origin_country":"{origin}","origin_indicator":{_json_text(indicator)},'
-            f'"tax_rate_pct":"{rate!r}","tax_type":{_json_text(tax_type)},"value":"{value!r}"}}],'
-            f'"office_id":"{office}","org":"{self.org}","payment_type":{_json_text(payment_type)},'
-            f'"process_type":{_json_text(process_type)},"reference":"{reference}",'
-            f'"seller":{_json_party(seller)},"transport_mode":"{transport}"}}'
-        )
-        leaf = LeafEnvelope(
-            "declaration", did_text, self.org, self.recorded_at, hashlib.sha256(body.encode()).hexdigest()
-        )
-        outcome_tuple = outcome_leaf = outcome = None
-        if result is not None and context.with_outcomes:
-            tail, before, after = self.outcomes[result]
-            outcome_tuple = (did, *tail)
-            outcome = InspectionOutcome(
-                did, True, result, 0.0, _IMPORT_NOTES, context.received_at, context.actor_id
-            )
-            outcome_leaf = LeafEnvelope(
-                "outcome",
-                did_text,
-                self.org,
-                self.recorded_at,
-                hashlib.sha256(f"{before}{did_text}{after}".encode()).hexdigest(),
-            )
+
+    def outcome(self, row: KcsRow) -> InspectionOutcome | None:
+        result = row[24]
+        if result is None:
+            return None
+        return _imported_outcome(self.context, uuid.UUID(hex=row[2]), result)
+
+    def expand(self, row: KcsRow) -> PreparedRow:
+        """The :class:`PreparedRow` the general path makes of the same row (tests compare them)."""
+        declaration = self.declaration(row)
+        outcome = self.outcome(row)
+        decl_row, item_rows = declaration_rows(declaration, self.context.batch_id)
+        stored = self.stored_rows([row], _PLAIN)
         return PreparedRow(
-            line,
-            reference,
-            decl_row,
-            [item_row],
-            party_rows,
-            leaf,
-            outcome_tuple,
-            outcome_leaf,
-            declaration,
-            outcome,
+            line=row[0],
+            reference=row[1],
+            declaration_row=decl_row,
+            item_rows=item_rows,
+            parties=[(ref.code, ref.name, ref.country) for ref in declaration.parties().values()],
+            declaration_leaf=stored.leaves[0],
+            outcome_row=None if outcome is None else outcome_row(outcome),
+            outcome_leaf=stored.leaves[1] if outcome is not None else None,
+            declaration=declaration,
+            outcome=outcome,
         )
 
+    def stored_rows(self, rows: Sequence[KcsRow], stored: Stored) -> KcsStored:
+        """Database rows (in ``stored`` form) and ledger envelopes for accepted rows; the envelopes
+        in order: each row's declaration, then its outcome when it has one."""
+        context = self.context
+        org, org_text, recorded_at = stored.uuid(context.org_id), self.org, self.recorded_at
+        received, source, batch = stored.timestamp(context.received_at), context.source, stored.uuid(
+            context.batch_id
+        )
+        inspected, notes = stored.true, _IMPORT_NOTES
+        outcome_at, actor = stored.timestamp(context.received_at), stored.uuid(context.actor_id)
+        declaration_tuples: list[tuple[Any, ...]] = []
+        item_tuples: list[tuple[Any, ...]] = []
+        outcome_tuples: list[tuple[Any, ...]] = []
+        leaves: list[LeafEnvelope] = []
+        add_declaration, add_item = declaration_tuples.append, item_tuples.append
+        add_outcome, add_leaf = outcome_tuples.append, leaves.append
+        sha256 = hashlib.sha256
+        outcomes = self.outcomes
+        for row in rows:
+            (_, reference, hex_id, _, declared_iso, office, transport, process_type, import_type,
+             import_use, payment_type, declarant, importer, seller, courier, hs, origin, departure,
+             indicator, mass, value, rate, tax_type, duty, result) = row  # fmt: skip
+            did = f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"
+            # the parties column as json.dumps writes {role: {"code": ...}} for the named roles
+            importer_json = f'"importer":{{"code":"{importer}"}}'
+            if declarant is None and seller is None and courier is None:
+                parties = f"{{{importer_json}}}"
+            else:
+                parties = "{" + ",".join(
+                    [
+                        *(() if declarant is None else (f'"declarant":{{"code":"{declarant}"}}',)),
+                        importer_json,
+                        *(() if seller is None else (f'"seller":{{"code":"{seller}"}}',)),
+                        *(() if courier is None else (f'"courier":{{"code":"{courier}"}}',)),
+                    ]
+                ) + "}"
+            add_declaration(
+                (hex_id, org, reference, declared_iso, office, transport, process_type, import_type,
+                 import_use, payment_type, declarant, importer, seller, courier, parties, "[]",
+                 0 + value, 0 + duty, received, source, batch, None, None, "open", "null", None, None,
+                 None)
+            )  # fmt: skip
+            add_item((hex_id, 1, hs, origin, departure, indicator, mass, value, rate, tax_type, duty, None))
+            # ledger_body(declaration) in RFC 8785 form: keys in code-point order, no whitespace,
+            # text that needs no escaping (checked by prepare), floats as repr; tested against
+            # canonical_json.
+            body = (
+                f'{{"containers":[],"courier":{_json_party(courier)},"declarant":{_json_party(declarant)},'
+                f'"declared_on":"{declared_iso}","id":"{did}","import_type":{_json_text(import_type)},'
+                f'"import_use":{_json_text(import_use)},"importer":{{"code":"{importer}"}},'
+                f'"items":[{{"departure_country":{_json_text(departure)},"description":null,'
+                f'"duty":"{duty!r}","hs_code":"{hs}","line_no":1,"net_mass_kg":"{mass!r}",'
+                f'"origin_country":"{origin}","origin_indicator":{_json_text(indicator)},'
+                f'"tax_rate_pct":"{rate!r}","tax_type":{_json_text(tax_type)},"value":"{value!r}"}}],'
+                f'"office_id":"{office}","org":"{org_text}","payment_type":{_json_text(payment_type)},'
+                f'"process_type":{_json_text(process_type)},"reference":"{reference}",'
+                f'"seller":{_json_party(seller)},"transport_mode":"{transport}"}}'
+            )
+            add_leaf(LeafEnvelope("declaration", did, org_text, recorded_at, sha256(body.encode()).hexdigest()))
+            if result is not None:
+                _, before, after = outcomes[result]
+                add_outcome((hex_id, inspected, result.value, 0.0, notes, outcome_at, actor))
+                add_leaf(
+                    LeafEnvelope(
+                        "outcome",
+                        did,
+                        org_text,
+                        recorded_at,
+                        sha256(f"{before}{did}{after}".encode()).hexdigest(),
+                    )
+                )
+        return KcsStored(declaration_tuples, item_tuples, outcome_tuples, leaves)
+
+
+@dataclass(frozen=True, slots=True)
+class KcsStored:
+    declarations: list[tuple[Any, ...]]
+    items: list[tuple[Any, ...]]
+    outcomes: list[tuple[Any, ...]]
+    leaves: list[LeafEnvelope]
+
+
+_PLAIN = Stored(postgres=False)
 
 _PREPARERS: dict[tuple[ImportContext, int], tuple[ReferenceData, KcsRowPreparer]] = {}
 
@@ -484,13 +541,13 @@ def _chunks(rows: Iterable[RowInput], size: int) -> Iterator[list[RowInput]]:
         yield chunk
 
 
-def _prepare_chunk(args: tuple[list[RowInput], ImportContext]) -> list[PreparedRow | RowError]:
+def _prepare_chunk(args: tuple[list[RowInput], ImportContext]) -> list[PreparedRow | RowError | KcsRow]:
     return prepare_rows(*args)
 
 
 def _prepared_stream(
     rows: Iterable[RowInput], context: ImportContext, refdata: ReferenceData, workers: int
-) -> Iterator[list[PreparedRow | RowError]]:
+) -> Iterator[list[PreparedRow | RowError | KcsRow]]:
     if workers <= 1:
         for chunk in _chunks(rows, CHUNK_ROWS):
             yield prepare_rows(chunk, context, refdata)
@@ -543,82 +600,36 @@ def import_declarations(
     context = ImportContext(actor.org_id, actor.user_id, clock.now(), source, new_id(), with_outcomes)
     report = ImportReport(batch_id=str(context.batch_id))
     seen: set[str] = set()
-    pending: list[PreparedRow] = []
-    scores: list[IntakeScore] = []
-
-    def flush() -> None:
-        if not pending:
-            return
-        existing = uow.declarations.existing_references(actor.org_id, (p.reference for p in pending))
-        good = [p for p in pending if p.reference not in existing]
-        for duplicate in (p for p in pending if p.reference in existing):
-            report.add_error(
-                RowError(
-                    duplicate.line,
-                    duplicate.reference,
-                    [{"loc": ["reference"], "msg": "a declaration with this reference already exists"}],
-                )
-            )
-        # The last mention of each code wins, as before; PartyRef built once per distinct code.
-        last = {party[0]: party for p in good for party in p.parties}
-        party_refs = {code: PartyRef(*party) for code, party in last.items()}
-        party_ids = uow.parties.resolve(actor.org_id, party_refs.values(), context.received_at)
-        if screener is not None:
-            screening = ScreeningRepository(uow.connection)
-            for ref in party_refs.values():
-                if ref.name:  # parties known only by a code (as in the KCS data) have nothing to screen
-                    hits = screener.screen(Query(name=ref.name, country=ref.country or ""))
-                    screening.replace_hits(
-                        actor.org_id, party_ids[ref.code], ref.name, hits, context.received_at
-                    )
-                    report.screening_hits += len(hits)
-        uow.declarations.add_rows(
-            [p.declaration_row for p in good], [item for p in good for item in p.item_rows]
-        )
-        outcome_rows = [p.outcome_row for p in good if p.outcome_row is not None]
-        uow.declarations.add_outcome_rows(outcome_rows)
-        open_declarations = [p.declaration for p in good if p.declaration is not None and p.outcome is None]
-        raise_intake_signals(uow, open_declarations, context.received_at)  # partner intel, same transaction
-        if risk is not None:  # after the intel match: its signals are features and count in the lane
-            stored = [p for p in good if p.declaration is not None]
-            scores.append(
-                risk.score(
-                    uow,
-                    actor.org_id,
-                    [p.declaration for p in stored if p.declaration is not None],
-                    context.received_at,
-                    {p.outcome.declaration_id: p.outcome for p in stored if p.outcome is not None},
-                )
-            )
-        leaves = [p.declaration_leaf for p in good]
-        leaves.extend(p.outcome_leaf for p in good if p.outcome_leaf is not None)
-        uow.ledger.append_many(leaves)
-        report.stored += len(good)
-        report.outcomes_stored += len(outcome_rows)
-        pending.clear()
-        if on_progress is not None:
-            on_progress(report.rows_read)
-
+    pending: list[PreparedRow | KcsRow] = []
     with _collector_paused(), uow:
+        writer = _BatchWriter(uow, context, KcsRowPreparer.of(context, refdata), report, screener, risk)
         for chunk in _prepared_stream(rows, context, refdata, workers):
             for item in chunk:
                 report.rows_read += 1
-                if isinstance(item, RowError):
+                if type(item) is tuple:
+                    reference = item[1]
+                elif isinstance(item, RowError):
                     report.add_error(item)
-                elif item.reference in seen:
+                    continue
+                else:
+                    reference = item.reference
+                if reference in seen:
                     report.add_error(
                         RowError(
-                            item.line,
-                            item.reference,
+                            item[0] if type(item) is tuple else item.line,
+                            reference,
                             [{"loc": ["reference"], "msg": "appears more than once in this file"}],
                         )
                     )
                 else:
-                    seen.add(item.reference)
+                    seen.add(reference)
                     pending.append(item)
             if len(pending) >= batch_rows:
-                flush()
-        flush()
+                writer.write(pending)
+                pending.clear()
+                if on_progress is not None:
+                    on_progress(report.rows_read)
+        writer.write(pending)
         report.errors.sort(key=lambda error: error.row)
         audit(
             uow,
@@ -638,8 +649,154 @@ def import_declarations(
             sign_tree_head(uow, signer, clock)
         uow.commit()
     if risk is not None:
-        for scored in scores:
+        for scored in writer.scores:
             risk.learn(scored)
     if on_progress is not None:
         on_progress(report.rows_read)
     return report
+
+
+class _BatchWriter:
+    """Writes batches of accepted rows inside the import's unit of work.
+
+    It remembers, for the length of the import, the party codes it has resolved (a code is looked
+    up or created once), and whether the organisation had any declaration or party before the
+    import: when it had none, nothing it reads can already exist and the look-ups are skipped.
+    """
+
+    def __init__(
+        self,
+        uow: SqlUnitOfWork,
+        context: ImportContext,
+        kcs: KcsRowPreparer,
+        report: ImportReport,
+        screener: Screener | None,
+        risk: IntakeRisk | None,
+    ) -> None:
+        self.uow = uow
+        self.context = context
+        self.kcs = kcs
+        self.report = report
+        self.screener = screener
+        self.risk = risk
+        self.stored = Stored.on(uow.connection)
+        self.scores: list[IntakeScore] = []
+        self.party_ids: dict[str, uuid.UUID] = {}
+        self.check_references = uow.declarations.any_of(context.org_id)
+        self.parties_absent = not uow.parties.any_of(context.org_id)
+
+    def write(self, pending: Sequence[PreparedRow | KcsRow]) -> None:
+        if not pending:
+            return
+        uow, context, report = self.uow, self.context, self.report
+        org_id = context.org_id
+        good: Sequence[PreparedRow | KcsRow] = pending
+        if self.check_references:
+            references = [item[1] if type(item) is tuple else item.reference for item in pending]
+            existing = uow.declarations.existing_references(org_id, references)
+            if existing:
+                good = []
+                for item, reference in zip(pending, references, strict=True):
+                    if reference not in existing:
+                        good.append(item)
+                        continue
+                    report.add_error(
+                        RowError(
+                            item[0] if type(item) is tuple else item.line,
+                            reference,
+                            [{"loc": ["reference"], "msg": "a declaration with this reference already exists"}],
+                        )
+                    )
+        fast = [item for item in good if type(item) is tuple]
+        general = [item for item in good if type(item) is not tuple]
+        self._parties(good, bool(general))
+        written = self.kcs.stored_rows(fast, self.stored)
+        uow.declarations.add_stored(written.declarations, written.items, written.outcomes)
+        uow.declarations.add_rows([p.declaration_row for p in general], [i for p in general for i in p.item_rows])
+        general_outcomes = [p.outcome_row for p in general if p.outcome_row is not None]
+        uow.declarations.add_outcome_rows(general_outcomes)
+        self._signals_and_risk(good)
+        leaves = written.leaves
+        if general:  # the leaves in file order: each declaration, then its outcome
+            fast_leaves = iter(written.leaves)
+            leaves = []
+            for item in good:
+                if type(item) is tuple:
+                    leaves.append(next(fast_leaves))
+                    if item[24] is not None:
+                        leaves.append(next(fast_leaves))
+                else:
+                    leaves.append(item.declaration_leaf)
+                    if item.outcome_leaf is not None:
+                        leaves.append(item.outcome_leaf)
+        uow.ledger.append_many(leaves)
+        report.stored += len(good)
+        report.outcomes_stored += len(written.outcomes) + len(general_outcomes)
+
+    def _parties(self, good: Sequence[PreparedRow | KcsRow], any_general: bool) -> None:
+        """Create the parties not seen before (the last mention of a code wins) and screen the named."""
+        known = self.party_ids
+        last: dict[str, tuple[str, str | None, str | None] | None] = {}
+        if not any_general:
+            for item in good:  # KCS rows: codes only, in role order
+                for code in (item[11], item[12], item[13], item[14]):
+                    if code is not None and code not in known:
+                        last[code] = None
+        else:
+            for item in good:
+                if type(item) is tuple:
+                    for code in (item[11], item[12], item[13], item[14]):
+                        if code is not None:
+                            last[code] = None
+                else:
+                    for party in item.parties:
+                        last[party[0]] = party
+        refs = [PartyRef(code) if party is None else PartyRef(*party) for code, party in last.items()]
+        new = [ref for ref in refs if ref.code not in known]
+        if new:
+            context = self.context
+            known.update(
+                self.uow.parties.resolve(context.org_id, new, context.received_at, absent=self.parties_absent)
+            )
+        if self.screener is not None:
+            screening = ScreeningRepository(self.uow.connection)
+            for ref in refs:
+                if ref.name:  # parties known only by a code (as in the KCS data) have nothing to screen
+                    hits = self.screener.screen(Query(name=ref.name, country=ref.country or ""))
+                    screening.replace_hits(
+                        self.context.org_id, known[ref.code], ref.name, hits, self.context.received_at
+                    )
+                    self.report.screening_hits += len(hits)
+
+    def _signals_and_risk(self, good: Sequence[PreparedRow | KcsRow]) -> None:
+        """Partner intel for the open declarations, then intake risk: both need domain objects,
+        made here only for the rows that need them."""
+        uow, kcs, org_id = self.uow, self.kcs, self.context.org_id
+        open_declarations = [
+            kcs.declaration(item) if type(item) is tuple else item.declaration
+            for item in good
+            if (item[24] is None if type(item) is tuple else item.outcome is None)
+        ]
+        if open_declarations:
+            from supplyguard.services.sharing_risk import raise_intake_signals
+
+            # partner intel, in the same transaction
+            raise_intake_signals(uow, [d for d in open_declarations if d is not None], self.context.received_at)
+        risk = self.risk
+        # The scorer runs with an active model, or to keep a cached state current.
+        if risk is None or (uow.risk.intake_key(org_id) is None and risk.cached(org_id) is None):
+            return
+        declarations: list[Declaration] = []
+        outcomes: dict[uuid.UUID, InspectionOutcome] = {}
+        for item in good:  # after the intel match: its signals are features and count in the lane
+            if type(item) is tuple:
+                declaration = kcs.declaration(item)
+                outcome = kcs.outcome(item)
+            else:
+                declaration, outcome = item.declaration, item.outcome
+            if declaration is None:
+                continue
+            declarations.append(declaration)
+            if outcome is not None:
+                outcomes[outcome.declaration_id] = outcome
+        self.scores.append(risk.score(uow, org_id, declarations, self.context.received_at, outcomes))

@@ -6,6 +6,7 @@ back through the normal repositories unchanged.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
@@ -13,6 +14,8 @@ from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Connection, Date, DateTime, Table, Uuid
+
+from supplyguard.model.ids import new_id
 
 Encoder = Callable[[Any], Any]
 
@@ -75,7 +78,9 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[Sequence[Any]]) -
     if not rows:
         return
     dialect = conn.dialect.name
-    encoders = _encoders(table, dialect)
+    # Rows may stop short of the table's last columns (added later, nullable): those stay NULL.
+    width = len(rows[0])
+    encoders = _encoders(table, dialect)[:width]
     if any(encoders):
         # Column by column: one map() per encoded column, the rest untouched (transposed in C).
         columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
@@ -83,7 +88,7 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[Sequence[Any]]) -
             if enc is not None:
                 columns[i] = list(map(enc, columns[i]))
         rows = list(zip(*columns, strict=True))
-    names = ", ".join(f'"{c.name}"' for c in table.columns)
+    names = ", ".join(f'"{c.name}"' for c in list(table.columns)[:width])
     if not conn.in_transaction():
         conn.begin()
     if dialect == "postgresql":
@@ -93,6 +98,95 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[Sequence[Any]]) -
             for row in rows:
                 copy.write_row(row)
         return
-    marks = ", ".join("?" for _ in table.columns)
+    marks = ", ".join("?" * width)
     # Through SQLAlchemy (not the raw cursor) so that errors arrive wrapped as callers expect.
     conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', list(map(tuple, rows)))
+
+
+def new_id_block(count: int) -> list[str]:
+    """``count`` new UUIDv7 ids as 32 hex digits (how both backends take a UUID as text), increasing.
+
+    One :func:`~supplyguard.model.ids.new_id` gives the block its 48-bit milliseconds and 12-bit
+    counter (unique and increasing in this process); in the 62 bits RFC 9562 leaves to the
+    generator, 22 number the ids of the block in order and 40 are random. A bulk import numbers
+    its rows this way instead of making a UUID object per row.
+    """
+    if count > 1 << 22:
+        raise ValueError("an id block holds at most 4,194,304 ids")
+    prefix = f"{new_id().int >> 64:016x}"
+    rand = os.urandom(5 * count).hex()
+    return [f"{prefix}{0x800000 | n:06x}{rand[10 * n : 10 * n + 10]}" for n in range(count)]
+
+
+def hyphenated(hex_id: str) -> str:
+    """``str(uuid.UUID(hex=hex_id))`` for 32 lowercase hex digits, without the object."""
+    return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"
+
+
+class Stored:
+    """Values in the form a backend stores them, for rows written with :func:`insert_stored`.
+
+    UUIDs are 32 hex digits and dates ISO text on both backends; JSON is its text; a timestamp is
+    SQLite's text form or ISO 8601 with its offset for PostgreSQL; booleans 1/0 or ``t``/``f``.
+    """
+
+    def __init__(self, postgres: bool) -> None:
+        self.postgres = postgres
+        self.true: Any = "t" if postgres else 1
+        self.false: Any = "f" if postgres else 0
+
+    @classmethod
+    def on(cls, conn: Connection) -> Stored:
+        return cls(conn.dialect.name == "postgresql")
+
+    def uuid(self, value: uuid.UUID | None) -> str | None:
+        return None if value is None else f"{value.int:032x}"
+
+    def timestamp(self, value: datetime) -> str:
+        return value.isoformat() if self.postgres else str(_sqlite_datetime(value))
+
+
+def insert_stored(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert rows whose values are already in stored form (:class:`Stored`; numbers as numbers,
+    None for NULL) in the table's first columns, in the caller's transaction.
+
+    On PostgreSQL the rows go as one COPY text stream: text is escaped only when some value holds
+    a backslash, tab or line break (checked on the whole stream at once).
+    """
+    if not rows:
+        return
+    width = len(rows[0])
+    names = ", ".join(f'"{c.name}"' for c in list(table.columns)[:width])
+    if not conn.in_transaction():
+        conn.begin()
+    if conn.dialect.name != "postgresql":
+        marks = ", ".join("?" * width)
+        conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
+        return
+    lines = [
+        "\t".join([v if type(v) is str else "\\N" if v is None else repr(v) for v in row]) for row in rows
+    ]
+    text = "\n".join(lines)
+    nulls = sum(row.count(None) for row in rows)  # each NULL is written as one backslash-N
+    if (
+        text.count("\t") != (width - 1) * len(lines)
+        or text.count("\n") != len(lines) - 1
+        or text.count("\\") != nulls
+        or "\r" in text
+    ):
+        text = "\n".join(
+            "\t".join(
+                [
+                    v.translate(_COPY_ESCAPES) if type(v) is str else "\\N" if v is None else repr(v)
+                    for v in row
+                ]
+            )
+            for row in rows
+        )
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        copy.write(text + "\n")
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, and_, exists, func, or_, select, text, tuple_, update
 
-from supplyguard.adapters.db.bulk import bulk_insert
+from supplyguard.adapters.db.bulk import Stored, bulk_insert, insert_stored, new_id_block
 from supplyguard.adapters.db.tables import RISK_KEY, declaration_items, declarations, outcomes, parties
 from supplyguard.model.clock import as_utc
 from supplyguard.model.declarations import (
@@ -123,6 +123,11 @@ def outcome_row(o: InspectionOutcome) -> tuple[Any, ...]:
     )
 
 
+def _any_of(conn: Connection, table: Table, org_id: uuid.UUID) -> bool:
+    found = conn.execute(select(table.c.org_id).where(table.c.org_id == org_id).limit(1)).first()
+    return found is not None
+
+
 def lookup_by_key(
     conn: Connection, table: Table, column: str, org_id: uuid.UUID, keys: Iterable[str]
 ) -> dict[str, uuid.UUID]:
@@ -172,6 +177,22 @@ class DeclarationRepository:
         """Insert rows made by :func:`declaration_rows` (the bulk import prepares them in workers)."""
         bulk_insert(self._conn, declarations, declaration_tuples)
         bulk_insert(self._conn, declaration_items, item_tuples)
+
+    def add_stored(
+        self,
+        declaration_tuples: Sequence[tuple[Any, ...]],
+        item_tuples: Sequence[tuple[Any, ...]],
+        outcome_tuples: Sequence[tuple[Any, ...]],
+    ) -> None:
+        """Insert declaration, item and outcome rows whose values are already in stored form
+        (:func:`~supplyguard.adapters.db.bulk.insert_stored`; the bulk import writes KCS rows so)."""
+        insert_stored(self._conn, declarations, declaration_tuples)
+        insert_stored(self._conn, declaration_items, item_tuples)
+        insert_stored(self._conn, outcomes, outcome_tuples)
+
+    def any_of(self, org_id: uuid.UUID) -> bool:
+        """Whether the organisation has any declaration at all."""
+        return _any_of(self._conn, declarations, org_id)
 
     def set_assessment(self, declaration_id: uuid.UUID, lane: Lane | None, score: float | None) -> None:
         self._conn.execute(
@@ -436,24 +457,37 @@ class PartyRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def resolve(self, org_id: uuid.UUID, refs: Iterable[PartyRef], now: datetime) -> dict[str, uuid.UUID]:
-        """Code -> party id for every ref, creating the parties not seen before."""
+    def resolve(
+        self, org_id: uuid.UUID, refs: Iterable[PartyRef], now: datetime, *, absent: bool = False
+    ) -> dict[str, uuid.UUID]:
+        """Code -> party id for every ref, creating the parties not seen before; ``absent``: the
+        caller knows none of these codes is stored yet (nothing is looked up)."""
         wanted: dict[str, PartyRef] = {}
         for ref in refs:
             known = wanted.get(ref.code)
             if known is None or (ref.name and not known.name):
                 wanted[ref.code] = ref
         codes = list(wanted)
-        found = lookup_by_key(self._conn, parties, "code", org_id, codes)
+        found = {} if absent else lookup_by_key(self._conn, parties, "code", org_id, codes)
         missing = [wanted[code] for code in codes if code not in found]
         if missing:
-            new_rows: list[tuple[Any, ...]] = [
-                (new_id(), org_id, ref.code, ref.name or ref.code, ref.country, [], [], None, now)
-                for ref in missing
-            ]
-            bulk_insert(self._conn, parties, new_rows)
-            found.update({row[2]: row[0] for row in new_rows})
+            stored = Stored.on(self._conn)
+            org, created = stored.uuid(org_id), stored.timestamp(now)
+            ids = new_id_block(len(missing))
+            insert_stored(
+                self._conn,
+                parties,
+                [
+                    (hex_id, org, ref.code, ref.name or ref.code, ref.country, "[]", "[]", None, created)
+                    for hex_id, ref in zip(ids, missing, strict=True)
+                ],
+            )
+            found.update({ref.code: uuid.UUID(hex=hex_id) for hex_id, ref in zip(ids, missing, strict=True)})
         return found
+
+    def any_of(self, org_id: uuid.UUID) -> bool:
+        """Whether the organisation has any party at all."""
+        return _any_of(self._conn, parties, org_id)
 
     def upsert(self, party: Party, now: datetime) -> Party:
         existing = self.get_by_code(party.org_id, party.code)
