@@ -70,6 +70,17 @@ def reason_text(signal: RiskSignal) -> str:
     return f"{signal.source.value}: {signal.reason}"
 
 
+#: Words that show partner intelligence in a declaration's reasons: an intel signal's own reason,
+#: the model factor that counts intel reports (risk/explain.py) and a rule that tested them.
+_INTEL_WORDS = (f"{SignalSource.INTEL.value}: ", "partner intelligence report", "intel_signals")
+
+
+def is_intel_reason(reason: str) -> bool:
+    """Whether ``reason`` shows partner intelligence (held under sharing agreements, for readers
+    who may read shared intelligence only)."""
+    return reason.startswith(_INTEL_WORDS[0]) or any(words in reason for words in _INTEL_WORDS[1:])
+
+
 def apply_signals(
     priority: float | None, lane: str | None, reasons: Iterable[str], signals: Iterable[RiskSignal]
 ) -> SignalledRisk:

@@ -32,6 +32,7 @@ from supplyguard.services.audit import audit
 from supplyguard.services.cursors import decode_cursor, encode_cursor
 from supplyguard.services.ledger_records import LedgerRecord, append_records, sign_tree_head
 from supplyguard.services.risk_intake import IntakeRisk
+from supplyguard.services.risk_signals import reasons_for_reader
 from supplyguard.services.sharing_risk import raise_intake_signals
 
 
@@ -133,7 +134,7 @@ def get_declaration(
         hits = _screening_hits(uow, declaration)
         audit(uow, actor, clock, "declaration.read", "declaration", str(declaration_id), {})
         uow.commit()
-    return DeclarationView(declaration, outcome, tuple(reasons), model_version, hits)
+    return DeclarationView(declaration, outcome, reasons_for_reader(actor, reasons), model_version, hits)
 
 
 def _screening_hits(uow: SqlUnitOfWork, declaration: Declaration) -> tuple[dict[str, Any], ...]:

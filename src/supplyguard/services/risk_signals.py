@@ -18,7 +18,16 @@ from datetime import datetime
 from supplyguard.adapters.db.risk_repo import StoredSignal
 from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.errors import DeclarationNotFound
-from supplyguard.risk.signals import RiskSignal, SignalSource, apply_signals, escalate, reason_text
+from supplyguard.model.organisations import Principal
+from supplyguard.model.permissions import ALLOWED_ROLES, Action
+from supplyguard.risk.signals import (
+    RiskSignal,
+    SignalSource,
+    apply_signals,
+    escalate,
+    is_intel_reason,
+    reason_text,
+)
 
 
 def raise_signal(
@@ -90,3 +99,12 @@ def signals_of(
 ) -> dict[uuid.UUID, list[StoredSignal]]:
     """Stored signals per declaration (inside an open unit of work)."""
     return uow.risk.signals_for(declaration_ids)
+
+
+def reasons_for_reader(reader: Principal, reasons: Sequence[str]) -> tuple[str, ...]:
+    """The reasons ``reader`` may see: intelligence received under sharing agreements is for those
+    who may read shared intelligence (customs and risk staff, auditors); for anyone else (logistics,
+    partners) reasons that show it are left out, without a trace that something was left out."""
+    if reader.roles & ALLOWED_ROLES[Action.SHARING_READ]:
+        return tuple(reasons)
+    return tuple(reason for reason in reasons if not is_intel_reason(reason))
