@@ -349,33 +349,48 @@ def keyed_watchlist(agreement_id: str, container: ContainerDep, principal: Signe
     return Response(envelope, media_type="application/json")
 
 
+class _TooLarge(MultiPartException):
+    """Raised from inside the multipart parser, which then closes the files it opened."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__("too large")
+        self.size, self.limit = size, limit
+
+
 async def _limited(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLarge(size, limit)
+            raise _TooLarge(size, limit)
         yield chunk
 
 
 async def _upload(request: Request, limit: int) -> tuple[IO[bytes], str | None]:
     """The uploaded bundle, spooled (memory bounded), from a multipart ``file`` field or the raw body.
-    Also returns a ``from`` form field when the form has one."""
+    Also returns a ``from`` form field when the form has one. The caller closes the file."""
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         parser = MultiPartParser(request.headers, _limited(request, limit), max_files=1, max_fields=10)
         try:
             form = await parser.parse()
+        except _TooLarge as error:
+            raise PayloadTooLarge(error.size, error.limit) from error
         except MultiPartException as error:
             raise ValidationFailed([FieldError(("body",), f"unreadable form: {error.message}")]) from error
         upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise ValidationFailed([FieldError(("file",), "attach the bundle as the form field 'file'")])
         sender = form.get("from")
+        if not isinstance(upload, UploadFile):
+            await form.close()
+            raise ValidationFailed([FieldError(("file",), "attach the bundle as the form field 'file'")])
         upload.file.seek(0)
         return upload.file, sender if isinstance(sender, str) and sender else None
     spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 - closed by the caller
-    async for chunk in _limited(request, limit):
-        spool.write(chunk)
+    try:
+        async for chunk in _limited(request, limit):
+            spool.write(chunk)
+    except _TooLarge as error:
+        spool.close()
+        raise PayloadTooLarge(error.size, error.limit) from error
     spool.seek(0)
     return spool, None
 
