@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -162,8 +163,20 @@ def expand_curie(value: str) -> str:
     return iri + local if iri is not None and not local.startswith("//") else value
 
 
+#: The commonest captured times: already UTC, whole seconds or up to milliseconds. Their normal form
+#: is their own text (``T`` separator, fraction padded to 3 digits, ``Z``); years before 1000 excluded.
+_PLAIN_UTC = re.compile(r"[1-9]\d{3}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.(\d{1,3}))?(?:Z|[+-]00:00)")
+
+
 def normalise_timestamp(text: str) -> str:
     """ISO 8601 date-time to UTC with millisecond precision and ``Z``; unparseable text unchanged."""
+    plain = _PLAIN_UTC.fullmatch(text)
+    if plain is not None:
+        try:
+            datetime.fromisoformat(text)  # still a real date (no 31 February)
+        except ValueError:
+            return text
+        return text[:19] + "." + (plain.group(1) or "").ljust(3, "0") + "Z"
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -541,12 +554,37 @@ def _fast_field(kind: int, name: str, value: object) -> str | None:
     return name + "=" + (normalise_timestamp(text) if kind == _FAST_TIME else canonical_value(text))
 
 
+#: Rendered fragments of string-valued fields, by (field, value): a document repeats the same
+#: action, bizStep, disposition and locations across its events. Cleared when it grows large.
+_FRAGMENTS: dict[tuple[str, str], str] = {}
+_MAX_FRAGMENTS = 65536
+_MEMO_KINDS = frozenset({_FAST_TEXT, _FAST_BIZ_STEP, _FAST_DISPOSITION})
+
+
+def _fragment(kind: int, key: str, value: str) -> str:
+    """The rendered field of a string value (``kind`` text, bizStep, disposition or a location id)."""
+    found = _FRAGMENTS.get((key, value))
+    if found is None:
+        if kind == _FAST_LOCATION:
+            text = expand_curie(value).strip()
+            found = key + "id=" + canonical_value(text) if text else ""
+        else:
+            rendered = _fast_field(kind, key, value)
+            assert rendered is not None  # a string always renders
+            found = rendered
+        if len(_FRAGMENTS) >= _MAX_FRAGMENTS:
+            _FRAGMENTS.clear()
+        _FRAGMENTS[(key, value)] = found
+    return found
+
+
 def _fast_prehash(event_type: str, event: Mapping[str, Any], namespaces: Mapping[str, str]) -> str | None:
     """The pre-hash of a flat event written directly, or ``None`` when the event needs the slow path."""
     leftovers: list[Node] | None = None
     ranked: list[tuple[int, str]] = []
+    specs = _FAST_SPECS
     for key, value in event.items():
-        spec = _FAST_SPECS.get(key)
+        spec = specs.get(key)
         if spec is None:
             if key in _NOT_HASHED or key.startswith("@"):
                 continue
@@ -557,15 +595,30 @@ def _fast_prehash(event_type: str, event: Mapping[str, Any], namespaces: Mapping
             leftovers.extend(_field_nodes(key, value, namespaces))
             continue
         rank, kind = spec
-        if kind == _FAST_TEXT and type(value) is str:
-            # the commonest case inline: action, eventTimeZoneOffset, parentID
-            text = value.strip()
-            if text:
-                ranked.append((rank, key + "=" + canonical_value(text)))
-            continue
-        rendered = _fast_field(kind, key, value)
-        if rendered is None:
-            return None
+        rendered: str | None
+        value_type = type(value)
+        if value_type is str and kind in _MEMO_KINDS:
+            rendered = _fragment(kind, key, value)
+        elif kind == _FAST_LOCATION and value_type is dict and len(value) == 1:
+            ident = value.get("id")
+            if type(ident) is not str:
+                return None
+            rendered = _fragment(kind, key, ident)
+        elif kind == _FAST_EPCS and value_type is list:
+            epcs: list[str] = []
+            for item in value:
+                if type(item) is not str:
+                    return None
+                item = item.strip()
+                if item:
+                    epcs.append("epc=" + canonical_value(item))
+            if len(epcs) > 1:
+                epcs.sort()
+            rendered = key + "".join(epcs) if epcs else ""
+        else:
+            rendered = _fast_field(kind, key, value)
+            if rendered is None:
+                return None
         if rendered:
             ranked.append((rank, rendered))
     ranked.sort()  # ranks are unique: the CBV order of the standard fields
