@@ -13,9 +13,6 @@ from supplyguard.cli.context import err_console, open_container, operator, out_c
 from supplyguard.cli.exits import EXIT_ROWS_REJECTED
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.services.import_formats import detect_format, read_csv, read_ndjson
-from supplyguard.services.imports import import_declarations
-from supplyguard.services.risk_intake import intake_risk_for
-from supplyguard.services.screening import screener_for
 
 import_app = typer.Typer(help="Bulk imports.", no_args_is_help=True)
 
@@ -36,6 +33,12 @@ def import_declarations_command(
     ),
 ) -> None:
     """Import declarations; exits 3 when some rows were rejected (the good ones are stored)."""
+    # Imported here: `--help` stays quick, and the import loads the screener and the risk model
+    # only when a list is installed or a model is active.
+    from supplyguard.services.imports import import_declarations
+    from supplyguard.services.risk_intake import intake_risk_for
+    from supplyguard.services.screening import screener_for
+
     if not path.is_file():
         raise ValidationFailed([FieldError(("PATH",), f"{path} is not a readable file")])
     if fmt not in (None, "csv", "ndjson"):

@@ -27,11 +27,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from supplyguard.adapters.db.bulk import Stored, new_id_block
 from supplyguard.adapters.db.declarations_repo import declaration_rows, outcome_row
-from supplyguard.adapters.db.screening_repo import ScreeningRepository
 from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.ledger import Ed25519Signer, LeafEnvelope
@@ -51,12 +50,13 @@ from supplyguard.model.kcs import KCS_COLUMNS, kcs_column_for, kcs_labels_to_res
 from supplyguard.model.organisations import Principal
 from supplyguard.model.permissions import Action, require
 from supplyguard.model.refdata import UNKNOWN_COUNTRY, ReferenceData, load_reference_data
-from supplyguard.screening import Query, Screener
 from supplyguard.services.audit import audit
-from supplyguard.services.declarations import declaration_record, outcome_record
 from supplyguard.services.import_formats import RowInput
 from supplyguard.services.ledger_records import sign_tree_head
-from supplyguard.services.risk_intake import IntakeRisk, IntakeScore
+
+if TYPE_CHECKING:  # imported where used: the CLI starts without screening, sharing or the model
+    from supplyguard.screening import Screener
+    from supplyguard.services.risk_intake import IntakeRisk, IntakeScore
 
 MAX_REPORTED_ERRORS = 10_000
 CHUNK_ROWS = 1000
@@ -175,6 +175,8 @@ def prepare_row(
     declaration_id: uuid.UUID | None = None,
 ) -> PreparedRow | RowError:
     """The general path for one row: :func:`parse_declaration`, then its rows and envelopes."""
+    from supplyguard.services.declarations import declaration_record, outcome_record
+
     try:
         declaration = parse_declaration(
             mapping,
@@ -759,6 +761,9 @@ class _BatchWriter:
                 self.uow.parties.resolve(context.org_id, new, context.received_at, absent=self.parties_absent)
             )
         if self.screener is not None:
+            from supplyguard.adapters.db.screening_repo import ScreeningRepository
+            from supplyguard.screening import Query
+
             screening = ScreeningRepository(self.uow.connection)
             for ref in refs:
                 if ref.name:  # parties known only by a code (as in the KCS data) have nothing to screen
