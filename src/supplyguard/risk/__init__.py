@@ -41,6 +41,8 @@ from supplyguard.risk.model import (
 )
 from supplyguard.risk.online import (
     EXPLOIT,
+    EXPLORE_FADING,
+    EXPLORE_GATED,
     EXPLORE_RANDOM,
     EXPLORE_UNCERTAIN,
     RANDOM_ONLY,
@@ -78,6 +80,8 @@ from supplyguard.risk.selection import Candidate, Capacity, ExplorationMode, Lan
 __all__ = [
     "DEFAULT_POLICIES",
     "EXPLOIT",
+    "EXPLORE_FADING",
+    "EXPLORE_GATED",
     "EXPLORE_RANDOM",
     "EXPLORE_UNCERTAIN",
     "FEATURE_NAMES",

@@ -67,6 +67,8 @@ class OnlinePolicyResult:
     frauds_caught: int
     frauds_total: int
     duty_caught: float
+    #: frauds a perfect inspector catches within the same weekly capacity (the ceiling)
+    frauds_possible: int = 0
 
     @property
     def precision(self) -> float:
@@ -80,6 +82,7 @@ class OnlinePolicyResult:
             "inspected": self.inspected,
             "frauds_caught": self.frauds_caught,
             "frauds_total": self.frauds_total,
+            "frauds_possible": self.frauds_possible,
             "precision": round(self.precision, 4),
             "duty_caught": round(self.duty_caught, 4),
         }
@@ -132,13 +135,15 @@ class EvaluationReport:
         if self.online:
             lines.append("")
             lines.append(
-                f"{'online policy':<26}{'inspected':>10}{'frauds':>8}{'of':>7}{'precision':>10}{'duty':>7}"
+                f"{'online policy':<30}{'inspected':>10}{'frauds':>8}{'of':>7}{'ceiling':>8}"
+                f"{'precision':>10}{'duty':>7}"
             )
             for online in self.online:
                 lines.append(
-                    f"{online.policy:<26}{online.inspected:>10}{online.frauds_caught:>8}{online.frauds_total:>7}"
-                    f"{online.precision:>10.3f}{online.duty_caught:>7.3f}"
+                    f"{online.policy:<30}{online.inspected:>10}{online.frauds_caught:>8}{online.frauds_total:>7}"
+                    f"{online.frauds_possible:>8}{online.precision:>10.3f}{online.duty_caught:>7.3f}"
                 )
+            lines.append("ceiling = frauds a perfect inspector catches within the same weekly capacity")
         lines += [f"note: {note}" for note in self.notes]
         return "\n".join(lines)
 

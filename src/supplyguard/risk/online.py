@@ -3,6 +3,12 @@
 The model starts from the training year (all outcomes known). Then, through the stream (valid +
 test), each week's declarations are scored, ``capacity_share`` of them are inspected according to
 the policy, and only those outcomes are revealed to the feature state and to the next retraining.
+
+Besides a fixed exploration share, a policy can let it fade (``half_life_weeks``: the share halves
+every so many weeks) or spend it only where the model is unsure of its own picks
+(``confidence_gate``: a week's exploration slots are at most the exploit picks whose probability is
+below the gate, so a week whose top picks are all near-certain explores nothing). Each result also
+counts the frauds a perfect inspector could have caught within the same weekly capacity.
 """
 
 from __future__ import annotations
@@ -22,17 +28,38 @@ from supplyguard.risk.selection import Candidate, Capacity, ExplorationMode, sel
 
 @dataclass(frozen=True, slots=True)
 class OnlinePolicy:
-    """``exploration_share`` of the weekly red slots go to exploration picks of ``mode``."""
+    """``exploration_share`` of the weekly red slots go to exploration picks of ``mode``, halving
+    every ``half_life_weeks`` when set, and never more than the exploit picks whose probability is
+    below ``confidence_gate`` when set."""
 
     name: str
     exploration_share: float
     mode: ExplorationMode = ExplorationMode.RANDOM
+    half_life_weeks: float | None = None
+    confidence_gate: float | None = None
+
+    def share_for(self, week: int, probabilities: np.ndarray, slots: int) -> float:
+        """The exploration share this week, given the week's probabilities and red slots."""
+        share = self.exploration_share
+        if self.half_life_weeks:
+            share *= 0.5 ** (week / self.half_life_weeks)
+        if self.confidence_gate is not None and slots:
+            top = np.sort(probabilities)[::-1][:slots]
+            unsure = int(np.sum(top < self.confidence_gate))
+            share = min(share, unsure / slots)
+        return share
 
 
 EXPLOIT = OnlinePolicy("exploit only", 0.0)
 RANDOM_ONLY = OnlinePolicy("random only", 1.0)
 EXPLORE_UNCERTAIN = OnlinePolicy("exploit + 10% uncertain", 0.10, ExplorationMode.UNCERTAINTY)
 EXPLORE_RANDOM = OnlinePolicy("exploit + 10% random", 0.10, ExplorationMode.RANDOM)
+EXPLORE_FADING = OnlinePolicy(
+    "exploit + uncertain, fading", 0.10, ExplorationMode.UNCERTAINTY, half_life_weeks=4.0
+)
+EXPLORE_GATED = OnlinePolicy(
+    "exploit + uncertain if unsure", 0.10, ExplorationMode.UNCERTAINTY, confidence_gate=0.9
+)
 
 
 def _split_train(table: FeatureTable, holdout_share: float) -> tuple[FeatureTable, FeatureTable]:
@@ -67,7 +94,7 @@ def simulate_online(
     base = build_feature_table(train_rows, state, learn=True)
     model = _fit(base, options)
     inspected_tables: list[FeatureTable] = []
-    inspected = caught = weeks = declarations = frauds_total = 0
+    inspected = caught = weeks = declarations = frauds_total = possible = 0
     duty_caught = duty_total = 0.0
     for week, week_rows in enumerate(iter_weeks(list(stream_rows))):
         weeks += 1
@@ -84,7 +111,7 @@ def simulate_online(
         decisions = select_lanes(
             candidates,
             capacity,
-            exploration_share=policy.exploration_share,
+            exploration_share=policy.share_for(week, probabilities, capacity.red),
             exploration_mode=policy.mode,
             seed=seed + week,
         )
@@ -99,8 +126,10 @@ def simulate_online(
             inspected += 1
             caught += fraud
             duty_caught += original.duty_at_stake * fraud
+        week_frauds = sum(row.fraud or 0 for row in week_rows)
+        frauds_total += week_frauds
+        possible += min(week_frauds, capacity.red)
         for row in week_rows:
-            frauds_total += row.fraud or 0
             duty_total += row.duty_at_stake * (row.fraud or 0)
         if picked:
             inspected_tables.append(FeatureTable(tuple(revealed), table.matrix[np.asarray(picked)]))
@@ -114,4 +143,5 @@ def simulate_online(
         frauds_caught=caught,
         frauds_total=frauds_total,
         duty_caught=duty_caught / duty_total if duty_total else 0.0,
+        frauds_possible=possible,
     )
