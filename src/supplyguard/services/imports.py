@@ -22,7 +22,7 @@ import math
 import multiprocessing
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -603,8 +603,9 @@ def import_declarations(
     report = ImportReport(batch_id=str(context.batch_id))
     seen: set[str] = set()
     pending: list[PreparedRow | KcsRow] = []
-    with _collector_paused(), uow:
-        writer = _BatchWriter(uow, context, KcsRowPreparer.of(context, refdata), report, screener, risk)
+    with _collector_paused(), uow, _BatchWriter(
+        uow, context, KcsRowPreparer.of(context, refdata), report, screener, risk
+    ) as writer:
         for chunk in _prepared_stream(rows, context, refdata, workers):
             for item in chunk:
                 report.rows_read += 1
@@ -628,10 +629,11 @@ def import_declarations(
                     pending.append(item)
             if len(pending) >= batch_rows:
                 writer.write(pending)
-                pending.clear()
+                pending = []
                 if on_progress is not None:
                     on_progress(report.rows_read)
         writer.write(pending)
+        writer.finish()
         report.errors.sort(key=lambda error: error.row)
         audit(
             uow,
@@ -659,7 +661,14 @@ def import_declarations(
 
 
 class _BatchWriter:
-    """Writes batches of accepted rows inside the import's unit of work.
+    """Writes batches of accepted rows inside the import's unit of work, one batch at a time, in
+    a thread of its own while the caller reads and prepares the next batch.
+
+    Only this thread uses the connection until :meth:`finish` returns (the caller waits for each
+    batch before handing over the next). The database's own work (SQLite's B-trees, PostgreSQL's
+    round trips) runs without Python's lock, so it overlaps the next batch's preparation; a
+    failure in a batch is raised in the caller at its next :meth:`write` or :meth:`finish`, and
+    the unit of work rolls everything back.
 
     It remembers, for the length of the import, the party codes it has resolved (a code is looked
     up or created once), and whether the organisation had any declaration or party before the
@@ -683,16 +692,49 @@ class _BatchWriter:
         self.risk = risk
         self.stored = Stored.on(uow.connection)
         self.scores: list[IntakeScore] = []
-        self.party_ids: dict[str, uuid.UUID] = {}
+        self.party_ids: dict[str, str] = {}
         self.check_references = uow.declarations.any_of(context.org_id)
         self.parties_absent = not uow.parties.any_of(context.org_id)
+        self._thread: ThreadPoolExecutor | None = None
+        self._running: Future[tuple[int, int, list[RowError]]] | None = None
 
-    def write(self, pending: Sequence[PreparedRow | KcsRow]) -> None:
+    def __enter__(self) -> _BatchWriter:
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="import-writer")
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self._thread is not None
+        self._thread.shutdown(wait=True)  # a batch still running ends before the rollback
+
+    def write(self, pending: list[PreparedRow | KcsRow]) -> None:
+        """Hand over a batch (after the previous one is written)."""
         if not pending:
             return
-        uow, context, report = self.uow, self.context, self.report
+        written = None
+        if not self.check_references:  # nothing to drop as already stored: prepare it here
+            written = self.kcs.stored_rows([item for item in pending if type(item) is tuple], self.stored)
+        self.finish()
+        assert self._thread is not None
+        self._running = self._thread.submit(self._write, pending, written)
+
+    def finish(self) -> None:
+        """Wait for the batch in flight and count it (its failure is raised here)."""
+        running, self._running = self._running, None
+        if running is None:
+            return
+        stored, outcomes_stored, errors = running.result()
+        self.report.stored += stored
+        self.report.outcomes_stored += outcomes_stored
+        for error in errors:
+            self.report.add_error(error)
+
+    def _write(
+        self, pending: list[PreparedRow | KcsRow], written: KcsStored | None
+    ) -> tuple[int, int, list[RowError]]:
+        uow, context = self.uow, self.context
         org_id = context.org_id
-        good: Sequence[PreparedRow | KcsRow] = pending
+        errors: list[RowError] = []
+        good: list[PreparedRow | KcsRow] = pending
         if self.check_references:
             references = [item[1] if type(item) is tuple else item.reference for item in pending]
             existing = uow.declarations.existing_references(org_id, references)
@@ -702,17 +744,17 @@ class _BatchWriter:
                     if reference not in existing:
                         good.append(item)
                         continue
-                    report.add_error(
+                    errors.append(
                         RowError(
                             item[0] if type(item) is tuple else item.line,
                             reference,
                             [{"loc": ["reference"], "msg": "a declaration with this reference already exists"}],
                         )
                     )
-        fast = [item for item in good if type(item) is tuple]
         general = [item for item in good if type(item) is not tuple]
+        if written is None:
+            written = self.kcs.stored_rows([item for item in good if type(item) is tuple], self.stored)
         self._parties(good, bool(general))
-        written = self.kcs.stored_rows(fast, self.stored)
         uow.declarations.add_stored(written.declarations, written.items, written.outcomes)
         uow.declarations.add_rows([p.declaration_row for p in general], [i for p in general for i in p.item_rows])
         general_outcomes = [p.outcome_row for p in general if p.outcome_row is not None]
@@ -732,8 +774,7 @@ class _BatchWriter:
                     if item.outcome_leaf is not None:
                         leaves.append(item.outcome_leaf)
         uow.ledger.append_many(leaves)
-        report.stored += len(good)
-        report.outcomes_stored += len(written.outcomes) + len(general_outcomes)
+        return len(good), len(written.outcomes) + len(general_outcomes), errors
 
     def _parties(self, good: Sequence[PreparedRow | KcsRow], any_general: bool) -> None:
         """Create the parties not seen before (the last mention of a code wins) and screen the named."""
@@ -756,10 +797,11 @@ class _BatchWriter:
         refs = [PartyRef(code) if party is None else PartyRef(*party) for code, party in last.items()]
         new = [ref for ref in refs if ref.code not in known]
         if new:
-            context = self.context
-            known.update(
-                self.uow.parties.resolve(context.org_id, new, context.received_at, absent=self.parties_absent)
-            )
+            org_id, now = self.context.org_id, self.context.received_at
+            if self.parties_absent:
+                known.update(zip([ref.code for ref in new], self.uow.parties.add_new(org_id, new, now), strict=True))
+            else:
+                known.update((code, ident.hex) for code, ident in self.uow.parties.resolve(org_id, new, now).items())
         if self.screener is not None:
             from supplyguard.adapters.db.screening_repo import ScreeningRepository
             from supplyguard.screening import Query
@@ -769,7 +811,7 @@ class _BatchWriter:
                 if ref.name:  # parties known only by a code (as in the KCS data) have nothing to screen
                     hits = self.screener.screen(Query(name=ref.name, country=ref.country or ""))
                     screening.replace_hits(
-                        self.context.org_id, known[ref.code], ref.name, hits, self.context.received_at
+                        self.context.org_id, uuid.UUID(hex=known[ref.code]), ref.name, hits, self.context.received_at
                     )
                     self.report.screening_hits += len(hits)
 

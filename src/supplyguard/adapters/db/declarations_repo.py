@@ -457,33 +457,35 @@ class PartyRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def resolve(
-        self, org_id: uuid.UUID, refs: Iterable[PartyRef], now: datetime, *, absent: bool = False
-    ) -> dict[str, uuid.UUID]:
-        """Code -> party id for every ref, creating the parties not seen before; ``absent``: the
-        caller knows none of these codes is stored yet (nothing is looked up)."""
+    def resolve(self, org_id: uuid.UUID, refs: Iterable[PartyRef], now: datetime) -> dict[str, uuid.UUID]:
+        """Code -> party id for every ref, creating the parties not seen before."""
         wanted: dict[str, PartyRef] = {}
         for ref in refs:
             known = wanted.get(ref.code)
             if known is None or (ref.name and not known.name):
                 wanted[ref.code] = ref
         codes = list(wanted)
-        found = {} if absent else lookup_by_key(self._conn, parties, "code", org_id, codes)
+        found = lookup_by_key(self._conn, parties, "code", org_id, codes)
         missing = [wanted[code] for code in codes if code not in found]
         if missing:
-            stored = Stored.on(self._conn)
-            org, created = stored.uuid(org_id), stored.timestamp(now)
-            ids = new_id_block(len(missing))
-            insert_stored(
-                self._conn,
-                parties,
-                [
-                    (hex_id, org, ref.code, ref.name or ref.code, ref.country, "[]", "[]", None, created)
-                    for hex_id, ref in zip(ids, missing, strict=True)
-                ],
-            )
+            ids = self.add_new(org_id, missing, now)
             found.update({ref.code: uuid.UUID(hex=hex_id) for hex_id, ref in zip(ids, missing, strict=True)})
         return found
+
+    def add_new(self, org_id: uuid.UUID, refs: Sequence[PartyRef], now: datetime) -> list[str]:
+        """Store parties the caller knows are not stored yet (codes distinct); their ids, as hex."""
+        stored = Stored.on(self._conn)
+        org, created = stored.uuid(org_id), stored.timestamp(now)
+        ids = new_id_block(len(refs))
+        insert_stored(
+            self._conn,
+            parties,
+            [
+                (hex_id, org, ref.code, ref.name or ref.code, ref.country, "[]", "[]", None, created)
+                for hex_id, ref in zip(ids, refs, strict=True)
+            ],
+        )
+        return ids
 
     def any_of(self, org_id: uuid.UUID) -> bool:
         """Whether the organisation has any party at all."""
