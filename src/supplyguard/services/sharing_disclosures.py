@@ -8,6 +8,10 @@ AGREEMENT``, the reason as content), carried by the ordinary feed under the agre
 refuses with a reason; the answer is another signed note, to the requester only. Every request and
 answer is a signed object and a ledger leaf on both nodes (``intel.published`` / ``intel.received``)
 and each decision is audited: the record of who asked whom for what, and what came of it.
+
+Requests are opened automatically by keyed watch-list hits (:mod:`supplyguard.services.sharing_watch`
+calls :func:`request_disclosure` once per new digest, with a reason that names none of our records)
+or by hand from a digest known otherwise.
 """
 
 from __future__ import annotations
