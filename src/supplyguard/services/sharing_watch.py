@@ -42,7 +42,7 @@ from typing import Any
 
 import httpx
 
-from supplyguard.adapters.db.sharing_repo import DisclosureRecord, PartnerRecord, SharingRepository
+from supplyguard.adapters.db.sharing_repo import DisclosureRecord, PartnerRecord, Rejection, SharingRepository
 from supplyguard.adapters.db.sharing_watch_repo import (
     KeyedListRecord,
     WatchEntryRecord,
@@ -52,7 +52,13 @@ from supplyguard.adapters.db.sharing_watch_repo import (
 from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.adapters.sharing_keys import load_partner_token
 from supplyguard.adapters.sharing_watch_keys import load_watch_secret, save_watch_secret
-from supplyguard.errors import FieldError, IntelNotFound, PermissionDenied, ValidationFailed
+from supplyguard.errors import (
+    ConfigurationError,
+    FieldError,
+    IntelNotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from supplyguard.logging import get_logger
 from supplyguard.model.declarations import Declaration
 from supplyguard.model.organisations import Principal
@@ -491,11 +497,12 @@ def _pull_one(
         signed = parse_watch_list(data)
         owner_key = TrustedKey.from_public_bytes(partner.node_id, partner.author_ref, partner.public_key)
         verify_watch_list(signed, owner_key, recipient=node.node_id, agreement_id=aid, our_list_key=key)
-    except ValidationFailed as error:
-        result.error = (
-            error.message if not isinstance(error, WatchListInvalid) else f"{error.check}: {error.detail}"
-        )
-        _record_failure(container, partner.node_id, aid, result.error)
+    except WatchListInvalid as error:
+        result.error = f"{error.check}: {error.detail}"
+        _record_failure(container, partner.node_id, aid, error.check, error.detail)
+        return result
+    except ValidationFailed as error:  # no secret installed for the agreement
+        result.error = error.message
         return result
     result.digests = len(signed.digests)
     now = node.clock.now()
@@ -516,7 +523,7 @@ def _pull_one(
             _store_received(uow, node, partner.node_id, signed, now)
             uow.commit()
     if result.error:
-        _record_failure(container, partner.node_id, aid, result.error)
+        _record_failure(container, partner.node_id, aid, "replay", result.error)
         return result
     with container.uow(readonly=True) as read:
         result.local_keyed, hits = match_local_items(
@@ -566,8 +573,26 @@ def _store_received(
     sign_if_appended(uow, node, now)
 
 
-def _record_failure(container: Any, partner: str, agreement_id: str, detail: str) -> None:
-    log.warning("watchlist.pull_refused", partner=partner, agreement=agreement_id, detail=detail[:200])
+# A list that fails these checks is forged, tampered or misdirected: on the partner's record like a
+# refused object (partner status, verification failures). Unreachable, not published, another key
+# (a rotation in progress) or an older list are only reported to the caller and logged.
+_FORGERY_CHECKS = frozenset({"format", "size", "owner", "signature", "recipient", "agreement"})
+
+
+def _record_failure(container: Any, partner: str, agreement_id: str, check: str, detail: str) -> None:
+    log.warning(
+        "watchlist.pull_refused", partner=partner, agreement=agreement_id, check=check, detail=detail[:200]
+    )
+    if check not in _FORGERY_CHECKS:
+        return
+    uow = container.uow()
+    with uow:
+        SharingRepository(uow.connection).record_rejection(
+            Rejection(
+                partner, f"watchlist:{agreement_id}", f"watchlist-{check}", detail, container.clock.now()
+            )
+        )
+        uow.commit()
 
 
 def _auto_reason(agreement_id: str, kind: str) -> str:
@@ -732,7 +757,10 @@ def identify_incoming(
         if record.agreement_id not in keys:
             try:
                 secret = load_watch_secret(keys_dir, record.agreement_id)
-            except ValidationFailed:
+            except (ValidationFailed, ConfigurationError) as error:  # an odd id from a partner, a bad file
+                log.warning(
+                    "watchlist.secret_unreadable", agreement=record.agreement_id[:200], error=str(error)[:200]
+                )
                 secret = None
             keys[record.agreement_id] = list_key(secret, record.agreement_id) if secret else None
         key = keys[record.agreement_id]

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from supplyguard.adapters.db.sharing_repo import SharingRepository
 from supplyguard.adapters.sharing_keys import load_partner_token
 from supplyguard.services.accounts import create_token
 from supplyguard.services.declarations import submit_declaration
@@ -33,6 +35,23 @@ SECRET = bytes(range(32))  # the agreement's watch-list secret, handed over out 
 SHARED = "CSQU3054383"  # on A's watch list and in B's declaration
 ONLY_A = "MSKU9070323"  # on A's watch list only
 ONLY_B = "TGHU1234567"  # in B's declaration only
+
+
+class Replacing(httpx.BaseTransport):
+    """A man in the middle: answers with ``body`` instead of what the node sent."""
+
+    def __init__(self, change: Callable[[bytes], bytes]) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.change = change
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        body = response.read()
+        response.close()
+        return httpx.Response(response.status_code, headers=response.headers, content=self.change(body))
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 class Recording(httpx.BaseTransport):
@@ -207,3 +226,35 @@ def test_the_keyed_list_is_served_only_to_the_partner_it_is_for_and_signed(
         assert client.get(f"{a.url}/v1/intel/watchlist/keyed/other-agreement").status_code == 422
     staff = {"Authorization": f"Bearer {_staff_token(a)}"}  # A's own analyst is no partner: no list
     assert httpx.get(url, headers=staff).status_code == 403
+
+
+def test_a_tampered_or_replayed_list_is_refused_and_the_tampering_reported(
+    pair: tuple[LiveNode, LiveNode],
+) -> None:
+    a, b = pair
+    install(a)
+    install(b)
+    publish(a)
+
+    def drop_a_digest(body: bytes) -> bytes:
+        envelope = json.loads(body)
+        envelope["digests"] = envelope["digests"][1:]
+        return json.dumps(envelope).encode()
+
+    tampered = pull(b, transport=Replacing(drop_a_digest))
+    assert tampered.error is not None and tampered.error.startswith("signature:") and tampered.hits == 0
+    with b.node.container.uow(readonly=True) as uow:
+        partner = SharingRepository(uow.connection).partner("test.node")
+    assert partner is not None and partner.verification_failures == 1
+    assert "watchlist-signature" in (partner.last_failure or "")
+
+    recorded = Recording()
+    assert pull(b, transport=recorded).hits == 1
+    old_list = recorded.bodies[0]
+    for live in (a, b):
+        live.node.clock.advance(timedelta(seconds=60))
+    publish(a)  # a newer list
+    assert pull(b).error is None
+    replayed = pull(b, transport=Replacing(lambda _: old_list))
+    assert replayed.error is not None and replayed.error.startswith("replay:")
+    assert pull(b, transport=Replacing(lambda _: b"not json")).error.startswith("format:")  # type: ignore[union-attr]
