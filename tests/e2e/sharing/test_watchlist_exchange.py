@@ -3,6 +3,7 @@ opens a disclosure request the owner answers, a rotated secret is refused until 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -14,6 +15,7 @@ import pytest
 
 from supplyguard.adapters.db.sharing_repo import SharingRepository
 from supplyguard.adapters.sharing_keys import load_partner_token
+from supplyguard.model.canonical import canonical_json
 from supplyguard.services.accounts import create_token
 from supplyguard.services.declarations import submit_declaration
 from supplyguard.services.sharing_disclosures import decide_disclosure, list_disclosures
@@ -28,6 +30,8 @@ from supplyguard.services.sharing_watch import (
     publish_watch_list,
     pull_watch_lists,
 )
+from supplyguard.sharing import IdentifierKind, keyed_digest
+from supplyguard.sharing.watch_exchange import list_key
 from tests.e2e.sharing.conftest import LiveNode, connect
 from tests.factories import declaration_data, make_user
 
@@ -148,6 +152,16 @@ def test_only_keyed_hashes_cross_and_a_shared_container_opens_a_disclosure_reque
         "type", "owner", "recipient", "agreement", "key_id", "published_at", "digests", "signature",
     }  # fmt: skip
     assert len(envelope["digests"]) == 3 and all(re.fullmatch("[0-9a-f]{64}", d) for d in envelope["digests"])
+    # brute-force resistance is by the agreement's key: the same container keyed under another
+    # agreement (even with the same secret) or with no key at all is not what crossed
+    elsewhere = keyed_digest(list_key(SECRET, "cmaa-other"), IdentifierKind.CONTAINER, SHARED)
+    here = keyed_digest(list_key(SECRET, "cmaa-test"), IdentifierKind.CONTAINER, SHARED)
+    unkeyed = hashlib.sha256(canonical_json(["container", SHARED])).hexdigest()
+    assert (
+        here in envelope["digests"]
+        and elsewhere not in envelope["digests"]
+        and unkeyed not in envelope["digests"]
+    )
 
     # the shared container hit, B's other container did not; the hit opened a request on the record
     (hit,) = list_watch_matches(b.node.container.uow(readonly=True), b.node.admin)
