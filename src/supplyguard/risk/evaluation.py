@@ -69,6 +69,8 @@ class OnlinePolicyResult:
     duty_caught: float
     #: frauds a perfect inspector catches within the same weekly capacity (the ceiling)
     frauds_possible: int = 0
+    #: inspections that were exploration picks
+    explored: int = 0
 
     @property
     def precision(self) -> float:
@@ -83,6 +85,7 @@ class OnlinePolicyResult:
             "frauds_caught": self.frauds_caught,
             "frauds_total": self.frauds_total,
             "frauds_possible": self.frauds_possible,
+            "explored": self.explored,
             "precision": round(self.precision, 4),
             "duty_caught": round(self.duty_caught, 4),
         }

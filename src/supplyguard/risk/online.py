@@ -94,7 +94,7 @@ def simulate_online(
     base = build_feature_table(train_rows, state, learn=True)
     model = _fit(base, options)
     inspected_tables: list[FeatureTable] = []
-    inspected = caught = weeks = declarations = frauds_total = possible = 0
+    inspected = caught = weeks = declarations = frauds_total = possible = explored = 0
     duty_caught = duty_total = 0.0
     for week, week_rows in enumerate(iter_weeks(list(stream_rows))):
         weeks += 1
@@ -116,6 +116,7 @@ def simulate_online(
             seed=seed + week,
         )
         red = {decision.declaration_id for decision in decisions if decision.lane is Lane.RED}
+        explored += sum(1 for decision in decisions if decision.exploration)
         picked = [index for index, row in enumerate(table.rows) if row.declaration_id in red]
         revealed = []
         for index in picked:
@@ -144,4 +145,5 @@ def simulate_online(
         frauds_total=frauds_total,
         duty_caught=duty_caught / duty_total if duty_total else 0.0,
         frauds_possible=possible,
+        explored=explored,
     )
