@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sys
 import time
@@ -33,6 +35,7 @@ from supplyguard.services.sharing_publish import delete_object, preview_recipien
 from supplyguard.services.sharing_specs import build_from_spec
 from supplyguard.services.sharing_sync import collection_id_for, run_sync
 from supplyguard.services.sharing_watch import (
+    MAX_ENTRIES_PER_CALL,
     WatchEntryInput,
     add_watch_entries,
     identify_incoming,
@@ -401,6 +404,42 @@ def watchlist_add(
         out_console.print(f"watching {entry.kind} {entry.canonical} ({entry.id})", highlight=False)
     if added.already_listed:
         out_console.print("already on the watch list")
+
+
+def _file_line(error: FieldError) -> FieldError:
+    where = error.location
+    if len(where) >= 2 and isinstance(where[1], int):
+        return FieldError(("line", where[1] + 2, *where[2:]), error.message)
+    return error
+
+
+@watchlist_app.command("import")
+def watchlist_import(
+    file: Path = typer.Argument(..., help="CSV with a header: kind,value,reference[,country]."),
+    org: str = OrgOption,
+) -> None:
+    """Put many identifiers on our watch list from a CSV file (all or none: a bad row stores nothing)."""
+    rows = list(csv.DictReader(io.StringIO(_read_file(file))))
+    if not rows or not {"kind", "value", "reference"} <= set(rows[0]):
+        raise ValidationFailed(
+            [FieldError(("FILE",), "a CSV with the columns kind, value, reference[, country]")]
+        )
+    if len(rows) > MAX_ENTRIES_PER_CALL:
+        raise ValidationFailed(
+            [FieldError(("FILE",), f"at most {MAX_ENTRIES_PER_CALL} rows per file; split it")]
+        )
+    entries = [
+        WatchEntryInput(r["kind"] or "", r["value"] or "", r["reference"] or "", r.get("country") or None)
+        for r in rows
+    ]
+    with open_container() as container:
+        try:
+            added = add_watch_entries(
+                container.uow(), sharing_node(container), operator(container, org), entries
+            )
+        except ValidationFailed as error:  # name the file's lines, not the list's positions
+            raise ValidationFailed([_file_line(e) for e in error.errors]) from error
+    out_console.print(f"{len(added.added)} added, {added.already_listed} already on the watch list")
 
 
 @watchlist_app.command("list")

@@ -52,10 +52,21 @@ def test_secret_entries_publish_and_bad_input(tmp_path: Path) -> None:
     wrong = run(env, "intel", "watchlist", "add", "container", "CSQU3054384", "--reference", "case A-18")
     assert wrong.returncode == 4 and "check digit" in wrong.stderr
 
+    listing = tmp_path / "watch.csv"
+    listing.write_text(
+        "kind,value,reference,country\nimo,IMO 9074729,case A-20,\ntax_id,123 456,case A-21,nl\n"
+    )
+    imported = run(env, "intel", "watchlist", "import", str(listing))
+    assert imported.returncode == 0 and "2 added" in imported.stdout, imported.stderr
+    listing.write_text("kind,value,reference\ncontainer,MSKU9070323,ok\nimo,1234568,bad\n")
+    bad_file = run(env, "intel", "watchlist", "import", str(listing))
+    assert bad_file.returncode == 4 and "line.3.value" in bad_file.stderr, bad_file.stderr
+    assert "MSKU9070323" not in run(env, "intel", "watchlist", "list").stdout  # all or none
+
     published = run(env, "intel", "watchlist", "publish", "cmaa-test")
     assert published.returncode == 0, published.stderr
     (line,) = published.stdout.splitlines()
-    assert json.loads(line)["recipient"] == "customs-b" and json.loads(line)["digests"] == 1
+    assert json.loads(line)["recipient"] == "customs-b" and json.loads(line)["digests"] == 3
     assert "CSQU3054383" not in published.stdout
     listed = run(env, "intel", "watchlist", "list")
     assert "CSQU3054383" in listed.stdout and "published for customs-b" in listed.stdout
