@@ -23,7 +23,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -38,6 +38,7 @@ log = get_logger(__name__)
 
 ORG_REFRESH_S = 30.0
 MAX_LOGGED = 20
+MAX_TOPICS_CACHED = 100_000
 
 
 class TopicMessage(Protocol):
@@ -100,6 +101,8 @@ class MqttTelemetryIngest:
         self._orgs: dict[str, uuid.UUID] = {}
         self._orgs_loaded_at = -ORG_REFRESH_S
         self._logged = 0
+        # topic -> (organisation, device id of the topic or None): one split and look-up per device
+        self._topics: dict[str, tuple[uuid.UUID, str | None]] = {}
 
     # organisations -----------------------------------------------------------------------------
     def _org_id(self, ref: str) -> uuid.UUID | None:
@@ -119,9 +122,10 @@ class MqttTelemetryIngest:
             self._logged += 1
             log.warning("mqtt.bad_message", reason=reason, topic=topic[:200], detail=detail[:300])
 
-    def parse(self, message: TopicMessage) -> tuple[uuid.UUID, list[Position]] | None:
-        """The organisation and positions of one message, or None (counted) when it is unusable."""
-        levels = message.topic.split("/")
+    def _topic(self, topic: str) -> tuple[uuid.UUID, str | None] | None:
+        """The organisation and device id (None on a ``positions`` topic) a topic names, or None
+        (counted) when it is not a telemetry topic of a known organisation."""
+        levels = topic.split("/")
         n = len(self.prefix_parts)
         rest = levels[n:] if levels[:n] == self.prefix_parts else []
         if len(rest) == 4 and rest[1] == "devices" and rest[3] == "position" and rest[2]:
@@ -129,12 +133,23 @@ class MqttTelemetryIngest:
         elif len(rest) == 2 and rest[1] == "positions":
             topic_device = None
         else:
-            self._bad("topic", message.topic, "not a telemetry topic of this node")
+            self._bad("topic", topic, "not a telemetry topic of this node")
             return None
         org_id = self._org_id(rest[0])
         if org_id is None:
-            self._bad("unknown_org", message.topic, f"no organisation {rest[0]!r} on this node")
+            self._bad("unknown_org", topic, f"no organisation {rest[0]!r} on this node")
             return None
+        if len(self._topics) >= MAX_TOPICS_CACHED:
+            self._topics.clear()
+        self._topics[topic] = (org_id, topic_device)
+        return org_id, topic_device
+
+    def parse(self, message: TopicMessage) -> tuple[uuid.UUID, list[Position]] | None:
+        """The organisation and positions of one message, or None (counted) when it is unusable."""
+        named = self._topics.get(message.topic) or self._topic(message.topic)
+        if named is None:
+            return None
+        org_id, topic_device = named
         try:
             payload = json.loads(message.payload)
         except (ValueError, RecursionError) as exc:
@@ -147,13 +162,13 @@ class MqttTelemetryIngest:
         positions: list[Position] = []
         for index, raw in enumerate(items):
             self.counters.positions += 1
-            if not isinstance(raw, Mapping):
+            if not isinstance(raw, dict):
                 self._bad("invalid", message.topic, f"[{index}] is not a JSON object")
                 continue
             if topic_device is not None:
                 given = raw.get("device_id")
                 if given is None:
-                    raw = {**raw, "device_id": topic_device}
+                    raw["device_id"] = topic_device  # a dict json.loads just made: ours to change
                 elif given != topic_device:
                     self._bad(
                         "device_mismatch",

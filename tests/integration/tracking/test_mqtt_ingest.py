@@ -3,6 +3,7 @@ alerts, and a graceful stop that writes what was received. Each test uses its ow
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -172,3 +173,102 @@ def test_at_most_max_pending_messages_wait_in_memory(publisher) -> None:  # type
     released.set()
     wait_for(lambda: subscriber.received == 6 and sum(sizes) == 6)
     subscriber.stop()
+
+
+class _Proxy:
+    """A TCP relay to the broker whose connections the test can cut, as a network failure would."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.open: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", 1883))
+            self.open += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, target: socket.socket) -> None:
+        try:
+            while chunk := source.recv(65536):
+                target.sendall(chunk)
+        except OSError:
+            pass
+        for end in (source, target):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+            end.close()
+
+    def cut(self) -> None:
+        for conn in self.open:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        self.open = []
+
+    def close(self) -> None:
+        self.cut()
+        self.server.close()
+
+
+def test_a_cut_connection_is_reconnected_and_the_kept_session_loses_nothing(publisher) -> None:  # type: ignore[no-untyped-def]
+    prefix = f"sgtest-{uuid.uuid4().hex}"
+    client_id = f"sgtest-{uuid.uuid4().hex[:12]}"
+    proxy = _Proxy()
+    got: list[bytes] = []
+    subscriber = MqttBatchSubscriber(
+        parse_broker_url(f"mqtt://127.0.0.1:{proxy.port}"),
+        [f"{prefix}/#"],
+        lambda batch: got.extend(m.payload for m in batch),
+        batch_ms=20,
+        client_id=client_id,
+    )
+    try:
+        subscriber.start()
+        for n in range(2):
+            publish(publisher, f"{prefix}/a", {"n": n})
+        wait_for(lambda: len(got) == 2)
+        proxy.cut()
+        for n in range(2, 5):  # the broker holds these for the kept session (QoS 1)
+            publish(publisher, f"{prefix}/a", {"n": n})
+        wait_for(lambda: subscriber.connections == 2 and subscriber.wait_subscribed(0))
+        wait_for(lambda: len(set(got)) == 5)
+        subscriber.stop()
+        assert sorted(json.loads(p)["n"] for p in set(got)) == [0, 1, 2, 3, 4]
+    finally:
+        subscriber.stop()
+        proxy.close()
+        cleaner = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        cleaner.connect("127.0.0.1", 1883, clean_start=True)  # end the kept session on the broker
+        cleaner.disconnect()
+
+
+def test_qos_2_messages_are_delivered_once(publisher) -> None:  # type: ignore[no-untyped-def]
+    prefix = f"sgtest-{uuid.uuid4().hex}"
+    got: list[bytes] = []
+    subscriber = MqttBatchSubscriber(
+        parse_broker_url(BROKER), [f"{prefix}/#"], lambda batch: got.extend(m.payload for m in batch), qos=2
+    )
+    subscriber.start()
+    for n in range(20):
+        publisher.publish(f"{prefix}/a", json.dumps({"n": n}).encode(), qos=2).wait_for_publish(10)
+    wait_for(lambda: len(got) >= 20)
+    subscriber.stop()
+    assert sorted(json.loads(p)["n"] for p in got) == list(range(20))
+
+
+def test_a_connection_the_broker_drops_is_a_clear_error() -> None:
+    if not _broker_up():
+        pytest.skip("no MQTT broker on 127.0.0.1:1883")
+    refused = MqttBatchSubscriber(
+        parse_broker_url("mqtt://127.0.0.1:1883"), ["x/#"], lambda batch: None, client_id="bad\x00id"
+    )
+    with pytest.raises(ConfigurationError, match=r"127\.0\.0\.1:1883.*closed the connection"):
+        refused.start(timeout_s=5)
