@@ -560,6 +560,11 @@ def sync_run(
         help="Keep syncing, every SECONDS (until interrupted); a partner that is "
         "down is retried on the next round and catches up from its last committed page.",
     ),
+    watchlists: bool = typer.Option(
+        False,
+        "--watchlists",
+        help="Also pull partners' keyed watch lists and match them (as `intel watchlist pull`).",
+    ),
     org: str = OrgOption,
 ) -> None:
     """Pull new intelligence from partners; resumes where the last committed page ended."""
@@ -571,6 +576,9 @@ def sync_run(
             for result in results:
                 sys.stdout.write(json.dumps(result.as_dict()) + "\n")
                 failed = failed or result.error is not None
+            for pulled in pull_watch_lists(container, actor, partner) if watchlists else []:
+                sys.stdout.write(json.dumps({"watchlist": pulled.as_dict()}) + "\n")
+                failed = failed or pulled.error is not None
             if every is None:
                 break
             time.sleep(every)

@@ -488,8 +488,12 @@ def _pull_one(
 ) -> WatchPullResult:
     result = WatchPullResult(partner.node_id, agreement.agreement_id)
     aid = agreement.agreement_id
+    secret = load_watch_secret(container.settings.keys_dir, aid)
+    if secret is None:  # this node takes no part in watch-list exchange under that agreement
+        result.notes.append(f"no watch-list secret installed for {aid}: skipped")
+        return result
     try:
-        key = _list_key_for(container.settings.keys_dir, aid)
+        key = list_key(secret, aid)
         data = _fetch(client, partner, aid)
         if data is None:
             result.notes.append(f"{partner.node_id} has published no keyed list for us under {aid}")
@@ -500,9 +504,6 @@ def _pull_one(
     except WatchListInvalid as error:
         result.error = f"{error.check}: {error.detail}"
         _record_failure(container, partner.node_id, aid, error.check, error.detail)
-        return result
-    except ValidationFailed as error:  # no secret installed for the agreement
-        result.error = error.message
         return result
     result.digests = len(signed.digests)
     now = node.clock.now()
