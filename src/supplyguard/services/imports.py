@@ -604,7 +604,7 @@ def import_declarations(
     seen: set[str] = set()
     pending: list[PreparedRow | KcsRow] = []
     with _collector_paused(), uow, _BatchWriter(
-        uow, context, KcsRowPreparer.of(context, refdata), report, screener, risk
+        uow, context, KcsRowPreparer.of(context, refdata), report, screener, risk, batch_rows
     ) as writer:
         for chunk in _prepared_stream(rows, context, refdata, workers):
             for item in chunk:
@@ -633,7 +633,7 @@ def import_declarations(
                 if on_progress is not None:
                     on_progress(report.rows_read)
         writer.write(pending)
-        writer.finish()
+        writer.close()
         report.errors.sort(key=lambda error: error.row)
         audit(
             uow,
@@ -660,6 +660,10 @@ def import_declarations(
     return report
 
 
+def _nothing() -> None:
+    pass
+
+
 class _BatchWriter:
     """Writes batches of accepted rows inside the import's unit of work, one batch at a time, in
     a thread of its own while the caller reads and prepares the next batch.
@@ -683,8 +687,10 @@ class _BatchWriter:
         report: ImportReport,
         screener: Screener | None,
         risk: IntakeRisk | None,
+        batch_rows: int,
     ) -> None:
         self.uow = uow
+        self.batch_rows = batch_rows
         self.context = context
         self.kcs = kcs
         self.report = report
@@ -695,6 +701,7 @@ class _BatchWriter:
         self.party_ids: dict[str, str] = {}
         self.check_references = uow.declarations.any_of(context.org_id)
         self.parties_absent = not uow.parties.any_of(context.org_id)
+        self._restore_indexes: Callable[[], None] | None = None
         self._thread: ThreadPoolExecutor | None = None
         self._running: Future[tuple[int, int, list[RowError]]] | None = None
 
@@ -714,8 +721,19 @@ class _BatchWriter:
         if not self.check_references:  # nothing to drop as already stored: prepare it here
             written = self.kcs.stored_rows([item for item in pending if type(item) is tuple], self.stored)
         self.finish()
+        if self._restore_indexes is None:
+            # A first batch that fills up, into tables holding fewer rows than it: the secondary
+            # indexes are built once at the end instead of updated row by row.
+            below = len(pending) if len(pending) >= self.batch_rows else 0
+            self._restore_indexes = self.uow.declarations.defer_indexes(below) if below else _nothing
         assert self._thread is not None
         self._running = self._thread.submit(self._write, pending, written)
+
+    def close(self) -> None:
+        """Wait for the last batch and build the indexes that were put off."""
+        self.finish()
+        if self._restore_indexes is not None:
+            self._restore_indexes()
 
     def finish(self) -> None:
         """Wait for the batch in flight and count it (its failure is raised here)."""

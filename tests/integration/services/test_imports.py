@@ -220,3 +220,57 @@ def test_worker_processes_give_the_same_result_as_one_process(container) -> None
     assert (single.stored, single.rejected, single.outcomes_stored) == (2498, 2, 2498)
     assert (parallel.stored, parallel.rejected, parallel.outcomes_stored) == (2498, 2, 2498)
     assert [(e.row, e.errors) for e in single.errors] == [(e.row, e.errors) for e in parallel.errors]
+
+
+def _index_definitions(container) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    with container.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            rows = conn.exec_driver_sql(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                "ORDER BY indexname"
+            )
+        else:
+            rows = conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+            )
+        return [(str(name), str(sql)) for name, sql in rows]
+
+
+def test_indexes_put_off_during_a_bulk_load_come_back_as_they_were(container) -> None:  # type: ignore[no-untyped-def]
+    """A first full batch into empty tables drops the secondary indexes and builds them again before
+    the commit; a failure leaves them as they were too."""
+    before = _index_definitions(container)
+    report, org = _run(
+        container,
+        KCS_HEADER + "\n" + "\n".join(GOOD.replace("41256141", str(n)) for n in range(7)) + "\n",
+        make_org(container, "Bulk"),
+    )
+    assert report.stored == 7
+    assert _index_definitions(container) == before
+    with container.uow(readonly=True) as uow:  # the queue reads through them
+        assert uow.declarations.count(org.id) == 7
+    other = make_org(container, "Failing")
+    rows = list(
+        read_csv(
+            io.StringIO(KCS_HEADER + "\n" + "\n".join(GOOD.replace("41256141", str(n)) for n in range(1200)))
+        )
+    )
+
+    def rows_then_crash():  # type: ignore[no-untyped-def]
+        yield from rows  # the first chunk of 1,000 is written (indexes dropped) before the crash
+        raise OSError("disk went away")
+
+    with pytest.raises(OSError):
+        import_declarations(
+            container.uow(),
+            container.clock,
+            container.refdata,
+            container.signer,
+            admin_principal(other),
+            rows_then_crash(),
+            source="test",
+            batch_rows=500,
+        )
+    assert _index_definitions(container) == before
+    with container.uow(readonly=True) as uow:
+        assert uow.declarations.count(other.id) == 0

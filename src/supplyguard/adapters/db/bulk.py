@@ -190,3 +190,47 @@ def insert_stored(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def defer_indexes(conn: Connection, tables: Sequence[Table], *, below_rows: int) -> Callable[[], None]:
+    """Drop the secondary indexes (neither unique nor primary) of ``tables`` when each of them holds
+    fewer than ``below_rows`` rows, in the caller's transaction; return what creates them again,
+    from their own stored definitions, to call before the commit.
+
+    For a bulk load into a (nearly) empty table, building an index once from the loaded rows costs
+    a fraction of updating it row by row. The unique and primary keys stay, so look-ups, foreign
+    keys and duplicate checks work throughout. A rollback brings the indexes back unchanged (DDL
+    is transactional on both backends). On PostgreSQL, dropping an index locks its table: readers
+    of these tables wait for the commit, which is why only small tables qualify.
+    """
+    postgres = conn.dialect.name == "postgresql"
+    if not conn.in_transaction():
+        conn.begin()
+    for table in tables:
+        if conn.exec_driver_sql(f'SELECT 1 FROM "{table.name}" LIMIT 1 OFFSET {below_rows - 1}').first():
+            return lambda: None
+    definitions: list[tuple[str, str]] = []
+    for table in tables:
+        if postgres:
+            found = conn.exec_driver_sql(
+                "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid "
+                f"WHERE i.indrelid = '\"{table.name}\"'::regclass AND NOT i.indisunique AND NOT i.indisprimary "
+                "ORDER BY c.relname"
+            ).all()
+        else:
+            found = conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name",
+                (table.name,),
+            ).all()
+        definitions.extend((str(name), str(sql)) for name, sql in found)
+    for name, _sql in definitions:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+
+    def restore() -> None:
+        for _name, sql in definitions:
+            conn.exec_driver_sql(sql)
+        definitions.clear()
+
+    return restore

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, exists, func, or_, select, text, tuple_, update
 
-from supplyguard.adapters.db.bulk import Stored, bulk_insert, insert_stored, new_id_block
+from supplyguard.adapters.db.bulk import Stored, bulk_insert, defer_indexes, insert_stored, new_id_block
 from supplyguard.adapters.db.tables import RISK_KEY, declaration_items, declarations, outcomes, parties
 from supplyguard.model.clock import as_utc
 from supplyguard.model.declarations import (
@@ -189,6 +189,12 @@ class DeclarationRepository:
         insert_stored(self._conn, declarations, declaration_tuples)
         insert_stored(self._conn, declaration_items, item_tuples)
         insert_stored(self._conn, outcomes, outcome_tuples)
+
+    def defer_indexes(self, below_rows: int) -> Callable[[], None]:
+        """For a bulk load: the secondary indexes of declarations, their items, outcomes and parties
+        put off while those tables hold fewer than ``below_rows`` rows (see
+        :func:`~supplyguard.adapters.db.bulk.defer_indexes`); returns what builds them again."""
+        return defer_indexes(self._conn, (declarations, declaration_items, outcomes, parties), below_rows=below_rows)
 
     def any_of(self, org_id: uuid.UUID) -> bool:
         """Whether the organisation has any declaration at all."""
