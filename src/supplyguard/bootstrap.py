@@ -41,10 +41,14 @@ class Container:
 
 
 def build(settings: Settings, *, clock: Clock | None = None) -> Container:
+    from supplyguard.services.epcis_schema import epcis_schema_for
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    extras: dict[str, Any] = dict(epcis_schema_for(settings.epcis_schema_file))  # opt-in strict capture
     return Container(
         settings=settings,
         engine=create_db_engine(settings.effective_database_url),
         clock=clock or SystemClock(),
         refdata=load_reference_data(),
+        extras=extras,
     )

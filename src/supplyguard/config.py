@@ -147,6 +147,14 @@ class Settings(BaseSettings):
     map_tile_attribution: str = Field(
         default="", description="Attribution line the tile server's terms require (HTML allowed)."
     )
+    epcis_schema_file: Path | None = Field(
+        default=None,
+        description=(
+            "GS1's EPCIS 2.0 JSON schema (`EPCIS-JSON-Schema.json`); set, every JSON / JSON-LD capture "
+            "is also validated against it (strict mode, about 10-30 times slower to parse). Unset: the "
+            "structural and semantic checks only."
+        ),
+    )
     mqtt_url: str = Field(
         default="mqtt://127.0.0.1:1883",
         description=(

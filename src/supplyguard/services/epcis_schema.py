@@ -1,0 +1,48 @@
+"""The opt-in strict mode of EPCIS capture: the GS1 EPCIS 2.0 JSON schema, loaded once per process.
+
+Capture always runs the structural and semantic checks of :mod:`supplyguard.tracking`; with the
+``epcis_schema_file`` setting (``SUPPLYGUARD_EPCIS_SCHEMA_FILE``) pointing at GS1's
+``EPCIS-JSON-Schema.json``, every JSON / JSON-LD document is also validated against that schema
+before it is parsed (XML documents are not: the schema is a JSON one). It is opt-in because the
+schema costs 10 to 30 times the parse itself (docs/benchmarks.md): a node that accepts documents
+from partners it does not trust, and can afford the time, turns it on.
+
+:func:`epcis_schema_for` is what ``bootstrap.build`` calls; the API's capture route and
+``supplyguard events import`` then find the schema under ``container.extras["epcis_schema"]``.
+An unreadable file or one that is not a JSON schema is a :class:`ConfigurationError` at start,
+never a surprise at the first capture.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from supplyguard.errors import ConfigurationError
+from supplyguard.tracking import EpcisJsonSchema
+
+SCHEMA_EXTRA = "epcis_schema"
+
+__all__ = ["SCHEMA_EXTRA", "epcis_schema_for", "load_epcis_schema"]
+
+
+def load_epcis_schema(path: Path) -> EpcisJsonSchema:
+    """The GS1 EPCIS JSON schema at ``path``, compiled; a bad file is a :class:`ConfigurationError`."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigurationError(f"epcis_schema_file: cannot read {path}: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise ConfigurationError(f"epcis_schema_file: {path} is not JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise ConfigurationError(f"epcis_schema_file: {path} is not a JSON schema (an object)")
+    try:
+        return EpcisJsonSchema(document)
+    except Exception as exc:  # jsonschema's SchemaError, or a schema it cannot compile
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigurationError(f"epcis_schema_file: {path} is not a valid JSON schema: {message}") from exc
+
+
+def epcis_schema_for(path: Path | None) -> dict[str, EpcisJsonSchema]:
+    """The container extras the setting asks for: the compiled schema, or nothing when unset."""
+    return {} if path is None else {SCHEMA_EXTRA: load_epcis_schema(path)}
