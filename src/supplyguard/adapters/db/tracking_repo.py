@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -13,6 +14,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
+    Table,
     Uuid,
     and_,
     func,
@@ -23,7 +25,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from supplyguard.adapters.db.bulk import bulk_insert
 from supplyguard.adapters.db.tracking_tables import (
     tracking_capture_jobs,
     tracking_event_epcs,
@@ -38,6 +39,22 @@ EPC_ROLES = ("epc", "child")
 _CHUNK = 500
 #: Events encoded and inserted at a time (one transaction for all of them).
 _INSERT_SLICE = 5000
+
+
+_JSON_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+"""``json.dumps(value, separators=(",", ":"))``, the text a JSON column holds, without an encoder per call."""
+
+
+def _sqlite_time(moment: datetime) -> str:
+    """A time as SQLAlchemy's SQLite ``DateTime`` stores it: UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``."""
+    if moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(" ", "microseconds")[:26]
+
+
+def _pg_time(moment: datetime) -> str:
+    """A time as PostgreSQL reads a ``timestamptz`` from COPY text (with its offset)."""
+    return moment.isoformat()
 
 
 class EventsAlreadyStored(Exception):
@@ -73,8 +90,8 @@ class CaptureJob:
         return self.status == "succeeded"
 
 
-def identifier_rows(row_id: uuid.UUID, org_id: uuid.UUID, event: EpcisEvent) -> list[tuple[Any, ...]]:
-    """The ``tracking_event_epcs`` rows of one event (each identifier once per role)."""
+def identifier_keys(event: EpcisEvent) -> list[tuple[str, str]]:
+    """The (identifier, role) pairs an event is indexed under (each identifier once per role)."""
     if not (
         event.child_epcs
         or event.parent_id
@@ -85,7 +102,10 @@ def identifier_rows(row_id: uuid.UUID, org_id: uuid.UUID, event: EpcisEvent) -> 
         or event.input_quantities
         or event.output_quantities
     ):  # the common case: an epcList only
-        return [(row_id, org_id, epc, "epc") for epc in dict.fromkeys(event.epcs)]
+        epcs = event.epcs
+        if len(epcs) == 1:
+            return [(epcs[0], "epc")]
+        return [(epc, "epc") for epc in dict.fromkeys(epcs)]
     roles: dict[tuple[str, str], None] = {}
     for role, values in (
         ("epc", event.epcs),
@@ -96,8 +116,13 @@ def identifier_rows(row_id: uuid.UUID, org_id: uuid.UUID, event: EpcisEvent) -> 
         ("class", event.all_epc_classes),
     ):
         for value in values:
-            roles[(role, value)] = None
-    return [(row_id, org_id, epc, role) for role, epc in roles]
+            roles[(value, role)] = None
+    return list(roles)
+
+
+def identifier_rows(row_id: uuid.UUID, org_id: uuid.UUID, event: EpcisEvent) -> list[tuple[Any, ...]]:
+    """The ``tracking_event_epcs`` rows of one event (each identifier once per role)."""
+    return [(row_id, org_id, epc, role) for epc, role in identifier_keys(event)]
 
 
 class TrackingRepository:
@@ -157,44 +182,74 @@ class TrackingRepository:
         record_time: datetime,
         events: Sequence[tuple[uuid.UUID, EpcisEvent, int | None]],
     ) -> None:
-        event_rows = []
+        # Rows are encoded here, in the form SQLAlchemy's own types store (so they read back through
+        # the queries unchanged): ids as 32 hex digits, times as UTC text on SQLite, JSON as text.
+        postgres = self._conn.dialect.name == "postgresql"
+        timestamp = _pg_time if postgres else _sqlite_time
+        org, capture, recorded = f"{org_id.int:032x}", f"{capture_id.int:032x}", timestamp(record_time)
+        declared: Any = (True, False) if postgres else (1, 0)
+        namespace_text: dict[int, str] = {}
+        event_rows: list[tuple[Any, ...]] = []
         epc_rows: list[tuple[Any, ...]] = []
         sensor_rows: list[tuple[Any, ...]] = []
         for row_id, event, ledger_index in events:
+            row = f"{row_id.int:032x}"
+            namespaces = event.namespaces
+            names = namespace_text.get(id(namespaces))
+            if names is None:
+                names = namespace_text[id(namespaces)] = _JSON_ENCODE(dict(namespaces))
             event_rows.append(
                 (
-                    row_id,
-                    org_id,
+                    row,
+                    org,
                     event.event_hash,
                     event.event_id or event.event_hash,
                     event.event_type,
-                    event.event_time,
-                    record_time,
+                    timestamp(event.event_time),
+                    recorded,
                     event.action,
                     event.biz_step,
                     event.disposition,
                     event.read_point,
                     event.biz_location,
                     event.parent_id,
-                    event.error_declaration is not None,
-                    event.body if type(event.body) is dict else dict(event.body),
-                    event.namespaces if type(event.namespaces) is dict else dict(event.namespaces),
-                    capture_id,
+                    declared[0] if event.error_declaration is not None else declared[1],
+                    _JSON_ENCODE(event.body if type(event.body) is dict else dict(event.body)),
+                    names,
+                    capture,
                     ledger_index,
                 )
             )
-            epc_rows.extend(identifier_rows(row_id, org_id, event))
-            sensor_rows.extend(
-                (row_id, seq, org_id, reading.type, reading.value)
-                for seq, reading in enumerate(event.sensor_readings)
-                if reading.value is not None
-            )
+            epc_rows.extend([(row, org, epc, role) for epc, role in identifier_keys(event)])
+            if event.sensor_readings:
+                sensor_rows.extend(
+                    (row, seq, org, reading.type, reading.value)
+                    for seq, reading in enumerate(event.sensor_readings)
+                    if reading.value is not None
+                )
         try:
-            bulk_insert(self._conn, tracking_events, event_rows)
+            self._write(tracking_events, event_rows, postgres)
         except (IntegrityError, psycopg.IntegrityError) as exc:
             raise EventsAlreadyStored(str(exc)) from exc
-        bulk_insert(self._conn, tracking_event_epcs, epc_rows)
-        bulk_insert(self._conn, tracking_event_sensors, sensor_rows)
+        self._write(tracking_event_epcs, epc_rows, postgres)
+        self._write(tracking_event_sensors, sensor_rows, postgres)
+
+    def _write(self, table: Table, rows: list[tuple[Any, ...]], postgres: bool) -> None:
+        """Insert already encoded rows (tuples in the table's column order) in the transaction."""
+        if not rows:
+            return
+        names = ", ".join(f'"{c.name}"' for c in table.columns)
+        if postgres:
+            driver = self._conn.connection.driver_connection
+            assert driver is not None
+            with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+                write = copy.write_row
+                for row in rows:
+                    write(row)
+            return
+        marks = ", ".join("?" for _ in table.columns)
+        # through SQLAlchemy, not the raw cursor, so that errors arrive wrapped as callers expect
+        self._conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
 
     def add_job(self, job: CaptureJob) -> None:
         self._conn.execute(
@@ -373,5 +428,6 @@ __all__ = [
     "EventRow",
     "EventsAlreadyStored",
     "TrackingRepository",
+    "identifier_keys",
     "identifier_rows",
 ]

@@ -7,7 +7,9 @@
   ``errorDeclaration``, so with the same hash) is stored beside the event it corrects. Event IDs are
   unique per organisation the same way (an event without one is given its hash).
 - ``tracking_event_epcs``: one row per identifier an event names, with its role (``epc``,
-  ``child``, ``parent``, ``input``, ``output``, ``class``), for ``MATCH_epc`` / ``MATCH_anyEPC``.
+  ``child``, ``parent``, ``input``, ``output``, ``class``), for ``MATCH_epc`` / ``MATCH_anyEPC``;
+  its primary key (organisation, identifier, event row, role) is the only index (on SQLite a
+  ``WITHOUT ROWID`` table: the rows are the index).
 - ``tracking_event_sensors``: one row per numeric sensor report (type as a GS1 web URI, value), for
   ``EQ_type`` with ``GE_value`` / ``LE_value``.
 - ``tracking_capture_jobs``: one row per capture request (the EPCIS capture job), succeeded or failed.
@@ -73,8 +75,10 @@ tracking_event_epcs = Table(
     Column("org_id", Uuid, nullable=False),
     Column("epc", Text, nullable=False, comment="canonical identifier (Digital Link or URI)"),
     Column("role", String(10), nullable=False),
-    PrimaryKeyConstraint("event_row_id", "role", "epc", name="pk_tracking_event_epcs"),
-    Index("ix_tracking_event_epcs_epc", "org_id", "epc", "event_row_id"),
+    # one B-tree: the key MATCH_epc / MATCH_anyEPC look up by (migration 0017; a row id names one
+    # organisation, so this key is as unique as (event_row_id, role, epc))
+    PrimaryKeyConstraint("org_id", "epc", "event_row_id", "role", name="pk_tracking_event_epcs"),
+    sqlite_with_rowid=False,
 )
 
 tracking_event_sensors = Table(
