@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from supplyguard.adapters.db.sharing_repo import (
@@ -35,9 +36,7 @@ from supplyguard.services.ledger_records import LedgerRecord, append_records
 from supplyguard.services.sharing_disclosures import disclosure_from_note
 from supplyguard.services.sharing_node import (
     SharingNode,
-    agreements_of,
     intel_record,
-    keyring_of,
     sign_if_appended,
 )
 from supplyguard.services.sharing_publish import (
@@ -55,8 +54,10 @@ from supplyguard.sharing import (
     Keyring,
     SignedObject,
     Tombstone,
+    TrustedKey,
     check_freshness,
     check_ingress,
+    parse_agreement,
     preview,
     verify_object,
     verify_tombstone,
@@ -146,6 +147,87 @@ def _ingress(
     if not reasons:
         reasons.append(f"no agreement lets {sender} send intelligence to {recipient}")
     raise AgreementViolation("(none)", object_id, reasons)
+
+
+@lru_cache(maxsize=128)
+def _parsed_agreement(yaml_text: str) -> Agreement:
+    return parse_agreement(yaml_text)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckContext:
+    """All that the checks needing no database depend on: the keys we trust (ours and every active
+    partner's, pinned out of band), the registered agreements, who sends, who receives, and the day.
+    Equal contexts give equal verdicts, so a verdict reached elsewhere (a verification worker) is
+    used only while the context read in the storing transaction is still equal to it."""
+
+    keys: tuple[tuple[str, str, bytes], ...]  # (node id, STIX identity, raw Ed25519 public key)
+    agreement_texts: tuple[str, ...]
+    sender: str
+    recipient: str
+    on: date
+
+    def keyring(self) -> Keyring:
+        return Keyring(TrustedKey.from_public_bytes(node, author, raw) for node, author, raw in self.keys)
+
+    def agreements(self) -> list[Agreement]:
+        return [_parsed_agreement(text) for text in self.agreement_texts]
+
+
+def check_context(repo: SharingRepository, node: SharingNode, sender: str, on: date) -> CheckContext:
+    """The :class:`CheckContext` of objects from ``sender`` to this node on day ``on``, as stored now."""
+    keys = [(node.node_id, node.author_ref, node.key.public_key_raw)]
+    keys.extend((p.node_id, p.author_ref, p.public_key) for p in repo.partners() if p.status == "active")
+    texts = tuple(record.yaml_text for record in repo.agreements())
+    return CheckContext(tuple(keys), texts, sender, node.node_id, on)
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """The verdict on one received object of the checks that need no database: the author's
+    signature, every disclosed field against its commitment, and the agreement. Refused: ``check``
+    names the failed check. Passed: ``author`` is the author's node and ``agreement_id`` the
+    agreement it came under (None for our own object coming back)."""
+
+    object_id: str
+    author: str = ""
+    agreement_id: str | None = None
+    check: str | None = None
+    detail: str = ""
+
+
+def check_objects(
+    objects: Sequence[Any], context: CheckContext, keyring: Keyring | None = None
+) -> list[Checked | None]:
+    """Verdicts of :func:`check_object` for ``objects`` (pure: no database; runs in any process)."""
+    ring = context.keyring() if keyring is None else keyring
+    agreements = context.agreements()
+    return [check_object(wire, ring, agreements, context) for wire in objects]
+
+
+def check_object(
+    wire: Any, keyring: Keyring, agreements: Sequence[Agreement], context: CheckContext
+) -> Checked | None:
+    """Verify one received object and re-check its agreement. None for a tombstone (its checks
+    need what is held) and for what is not a JSON object (refused where it is stored)."""
+    if not isinstance(wire, Mapping) or wire.get("type") == TOMBSTONE_TYPE:
+        return None
+    object_id = str(wire.get("id", "?"))
+    try:
+        signed = SignedObject.from_stix(wire)
+        verify_object(signed, keyring)
+        key = keyring.get(signed.header.key_id)
+        author = key.node_id if key is not None else context.sender
+        if author == context.recipient:
+            return Checked(object_id, author)  # our own object coming back: we hold the original
+        ingress = _ingress(signed.stix, agreements, context.sender, context.recipient, author, context.on)
+        return Checked(object_id, author, ingress.agreement_id)
+    except SignedObjectInvalid as error:
+        return Checked(object_id, check=error.check, detail=error.message)
+    except AgreementViolation as error:
+        return Checked(object_id, check="agreement", detail=error.message)
+    except InvalidInput as error:
+        return Checked(object_id, check="format", detail=error.message)
 
 
 def _feedback_from_note(
@@ -268,6 +350,15 @@ def _onward_deliveries(
     return result
 
 
+class _Refused(Exception):
+    """A verdict of :func:`check_object` refusing an object (recorded like the error it stood for)."""
+
+    def __init__(self, check: str, message: str) -> None:
+        super().__init__(message)
+        self.check = check
+        self.message = message
+
+
 @dataclass
 class IngressState:
     node: SharingNode
@@ -278,11 +369,21 @@ class IngressState:
 
 
 def ingest_in_uow(
-    uow: SqlUnitOfWork, node: SharingNode, sender: str, objects: Sequence[Mapping[str, Any]]
+    uow: SqlUnitOfWork,
+    node: SharingNode,
+    sender: str,
+    objects: Sequence[Mapping[str, Any]],
+    *,
+    checked: Sequence[Checked | None] | None = None,
+    checked_under: CheckContext | None = None,
 ) -> IngestReport:
     """Ingest ``objects`` from partner ``sender`` inside the caller's open unit of work (no commit).
 
     Lookups are made once per delivery and the accepted versions are written in one bulk insert.
+    ``checked`` may hold the verdicts of :func:`check_objects` on these very objects, reached
+    elsewhere (the sync's verification worker) under ``checked_under``: they are used only if that
+    context equals the one read here, in this transaction, and each verdict names its object;
+    otherwise every object is checked here. Either way every object is verified before it is stored.
     """
     if len(objects) > MAX_OBJECTS_PER_CALL:
         raise InvalidInput(f"{len(objects)} objects in one delivery; at most {MAX_OBJECTS_PER_CALL}")
@@ -291,8 +392,11 @@ def ingest_in_uow(
     if partner is None or partner.status != "active":
         raise PermissionDenied("accept intelligence", f"{sender} is not an active partner")
     at = node.clock.now()
-    keyring = keyring_of(repo, node)
-    agreements = agreements_of(repo)
+    context = check_context(repo, node, sender, at.date())
+    keyring = context.keyring()
+    agreements = context.agreements()
+    if checked is not None and (checked_under != context or len(checked) != len(objects)):
+        checked = None
     state = IngressState(node, sender, at, IngestReport(), [])
     report = state.report
     ids = [str(w.get("id")) for w in objects if isinstance(w, Mapping) and w.get("type") != TOMBSTONE_TYPE]
@@ -311,7 +415,7 @@ def ingest_in_uow(
             pending.clear()
             pending_index.clear()
 
-    for wire in objects:
+    for index, wire in enumerate(objects):
         object_id = str(wire.get("id", "?")) if isinstance(wire, Mapping) else "?"
         try:
             if not isinstance(wire, Mapping):
@@ -326,14 +430,18 @@ def ingest_in_uow(
                 if stored_tombstone is not None:
                     tombstones[target] = stored_tombstone
                 continue
-            signed = SignedObject.from_stix(wire)
-            verify_object(signed, keyring)
-            key = keyring.get(signed.header.key_id)
-            author = key.node_id if key is not None else sender
-            if author == node.node_id:
+            verdict = checked[index] if checked is not None else None
+            if verdict is None or verdict.object_id != object_id:
+                verdict = check_object(wire, keyring, agreements, context)
+            if verdict is None:  # cannot happen: tombstones and non-objects are handled above
+                raise SignedObjectInvalid(object_id, "format", "not a signed object")
+            if verdict.check is not None:
+                raise _Refused(verdict.check, verdict.detail)
+            if verdict.agreement_id is None:
                 report.duplicates += 1  # our own object coming back: we hold the original
                 continue
-            ingress = _ingress(signed.stix, agreements, sender, node.node_id, author, at.date())
+            author, agreement_id = verdict.author, verdict.agreement_id
+            signed = SignedObject.from_stix(wire)
             held = held_by_id.get(signed.object_id)
             stored_tombstone = tombstones.get(signed.object_id)
             decision = check_freshness(
@@ -349,7 +457,7 @@ def ingest_in_uow(
                 position=position,
                 author_node=author,
                 received_from=sender,
-                agreement_id=ingress.agreement_id,
+                agreement_id=agreement_id,
                 stored_at=at,
             )
             position += 1
@@ -362,15 +470,13 @@ def ingest_in_uow(
             held_by_id[stored.stix_id] = stored
             report.stored.append(stored.stix_id)
             state.records.append(
-                intel_record(
-                    "intel.received", stored, node, {"from": sender, "agreement": ingress.agreement_id}
-                )
+                intel_record("intel.received", stored, node, {"from": sender, "agreement": agreement_id})
             )
             if signed.header.object_type == "note":
                 notes.append(signed)
-            relays.append((signed, stored.position, author, ingress.agreement_id))
-        except (SignedObjectInvalid, AgreementViolation, InvalidInput) as error:
-            if isinstance(error, SignedObjectInvalid):
+            relays.append((signed, stored.position, author, agreement_id))
+        except (_Refused, SignedObjectInvalid, AgreementViolation, InvalidInput) as error:
+            if isinstance(error, _Refused | SignedObjectInvalid):
                 check = error.check
             else:
                 check = "agreement" if isinstance(error, AgreementViolation) else "format"

@@ -10,9 +10,12 @@ content and change nothing.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+import threading
 import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +28,15 @@ from supplyguard.logging import get_logger
 from supplyguard.model.organisations import Principal
 from supplyguard.model.permissions import Action, require
 from supplyguard.services.sharing_feed import MAX_PAGE, position_cursor
-from supplyguard.services.sharing_ingest import IngestReport, gc_paused, ingest_in_uow
+from supplyguard.services.sharing_ingest import (
+    CheckContext,
+    Checked,
+    IngestReport,
+    check_context,
+    check_objects,
+    gc_paused,
+    ingest_in_uow,
+)
 from supplyguard.services.sharing_node import SharingNode, sharing_node
 from supplyguard.services.sharing_requests import NodeRequestAuth
 
@@ -70,9 +81,61 @@ class SyncResult:
         }
 
 
+def _check_part(body: bytes, part: int, parts: int, context: CheckContext) -> list[Checked | None]:
+    """In a verification worker: the verdicts on objects ``part``, ``part + parts``, ... of a page."""
+    try:
+        with gc_paused():
+            envelope = json.loads(body)
+        objects = envelope.get("objects", [])
+    except (ValueError, AttributeError):
+        return []  # the storing side refuses the page itself
+    return check_objects(objects[part::parts] if isinstance(objects, list) else [], context)
+
+
+def _warm(_: int) -> int:
+    return os.getpid()
+
+
+def default_verify_workers() -> int:
+    """Verification workers a sync uses when not told: one, where there is a second core and the
+    worker can be forked safely (a fork-capable platform, and no other thread in this process that
+    could hold a lock at the moment of the fork); none otherwise."""
+    if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    return 1 if threading.active_count() == 1 else 0
+
+
+def _verdicts(futures: list[Future[list[Checked | None]]], count: int) -> list[Checked | None] | None:
+    """The workers' verdicts in page order, or None (the page is then checked in this process)."""
+    parts = len(futures)
+    merged: list[Checked | None] = [None] * count
+    try:
+        for part, future in enumerate(futures):
+            found = future.result()
+            if len(found) != len(range(part, count, parts)):
+                return None
+            merged[part::parts] = found
+    except Exception as error:  # a worker that died or failed: check here instead
+        log.warning("sync.worker_failed", error=f"{type(error).__name__}: {error}")
+        return None
+    return merged
+
+
 def _fetch_page(
     client: httpx.Client, partner: PartnerRecord, position: int, limit: int, max_bytes: int
 ) -> tuple[list[Any], bool, int]:
+    objects, more, last, _ = _fetch_page_body(client, partner, position, limit, max_bytes, None)
+    return objects, more, last
+
+
+def _fetch_page_body(
+    client: httpx.Client,
+    partner: PartnerRecord,
+    position: int,
+    limit: int,
+    max_bytes: int,
+    on_body: Any,
+) -> tuple[list[Any], bool, int, Any]:
     url = f"{partner.base_url}/v1/taxii2/api/collections/{collection_id_for(partner.node_id)}/objects/"
     params: dict[str, str | int] = {"limit": limit}
     if position > 0:
@@ -92,9 +155,11 @@ def _fetch_page(
             header_position = response.headers.get(POSITION_HEADER)
     except httpx.HTTPError as error:
         raise SyncFailed(f"{partner.node_id} unreachable: {type(error).__name__}: {error}") from error
+    body = b"".join(chunks)
+    extra = on_body(body) if on_body is not None else None  # workers start on it while we parse
     try:
         with gc_paused():
-            envelope = json.loads(b"".join(chunks))
+            envelope = json.loads(body)
         objects = envelope.get("objects", [])
         more = bool(envelope.get("more", False))
         last = int(header_position) if header_position is not None else position
@@ -104,7 +169,7 @@ def _fetch_page(
         raise SyncFailed(f"{partner.node_id} sent a page whose objects are not a list")
     if last < position:
         raise SyncFailed(f"{partner.node_id} moved its log position backwards ({last} < {position})")
-    return objects, more, last
+    return objects, more, last, extra
 
 
 def sync_partner(
@@ -118,10 +183,18 @@ def sync_partner(
     max_pages: int | None = None,
     timeout_s: float = 30.0,
     max_page_bytes: int = MAX_PAGE_BYTES,
+    verify_workers: int | None = None,
 ) -> SyncResult:
-    """Pull every new page from one partner; ``uow_factory()`` gives a fresh unit of work per page."""
+    """Pull every new page from one partner; ``uow_factory()`` gives a fresh unit of work per page.
+
+    ``verify_workers`` forked processes (default: :func:`default_verify_workers`) verify each page
+    while the previous one is stored; their verdicts count only under the agreements and keys the
+    storing transaction reads (see :func:`~supplyguard.services.sharing_ingest.ingest_in_uow`).
+    """
     with uow_factory(readonly=True) as uow:
-        partner = SharingRepository(uow.connection).partner(partner_node)
+        repo = SharingRepository(uow.connection)
+        partner = repo.partner(partner_node)
+        context = check_context(repo, node, partner_node, node.clock.now().date())
     if partner is None or partner.status != "active":
         raise ValidationFailed([FieldError(("partner",), f"{partner_node} is not an active partner")])
     if not partner.base_url:
@@ -130,50 +203,78 @@ def sync_partner(
     headers = {"Accept": TAXII_MEDIA_TYPE}
     auth = NodeRequestAuth(node, token)
     started = time.monotonic()
-    # One client (keep-alive) and one fetcher thread: while a page is verified and stored, the
-    # next one (after the position the partner announced) is already being fetched and parsed.
-    # Pages are still stored strictly in order, each with its position in one transaction; a
-    # prefetched page whose predecessor fails to store is simply dropped.
-    with (
-        httpx.Client(headers=headers, auth=auth, transport=transport, timeout=timeout_s) as client,
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-fetch") as fetcher,
-    ):
+    workers = default_verify_workers() if verify_workers is None else max(0, verify_workers)
+    # Verification workers are forked first, while this is the only thread of ours (the fetcher
+    # thread comes after), and get nothing but page bytes and the check context.
+    checkers: Executor | None = None
+    if workers:
+        checkers = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+        list(checkers.map(_warm, range(workers)))
 
-        def fetch(position: int) -> Future[tuple[list[Any], bool, int]]:
-            return fetcher.submit(_fetch_page, client, partner, position, page_size, max_page_bytes)
+    def dispatch(body: bytes) -> list[Future[list[Checked | None]]]:
+        assert checkers is not None
+        return [checkers.submit(_check_part, body, part, workers, context) for part in range(workers)]
 
-        upcoming = fetch(result.position)
-        while max_pages is None or result.pages < max_pages:
-            before = result.position
-            try:
-                objects, more, last = upcoming.result()
-            except SyncFailed as error:
-                result.error = str(error)
+    try:
+        # One client (keep-alive) and one fetcher thread: while a page is stored, the next one (after
+        # the position the partner announced) is already being fetched, parsed and verified by the
+        # workers. Pages are still stored strictly in order, each with its position in one
+        # transaction; a prefetched page whose predecessor fails to store is simply dropped.
+        with (
+            httpx.Client(headers=headers, auth=auth, transport=transport, timeout=timeout_s) as client,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-fetch") as fetcher,
+        ):
+
+            def fetch(position: int) -> Future[tuple[list[Any], bool, int, Any]]:
+                on_body = dispatch if checkers is not None else None
+                return fetcher.submit(
+                    _fetch_page_body, client, partner, position, page_size, max_page_bytes, on_body
+                )
+
+            upcoming = fetch(result.position)
+            while max_pages is None or result.pages < max_pages:
+                before = result.position
+                try:
+                    objects, more, last, futures = upcoming.result()
+                except SyncFailed as error:
+                    result.error = str(error)
+                    uow = uow_factory()
+                    with uow:
+                        SharingRepository(uow.connection).record_sync_error(partner_node, str(error))
+                        uow.commit()
+                    log.warning(
+                        "sync.failed", partner=partner_node, position=result.position, error=str(error)
+                    )
+                    break
+                if more and objects and last > before and (max_pages is None or result.pages + 1 < max_pages):
+                    upcoming = fetch(last)
+                checked = _verdicts(futures, len(objects)) if futures and objects else None
                 uow = uow_factory()
-                with uow:
-                    SharingRepository(uow.connection).record_sync_error(partner_node, str(error))
+                with uow, gc_paused():
+                    report = (
+                        ingest_in_uow(
+                            uow, node, partner_node, objects, checked=checked, checked_under=context
+                        )
+                        if objects
+                        else IngestReport()
+                    )
+                    SharingRepository(uow.connection).record_sync(partner_node, last, node.clock.now())
                     uow.commit()
-                log.warning("sync.failed", partner=partner_node, position=result.position, error=str(error))
-                break
-            if more and objects and last > before and (max_pages is None or result.pages + 1 < max_pages):
-                upcoming = fetch(last)
-            uow = uow_factory()
-            with uow, gc_paused():
-                report = ingest_in_uow(uow, node, partner_node, objects) if objects else IngestReport()
-                SharingRepository(uow.connection).record_sync(partner_node, last, node.clock.now())
-                uow.commit()
-            result.pages += 1
-            result.received += len(objects)
-            result.stored += len(report.stored)
-            result.duplicates += report.duplicates
-            result.rejected += len(report.rejected)
-            result.position = last
-            result.reports.append(report)
-            if not more:
-                break
-            if not objects or last <= before:
-                result.error = f"{partner_node} announced more objects but its position did not advance"
-                break
+                result.pages += 1
+                result.received += len(objects)
+                result.stored += len(report.stored)
+                result.duplicates += report.duplicates
+                result.rejected += len(report.rejected)
+                result.position = last
+                result.reports.append(report)
+                if not more:
+                    break
+                if not objects or last <= before:
+                    result.error = f"{partner_node} announced more objects but its position did not advance"
+                    break
+    finally:
+        if checkers is not None:
+            checkers.shutdown(cancel_futures=True)
     log.info(
         "sync.done",
         partner=partner_node,
@@ -193,6 +294,7 @@ def run_sync(
     *,
     transport: httpx.BaseTransport | None = None,
     page_size: int = MAX_PAGE,
+    verify_workers: int | None = None,
 ) -> list[SyncResult]:
     """Sync from one partner, or from every active partner with a base URL."""
     require(actor, Action.SHARING_SYNC)
@@ -216,6 +318,7 @@ def run_sync(
             token=load_partner_token(container.settings.keys_dir, target),
             transport=transport,
             page_size=page_size,
+            verify_workers=verify_workers,
         )
         for target in targets
     ]

@@ -1,0 +1,55 @@
+"""The sync's forked verification workers: same results as checking in the syncing process."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+import httpx
+
+from supplyguard.adapters.db.sharing_repo import SharingRepository
+from supplyguard.services.sharing_feed import feed_page
+from supplyguard.services.sharing_sync import POSITION_HEADER, run_sync
+from tests.e2e.sharing.conftest import LiveNode, connect
+from tests.e2e.sharing.test_three_nodes import held_ids, publish
+from tests.integration.sharing.nodes import SUSPECT
+
+
+def test_workers_verify_every_page_and_the_sync_resumes_idempotently(
+    start: Callable[[str, str], LiveNode],
+) -> None:
+    a, b = start("test.node", "Customs A"), start("customs-b", "Customs B")
+    connect(a, b)
+    published = [publish(a, {**SUSPECT, "key": f"bulk-{n}"}) for n in range(23)]
+    node = b.node
+    first = run_sync(node.container, node.admin, "test.node", page_size=10, verify_workers=2)[0]
+    assert first.error is None and first.stored == 23 and first.pages == 3 and first.rejected == 0
+    assert held_ids(b) == published
+    again = run_sync(node.container, node.admin, "test.node", page_size=10, verify_workers=1)[0]
+    assert again.error is None and again.received == 0
+
+
+def test_workers_refuse_a_forged_object_between_genuine_ones(start: Callable[[str, str], LiveNode]) -> None:
+    a, b = start("test.node", "Customs A"), start("customs-b", "Customs B")
+    connect(a, b)
+    for n in range(3):
+        publish(a, {**SUSPECT, "key": f"k-{n}"})
+    genuine = [e.wire for e in feed_page(a.node.container.uow(readonly=True), "customs-b").entries]
+    forged = copy.deepcopy(genuine[1])
+    forged["valid_from"] = "2020-01-01T00:00:00.000Z"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200,
+            json={"more": False, "objects": [genuine[0], forged, genuine[2]]},
+            headers={"Content-Type": "application/taxii+json;version=2.1", POSITION_HEADER: "3"},
+        )
+
+    node = b.node
+    result = run_sync(
+        node.container, node.admin, "test.node", transport=httpx.MockTransport(handler), verify_workers=2
+    )[0]
+    assert result.stored == 2 and result.rejected == 1
+    assert held_ids(b) == [genuine[0]["id"], genuine[2]["id"]]
+    with node.container.uow(readonly=True) as uow:
+        assert [r.check_name for r in SharingRepository(uow.connection).rejections("test.node")] == ["field"]

@@ -1,0 +1,74 @@
+"""Verdicts reached outside the storing transaction (the sync's verification worker) are used only
+under the very context they were reached in, and only for the objects they name."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from supplyguard.adapters.db.sharing_repo import SharingRepository
+from supplyguard.services.sharing_feed import feed_page
+from supplyguard.services.sharing_ingest import (
+    Checked,
+    check_context,
+    check_objects,
+    ingest_in_uow,
+)
+from supplyguard.services.sharing_publish import publish_object
+from supplyguard.services.sharing_specs import build_from_spec
+from tests.integration.sharing.nodes import SUSPECT, SharingTestNode
+
+
+def _delivery(a: SharingTestNode) -> list[dict[str, Any]]:
+    stix = build_from_spec(SUSPECT, a.node.author_ref, a.clock.now())
+    publish_object(a.container.uow(), a.admin, a.node, stix)
+    page = feed_page(a.container.uow(readonly=True), "customs-b", limit=10)
+    return [entry.wire for entry in page.entries]
+
+
+def _context(b: SharingTestNode) -> Any:
+    with b.container.uow(readonly=True) as uow:
+        return check_context(SharingRepository(uow.connection), b.node, "test.node", b.clock.now().date())
+
+
+def _ingest(b: SharingTestNode, objects: list[dict[str, Any]], **kwargs: Any) -> Any:
+    uow = b.container.uow()
+    with uow:
+        report = ingest_in_uow(uow, b.node, "test.node", objects, **kwargs)
+        uow.commit()
+    return report
+
+
+def test_verdicts_match_what_ingest_decides_itself(linked: SharingTestNode, node_b: SharingTestNode) -> None:
+    genuine = _delivery(linked)[0]
+    forged = copy.deepcopy(genuine)
+    forged["name"] = "Nothing to see here"
+    context = _context(node_b)
+    verdicts = check_objects([genuine, forged, "not an object"], context)
+    assert verdicts[0] == Checked(genuine["id"], "test.node", "cmaa-test")
+    assert verdicts[1] is not None and verdicts[1].check == "field"
+    assert verdicts[2] is None
+    report = _ingest(node_b, [forged, genuine], checked=[verdicts[1], verdicts[0]], checked_under=context)
+    assert report.stored == [genuine["id"]] and [r.check_name for r in report.rejected] == ["field"]
+
+
+def test_a_verdict_under_another_context_is_not_trusted(
+    linked: SharingTestNode, node_b: SharingTestNode
+) -> None:
+    forged = copy.deepcopy(_delivery(linked)[0])
+    forged["name"] = "Nothing to see here"
+    context = _context(node_b)
+    lie = [Checked(forged["id"], "test.node", "cmaa-test")]
+    stale = type(context)(context.keys, (), context.sender, context.recipient, context.on)
+    report = _ingest(node_b, [forged], checked=lie, checked_under=stale)
+    assert report.stored == [] and [r.check_name for r in report.rejected] == ["field"]
+
+
+def test_a_verdict_naming_another_object_is_not_used(
+    linked: SharingTestNode, node_b: SharingTestNode
+) -> None:
+    forged = copy.deepcopy(_delivery(linked)[0])
+    forged["name"] = "Nothing to see here"
+    lie = [Checked("indicator--00000000-0000-4000-8000-000000000000", "test.node", "cmaa-test")]
+    report = _ingest(node_b, [forged], checked=lie, checked_under=_context(node_b))
+    assert report.stored == [] and [r.check_name for r in report.rejected] == ["field"]
