@@ -227,7 +227,8 @@ def _index_definitions(container) -> list[tuple[str, str]]:  # type: ignore[no-u
         if conn.dialect.name == "postgresql":
             rows = conn.exec_driver_sql(
                 "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-                "ORDER BY indexname"
+                "UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE connamespace = current_schema()::regnamespace ORDER BY 1, 2"
             )
         else:
             rows = conn.exec_driver_sql(
@@ -237,8 +238,8 @@ def _index_definitions(container) -> list[tuple[str, str]]:  # type: ignore[no-u
 
 
 def test_indexes_put_off_during_a_bulk_load_come_back_as_they_were(container) -> None:  # type: ignore[no-untyped-def]
-    """A first full batch into empty tables drops the secondary indexes and builds them again before
-    the commit; a failure leaves them as they were too."""
+    """A first full batch into empty tables drops the secondary indexes (and on PostgreSQL the
+    foreign keys) and builds them again before the commit; a failure leaves them as they were too."""
     before = _index_definitions(container)
     report, org = _run(
         container,
