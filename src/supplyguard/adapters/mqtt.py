@@ -35,14 +35,17 @@ messages there: give the broker a larger ``max_queued_messages`` where bursts ar
 
 from __future__ import annotations
 
+import os
 import queue
 import socket
 import struct
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
 from supplyguard.errors import ConfigurationError
@@ -88,6 +91,9 @@ def parse_broker_url(url: str) -> BrokerAddress:
 
 
 _STOP = object()
+_SPOOL_MARK = object()  # in the queue: what follows arrived while the spool was in use; read it first
+_SPOOL_RECORD = struct.Struct("!HI")  # topic length, payload length; then the topic and the payload
+SPOOL_READ_BYTES = 8 << 20
 RECEIVE_MAXIMUM = 1_000
 SESSION_EXPIRY_S = 86_400
 READ_CHUNK = 1 << 18
@@ -174,6 +180,7 @@ class MqttBatchSubscriber:
         client_id: str = "",
         keepalive_s: int = 60,
         max_pending: int = 200_000,
+        spool_dir: Path | None = None,
     ) -> None:
         self.broker = broker
         self.topics = list(topics)
@@ -183,7 +190,16 @@ class MqttBatchSubscriber:
         self.batch_max = batch_max
         self.client_id = client_id
         self.keepalive_s = keepalive_s
-        self._room = threading.Semaphore(max_pending)
+        self.max_pending = max_pending
+        self._in_memory = 0  # messages queued or being written (the writer counts them off)
+        self._room_changed = threading.Condition()
+        self.spool_dir = spool_dir
+        self._spool: IO[bytes] | None = None
+        self._spool_lock = threading.Lock()
+        self._spooling = False  # new messages go to the spool until the writer has read it all
+        self._spool_read_at = 0
+        self._spool_end = 0
+        self.spooled = 0
         self.received = 0
         self.batches = 0
         self.batch_errors = 0
@@ -325,11 +341,7 @@ class MqttBatchSubscriber:
             at = self._cut_packets(data, messages, acks, sock)
             if at:
                 del data[:at]
-            if messages:
-                self.received += len(messages)
-                self._queue.put(messages)
-            if acks:
-                self._send(sock, bytes(acks))
+            self._hand_over(messages, acks, sock)
             if self._stopping.is_set():
                 return
             try:
@@ -350,13 +362,35 @@ class MqttBatchSubscriber:
             if now - self._last_sent >= self.keepalive_s / 2:
                 self._send(sock, PINGREQ_PACKET)
 
+    def _hand_over(self, messages: list[MqttMessage], acks: bytearray, sock: socket.socket) -> None:
+        """Queue the messages of one read (or spool them, when memory is full or the spool is in
+        use: arrival order is kept), then acknowledge them: nothing is acknowledged before it is held."""
+        if messages:
+            self.received += len(messages)
+            if self.spool_dir is not None and (
+                self._spooling or self._in_memory + len(messages) > self.max_pending
+            ):
+                self._spool_out(messages)
+            else:
+                with self._room_changed:
+                    self._in_memory += len(messages)
+                self._queue.put(messages)
+        if acks:
+            self._send(sock, bytes(acks))
+
+    def _wait_for_room(self) -> None:
+        with self._room_changed:
+            while self._in_memory >= self.max_pending and not self._stopping.is_set():
+                self._room_changed.wait(0.5)
+
     def _cut_packets(
         self, data: bytearray, messages: list[MqttMessage], acks: bytearray, sock: socket.socket
     ) -> int:
         """Take every complete packet from ``data``: messages into ``messages``, their acknowledgements
         into ``acks``. Returns the offset of the first incomplete packet."""
         at, end = 0, len(data)
-        room = self._room
+        bounded = self.spool_dir is None  # without a spool, at most max_pending messages are taken
+        room = self.max_pending - self._in_memory
         while at < end:
             first = data[at]
             parsed = _read_varint(data, at + 1)
@@ -384,16 +418,14 @@ class MqttBatchSubscriber:
                     acks += b"\x50\x02" + packet_id.to_bytes(2, "big")  # a resent QoS 2 message: once only
                     at = stop
                     continue
-                if not room.acquire(blocking=False):
+                if bounded and room <= 0:
                     # max_pending reached: hand over what is cut so far, then wait for the writer
-                    if messages:
-                        self.received += len(messages)
-                        self._queue.put(messages[:])
-                        messages.clear()
-                    if acks:
-                        self._send(sock, bytes(acks))
-                        acks.clear()
-                    room.acquire()
+                    self._hand_over(messages[:], acks, sock)
+                    messages.clear()
+                    acks.clear()
+                    self._wait_for_room()
+                    room = self.max_pending - self._in_memory
+                room -= 1
                 messages.append(MqttMessage(topic, bytes(data[offset:stop])))
                 if qos == 1:
                     acks += b"\x40\x02" + packet_id.to_bytes(2, "big")
@@ -423,13 +455,70 @@ class MqttBatchSubscriber:
             at = stop
         return at
 
+    # the spool (a file of messages received while memory was full) ------------------------------
+    def _spool_out(self, messages: list[MqttMessage]) -> None:
+        pack = _SPOOL_RECORD.pack
+        records = bytearray()
+        for message in messages:
+            topic = message.topic.encode("utf-8")
+            records += pack(len(topic), len(message.payload))
+            records += topic
+            records += message.payload
+        with self._spool_lock:
+            if self._spool is None:
+                assert self.spool_dir is not None
+                self.spool_dir.mkdir(parents=True, exist_ok=True)
+                # an unnamed file: it lives as long as the subscriber (the writer closes it)
+                self._spool = tempfile.TemporaryFile(dir=self.spool_dir, prefix="mqtt-spool-")  # noqa: SIM115
+            if not self._spooling:
+                self._spooling = True
+                self._queue.put(_SPOOL_MARK)
+                log.warning("mqtt.spooling", in_memory=self._in_memory, spool_dir=str(self.spool_dir))
+            os.pwrite(self._spool.fileno(), records, self._spool_end)
+            self._spool_end += len(records)
+            self.spooled += len(messages)
+
+    def _read_spool(self, limit: int) -> list[MqttMessage] | None:
+        """Up to ``limit`` spooled messages in arrival order; None once the spool is read to its end
+        (new messages are then queued in memory again)."""
+        with self._spool_lock:
+            start, end = self._spool_read_at, self._spool_end
+            if start >= end or self._spool is None:
+                self._spooling = False
+                self._spool_read_at = self._spool_end = 0
+                if self._spool is not None:
+                    self._spool.truncate(0)
+                log.info("mqtt.spool_drained", spooled=self.spooled)
+                return None
+            fd = self._spool.fileno()
+        data = os.pread(fd, min(end - start, SPOOL_READ_BYTES), start)  # written whole, never changed
+        messages: list[MqttMessage] = []
+        at, size, unpack = 0, _SPOOL_RECORD.size, _SPOOL_RECORD.unpack_from
+        while len(messages) < limit and at + size <= len(data):
+            topic_length, payload_length = unpack(data, at)
+            stop = at + size + topic_length + payload_length
+            if stop > len(data):
+                break
+            topic_end = at + size + topic_length
+            messages.append(MqttMessage(data[at + size : topic_end].decode("utf-8"), data[topic_end:stop]))
+            at = stop
+        if not messages:  # one message larger than a read: read exactly it
+            topic_length, payload_length = unpack(data, 0)
+            data = os.pread(fd, size + topic_length + payload_length, start)
+            topic_end = size + topic_length
+            messages.append(MqttMessage(data[size:topic_end].decode("utf-8"), data[topic_end:]))
+            at = len(data)
+        with self._spool_lock:
+            self._spool_read_at = start + at
+        return messages
+
     # writer thread -----------------------------------------------------------------------------
     def _run(self) -> None:
         pending: list[MqttMessage] = []
         first_at = 0.0
         stopping = False
         get = self._queue.get
-        while not stopping or pending:
+        while True:
             if not stopping:
                 wait = self.batch_s if not pending else max(0.0, first_at + self.batch_s - time.monotonic())
                 try:
@@ -440,11 +529,18 @@ class MqttBatchSubscriber:
                     if item is _STOP:
                         stopping = True
                         break
-                    if not pending:
-                        first_at = time.monotonic()
-                    pending.extend(item)
-                    if len(pending) >= self.batch_max:
-                        break
+                    if item is _SPOOL_MARK:  # what came before the spool first, then the spool
+                        while pending:
+                            batch, pending = pending[: self.batch_max], pending[self.batch_max :]
+                            self._flush(batch)
+                        while (spooled := self._read_spool(self.batch_max)) is not None:
+                            self._flush(spooled, in_memory=False)
+                    else:
+                        if not pending:
+                            first_at = time.monotonic()
+                        pending.extend(item)
+                        if len(pending) >= self.batch_max:
+                            break
                     try:
                         item = self._queue.get_nowait()
                     except queue.Empty:
@@ -455,8 +551,13 @@ class MqttBatchSubscriber:
                 batch, pending = pending[: self.batch_max], pending[self.batch_max :]
                 self._flush(batch)
                 first_at = time.monotonic()
+            if stopping and not pending:
+                if self._spool is not None:
+                    self._spool.close()
+                    self._spool = None
+                return
 
-    def _flush(self, messages: list[MqttMessage]) -> None:
+    def _flush(self, messages: list[MqttMessage], *, in_memory: bool = True) -> None:
         self.batches += 1
         try:
             self.on_batch(messages)
@@ -464,4 +565,7 @@ class MqttBatchSubscriber:
             self.batch_errors += 1
             log.exception("mqtt.batch_failed", messages=len(messages))
         finally:
-            self._room.release(len(messages))
+            if in_memory:
+                with self._room_changed:
+                    self._in_memory -= len(messages)
+                    self._room_changed.notify_all()

@@ -168,6 +168,7 @@ def start_mqtt(container: Container) -> tuple[MqttBatchSubscriber, MqttTelemetry
         batch_ms=settings.mqtt_batch_ms,
         batch_max=settings.mqtt_batch_max,
         client_id=settings.mqtt_client_id,
+        spool_dir=settings.data_dir / "mqtt-spool",  # beyond 200,000 waiting messages: disk, not loss
     )
     subscriber.start()
     return subscriber, ingest

@@ -272,3 +272,57 @@ def test_a_connection_the_broker_drops_is_a_clear_error() -> None:
     )
     with pytest.raises(ConfigurationError, match=r"127\.0\.0\.1:1883.*closed the connection"):
         refused.start(timeout_s=5)
+
+
+def test_with_a_spool_a_full_memory_spills_to_disk_in_arrival_order(publisher, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    prefix = f"sgtest-{uuid.uuid4().hex}"
+    released = threading.Event()
+    written: list[int] = []
+
+    def slow(batch: list[Any]) -> None:
+        released.wait(20)
+        written.extend(json.loads(m.payload)["n"] for m in batch)
+
+    subscriber = MqttBatchSubscriber(
+        parse_broker_url(BROKER),
+        [f"{prefix}/#"],
+        slow,
+        batch_ms=1,
+        batch_max=2,
+        max_pending=3,
+        spool_dir=tmp_path / "spool",
+    )
+    subscriber.start()
+    for n in range(12):
+        publish(publisher, f"{prefix}/a", {"n": n})
+    wait_for(lambda: subscriber.received == 12)  # the reader never waited for the stuck writer
+    assert subscriber.spooled >= 12 - 3
+    released.set()
+    wait_for(lambda: len(written) == 12)
+    for n in range(12, 15):  # the spool is drained: memory again, still in order
+        publish(publisher, f"{prefix}/a", {"n": n})
+    wait_for(lambda: len(written) == 15)
+    subscriber.stop()
+    assert written == list(range(15))
+    assert subscriber.batch_errors == 0
+
+
+def test_the_spool_gives_back_what_it_took_whatever_its_size(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from supplyguard.adapters import mqtt as transport
+
+    monkeypatch.setattr(transport, "SPOOL_READ_BYTES", 64)  # smaller than one message below
+    subscriber = MqttBatchSubscriber(
+        parse_broker_url(BROKER), ["x/#"], lambda batch: None, spool_dir=tmp_path
+    )
+    sent = [transport.MqttMessage(f"x/{n}", bytes([n]) * (10 if n % 3 else 500)) for n in range(10)]
+    subscriber._spool_out(sent[:4])
+    subscriber._spool_out(sent[4:])
+    got: list[transport.MqttMessage] = []
+    while (batch := subscriber._read_spool(3)) is not None:
+        assert 1 <= len(batch) <= 3
+        got.extend(batch)
+    assert got == sent and subscriber.spooled == 10 and not subscriber._spooling
+    subscriber._spool_out(sent[:1])  # a second spell, in the same (truncated) file
+    assert subscriber._read_spool(5) == sent[:1] and subscriber._read_spool(5) is None
+    assert subscriber._spool is not None
+    subscriber._spool.close()
