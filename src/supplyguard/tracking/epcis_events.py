@@ -177,8 +177,12 @@ def build_event(
     namespaces: Mapping[str, str],
     where: Location,
     ignored_fields: frozenset[str] = frozenset(),
+    source_json: str | None = None,
 ) -> EpcisEvent:
-    """Check one JSON-form event and build its normalised value; raise :class:`EventErrors` if invalid."""
+    """Check one JSON-form event and build its normalised value; raise :class:`EventErrors` if invalid.
+
+    ``source_json`` is the event's text in its document when that text decodes to ``body`` exactly.
+    """
     errors: list[FieldError] = []
     event_type = body.get("type")
     if event_type not in EVENT_TYPES:
@@ -256,6 +260,7 @@ def build_event(
         if "certificationInfo" in body
         else (),
         error_declaration=error_declaration if isinstance(error_declaration, dict) else None,
+        source_json=source_json,
     )
 
 
