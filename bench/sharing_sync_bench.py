@@ -7,7 +7,12 @@ its own process on a free port (a real peer, not a thread competing with B). Pri
 publish rate on A and the pull rate on B: every request signed by B's node key and checked by A,
 every object's signature and field commitments verified, the agreement re-checked, versions
 resolved, intel keys indexed, each object a ledger leaf. ``--runs N`` pulls into N fresh B
-databases; ``--profile`` prints the pull's top functions.
+databases; ``--profile`` prints the pull's top functions; ``--verify-workers N`` sets the sync's
+forked verification workers (default: the sync's own choice, one on a machine with two cores).
+
+Besides wall time it prints the CPU seconds each side spent on the pull (B: the syncing process
+and its verification workers; A: the server process), which stay meaningful on a busy machine:
+with both nodes on the same cores, the pull cannot beat (B + A CPU) / cores.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import multiprocessing
 import os
 import platform
 import pstats
+import resource
 import shutil
 import socket
 import sys
@@ -80,6 +86,20 @@ def _serve(settings: Settings, port: int) -> None:
     uvicorn.run(create_app(container), host="127.0.0.1", port=port, log_level="warning")
 
 
+def _process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a live process (Linux /proc; 0.0 where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _node(tmp: Path, node_id: str, postgres: bool, run: int = 0) -> Any:
     settings = Settings(
         data_dir=tmp / node_id,  # one key per node id, whichever run
@@ -101,6 +121,7 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--profile", action="store_true", help="print the pull's top functions (cProfile)")
     parser.add_argument("--runs", type=int, default=1, help="pulls into fresh B databases")
+    parser.add_argument("--verify-workers", type=int, default=None, help="the sync's verification workers")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="sg-sync-bench-"))
     try:
@@ -127,7 +148,7 @@ def main() -> None:
             publish_object(a.uow(), a_admin, a_node, stix)
         publish_s = time.perf_counter() - started
 
-        runs: list[tuple[int, float]] = []  # (run, seconds)
+        runs: list[tuple[int, float, float, float]] = []  # (run, seconds, B CPU s, A CPU s)
         for run in range(1, args.runs + 1):
             b, b_admin, _ = _node(tmp, "customs-b", args.postgres, run=run)
             register_partner(
@@ -149,20 +170,28 @@ def main() -> None:
                         break
                 time.sleep(0.1)
             profiler = cProfile.Profile() if args.profile else None
+            assert server.pid is not None
+            server_cpu = _process_cpu_s(server.pid)
+            workers_cpu = _children_cpu_s()  # the workers are joined when the sync ends
+            cpu = time.process_time()
             started = time.perf_counter()
             if profiler is not None:
                 profiler.enable()
-            result = run_sync(b, b_admin, "test.node", page_size=args.page)[0]
+            result = run_sync(
+                b, b_admin, "test.node", page_size=args.page, verify_workers=args.verify_workers
+            )[0]
             if profiler is not None:
                 profiler.disable()
             sync_s = time.perf_counter() - started
+            b_cpu = time.process_time() - cpu + _children_cpu_s() - workers_cpu
+            a_cpu = _process_cpu_s(server.pid) - server_cpu
             server.terminate()
             server.join(timeout=10)
             if profiler is not None:
                 sort = os.environ.get("SG_PROFILE_SORT", "cumulative")
                 pstats.Stats(profiler).sort_stats(sort).print_stats(45)
             assert result.error is None and result.stored == args.objects, result.as_dict()
-            runs.append((run, sync_s))
+            runs.append((run, sync_s, b_cpu, a_cpu))
             b.close()
 
         backend = "PostgreSQL" if args.postgres else "SQLite"
@@ -172,9 +201,14 @@ def main() -> None:
         print(f"{'step':52} {'seconds':>9} {'objects/s':>10}")
         publish_rate = args.objects / publish_s
         print(f"{'publish on A (sign, compile copies, ledger)':52} {publish_s:9.2f} {publish_rate:10.0f}")
-        for run, sync_s in runs:
+        for run, sync_s, b_cpu, a_cpu in runs:
             label = f"pull A -> B over loopback TAXII, verified (run {run})"
             print(f"{label:52} {sync_s:9.2f} {args.objects / sync_s:10.0f}")
+            per_object = (b_cpu + a_cpu) / args.objects * 1e6
+            print(
+                f"  CPU: B {b_cpu:.2f} s (sync + verification workers), A {a_cpu:.2f} s (server); "
+                f"{per_object:.0f} us/object in all"
+            )
         a.close()
         b.close()
     finally:

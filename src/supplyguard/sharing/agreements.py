@@ -11,6 +11,7 @@ import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -42,9 +43,15 @@ class TypeRule:
     exclude: tuple[str, ...] = ()
 
     def allows(self, path: str) -> bool:
-        return any(fnmatch.fnmatchcase(path, p) for p in self.fields) and not any(
-            fnmatch.fnmatchcase(path, p) for p in self.exclude
-        )
+        return _allows(self.fields, self.exclude, path)
+
+
+@lru_cache(maxsize=4096)
+def _allows(fields: tuple[str, ...], exclude: tuple[str, ...], path: str) -> bool:
+    """Remembered per rule and path: paths come from a small schema, and every object checks each."""
+    return any(fnmatch.fnmatchcase(path, p) for p in fields) and not any(
+        fnmatch.fnmatchcase(path, p) for p in exclude
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -753,20 +753,13 @@ class SharingRepository:
         for start in range(0, len(stix_ids), 500):
             chunk = list(stix_ids[start : start + 500])
             self._conn.execute(delete(sharing_intel_keys).where(sharing_intel_keys.c.stix_id.in_(chunk)))
-        if keys:
-            self._conn.execute(
-                insert(sharing_intel_keys),
+        if keys:  # one bulk insert (executemany / COPY), rows in the table's column order
+            bulk_insert(
+                self._conn,
+                sharing_intel_keys,
                 [
-                    {
-                        "stix_id": key.stix_id,
-                        "kind": key.kind,
-                        "value": key.value,
-                        "found_in": key.found_in,
-                        "object_kind": key.object_kind,
-                        "author_node": key.author_node,
-                        "position": key.position,
-                    }
-                    for key in keys
+                    (k.stix_id, k.kind, k.value, k.found_in, k.object_kind, k.author_node, k.position)
+                    for k in keys
                 ],
             )
 
