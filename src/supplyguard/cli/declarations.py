@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -14,9 +15,23 @@ from supplyguard.cli.exits import EXIT_ROWS_REJECTED
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.services.import_formats import detect_format, read_csv, read_ndjson
 
+if TYPE_CHECKING:
+    from supplyguard.bootstrap import Container
+    from supplyguard.screening import Screener
+
 import_app = typer.Typer(help="Bulk imports.", no_args_is_help=True)
 
 SHOWN_ERRORS = 20
+
+
+def _screener(container: Container) -> Screener | None:
+    """The node's screener; with no list folder at all, None without loading the screening modules."""
+    lists_dir = container.settings.lists_dir
+    if not lists_dir.is_dir() or not any(p.is_dir() and not p.name.startswith(".") for p in lists_dir.iterdir()):
+        return None
+    from supplyguard.services.screening import screener_for
+
+    return screener_for(container.extras, lists_dir)
 
 
 @import_app.command("declarations")
@@ -37,7 +52,6 @@ def import_declarations_command(
     # only when a list is installed or a model is active.
     from supplyguard.services.imports import import_declarations
     from supplyguard.services.risk_intake import intake_risk_for
-    from supplyguard.services.screening import screener_for
 
     if not path.is_file():
         raise ValidationFailed([FieldError(("PATH",), f"{path} is not a readable file")])
@@ -79,7 +93,7 @@ def import_declarations_command(
                     batch_rows=container.settings.import_batch_rows,
                     with_outcomes=outcomes,
                     workers=workers,
-                    screener=screener_for(container.extras, container.settings.lists_dir),
+                    screener=_screener(container),
                     on_progress=on_progress,
                     risk=intake_risk_for(container.extras, container.settings),
                 )
