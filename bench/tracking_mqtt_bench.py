@@ -48,7 +48,7 @@ from benchdb import create_pg_database, drop_pg_database
 from paho_subscriber import PahoBatchSubscriber
 from supplyguard.adapters.db.migrate import upgrade
 from supplyguard.adapters.db.telemetry_repo import TelemetryRepository
-from supplyguard.adapters.mqtt import MqttBatchSubscriber, parse_broker_url
+from supplyguard.adapters.mqtt import RECEIVE_MAXIMUM, MqttBatchSubscriber, parse_broker_url
 from supplyguard.bootstrap import build
 from supplyguard.config import Settings
 from supplyguard.model.organisations import Principal, Role
@@ -310,6 +310,7 @@ def run(args: argparse.Namespace, database_url: str, data_dir: Path) -> dict[str
             batch_ms=args.batch_ms,
             batch_max=args.batch_max,
             spool_dir=None if args.no_spool else data_dir / "mqtt-spool",
+            receive_maximum=args.receive_maximum,
         )
     subscriber.start()
     results: Any = mp.Queue()
@@ -393,6 +394,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--no-spool", action="store_true", help="lean subscriber: block at 200,000 waiting messages"
+    )
+    parser.add_argument(
+        "--receive-maximum", type=int, default=RECEIVE_MAXIMUM, help="lean subscriber: MQTT 5 Receive Maximum"
     )
     parser.add_argument("--pg", action="store_true", help="PostgreSQL instead of SQLite")
     parser.add_argument("--json", type=Path, help="also write the figures here")

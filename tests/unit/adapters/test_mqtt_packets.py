@@ -91,7 +91,7 @@ def test_connect_and_subscribe_packets() -> None:
     assert packet[0] == 0x10 and b"\x00\x04MQTT\x05" in packet
     flags = packet[packet.index(b"MQTT\x05") + 5]
     assert flags == 0xC0  # username and password, no clean start: the broker keeps the session
-    assert b"\x11\x00\x01\x51\x80" in packet and b"\x21\x03\xe8" in packet  # a day; Receive Maximum 1000
+    assert b"\x11\x00\x01\x51\x80" in packet and b"\x21\xff\xff" in packet  # a day; Receive Maximum
     assert packet.endswith(b"\x00\x06node-1\x00\x04user\x00\x02pw")
     anonymous = connect_packet("", 30, BROKER, persistent=False)
     assert anonymous[anonymous.index(b"MQTT\x05") + 5] == 0x02  # clean start
