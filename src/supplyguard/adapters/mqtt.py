@@ -315,6 +315,8 @@ class MqttBatchSubscriber:
                 raise ConfigurationError(
                     f"the MQTT broker at {self.broker} refused the connection (reason code 0x{reason:02x})"
                 )
+            if not head[parsed[1]] & 0x01:  # no session kept: QoS 2 packet ids start afresh
+                self._qos2_held.clear()
             extra = head[parsed[1] + parsed[0] :]  # PUBLISH packets of a kept session may follow at once
             sock.settimeout(1.0)
             self._sock = sock
@@ -337,6 +339,8 @@ class MqttBatchSubscriber:
                 if self._stopping.is_set():
                     break
                 log.warning("mqtt.disconnected", broker=str(self.broker), reason=str(exc))
+            except Exception:  # a packet it cannot follow must not end the subscriber: reconnect
+                log.exception("mqtt.reader_failed", broker=str(self.broker))
             finally:
                 self._subscribed.clear()
                 sock.close()
