@@ -20,6 +20,14 @@ from supplyguard.model.clock import iso_utc
 
 _FIELDS = ("body_sha256", "id", "kind", "org", "recorded_at")
 _HEX64 = re.compile(r"[0-9a-f]{64}").fullmatch
+# ASCII that canonical JSON writes as itself: printable, no quote, no backslash.
+_PLAIN_ASCII = bytes(range(0x20, 0x7F)).replace(b'"', b"").replace(b"\\", b"")
+
+
+def _plain(text: str) -> bool:
+    """Whether ``text`` is all plain ASCII (needs no JSON escaping). ``isascii`` is O(1) and
+    ``translate`` one table look-up per byte: several times cheaper than ``isprintable``."""
+    return text.isascii() and not text.encode().translate(None, _PLAIN_ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +100,8 @@ LEAF_FIELDS = attrgetter("body_sha256", "id", "kind", "org", "recorded_at")
 def leaves_of(envelopes: Sequence[LeafEnvelope]) -> list[bytes]:
     """``[e.to_bytes() for e in envelopes]``, for a batch: one check over all the text at once.
 
-    When no field of the batch needs escaping (the platform's kinds, UUIDs and timestamps never do),
+    When no field of the batch needs escaping (plain ASCII: the platform's kinds, UUIDs and
+    timestamps never need it),
     every leaf is written by one format string with no call per envelope; otherwise each envelope
     goes through :meth:`LeafEnvelope.to_bytes`.
     """
@@ -109,8 +118,7 @@ def leaves_from_fields(
 ) -> list[bytes]:
     """:func:`leaves_of` for a caller that already has ``fields`` (``body_sha256, id, kind, org,
     recorded_at`` of each envelope) and their ``columns`` (the same, transposed)."""
-    text = "".join(["".join(column) for column in columns[1:]])
-    if not (text.isprintable() and '"' not in text and "\\" not in text):
+    if not _plain("".join(["".join(column) for column in columns[1:]])):
         return [envelope.to_bytes() for envelope in envelopes]
     return [
         f'{{"body_sha256":"{body}","id":"{id_}","kind":"{kind}","org":"{org}","recorded_at":"{at}"}}'.encode()

@@ -335,8 +335,10 @@ class LedgerStore:
                 for record in zip(kinds, ids, range(size, new_size), strict=True):
                     copy.write_row(record)
         else:
-            # Multi-row INSERTs, in key order: a third less work per row in SQLite than executemany.
-            values = list(chain.from_iterable(sorted(zip(kinds, ids, range(size, new_size), strict=True))))
+            # Multi-row INSERTs: a third less work per row in SQLite than executemany. Not sorted into
+            # key order first: that saves SQLite about 800 instructions a row but costs Python's
+            # sort of (kind, id, index) tuples about 3,300 (callgrind, 2026-12-06).
+            values = list(chain.from_iterable(zip(kinds, ids, range(size, new_size), strict=True)))
             step = 3 * _RECORDS_PER_INSERT
             for at in range(0, len(values), step):
                 chunk = values[at : at + step]
