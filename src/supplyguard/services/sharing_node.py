@@ -88,6 +88,9 @@ def intel_record(kind: str, held: HeldObject, node: SharingNode, extra: dict[str
         org=node.node_id[:64],
         recorded_at=held.stored_at,
         body=body,
+        # ASCII keys; strings and a log position (a small int): the simple canonical shape, unless
+        # a caller's extra values are anything but strings or None.
+        known_simple=all(type(value) is str or value is None for value in extra.values()),
     )
 
 
