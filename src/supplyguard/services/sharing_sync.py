@@ -17,6 +17,7 @@ import time
 import uuid
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import httpx
@@ -105,16 +106,25 @@ def default_verify_workers() -> int:
     return 1 if threading.active_count() == 1 else 0
 
 
-def _verdicts(futures: list[Future[list[Checked | None]]], count: int) -> list[Checked | None] | None:
-    """The workers' verdicts in page order, or None (the page is then checked in this process)."""
-    parts = len(futures)
+def _verdicts(
+    parts: list[Future[list[Checked | None]] | None], objects: list[Any], context: CheckContext
+) -> list[Checked | None] | None:
+    """The verdicts on a page in page order: part ``k`` holds objects ``k``, ``k + len(parts)``, ...;
+    a part without a future is checked here, while the workers do theirs. None when a worker
+    failed (the page is then checked where it is stored)."""
+    count, stride = len(objects), len(parts)
     merged: list[Checked | None] = [None] * count
+    for part, future in enumerate(parts):
+        if future is None:
+            merged[part::stride] = check_objects(objects[part::stride], context)
     try:
-        for part, future in enumerate(futures):
+        for part, future in enumerate(parts):
+            if future is None:
+                continue
             found = future.result()
-            if len(found) != len(range(part, count, parts)):
+            if len(found) != len(range(part, count, stride)):
                 return None
-            merged[part::parts] = found
+            merged[part::stride] = found
     except Exception as error:  # a worker that died or failed: check here instead
         log.warning("sync.worker_failed", error=f"{type(error).__name__}: {error}")
         return None
@@ -211,9 +221,15 @@ def sync_partner(
         checkers = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
         list(checkers.map(_warm, range(workers)))
 
-    def dispatch(body: bytes) -> list[Future[list[Checked | None]]]:
+    def dispatch(body: bytes, share: bool) -> list[Future[list[Checked | None]] | None]:
+        """Send a page to the workers; with ``share``, one more part is left for this process
+        (the first page: nothing is being stored yet, so this process would only wait)."""
         assert checkers is not None
-        return [checkers.submit(_check_part, body, part, workers, context) for part in range(workers)]
+        parts = workers + int(share)
+        futures: list[Future[list[Checked | None]] | None] = [
+            checkers.submit(_check_part, body, part, parts, context) for part in range(workers)
+        ]
+        return futures + [None] * int(share)
 
     try:
         # One client (keep-alive) and one fetcher thread: while a page is stored, the next one (after
@@ -225,13 +241,13 @@ def sync_partner(
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-fetch") as fetcher,
         ):
 
-            def fetch(position: int) -> Future[tuple[list[Any], bool, int, Any]]:
-                on_body = dispatch if checkers is not None else None
+            def fetch(position: int, first: bool = False) -> Future[tuple[list[Any], bool, int, Any]]:
+                on_body = partial(dispatch, share=first) if checkers is not None else None
                 return fetcher.submit(
                     _fetch_page_body, client, partner, position, page_size, max_page_bytes, on_body
                 )
 
-            upcoming = fetch(result.position)
+            upcoming = fetch(result.position, first=True)
             while max_pages is None or result.pages < max_pages:
                 before = result.position
                 try:
@@ -248,7 +264,7 @@ def sync_partner(
                     break
                 if more and objects and last > before and (max_pages is None or result.pages + 1 < max_pages):
                     upcoming = fetch(last)
-                checked = _verdicts(futures, len(objects)) if futures and objects else None
+                checked = _verdicts(futures, objects, context) if futures and objects else None
                 uow = uow_factory()
                 with uow, gc_paused():
                     report = (
