@@ -578,11 +578,15 @@ def _fragment(kind: int, key: str, value: str) -> str:
     return found
 
 
+_NO_PARTS = ("",) * len(_FAST_FIELDS)
+
+
 def _fast_prehash(event_type: str, event: Mapping[str, Any], namespaces: Mapping[str, str]) -> str | None:
     """The pre-hash of a flat event written directly, or ``None`` when the event needs the slow path."""
     leftovers: list[Node] | None = None
-    ranked: list[tuple[int, str]] = []
+    parts = list(_NO_PARTS)  # by CBV rank: each standard field at most once (a JSON object's keys)
     specs = _FAST_SPECS
+    fragments = _FRAGMENTS
     for key, value in event.items():
         spec = specs.get(key)
         if spec is None:
@@ -598,12 +602,16 @@ def _fast_prehash(event_type: str, event: Mapping[str, Any], namespaces: Mapping
         rendered: str | None
         value_type = type(value)
         if value_type is str and kind in _MEMO_KINDS:
-            rendered = _fragment(kind, key, value)
+            rendered = fragments.get((key, value))
+            if rendered is None:
+                rendered = _fragment(kind, key, value)
         elif kind == _FAST_LOCATION and value_type is dict and len(value) == 1:
             ident = value.get("id")
             if type(ident) is not str:
                 return None
-            rendered = _fragment(kind, key, ident)
+            rendered = fragments.get((key, ident))
+            if rendered is None:
+                rendered = _fragment(kind, key, ident)
         elif kind == _FAST_EPCS and value_type is list:
             epcs: list[str] = []
             for item in value:
@@ -619,10 +627,8 @@ def _fast_prehash(event_type: str, event: Mapping[str, Any], namespaces: Mapping
             rendered = _fast_field(kind, key, value)
             if rendered is None:
                 return None
-        if rendered:
-            ranked.append((rank, rendered))
-    ranked.sort()  # ranks are unique: the CBV order of the standard fields
-    out = "eventType=" + event_type + "".join([text for _, text in ranked])
+        parts[rank] = rendered
+    out = "eventType=" + event_type + "".join(parts)
     return out + _render_generic(leftovers) if leftovers else out
 
 
