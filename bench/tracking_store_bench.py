@@ -31,10 +31,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
+
 from benchdb import create_pg_database, drop_pg_database
+from supplyguard.adapters.db.engine import create_db_engine
 from supplyguard.adapters.db.migrate import upgrade
+from supplyguard.adapters.db.tracking_repo import TrackingRepository
 from supplyguard.bootstrap import build
 from supplyguard.config import Settings
+from supplyguard.model.ids import new_id
 from supplyguard.model.organisations import Principal, Role
 from supplyguard.services import accounts
 from supplyguard.services import tracking as service
@@ -77,12 +82,53 @@ def make_document(rng: random.Random, count: int, offset: int) -> bytes:
     return json.dumps(document).encode()
 
 
+def server_cpu(engine: Engine) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving this database (a server on this machine)."""
+    with engine.connect() as conn:
+        pids = conn.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        ).scalars()
+        seconds = {}
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return seconds
+
+
+def rows_alone(url: str, docs: list[bytes]) -> dict[str, float]:
+    """Floor of the storage step: the repository's rows of already parsed events (no parse, hash or
+    ledger), inserted and committed per document into a fresh database; this process's CPU and wall."""
+    engine = create_db_engine(url)
+    upgrade(engine)
+    parsed = [parse_epcis_document(data).events for data in docs]
+    org = uuid.uuid4()
+    cpu = wall = 0.0
+    total = 0
+    for events in parsed:
+        triples = [(new_id(), event, index) for index, event in enumerate(events)]
+        with engine.connect() as conn:
+            conn.begin()
+            t0, c0 = time.perf_counter(), time.process_time()
+            TrackingRepository(conn).add_events(org, new_id(), datetime.now(UTC), triples)
+            conn.commit()
+            cpu += time.process_time() - c0
+            wall += time.perf_counter() - t0
+        total += len(events)
+    engine.dispose()
+    return {"rows_eps": total / wall, "rows_cpu_us": cpu * 1e6 / total}
+
+
 def run(backend: str, url: str, data_dir: Path, docs: list[bytes], queries: int) -> dict[str, Any]:
     container = build(Settings(data_dir=data_dir, database_url=url, node_name="bench.node"))
     upgrade(container.engine)
     org = accounts.create_organisation(container.uow(), container.clock, None, "Bench", "NL", "carrier")
     actor = Principal(uuid.UUID(int=0), org.id, "bench", frozenset({Role.ADMIN}), "bench", "cli")
     _ = container.signer
+    postgres = container.engine.dialect.name == "postgresql"
+    server_before = server_cpu(container.engine) if postgres else {}
     total = 0
     started, cpu_started = time.perf_counter(), time.process_time()
     per_doc: list[float] = []
@@ -94,6 +140,8 @@ def run(backend: str, url: str, data_dir: Path, docs: list[bytes], queries: int)
         per_doc.append(time.perf_counter() - t0)
     capture_s = time.perf_counter() - started
     cpu_s = time.process_time() - cpu_started
+    server_after = server_cpu(container.engine) if postgres else {}
+    server_s = sum(v - server_before.get(pid, 0.0) for pid, v in server_after.items())
     rng = random.Random(SEED + 1)
     latencies: dict[str, list[float]] = {"epc": [], "site+window": []}
     for _ in range(queries):
@@ -119,6 +167,7 @@ def run(backend: str, url: str, data_dir: Path, docs: list[bytes], queries: int)
         "capture_eps": total / capture_s,
         "best_doc_eps": total / len(docs) / min(per_doc),
         "cpu_us": cpu_s * 1e6 / total,
+        "server_us": server_s * 1e6 / total if postgres else None,
     }
     for kind, values in latencies.items():
         values.sort()
@@ -192,10 +241,16 @@ def main() -> None:
         help="also run the capture part with the supplyguard package under SRC first (an older "
         "checkout's src/, e.g. from `git archive`), in a subprocess of the same run",
     )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also store the already parsed documents alone (the repository's rows, no parse, hash or "
+        "ledger) into a fresh database: the storage step's floor in the same run",
+    )
     parser.add_argument("--label", default="this tree", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.compare:
-        argv = [a for a in sys.argv[1:] if a not in ("--compare", args.compare)]
+        argv = [a for a in sys.argv[1:] if a not in ("--compare", args.compare, "--floor")]
         bench = str(Path(__file__).resolve().parent)
         env = os.environ | {"PYTHONPATH": os.pathsep.join([args.compare, bench])}
         print(f"--- baseline: supplyguard from {args.compare}", flush=True)
@@ -212,6 +267,8 @@ def main() -> None:
     fleet = []
     with tempfile.TemporaryDirectory() as tmp:
         results.append(run("SQLite", f"sqlite:///{tmp}/bench.db", Path(tmp) / "a", docs, args.queries))
+        if args.floor:
+            results[-1] |= rows_alone(f"sqlite:///{tmp}/floor.db", docs)
         if args.devices:
             target = f"sqlite:///{tmp}/fleet.db"
             fleet.append(telemetry("SQLite", target, Path(tmp) / "c", args.devices, args.rounds))
@@ -219,6 +276,13 @@ def main() -> None:
         if url:
             try:
                 results.append(run("PostgreSQL", url, Path(tmp) / "b", docs, args.queries))
+                if args.floor:
+                    floor_url = create_pg_database()
+                    if floor_url:
+                        try:
+                            results[-1] |= rows_alone(floor_url, docs)
+                        finally:
+                            drop_pg_database(floor_url)
                 if args.devices:
                     fleet.append(telemetry("PostgreSQL", url, Path(tmp) / "d", args.devices, args.rounds))
             finally:
@@ -237,6 +301,14 @@ def main() -> None:
             f"{r['cpu_us']:>10.0f} {r['epc_p50']:>7.1f}/{r['epc_p95']:<8.1f} "
             f"{r['site+window_p50']:>11.1f}/{r['site+window_p95']:<8.1f}"
         )
+    for r in results:
+        if r["server_us"] is not None:
+            print(f"{r['backend']}: server CPU {r['server_us']:.0f} us/ev during the capture (its backends)")
+        if "rows_eps" in r:
+            print(
+                f"{r['backend']} floor, rows alone (parsed events, repository rows, commit): "
+                f"{r['rows_eps']:,.0f} events/s, this process {r['rows_cpu_us']:.0f} us/ev CPU"
+            )
 
     if fleet:
         print(
