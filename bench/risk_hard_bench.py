@@ -25,7 +25,8 @@ a blend of the production model with a hard-like model (weight chosen on valid-h
 model on the few features whose AUC leans the same way on hard-like train rows and on valid-hard
 (by at least 0.04; chosen without test), as a logistic regression and a 7-leaf LightGBM.
 
-Run: ``.venv/bin/python bench/risk_hard_bench.py`` (a few minutes on 2 cores). Needs ../shared/data.
+Run: ``.venv/bin/python bench/risk_hard_bench.py`` (about 8 minutes wall at load 7 on 2 shared
+cores). Needs ../shared/data.
 """
 
 from __future__ import annotations
