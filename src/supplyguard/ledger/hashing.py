@@ -29,11 +29,23 @@ def leaf_hashes(leaves: list[bytes]) -> list[bytes]:
     return [sha(b"\x00" + leaf).digest() for leaf in leaves]
 
 
+_NODE_PREFIX = _sha256(b"\x01")
+
+
 def parent_hashes(nodes: list[bytes]) -> list[bytes]:
-    """Hash consecutive pairs ``(nodes[0], nodes[1]), (nodes[2], nodes[3])...``; drop an odd last one."""
-    sha = _sha256
+    """Hash consecutive pairs ``(nodes[0], nodes[1]), (nodes[2], nodes[3])...``; drop an odd last one.
+
+    Each hash starts from a copy of the hashed 0x01 prefix: cheaper than a new hasher per node.
+    """
+    out: list[bytes] = []
+    add = out.append
+    copy = _NODE_PREFIX.copy
     it = iter(nodes)
-    return [sha(b"\x01" + left + right).digest() for left, right in zip(it, it, strict=False)]
+    for left, right in zip(it, it, strict=False):
+        hasher = copy()
+        hasher.update(left + right)
+        add(hasher.digest())
+    return out
 
 
 def fold_right(hashes: list[bytes]) -> bytes:
