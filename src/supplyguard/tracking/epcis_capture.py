@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from supplyguard.errors import FieldError, PayloadTooLarge, ValidationFailed
-from supplyguard.tracking.epcis_json import load_json_source, parse_epcis_json
+from supplyguard.tracking.epcis_json import load_json_document, parse_epcis_json
 from supplyguard.tracking.epcis_model import EpcisDocument
 from supplyguard.tracking.epcis_validate import EpcisJsonSchema, check_document_semantics
 from supplyguard.tracking.epcis_xml import parse_epcis_xml
@@ -53,10 +53,10 @@ def parse_epcis_document(
         if syntax == "xml":
             document = parse_epcis_xml(data, max_events=max_events)
         else:
-            source = load_json_source(data)
+            raw = load_json_document(data)
             if schema is not None:
-                schema.validate(source.document)
-            document = parse_epcis_json(source, max_events=max_events)
+                schema.validate(raw)
+            document = parse_epcis_json(raw, max_events=max_events)
     except RecursionError as exc:
         raise ValidationFailed([FieldError((), "document nested too deeply")]) from exc
     check_document_semantics(document, now=now, max_future=max_future)

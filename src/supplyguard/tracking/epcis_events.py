@@ -177,12 +177,8 @@ def build_event(
     namespaces: Mapping[str, str],
     where: Location,
     ignored_fields: frozenset[str] = frozenset(),
-    source_json: str | None = None,
 ) -> EpcisEvent:
-    """Check one JSON-form event and build its normalised value; raise :class:`EventErrors` if invalid.
-
-    ``source_json`` is the event's text in its document when that text decodes to ``body`` exactly.
-    """
+    """Check one JSON-form event and build its normalised value; raise :class:`EventErrors` if invalid."""
     errors: list[FieldError] = []
     event_type = body.get("type")
     if event_type not in EVENT_TYPES:
@@ -260,7 +256,6 @@ def build_event(
         if "certificationInfo" in body
         else (),
         error_declaration=error_declaration if isinstance(error_declaration, dict) else None,
-        source_json=source_json,
     )
 
 

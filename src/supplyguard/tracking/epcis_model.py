@@ -94,9 +94,6 @@ class EpcisEvent:
     certification_info: tuple[str, ...] = ()
     error_declaration: Mapping[str, Any] | None = None
     hash_ignored_fields: frozenset[str] = frozenset()
-    #: the event's own JSON text in the captured document, when that text is exactly ``body``
-    #: (a JSON document in ASCII): stored as it is instead of encoding ``body`` again
-    source_json: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def all_epcs(self) -> tuple[str, ...]:

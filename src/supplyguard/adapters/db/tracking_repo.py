@@ -214,8 +214,7 @@ class TrackingRepository:
                     event.biz_location,
                     event.parent_id,
                     declared[0] if event.error_declaration is not None else declared[1],
-                    event.source_json
-                    or _JSON_ENCODE(event.body if type(event.body) is dict else dict(event.body)),
+                    _JSON_ENCODE(event.body if type(event.body) is dict else dict(event.body)),
                     names,
                     capture,
                     ledger_index,
