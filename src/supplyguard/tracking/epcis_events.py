@@ -67,7 +67,7 @@ def _number(value: object) -> float | None:
 
 
 def _identifiers(value: object) -> tuple[str, ...]:
-    return tuple(canonical_value(str(item).strip()) for item in _as_list(value) if isinstance(item, str))
+    return tuple([canonical_value(item.strip()) for item in _as_list(value) if isinstance(item, str)])
 
 
 def _quantities(value: object, where: Location, errors: list[FieldError]) -> tuple[QuantityElement, ...]:
@@ -125,7 +125,9 @@ def _sensor_readings(value: object, where: Location, errors: list[FieldError]) -
 
 def _text(body: Mapping[str, Any], key: str) -> str | None:
     value = body.get(key)
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    if isinstance(value, str):
+        return value.strip() or None
+    return None
 
 
 def _location_id(body: Mapping[str, Any], key: str) -> str | None:
