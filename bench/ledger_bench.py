@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from supplyguard.adapters.db import ledger_tables
-from supplyguard.adapters.db.engine import create_db_engine
+from supplyguard.adapters.db.engine import create_db_engine, relax_wal_checkpoints
 from supplyguard.adapters.db.ledger_store import BUNDLE_WIDTH, LedgerStore, pack_bundle
 from supplyguard.ledger import (
     Ed25519Signer,
@@ -218,9 +218,10 @@ def _drop_sqlite(folder: Path, db_path: Path, engine: Any) -> None:
 
 def _sqlite_floor(leaves: list[LeafEnvelope], batch: int, folder: Path) -> tuple[float, float]:
     """The database's own speed for the same leaf rows: the same ``ledger_bundles`` and
-    ``ledger_records`` tables, the same engine settings (WAL, synchronous=NORMAL) and a commit per
-    batch, but the rows built beforehand (untimed): one bundle row per 256 leaves (the partial last
-    one rewritten per batch as the store does) and one look-up row per leaf, no interior hashes.
+    ``ledger_records`` tables, the same engine settings (WAL, synchronous=NORMAL, the bulk
+    appender's WAL checkpoint interval) and a commit per batch, but the rows built beforehand
+    (untimed): one bundle row per 256 leaves (the partial last one rewritten per batch as the
+    store does) and one look-up row per leaf (executemany), no interior hashes.
     Returns (wall, CPU) leaves per second."""
     db_path, engine = _fresh_sqlite(folder, "floor.db")
     ledger_tables.metadata.create_all(
@@ -247,6 +248,7 @@ def _sqlite_floor(leaves: list[LeafEnvelope], batch: int, folder: Path) -> tuple
     )
     t0, c0 = time.perf_counter(), time.process_time()
     with engine.connect() as conn:
+        relax_wal_checkpoints(conn)
         for bundles, records in batches:
             conn.exec_driver_sql(bundle_sql, bundles)
             conn.exec_driver_sql("INSERT INTO ledger_records VALUES (?, ?, ?)", records)
@@ -289,6 +291,7 @@ def _old_row_floor(leaves: list[LeafEnvelope], batch: int, folder: Path) -> tupl
     sql = "INSERT INTO ledger_leaves VALUES (?, ?, ?, ?, ?, ?, ?)"
     t0, c0 = time.perf_counter(), time.process_time()
     with engine.connect() as conn:
+        relax_wal_checkpoints(conn)
         for start in range(0, len(rows), batch):
             conn.exec_driver_sql(sql, rows[start : start + batch])
             conn.commit()

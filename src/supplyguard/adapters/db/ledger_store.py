@@ -298,6 +298,7 @@ class LedgerStore:
                 )
             edge[level] = bytes(tiles[key][offset : offset + 32])
 
+        touched: set[int] = set()  # tiles that gain nodes: only these are written back
         for run in grow(size, edge, hashes):
             tile_level, j = divmod(run.level, TILE_HEIGHT)
             shift = TILE_HEIGHT - j
@@ -309,6 +310,7 @@ class LedgerStore:
                 buffer = tiles.get(key)
                 if buffer is None:
                     buffer = tiles[key] = bytearray(_EMPTY_TILE)
+                touched.add(key)
                 offset = _LEVEL_OFFSET[j] + (index - (tile_index << shift)) * 32
                 buffer[offset : offset + take * 32] = b"".join(run.hashes[done : done + take])
                 done += take
@@ -353,7 +355,10 @@ class LedgerStore:
                     f"INSERT OR IGNORE INTO ledger_records (kind, record_id, idx) VALUES {marks}", chunk
                 )
         tile_rows = []
-        for key, buffer in tiles.items():
+        # A right-edge tile higher up often gains nothing (a level-16 node completes once per
+        # 65,536 leaves): it is not rewritten.
+        for key in sorted(touched):
+            buffer = tiles[key]
             tile_level, tile_index = key >> 48, key & ((1 << 48) - 1)
             width = min(TILE_WIDTH, (new_size >> (TILE_HEIGHT * tile_level)) - (tile_index << TILE_HEIGHT))
             tile_rows.append((key, tile_level, tile_index, width, bytes(buffer)))
