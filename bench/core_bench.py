@@ -1,6 +1,6 @@
 """Platform-core benchmarks: bulk import of the KCS data from the CLI, and queue listing at 1M rows.
 
-    python bench/core_bench.py import [--repeat N]  # KCS 54,000 rows through `supplyguard import declarations`
+    python bench/core_bench.py import [--repeat N]  # KCS 54,000 rows: `supplyguard import declarations`
     python bench/core_bench.py import --lists ../shared/data/screening/ofac   # also with lists installed
     python bench/core_bench.py listing [--rows N] # 100-row queue pages over an N-declaration table
 

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from sqlalchemy import Table
 
 from supplyguard.adapters.db.bulk import Stored, _encoders
@@ -78,11 +77,15 @@ def preparer() -> KcsRowPreparer:
 
 def _encoded(table: Table, dialect: str, row: tuple[object, ...]) -> tuple[object, ...]:
     encoders = _encoders(table, dialect)
-    return tuple(value if encode is None else encode(value) for encode, value in zip(encoders, row, strict=False))
+    return tuple(
+        value if encode is None else encode(value) for encode, value in zip(encoders, row, strict=False)
+    )
 
 
 @pytest.mark.parametrize("postgres", [False, True])
-def test_the_stored_rows_are_what_the_general_rows_encode_to(preparer: KcsRowPreparer, postgres: bool) -> None:
+def test_the_stored_rows_are_what_the_general_rows_encode_to(
+    preparer: KcsRowPreparer, postgres: bool
+) -> None:
     """What the direct path writes equals the general path's rows as :func:`bulk_insert` stores them."""
     path = require_shared("customs", "df_syn_test_eng.csv")
     with path.open(newline="") as stream:
@@ -234,3 +237,12 @@ def test_columns_in_another_order_and_extra_columns_read_the_same() -> None:
     writer.writerow([by_name[c] for c in columns])
     (row,) = read_csv(io.StringIO(out.getvalue()))
     assert row.kcs == tuple(GOOD)
+
+
+def test_id_blocks_are_increasing_unique_uuid7() -> None:
+    from supplyguard.adapters.db.bulk import new_id_block
+
+    first, second = new_id_block(1500), new_id_block(3)
+    ids = [uuid.UUID(hex=h) for h in first + second]
+    assert all(i.version == 7 and i.variant == uuid.RFC_4122 for i in ids)
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)

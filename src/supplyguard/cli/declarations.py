@@ -27,7 +27,9 @@ SHOWN_ERRORS = 20
 def _screener(container: Container) -> Screener | None:
     """The node's screener; with no list folder at all, None without loading the screening modules."""
     lists_dir = container.settings.lists_dir
-    if not lists_dir.is_dir() or not any(p.is_dir() and not p.name.startswith(".") for p in lists_dir.iterdir()):
+    if not lists_dir.is_dir() or not any(
+        p.is_dir() and not p.name.startswith(".") for p in lists_dir.iterdir()
+    ):
         return None
     from supplyguard.services.screening import screener_for
 

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from supplyguard.adapters.db.bulk import Stored, new_id_block
 from supplyguard.adapters.db.declarations_repo import declaration_rows, outcome_row
@@ -161,7 +161,9 @@ def prepare_rows(
         if row.problem is not None or mapping is None:
             add(RowError(row.line, None, [{"loc": [], "msg": row.problem or "unreadable"}]))
             continue
-        add(prepare_row(row.line, mapping, labels, row.layout, context, reference_data, uuid.UUID(hex=hex_id)))
+        add(
+            prepare_row(row.line, mapping, labels, row.layout, context, reference_data, uuid.UUID(hex=hex_id))
+        )
     return prepared
 
 
@@ -455,8 +457,10 @@ class KcsRowPreparer:
         in order: each row's declaration, then its outcome when it has one."""
         context = self.context
         org, org_text, recorded_at = stored.uuid(context.org_id), self.org, self.recorded_at
-        received, source, batch = stored.timestamp(context.received_at), context.source, stored.uuid(
-            context.batch_id
+        received, source, batch = (
+            stored.timestamp(context.received_at),
+            context.source,
+            stored.uuid(context.batch_id),
         )
         inspected, notes = stored.true, _IMPORT_NOTES
         outcome_at, actor = stored.timestamp(context.received_at), stored.uuid(context.actor_id)
@@ -478,14 +482,18 @@ class KcsRowPreparer:
             if declarant is None and seller is None and courier is None:
                 parties = f"{{{importer_json}}}"
             else:
-                parties = "{" + ",".join(
-                    [
-                        *(() if declarant is None else (f'"declarant":{{"code":"{declarant}"}}',)),
-                        importer_json,
-                        *(() if seller is None else (f'"seller":{{"code":"{seller}"}}',)),
-                        *(() if courier is None else (f'"courier":{{"code":"{courier}"}}',)),
-                    ]
-                ) + "}"
+                parties = (
+                    "{"
+                    + ",".join(
+                        [
+                            *(() if declarant is None else (f'"declarant":{{"code":"{declarant}"}}',)),
+                            importer_json,
+                            *(() if seller is None else (f'"seller":{{"code":"{seller}"}}',)),
+                            *(() if courier is None else (f'"courier":{{"code":"{courier}"}}',)),
+                        ]
+                    )
+                    + "}"
+                )
             add_declaration(
                 (hex_id, org, reference, declared_iso, office, transport, process_type, import_type,
                  import_use, payment_type, declarant, importer, seller, courier, parties, "[]",
@@ -508,7 +516,9 @@ class KcsRowPreparer:
                 f'"process_type":{_json_text(process_type)},"reference":"{reference}",'
                 f'"seller":{_json_party(seller)},"transport_mode":"{transport}"}}'
             )
-            add_leaf(LeafEnvelope("declaration", did, org_text, recorded_at, sha256(body.encode()).hexdigest()))
+            add_leaf(
+                LeafEnvelope("declaration", did, org_text, recorded_at, sha256(body.encode()).hexdigest())
+            )
             if result is not None:
                 _, before, after = outcomes[result]
                 add_outcome((hex_id, inspected, result.value, 0.0, notes, outcome_at, actor))
@@ -603,13 +613,17 @@ def import_declarations(
     report = ImportReport(batch_id=str(context.batch_id))
     seen: set[str] = set()
     pending: list[PreparedRow | KcsRow] = []
-    with _collector_paused(), uow, _BatchWriter(
-        uow, context, KcsRowPreparer.of(context, refdata), report, screener, risk, batch_rows
-    ) as writer:
+    with (
+        _collector_paused(),
+        uow,
+        _BatchWriter(
+            uow, context, KcsRowPreparer.of(context, refdata), report, screener, risk, batch_rows
+        ) as writer,
+    ):
         for chunk in _prepared_stream(rows, context, refdata, workers):
             for item in chunk:
                 report.rows_read += 1
-                if type(item) is tuple:
+                if isinstance(item, tuple):
                     reference = item[1]
                 elif isinstance(item, RowError):
                     report.add_error(item)
@@ -619,7 +633,7 @@ def import_declarations(
                 if reference in seen:
                     report.add_error(
                         RowError(
-                            item[0] if type(item) is tuple else item.line,
+                            item[0] if isinstance(item, tuple) else item.line,
                             reference,
                             [{"loc": ["reference"], "msg": "appears more than once in this file"}],
                         )
@@ -719,7 +733,7 @@ class _BatchWriter:
             return
         written = None
         if not self.check_references:  # nothing to drop as already stored: prepare it here
-            written = self.kcs.stored_rows([item for item in pending if type(item) is tuple], self.stored)
+            written = self.kcs.stored_rows([item for item in pending if isinstance(item, tuple)], self.stored)
         self.finish()
         if self._restore_indexes is None:
             # A first batch that fills up, into tables holding fewer rows than it: the secondary
@@ -754,7 +768,7 @@ class _BatchWriter:
         errors: list[RowError] = []
         good: list[PreparedRow | KcsRow] = pending
         if self.check_references:
-            references = [item[1] if type(item) is tuple else item.reference for item in pending]
+            references = [item[1] if isinstance(item, tuple) else item.reference for item in pending]
             existing = uow.declarations.existing_references(org_id, references)
             if existing:
                 good = []
@@ -764,17 +778,24 @@ class _BatchWriter:
                         continue
                     errors.append(
                         RowError(
-                            item[0] if type(item) is tuple else item.line,
+                            item[0] if isinstance(item, tuple) else item.line,
                             reference,
-                            [{"loc": ["reference"], "msg": "a declaration with this reference already exists"}],
+                            [
+                                {
+                                    "loc": ["reference"],
+                                    "msg": "a declaration with this reference already exists",
+                                }
+                            ],
                         )
                     )
-        general = [item for item in good if type(item) is not tuple]
+        general = [item for item in good if not isinstance(item, tuple)]
         if written is None:
-            written = self.kcs.stored_rows([item for item in good if type(item) is tuple], self.stored)
+            written = self.kcs.stored_rows([item for item in good if isinstance(item, tuple)], self.stored)
         self._parties(good, bool(general))
         uow.declarations.add_stored(written.declarations, written.items, written.outcomes)
-        uow.declarations.add_rows([p.declaration_row for p in general], [i for p in general for i in p.item_rows])
+        uow.declarations.add_rows(
+            [p.declaration_row for p in general], [i for p in general for i in p.item_rows]
+        )
         general_outcomes = [p.outcome_row for p in general if p.outcome_row is not None]
         uow.declarations.add_outcome_rows(general_outcomes)
         self._signals_and_risk(good)
@@ -783,7 +804,7 @@ class _BatchWriter:
             fast_leaves = iter(written.leaves)
             leaves = []
             for item in good:
-                if type(item) is tuple:
+                if isinstance(item, tuple):
                     leaves.append(next(fast_leaves))
                     if item[24] is not None:
                         leaves.append(next(fast_leaves))
@@ -799,13 +820,13 @@ class _BatchWriter:
         known = self.party_ids
         last: dict[str, tuple[str, str | None, str | None] | None] = {}
         if not any_general:
-            for item in good:  # KCS rows: codes only, in role order
-                for code in (item[11], item[12], item[13], item[14]):
+            for row in cast("Sequence[KcsRow]", good):  # KCS rows: codes only, in role order
+                for code in (row[11], row[12], row[13], row[14]):
                     if code is not None and code not in known:
                         last[code] = None
         else:
             for item in good:
-                if type(item) is tuple:
+                if isinstance(item, tuple):
                     for code in (item[11], item[12], item[13], item[14]):
                         if code is not None:
                             last[code] = None
@@ -817,9 +838,13 @@ class _BatchWriter:
         if new:
             org_id, now = self.context.org_id, self.context.received_at
             if self.parties_absent:
-                known.update(zip([ref.code for ref in new], self.uow.parties.add_new(org_id, new, now), strict=True))
+                known.update(
+                    zip([ref.code for ref in new], self.uow.parties.add_new(org_id, new, now), strict=True)
+                )
             else:
-                known.update((code, ident.hex) for code, ident in self.uow.parties.resolve(org_id, new, now).items())
+                known.update(
+                    (code, ident.hex) for code, ident in self.uow.parties.resolve(org_id, new, now).items()
+                )
         if self.screener is not None:
             from supplyguard.adapters.db.screening_repo import ScreeningRepository
             from supplyguard.screening import Query
@@ -829,7 +854,11 @@ class _BatchWriter:
                 if ref.name:  # parties known only by a code (as in the KCS data) have nothing to screen
                     hits = self.screener.screen(Query(name=ref.name, country=ref.country or ""))
                     screening.replace_hits(
-                        self.context.org_id, uuid.UUID(hex=known[ref.code]), ref.name, hits, self.context.received_at
+                        self.context.org_id,
+                        uuid.UUID(hex=known[ref.code]),
+                        ref.name,
+                        hits,
+                        self.context.received_at,
                     )
                     self.report.screening_hits += len(hits)
 
@@ -838,15 +867,17 @@ class _BatchWriter:
         made here only for the rows that need them."""
         uow, kcs, org_id = self.uow, self.kcs, self.context.org_id
         open_declarations = [
-            kcs.declaration(item) if type(item) is tuple else item.declaration
+            kcs.declaration(item) if isinstance(item, tuple) else item.declaration
             for item in good
-            if (item[24] is None if type(item) is tuple else item.outcome is None)
+            if (item[24] is None if isinstance(item, tuple) else item.outcome is None)
         ]
         if open_declarations:
             from supplyguard.services.sharing_risk import raise_intake_signals
 
             # partner intel, in the same transaction
-            raise_intake_signals(uow, [d for d in open_declarations if d is not None], self.context.received_at)
+            raise_intake_signals(
+                uow, [d for d in open_declarations if d is not None], self.context.received_at
+            )
         risk = self.risk
         # The scorer runs with an active model, or to keep a cached state current.
         if risk is None or (uow.risk.intake_key(org_id) is None and risk.cached(org_id) is None):
@@ -854,7 +885,8 @@ class _BatchWriter:
         declarations: list[Declaration] = []
         outcomes: dict[uuid.UUID, InspectionOutcome] = {}
         for item in good:  # after the intel match: its signals are features and count in the lane
-            if type(item) is tuple:
+            declaration: Declaration | None
+            if isinstance(item, tuple):
                 declaration = kcs.declaration(item)
                 outcome = kcs.outcome(item)
             else:

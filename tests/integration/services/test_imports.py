@@ -275,3 +275,29 @@ def test_indexes_put_off_during_a_bulk_load_come_back_as_they_were(container) ->
     assert _index_definitions(container) == before
     with container.uow(readonly=True) as uow:
         assert uow.declarations.count(other.id) == 0
+
+
+def test_party_names_with_backslashes_and_null_markers_are_stored_as_given(container) -> None:  # type: ignore[no-untyped-def]
+    """New parties go in stored form (one COPY text stream on PostgreSQL): text that would break it
+    is escaped."""
+    import json
+
+    from tests.factories import declaration_data
+
+    org = make_org(container)
+    name = "Back\\\\slash \\N Trading"
+    data = declaration_data("ESC-1", importer={"code": "ESC\\1", "name": name, "country": "NL"})
+    report = import_declarations(
+        container.uow(),
+        container.clock,
+        container.refdata,
+        container.signer,
+        admin_principal(org),
+        read_ndjson(io.StringIO(json.dumps(data))),
+        source="test",
+    )
+    assert report.stored == 1, report.errors
+    with container.uow(readonly=True) as uow:
+        party = uow.parties.get_by_code(org.id, "ESC\\1")
+        assert party is not None and party.name == name
+        assert uow.parties.get_by_code(org.id, "DCL1") is not None

@@ -118,11 +118,6 @@ def new_id_block(count: int) -> list[str]:
     return [f"{prefix}{0x800000 | n:06x}{rand[10 * n : 10 * n + 10]}" for n in range(count)]
 
 
-def hyphenated(hex_id: str) -> str:
-    """``str(uuid.UUID(hex=hex_id))`` for 32 lowercase hex digits, without the object."""
-    return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"
-
-
 class Stored:
     """Values in the form a backend stores them, for rows written with :func:`insert_stored`.
 
@@ -216,8 +211,8 @@ def defer_indexes(conn: Connection, tables: Sequence[Table], *, below_rows: int)
             found = conn.exec_driver_sql(
                 "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
                 "JOIN pg_class c ON c.oid = i.indexrelid "
-                f"WHERE i.indrelid = '\"{table.name}\"'::regclass AND NOT i.indisunique AND NOT i.indisprimary "
-                "ORDER BY c.relname"
+                f"WHERE i.indrelid = '\"{table.name}\"'::regclass "
+                "AND NOT i.indisunique AND NOT i.indisprimary ORDER BY c.relname"
             ).all()
         else:
             found = conn.exec_driver_sql(

@@ -21,7 +21,6 @@ from supplyguard.model.declarations import (
     OutcomeResult,
     PartyRef,
 )
-from supplyguard.model.ids import new_id
 from supplyguard.model.parties import Party, PartyIdentifier
 
 
@@ -194,7 +193,9 @@ class DeclarationRepository:
         """For a bulk load: the secondary indexes of declarations, their items, outcomes and parties
         put off while those tables hold fewer than ``below_rows`` rows (see
         :func:`~supplyguard.adapters.db.bulk.defer_indexes`); returns what builds them again."""
-        return defer_indexes(self._conn, (declarations, declaration_items, outcomes, parties), below_rows=below_rows)
+        return defer_indexes(
+            self._conn, (declarations, declaration_items, outcomes, parties), below_rows=below_rows
+        )
 
     def any_of(self, org_id: uuid.UUID) -> bool:
         """Whether the organisation has any declaration at all."""
