@@ -343,9 +343,9 @@ class LedgerStore:
             # Multi-row INSERTs: a third less work per row in SQLite than executemany. Not sorted into
             # key order first: that saves SQLite about 800 instructions a row but costs Python's
             # sort of (kind, id, index) tuples about 3,300 (callgrind, 2026-12-06). OR IGNORE: a
-            # multi-row INSERT that may abort needs a statement journal, a temporary file created
-            # and written (about 120 writes) per batch; the only row it could ignore is one already
-            # holding exactly this (kind, record id, new index), i.e. the very row being written.
+            # multi-row INSERT that may abort keeps a statement journal, which for rows in arrival
+            # order spills to a temporary file (about 120 writes a batch); the only row it could
+            # ignore is one already holding exactly this (kind, record id, new index).
             values = list(chain.from_iterable(zip(kinds, ids, range(size, new_size), strict=True)))
             step = 3 * _RECORDS_PER_INSERT
             for at in range(0, len(values), step):
