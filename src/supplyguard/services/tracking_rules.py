@@ -7,7 +7,9 @@ subscriber, keeps alerting; every change bumps the organisation's rules revision
 reload when it moves.
 
 API (every function takes a unit of work, and the changing ones a clock and the acting principal;
-reading needs ``TRACKING_READ``, changing ``TRACKING_ADMIN``; errors: :class:`ValidationFailed`
+reading needs ``TRACKING_READ``, changing ``TRACKING_ADMIN``; every change is audited and is a
+ledger leaf in its own transaction (kinds ``config.tracking_rule``, ``config.tracking_link``,
+``config.tracking_expected_stock``: see "ledger bodies" below); errors: :class:`ValidationFailed`
 naming each bad field, :class:`Conflict` for a duplicate name, :class:`TrackingRuleNotFound`,
 :class:`DeclarationNotFound`)::
 
