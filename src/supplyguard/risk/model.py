@@ -12,15 +12,17 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lightgbm as lgb
 import numpy as np
 
 from supplyguard.errors import ModelError
 from supplyguard.model.canonical import canonical_sha256
 from supplyguard.risk.calibration import Calibration, fit_isotonic, fit_platt
 from supplyguard.risk.features import FEATURE_NAMES, FeatureTable
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
 
 MODEL_FORMAT = "supplyguard-risk-model/1"
 
@@ -152,6 +154,8 @@ def train_model(
     Nothing is fitted on rows outside these two tables; metrics in the metadata are validation
     figures. Raises ModelError when either table has no labelled rows or a single class.
     """
+    import lightgbm as lgb  # loaded where a model is trained or read: starting the CLI skips it
+
     options = options or TrainingOptions()
     if tuple(train.names) != FEATURE_NAMES or tuple(valid.names) != FEATURE_NAMES:
         raise ModelError("feature tables were built with a different feature list")
@@ -288,6 +292,8 @@ def model_from_bytes(data: bytes, expected_features: Sequence[str] = FEATURE_NAM
     version = content.pop("version", None)
     if canonical_sha256(content) != stated:
         raise ModelError("model file content does not match its content_sha256 (corrupt or edited)")
+    import lightgbm as lgb
+
     try:
         booster = lgb.Booster(model_str=content["booster"])
         calibration = Calibration.from_dict(content["calibration"])
