@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from supplyguard.errors import ConfigurationError
-from supplyguard.tracking import EpcisJsonSchema
+
+if TYPE_CHECKING:
+    from supplyguard.tracking import EpcisJsonSchema
 
 SCHEMA_EXTRA = "epcis_schema"
 
@@ -28,6 +31,8 @@ __all__ = ["SCHEMA_EXTRA", "epcis_schema_for", "load_epcis_schema"]
 
 def load_epcis_schema(path: Path) -> EpcisJsonSchema:
     """The GS1 EPCIS JSON schema at ``path``, compiled; a bad file is a :class:`ConfigurationError`."""
+    from supplyguard.tracking import EpcisJsonSchema  # only with the setting: the CLI starts without it
+
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
