@@ -6,10 +6,13 @@ from __future__ import annotations
 import hashlib
 import random
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 
+from supplyguard.adapters.db import ledger_tables
+from supplyguard.adapters.db.engine import BULK_WAL_PAGES, create_db_engine
 from supplyguard.adapters.db.ledger_store import LedgerStore, pack_bundle, unpack_bundle
 from supplyguard.errors import InvalidInput, ProofRequestInvalid, VerificationFailed
 from supplyguard.ledger import (
@@ -286,3 +289,48 @@ def test_leaves_come_back_from_their_bundles(engine: Engine) -> None:
         assert in_pages == [(leaf.index, leaf.leaf) for leaf in store.iter_kind("outcome")]
         assert len(in_pages) == 200
         assert store.audit() == [] and store.audit(batch_bundles=1) == []
+
+
+def _sqlite_engine(tmp_path: Path) -> Engine:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    tables = [t for t in ledger_tables.metadata.sorted_tables if t.name.startswith("ledger_")]
+    ledger_tables.metadata.create_all(engine, tables=tables)
+    return engine
+
+
+def test_bulk_appends_on_sqlite_checkpoint_the_wal_less_often(tmp_path: Path) -> None:
+    engine = _sqlite_engine(tmp_path)
+    with engine.connect() as conn:
+        store = LedgerStore(conn)
+        store.append_many(envelopes(3))
+        conn.commit()
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
+        store.append_many(envelopes(300, 3))
+        conn.commit()
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == BULK_WAL_PAGES
+    engine.dispose()
+
+
+def test_appends_past_the_third_tile_level_match_the_memory_tree(tmp_path: Path) -> None:
+    # 70,000 leaves: the level-2 tile (nodes of 65,536 leaves) fills only once, and in between the
+    # appends leave it alone.
+    engine = _sqlite_engine(tmp_path)
+    all_envelopes = envelopes(70_000)
+    memory = MemoryTree()
+    rng = random.Random(11)
+    with engine.connect() as conn:
+        store = LedgerStore(conn)
+        for at in range(0, len(all_envelopes), 1000):
+            batch = all_envelopes[at : at + 1000]
+            store.append_many(batch)
+            conn.commit()
+            for envelope in batch:
+                memory.append(envelope.to_bytes())
+        for size in (65_535, 65_536, 65_537, 70_000):
+            assert store.root(size) == memory.root(size)
+            index = rng.randrange(size)
+            assert store.inclusion_proof(index, size) == memory.inclusion_proof(index, size)
+            for old in (1_000, 65_535, rng.randint(1, size)):
+                assert store.consistency_proof(old, size) == memory.consistency_proof(old, size)
+        assert store.audit() == []
+    engine.dispose()
