@@ -17,7 +17,6 @@ import time
 import uuid
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import httpx
@@ -82,15 +81,47 @@ class SyncResult:
         }
 
 
-def _check_part(body: bytes, part: int, parts: int, context: CheckContext) -> list[Checked | None]:
-    """In a verification worker: the verdicts on objects ``part``, ``part + parts``, ... of a page."""
+CHUNKS = 8  # a page is checked in this many chunks, claimed by the workers and by this process
+
+_claims: Any = None  # in a verification worker: the claim flags it shares with the syncing process
+
+
+def _init_checker(claims: Any) -> None:
+    global _claims
+    _claims = claims
+
+
+def _claim(claims: Any, slot: int, chunk: int) -> bool:
+    """Take chunk ``chunk`` of the page in ``slot`` (two slots: the page awaited and the next one)."""
+    with claims.get_lock():
+        index = slot * CHUNKS + chunk
+        if claims[index]:
+            return False
+        claims[index] = 1
+        return True
+
+
+def _chunk_bounds(count: int, chunk: int) -> tuple[int, int]:
+    return count * chunk // CHUNKS, count * (chunk + 1) // CHUNKS
+
+
+def _check_page(body: bytes, slot: int, context: CheckContext) -> list[tuple[int, list[Checked | None]]]:
+    """In a verification worker: parse a page and check its chunks from the first, each one not
+    already claimed (the syncing process takes chunks from the last while it waits)."""
     try:
         with gc_paused():
             envelope = json.loads(body)
         objects = envelope.get("objects", [])
     except (ValueError, AttributeError):
         return []  # the storing side refuses the page itself
-    return check_objects(objects[part::parts] if isinstance(objects, list) else [], context)
+    if not isinstance(objects, list):
+        return []
+    done: list[tuple[int, list[Checked | None]]] = []
+    for chunk in range(CHUNKS):
+        if _claim(_claims, slot, chunk):
+            low, high = _chunk_bounds(len(objects), chunk)
+            done.append((chunk, check_objects(objects[low:high], context)))
+    return done
 
 
 def _warm(_: int) -> int:
@@ -107,27 +138,31 @@ def default_verify_workers() -> int:
 
 
 def _verdicts(
-    parts: list[Future[list[Checked | None]] | None], objects: list[Any], context: CheckContext
-) -> list[Checked | None] | None:
-    """The verdicts on a page in page order: part ``k`` holds objects ``k``, ``k + len(parts)``, ...;
-    a part without a future is checked here, while the workers do theirs. None when a worker
-    failed (the page is then checked where it is stored)."""
-    count, stride = len(objects), len(parts)
+    futures: list[Future[list[tuple[int, list[Checked | None]]]]],
+    objects: list[Any],
+    context: CheckContext,
+    claims: Any,
+    slot: int,
+) -> list[Checked | None]:
+    """The verdicts on a page, in page order. While the workers go through the page from its first
+    chunk, this process checks chunks from the last until it meets theirs, so neither side waits
+    long for the other. An object left without a verdict (a worker failed) is checked where it is
+    stored."""
+    count = len(objects)
     merged: list[Checked | None] = [None] * count
-    for part, future in enumerate(parts):
-        if future is None:
-            merged[part::stride] = check_objects(objects[part::stride], context)
+    for chunk in reversed(range(CHUNKS)):
+        if not _claim(claims, slot, chunk):
+            break
+        low, high = _chunk_bounds(count, chunk)
+        merged[low:high] = check_objects(objects[low:high], context)
     try:
-        for part, future in enumerate(parts):
-            if future is None:
-                continue
-            found = future.result()
-            if len(found) != len(range(part, count, stride)):
-                return None
-            merged[part::stride] = found
-    except Exception as error:  # a worker that died or failed: check here instead
+        for future in futures:
+            for chunk, found in future.result():
+                low, high = _chunk_bounds(count, chunk)
+                if len(found) == high - low:
+                    merged[low:high] = found
+    except Exception as error:  # a worker that died or failed: its objects are checked in ingest
         log.warning("sync.worker_failed", error=f"{type(error).__name__}: {error}")
-        return None
     return merged
 
 
@@ -217,19 +252,25 @@ def sync_partner(
     # Verification workers are forked first, while this is the only thread of ours (the fetcher
     # thread comes after), and get nothing but page bytes and the check context.
     checkers: Executor | None = None
+    claims: Any = None
     if workers:
-        checkers = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+        fork = multiprocessing.get_context("fork")
+        claims = fork.Array("b", 2 * CHUNKS)  # inherited by the workers through the fork
+        checkers = ProcessPoolExecutor(
+            workers, mp_context=fork, initializer=_init_checker, initargs=(claims,)
+        )
         list(checkers.map(_warm, range(workers)))
+    fetched = 0
 
-    def dispatch(body: bytes, share: bool) -> list[Future[list[Checked | None]] | None]:
-        """Send a page to the workers; with ``share``, one more part is left for this process
-        (the first page: nothing is being stored yet, so this process would only wait)."""
+    def dispatch(body: bytes) -> tuple[int, list[Future[list[tuple[int, list[Checked | None]]]]]]:
+        """Send a page to the workers, in the claim slot of its parity (the page before it in the
+        same slot has been fully awaited by then)."""
+        nonlocal fetched
         assert checkers is not None
-        parts = workers + int(share)
-        futures: list[Future[list[Checked | None]] | None] = [
-            checkers.submit(_check_part, body, part, parts, context) for part in range(workers)
-        ]
-        return futures + [None] * int(share)
+        slot, fetched = fetched % 2, fetched + 1
+        with claims.get_lock():
+            claims[slot * CHUNKS : (slot + 1) * CHUNKS] = bytes(CHUNKS)
+        return slot, [checkers.submit(_check_page, body, slot, context) for _ in range(workers)]
 
     try:
         # One client (keep-alive) and one fetcher thread: while a page is stored, the next one (after
@@ -241,17 +282,17 @@ def sync_partner(
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-fetch") as fetcher,
         ):
 
-            def fetch(position: int, first: bool = False) -> Future[tuple[list[Any], bool, int, Any]]:
-                on_body = partial(dispatch, share=first) if checkers is not None else None
+            def fetch(position: int) -> Future[tuple[list[Any], bool, int, Any]]:
+                on_body = dispatch if checkers is not None else None
                 return fetcher.submit(
                     _fetch_page_body, client, partner, position, page_size, max_page_bytes, on_body
                 )
 
-            upcoming = fetch(result.position, first=True)
+            upcoming = fetch(result.position)
             while max_pages is None or result.pages < max_pages:
                 before = result.position
                 try:
-                    objects, more, last, futures = upcoming.result()
+                    objects, more, last, sent = upcoming.result()
                 except SyncFailed as error:
                     result.error = str(error)
                     uow = uow_factory()
@@ -264,7 +305,7 @@ def sync_partner(
                     break
                 if more and objects and last > before and (max_pages is None or result.pages + 1 < max_pages):
                     upcoming = fetch(last)
-                checked = _verdicts(futures, objects, context) if futures and objects else None
+                checked = _verdicts(sent[1], objects, context, claims, sent[0]) if sent and objects else None
                 uow = uow_factory()
                 with uow, gc_paused():
                     report = (
