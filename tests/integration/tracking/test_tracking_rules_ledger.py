@@ -179,3 +179,51 @@ def test_verify_names_rows_changed_inserted_and_deleted_behind_the_ledger(contai
     assert "config.tracking_expected_stock" in problems and "was changed" in problems
     assert len(verify(container)) == 5, problems
     assert len(expected) == 1
+
+
+def test_rows_stored_before_they_were_leaves_get_one_on_upgrade(container) -> None:  # type: ignore[no-untyped-def]
+    """Migration 0016: a node whose rules, links and expected stock predate their leaves verifies
+    clean after the upgrade; rows that already have a leaf get no second one."""
+    from supplyguard.adapters.db.migrate import upgrade
+    from tests.integration.ledger.test_ledger_migration import _downgrade
+
+    actor = setup_world(container)
+    uow, clock = container.uow, container.clock
+    recorded = rules.create_rule(uow(), clock, actor, FENCE)
+    old_rule, old_link = new_id(), new_id()
+    with container.engine.begin() as conn:  # rows as session 2's code stored them: no leaf
+        conn.execute(
+            insert(tracking_rules).values(
+                id=old_rule,
+                org_id=actor.org_id,
+                name="old-reefer",
+                kind="profile",
+                spec={"max_temperature_c": 8.0},
+                created_at=clock.now(),
+                created_by="admin",
+            )
+        )
+        conn.execute(
+            insert(tracking_rule_assignments).values(rule_id=old_rule, org_id=actor.org_id, device_id="TRK-1")
+        )
+        conn.execute(
+            insert(tracking_device_links).values(
+                id=old_link,
+                org_id=actor.org_id,
+                device_id="TRK-2",
+                asset_id="CONT-1",
+                declaration_id=None,
+                created_at=clock.now(),
+            )
+        )
+    problems = "\n".join(verify(container))
+    assert f"config.tracking_rule {old_rule} was inserted" in problems
+    assert f"config.tracking_link {old_link} was inserted" in problems
+
+    _downgrade(container.engine, "0015")
+    upgrade(container.engine)
+
+    assert verify(container) == []
+    assert len(leaves_of(container, "config.tracking_rule", old_rule)) == 1
+    assert len(leaves_of(container, "config.tracking_link", old_link)) == 1
+    assert len(leaves_of(container, "config.tracking_rule", recorded.id)) == 1  # not appended twice
