@@ -1,16 +1,16 @@
 """Telemetry through MQTT: positions/s sustained with alert rules on 10,000 devices, every message counted.
 
     .venv/bin/python bench/tracking_mqtt_bench.py [--seconds 300] [--devices 10000] [--rate 10000]
-        [--per-message 1] [--subscriber lean|paho] [--pg]
+        [--per-message 1] [--no-spool] [--receive-maximum 1000] [--pg]
 
 A publisher process sends positions of ``--devices`` trackers (each one a second of movement per
 round, in device order) at ``--rate`` positions/s (0: as fast as it can) to the Mosquitto broker on
 127.0.0.1:1883, QoS 1, one position per message by default (``--per-message N``: JSON arrays of N
 positions of one device). This process runs the node's subscriber (``adapters.mqtt`` batching into
 ``services.telemetry_mqtt``: filters, the organisation's stored rules, alerts, risk signals, one
-transaction per batch) on a throw-away SQLite file (``--pg``: PostgreSQL 127.0.0.1:5432).
-``--subscriber paho`` runs the peer instead: the same ingest behind the paho-mqtt network loop the
-node used until 2026-12-06 (bench/paho_subscriber.py); run both back to back to compare them.
+transaction per batch) on a throw-away SQLite file (``--pg``: PostgreSQL 127.0.0.1:5432), with
+its spool under the data directory as ``supplyguard tracking mqtt`` runs it (``--no-spool``: the
+network thread waits at 200,000 waiting messages instead).
 
 Rules (stored on the node, as ``supplyguard tracking rules load`` would): 100 circle geofences (sites,
 zones, restricted areas), a temperature profile and a shock profile on every device, and 100 road
@@ -45,7 +45,6 @@ from pathlib import Path
 from typing import Any
 
 from benchdb import create_pg_database, drop_pg_database
-from paho_subscriber import PahoBatchSubscriber
 from supplyguard.adapters.db.migrate import upgrade
 from supplyguard.adapters.db.telemetry_repo import TelemetryRepository
 from supplyguard.adapters.mqtt import RECEIVE_MAXIMUM, MqttBatchSubscriber, parse_broker_url
@@ -293,25 +292,15 @@ def run(args: argparse.Namespace, database_url: str, data_dir: Path) -> dict[str
     prefix = f"sgbench-{uuid.uuid4().hex[:8]}"
     pipelines = TelemetryPipelines()
     ingest = MqttTelemetryIngest(container.uow, container.clock, pipelines, prefix)
-    subscriber: Any
-    if args.subscriber == "paho":
-        subscriber = PahoBatchSubscriber(
-            parse_broker_url(BROKER),
-            subscriptions(prefix),
-            ingest,
-            batch_ms=args.batch_ms,
-            batch_max=args.batch_max,
-        )
-    else:  # as `supplyguard tracking mqtt` runs it: a spool under the data directory
-        subscriber = MqttBatchSubscriber(
-            parse_broker_url(BROKER),
-            subscriptions(prefix),
-            ingest,
-            batch_ms=args.batch_ms,
-            batch_max=args.batch_max,
-            spool_dir=None if args.no_spool else data_dir / "mqtt-spool",
-            receive_maximum=args.receive_maximum,
-        )
+    subscriber = MqttBatchSubscriber(  # as `supplyguard tracking mqtt` runs it: a spool under the data dir
+        parse_broker_url(BROKER),
+        subscriptions(prefix),
+        ingest,
+        batch_ms=args.batch_ms,
+        batch_max=args.batch_max,
+        spool_dir=None if args.no_spool else data_dir / "mqtt-spool",
+        receive_maximum=args.receive_maximum,
+    )
     subscriber.start()
     results: Any = mp.Queue()
     publisher = mp.Process(
@@ -373,7 +362,7 @@ def run(args: argparse.Namespace, database_url: str, data_dir: Path) -> dict[str
         else None,
         "alerts": alert_kinds,
         "batches": subscriber.batches,
-        "spooled": getattr(subscriber, "spooled", 0),
+        "spooled": subscriber.spooled,
         "batch_errors": subscriber.batch_errors,
     }
 
@@ -386,18 +375,8 @@ def main() -> None:
     parser.add_argument("--per-message", type=int, default=1, help="positions per MQTT message")
     parser.add_argument("--batch-ms", type=int, default=250)
     parser.add_argument("--batch-max", type=int, default=5000)
-    parser.add_argument(
-        "--subscriber",
-        choices=("lean", "paho"),
-        default="lean",
-        help="the node's reader (lean) or the paho-mqtt loop it replaced (the peer)",
-    )
-    parser.add_argument(
-        "--no-spool", action="store_true", help="lean subscriber: block at 200,000 waiting messages"
-    )
-    parser.add_argument(
-        "--receive-maximum", type=int, default=RECEIVE_MAXIMUM, help="lean subscriber: MQTT 5 Receive Maximum"
-    )
+    parser.add_argument("--no-spool", action="store_true", help="block at 200,000 waiting messages")
+    parser.add_argument("--receive-maximum", type=int, default=RECEIVE_MAXIMUM, help="MQTT 5 Receive Maximum")
     parser.add_argument("--pg", action="store_true", help="PostgreSQL instead of SQLite")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
@@ -416,7 +395,7 @@ def main() -> None:
     counts = figures["counts"]
     print(
         f"MQTT telemetry bench · {args.devices} devices · {args.per_message} position(s)/message · "
-        f"target {args.rate:g}/s · {args.seconds:g} s · {figures['backend']} · {args.subscriber} subscriber"
+        f"target {args.rate:g}/s · {args.seconds:g} s · {figures['backend']}"
     )
     rows = [
         ("published messages / positions", f"{published['messages']} / {published['positions']}"),
