@@ -295,7 +295,7 @@ def test_with_a_spool_a_full_memory_spills_to_disk_in_arrival_order(publisher, t
     subscriber.start()
     for n in range(12):
         publish(publisher, f"{prefix}/a", {"n": n})
-    wait_for(lambda: subscriber.received == 12)  # the reader never waited for the stuck writer
+    wait_for(lambda: subscriber.received == 12)  # the network thread never waited for the stuck writer
     assert subscriber.spooled >= 12 - 3
     released.set()
     wait_for(lambda: len(written) == 12)
