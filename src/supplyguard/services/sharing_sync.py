@@ -281,7 +281,13 @@ def sync_partner(
             claims[slot * CHUNKS : (slot + 1) * CHUNKS] = bytes(CHUNKS)
         start = slot * max_page_bytes
         pages[start : start + len(body)] = body
-        return slot, [checkers.submit(_check_page, slot, start, len(body), context) for _ in range(workers)]
+        futures: list[Future[list[tuple[int, list[Checked | None]]]]] = []
+        try:
+            for _ in range(workers):
+                futures.append(checkers.submit(_check_page, slot, start, len(body), context))
+        except Exception as error:  # a broken pool: this process claims and checks every chunk
+            log.warning("sync.worker_failed", error=f"{type(error).__name__}: {error}")
+        return slot, futures
 
     try:
         # One client (keep-alive) and one fetcher thread: while a page is stored, the next one (after

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from typing import Any
 
 import httpx
+import pytest
 
 from supplyguard.adapters.db.sharing_repo import SharingRepository
+from supplyguard.services import sharing_sync
 from supplyguard.services.sharing_feed import feed_page
 from supplyguard.services.sharing_sync import POSITION_HEADER, run_sync
 from tests.e2e.sharing.conftest import LiveNode, connect
@@ -53,3 +56,36 @@ def test_workers_refuse_a_forged_object_between_genuine_ones(start: Callable[[st
     assert held_ids(b) == [genuine[0]["id"], genuine[2]["id"]]
     with node.container.uow(readonly=True) as uow:
         assert [r.check_name for r in SharingRepository(uow.connection).rejections("test.node")] == ["field"]
+
+
+def _claim_all_then_fail(slot: int, start: int, size: int, context: Any) -> Any:
+    for chunk in range(sharing_sync.CHUNKS):
+        sharing_sync._claim(sharing_sync._claims, slot, chunk)
+    raise RuntimeError("worker lost")
+
+
+def test_objects_a_failed_worker_claimed_are_checked_where_they_are_stored(
+    start: Callable[[str, str], LiveNode], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = start("test.node", "Customs A"), start("customs-b", "Customs B")
+    connect(a, b)
+    for n in range(3):
+        publish(a, {**SUSPECT, "key": f"k-{n}"})
+    genuine = [e.wire for e in feed_page(a.node.container.uow(readonly=True), "customs-b").entries]
+    forged = copy.deepcopy(genuine[1])
+    forged["valid_from"] = "2020-01-01T00:00:00.000Z"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200,
+            json={"more": False, "objects": [genuine[0], forged, genuine[2]]},
+            headers={"Content-Type": "application/taxii+json;version=2.1", POSITION_HEADER: "3"},
+        )
+
+    monkeypatch.setattr(sharing_sync, "_check_page", _claim_all_then_fail)
+    node = b.node
+    result = run_sync(
+        node.container, node.admin, "test.node", transport=httpx.MockTransport(handler), verify_workers=1
+    )[0]
+    assert result.error is None and result.stored == 2 and result.rejected == 1
+    assert held_ids(b) == [genuine[0]["id"], genuine[2]["id"]]
