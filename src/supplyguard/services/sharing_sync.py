@@ -13,6 +13,7 @@ import json
 import mmap
 import multiprocessing
 import os
+import queue
 import threading
 import time
 import uuid
@@ -171,6 +172,25 @@ def _verdicts(
     return merged
 
 
+_SLOTS = 3  # pages in flight at most: the one being stored, one queued, one being fetched
+
+
+def _next_page(
+    ahead: queue.Queue[tuple[Any, SyncFailed | None]], producer: Future[None]
+) -> tuple[Any, SyncFailed | None]:
+    """The next page the fetcher thread queued (or its failure); re-raises what broke the fetcher."""
+    while True:
+        try:
+            return ahead.get(timeout=0.1)
+        except queue.Empty:
+            if producer.done():
+                producer.result()  # raises the fetcher's unexpected error, if any
+                try:
+                    return ahead.get_nowait()
+                except queue.Empty:
+                    raise SyncFailed("the fetcher stopped without a page") from None
+
+
 def _fetch_page(
     client: httpx.Client, partner: PartnerRecord, position: int, limit: int, max_bytes: int
 ) -> tuple[list[Any], bool, int]:
@@ -261,10 +281,10 @@ def sync_partner(
     pages: Any = None
     if workers:
         fork = multiprocessing.get_context("fork")
-        claims = fork.Array("b", 2 * CHUNKS)  # inherited by the workers through the fork
+        claims = fork.Array("b", _SLOTS * CHUNKS)  # inherited by the workers through the fork
         # Page bytes go through shared memory, not a pipe: a pipe moves 3 MB in 64 KB writes, each
         # waiting for the GIL while this process is busy storing.
-        pages = mmap.mmap(-1, 2 * max_page_bytes)
+        pages = mmap.mmap(-1, _SLOTS * max_page_bytes)
         checkers = ProcessPoolExecutor(
             workers, mp_context=fork, initializer=_init_checker, initargs=(claims, pages)
         )
@@ -272,11 +292,11 @@ def sync_partner(
     fetched = 0
 
     def dispatch(body: bytes) -> tuple[int, list[Future[list[tuple[int, list[Checked | None]]]]]]:
-        """Send a page to the workers, in the claim slot of its parity (the page before it in the
-        same slot has been fully awaited by then)."""
+        """Send a page to the workers, in slot ``n % 3`` for the n-th page: the page is then the
+        third in flight at most (one stored, one queued, this one), so page n - 3 is done with."""
         nonlocal fetched
         assert checkers is not None
-        slot, fetched = fetched % 2, fetched + 1
+        slot, fetched = fetched % _SLOTS, fetched + 1
         with claims.get_lock():
             claims[slot * CHUNKS : (slot + 1) * CHUNKS] = bytes(CHUNKS)
         start = slot * max_page_bytes
@@ -290,62 +310,88 @@ def sync_partner(
         return slot, futures
 
     try:
-        # One client (keep-alive) and one fetcher thread: while a page is stored, the next one (after
-        # the position the partner announced) is already being fetched, parsed and verified by the
-        # workers. Pages are still stored strictly in order, each with its position in one
-        # transaction; a prefetched page whose predecessor fails to store is simply dropped.
+        # One client (keep-alive) and one fetcher thread that runs ahead of the storing loop by up
+        # to two pages (each handed to the workers as soon as it arrives), so fetching, checking
+        # and storing overlap. Pages are still stored strictly in order, each with its position in
+        # one transaction; prefetched pages after one that fails to store are simply dropped.
+        ahead: queue.Queue[tuple[Any, SyncFailed | None]] = queue.Queue(maxsize=1)
+        stop = threading.Event()
+        on_body = dispatch if checkers is not None else None
+
+        def run_ahead(client: httpx.Client) -> None:
+            position, count = result.position, 0
+            while not stop.is_set():
+                try:
+                    page = _fetch_page_body(client, partner, position, page_size, max_page_bytes, on_body)
+                    item: tuple[Any, SyncFailed | None] = (page, None)
+                except SyncFailed as error:
+                    item = (None, error)
+                while not stop.is_set():
+                    try:
+                        ahead.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if item[1] is not None:
+                    return
+                objects, more, last, _ = page
+                count += 1
+                if not (more and objects and last > position) or (
+                    max_pages is not None and count >= max_pages
+                ):
+                    return
+                position = last
+
         with (
             httpx.Client(headers=headers, auth=auth, transport=transport, timeout=timeout_s) as client,
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-fetch") as fetcher,
         ):
-
-            def fetch(position: int) -> Future[tuple[list[Any], bool, int, Any]]:
-                on_body = dispatch if checkers is not None else None
-                return fetcher.submit(
-                    _fetch_page_body, client, partner, position, page_size, max_page_bytes, on_body
-                )
-
-            upcoming = fetch(result.position)
-            while max_pages is None or result.pages < max_pages:
-                before = result.position
-                try:
-                    objects, more, last, sent = upcoming.result()
-                except SyncFailed as error:
-                    result.error = str(error)
-                    uow = uow_factory()
-                    with uow:
-                        SharingRepository(uow.connection).record_sync_error(partner_node, str(error))
-                        uow.commit()
-                    log.warning(
-                        "sync.failed", partner=partner_node, position=result.position, error=str(error)
-                    )
-                    break
-                if more and objects and last > before and (max_pages is None or result.pages + 1 < max_pages):
-                    upcoming = fetch(last)
-                checked = _verdicts(sent[1], objects, context, claims, sent[0]) if sent and objects else None
-                uow = uow_factory()
-                with uow, gc_paused():
-                    report = (
-                        ingest_in_uow(
-                            uow, node, partner_node, objects, checked=checked, checked_under=context
+            producer = fetcher.submit(run_ahead, client)
+            try:
+                while max_pages is None or result.pages < max_pages:
+                    before = result.position
+                    page, failure = _next_page(ahead, producer)
+                    if failure is not None:
+                        result.error = str(failure)
+                        uow = uow_factory()
+                        with uow:
+                            SharingRepository(uow.connection).record_sync_error(partner_node, str(failure))
+                            uow.commit()
+                        log.warning(
+                            "sync.failed", partner=partner_node, position=result.position, error=str(failure)
                         )
-                        if objects
-                        else IngestReport()
+                        break
+                    objects, more, last, sent = page
+                    checked = (
+                        _verdicts(sent[1], objects, context, claims, sent[0]) if sent and objects else None
                     )
-                    SharingRepository(uow.connection).record_sync(partner_node, last, node.clock.now())
-                    uow.commit()
-                result.pages += 1
-                result.received += len(objects)
-                result.stored += len(report.stored)
-                result.duplicates += report.duplicates
-                result.rejected += len(report.rejected)
-                result.position = last
-                result.reports.append(report)
-                if not more:
-                    break
-                if not objects or last <= before:
-                    result.error = f"{partner_node} announced more objects but its position did not advance"
-                    break
+                    uow = uow_factory()
+                    with uow, gc_paused():
+                        report = (
+                            ingest_in_uow(
+                                uow, node, partner_node, objects, checked=checked, checked_under=context
+                            )
+                            if objects
+                            else IngestReport()
+                        )
+                        SharingRepository(uow.connection).record_sync(partner_node, last, node.clock.now())
+                        uow.commit()
+                    result.pages += 1
+                    result.received += len(objects)
+                    result.stored += len(report.stored)
+                    result.duplicates += report.duplicates
+                    result.rejected += len(report.rejected)
+                    result.position = last
+                    result.reports.append(report)
+                    if not more:
+                        break
+                    if not objects or last <= before:
+                        result.error = (
+                            f"{partner_node} announced more objects but its position did not advance"
+                        )
+                        break
+            finally:
+                stop.set()
     finally:
         if checkers is not None:
             checkers.shutdown(cancel_futures=True)
