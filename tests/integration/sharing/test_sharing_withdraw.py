@@ -88,4 +88,3 @@ def test_a_revoked_version_withdraws_its_signals(node_a: SharingTestNode, node_b
     assert len(report.stored) == 1
     after = _state(node_a, declaration)
     assert after["by_ref"] == {} and after["lane"] is None
-
