@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -56,18 +57,42 @@ def _as_list(value: object) -> list[Any]:
 
 
 def _number(value: object) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
+    """A JSON number (not a boolean, not a numeric string, finite) as float, else ``None``."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return float(value)
-    try:
-        return float(str(value))
-    except ValueError:
-        return None
+    return None
 
 
-def _identifiers(value: object) -> tuple[str, ...]:
-    return tuple([canonical_value(item.strip()) for item in _as_list(value) if isinstance(item, str)])
+# every valid eventTimeZoneOffset (^[+-]([01][0-9]|2[0-3]):[0-5][0-9]$): one set lookup, no regex
+_ZONE_OFFSETS = frozenset(f"{sign}{h:02d}:{m:02d}" for sign in "+-" for h in range(24) for m in range(60))
+_EPC_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
+_TEXT_FIELDS = ("eventID", "bizStep", "disposition", "parentID")
+_SENSOR_NUMBERS = frozenset({"value", "minValue", "maxValue", "meanValue", "sDev", "percRank", "percValue"})
+
+
+def _identifiers(value: object, where: Location, errors: list[FieldError]) -> tuple[str, ...]:
+    """An EPC list (an array of URI strings) canonicalised; anything else is a located error."""
+    if not isinstance(value, list):
+        errors.append(FieldError(where, f"{where[-1]} must be an array of URIs"))
+        return ()
+    out = tuple([canonical_value(item.strip()) for item in value if isinstance(item, str)])
+    if len(out) != len(value):
+        errors.extend(
+            FieldError((*where, index), "an EPC must be a URI string")
+            for index, item in enumerate(value)
+            if not isinstance(item, str)
+        )
+    return out
+
+
+def _check_location(value: object, key: str, where: Location, errors: list[FieldError]) -> None:
+    """``readPoint`` / ``bizLocation``: an object whose ``id`` is a URI string."""
+    if not isinstance(value, dict):
+        errors.append(FieldError((*where, key), f"{key} must be an object with an id"))
+        return
+    ident = value.get("id")
+    if not isinstance(ident, str) or ":" not in ident:
+        errors.append(FieldError((*where, key, "id"), f"{key}.id must be a URI string"))
 
 
 def _quantities(value: object, where: Location, errors: list[FieldError]) -> tuple[QuantityElement, ...]:
@@ -77,7 +102,7 @@ def _quantities(value: object, where: Location, errors: list[FieldError]) -> tup
             errors.append(FieldError((*where, index, "epcClass"), "a quantity element needs an epcClass"))
             continue
         quantity = _number(element.get("quantity"))
-        if element.get("quantity") is not None and (quantity is None or quantity < 0):
+        if "quantity" in element and (quantity is None or quantity < 0):
             errors.append(FieldError((*where, index, "quantity"), "quantity must be a number >= 0"))
         uom = element.get("uom")
         out.append(
@@ -103,12 +128,12 @@ def _sensor_readings(value: object, where: Location, errors: list[FieldError]) -
                     FieldError((*where, index, "sensorReport", r_index), "a sensor report must be an object")
                 )
                 continue
-            raw_value = report.get("value", report.get("meanValue"))
-            number = _number(raw_value)
-            if raw_value is not None and number is None:
-                errors.append(
-                    FieldError((*where, index, "sensorReport", r_index, "value"), "value must be a number")
-                )
+            for key, raw in report.items():
+                if key in _SENSOR_NUMBERS and _number(raw) is None:
+                    errors.append(
+                        FieldError((*where, index, "sensorReport", r_index, key), f"{key} must be a number")
+                    )
+            number = _number(report.get("value", report.get("meanValue")))
             report_type = report.get("type")
             device = report.get("deviceID") or metadata.get("deviceID")
             readings.append(
@@ -192,9 +217,12 @@ def build_event(
             FieldError((*where, "eventTime"), "eventTime must be an ISO 8601 date-time with an offset")
         )
     offset = body.get("eventTimeZoneOffset")
-    if not (isinstance(offset, str) and len(offset) == 6 and offset[0] in "+-" and offset[3] == ":"):
+    if not (isinstance(offset, str) and offset in _ZONE_OFFSETS):
         errors.append(
-            FieldError((*where, "eventTimeZoneOffset"), "eventTimeZoneOffset must look like +01:00")
+            FieldError(
+                (*where, "eventTimeZoneOffset"),
+                "eventTimeZoneOffset must be +hh:mm or -hh:mm (hours 00-23, minutes 00-59), like +01:00",
+            )
         )
     record_time = parse_timestamp(body.get("recordTime"))
     if body.get("recordTime") is not None and record_time is None:
@@ -202,8 +230,16 @@ def build_event(
             FieldError((*where, "recordTime"), "recordTime must be an ISO 8601 date-time with an offset")
         )
     _check_shape(event_type, body, where, errors)
-    # the optional lists are looked at only when present (most events carry few of them)
+    # the optional fields are looked at only when present (most events carry few of them)
     get = body.get
+    for key in _TEXT_FIELDS:
+        if key in body and not isinstance(body[key], str):
+            errors.append(FieldError((*where, key), f"{key} must be a string"))
+    if "readPoint" in body:
+        _check_location(body["readPoint"], "readPoint", where, errors)
+    if "bizLocation" in body:
+        _check_location(body["bizLocation"], "bizLocation", where, errors)
+    epc_lists = [_identifiers(body[key], (*where, key), errors) if key in body else () for key in _EPC_LISTS]
     quantities = child_quantities = input_quantities = output_quantities = _NO_QUANTITIES
     if "quantityList" in body:
         quantities = _quantities(get("quantityList"), (*where, "quantityList"), errors)
@@ -240,10 +276,10 @@ def build_event(
         read_point=_location_id(body, "readPoint"),
         biz_location=_location_id(body, "bizLocation"),
         parent_id=canonical_value(parent.strip()) if isinstance(parent, str) else None,
-        epcs=_identifiers(get("epcList")),
-        child_epcs=_identifiers(get("childEPCs")) if "childEPCs" in body else (),
-        input_epcs=_identifiers(get("inputEPCList")) if "inputEPCList" in body else (),
-        output_epcs=_identifiers(get("outputEPCList")) if "outputEPCList" in body else (),
+        epcs=epc_lists[0],
+        child_epcs=epc_lists[1],
+        input_epcs=epc_lists[2],
+        output_epcs=epc_lists[3],
         quantities=quantities,
         child_quantities=child_quantities,
         input_quantities=input_quantities,

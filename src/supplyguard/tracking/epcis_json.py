@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,9 +12,16 @@ from supplyguard.tracking.epcis_events import EventErrors, build_event
 from supplyguard.tracking.epcis_hash import expand_key
 from supplyguard.tracking.epcis_model import EpcisDocument, EpcisEvent
 
-__all__ = ["context_namespaces", "document_event_list", "load_json_document", "parse_epcis_json"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "context_namespaces",
+    "document_event_list",
+    "load_json_document",
+    "parse_epcis_json",
+]
 
 DOCUMENT_TYPES = frozenset({"EPCISDocument", "EPCISQueryDocument"})
+SCHEMA_VERSION = re.compile(r"[0-9]+(?:\.[0-9]+)*\Z")  # the GS1 schema's "version" pattern
 
 
 def context_namespaces(context: object) -> dict[str, str]:
@@ -64,6 +72,17 @@ def document_event_list(document: Mapping[str, Any]) -> tuple[list[Any], tuple[s
     return events, where
 
 
+def _legacy_number(version: object, context: object) -> bool:
+    """A numeric ``schemaVersion`` (``2.0``) in a document on the pre-release simple context.
+
+    GS1's own ``JSON-simple-context`` examples write it so; EPCIS 2.0 documents carry the string.
+    """
+    if not isinstance(version, int | float) or isinstance(version, bool):
+        return False
+    entries = context if isinstance(context, list) else [context]
+    return any(isinstance(e, str) and e.endswith("/epcis-context-simple.jsonld") for e in entries)
+
+
 def _ignored_fields(document: Mapping[str, Any], namespaces: Mapping[str, str]) -> frozenset[str]:
     """Extension fields a document asks to leave out of the event hash (``<prefix>:ignoreFields``)."""
     body = document.get("epcisBody")
@@ -84,6 +103,15 @@ def parse_epcis_json(
     document_type = document.get("type")
     if document_type not in DOCUMENT_TYPES:
         raise ValidationFailed([FieldError(("type",), "type must be EPCISDocument or EPCISQueryDocument")])
+    schema_version = document.get("schemaVersion", "")
+    if not isinstance(schema_version, str) and _legacy_number(schema_version, document.get("@context")):
+        schema_version = str(schema_version)
+    if not (
+        isinstance(schema_version, str) and (schema_version == "" or SCHEMA_VERSION.match(schema_version))
+    ):
+        raise ValidationFailed(
+            [FieldError(("schemaVersion",), 'schemaVersion must be a version string like "2.0"')]
+        )
     namespaces = context_namespaces(document.get("@context"))
     events_json, where = document_event_list(document)
     if max_events is not None and len(events_json) > max_events:
@@ -105,7 +133,7 @@ def parse_epcis_json(
         raise ValidationFailed(errors)
     return EpcisDocument(
         document_type=str(document_type),
-        schema_version=str(document.get("schemaVersion", "")),
+        schema_version=schema_version,
         creation_date=document.get("creationDate") if isinstance(document.get("creationDate"), str) else None,
         events=tuple(events),
         namespaces=namespaces,

@@ -18,6 +18,7 @@ from typing import Any
 
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.tracking.epcis_events import EventErrors, build_event
+from supplyguard.tracking.epcis_json import SCHEMA_VERSION
 from supplyguard.tracking.epcis_model import EVENT_TYPES, EpcisDocument, EpcisEvent
 
 __all__ = ["epcis_xml_to_json", "parse_epcis_xml"]
@@ -265,6 +266,10 @@ def epcis_xml_to_json(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]
         return header, [], names.namespaces
     if document_type not in ("EPCISDocument", "EPCISQueryDocument"):
         raise ValidationFailed([FieldError(("type",), f"{document_type} is not an EPCIS event document")])
+    if header["schemaVersion"] and not SCHEMA_VERSION.match(header["schemaVersion"]):
+        raise ValidationFailed(
+            [FieldError(("schemaVersion",), 'schemaVersion must be a version string like "2.0"')]
+        )
     events = [_event(e, names.key(e.tag)[0], names) for e in _event_elements(root)]
     return header, events, names.namespaces
 
