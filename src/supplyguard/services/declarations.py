@@ -66,6 +66,13 @@ def submit_declaration(
                     screening.replace_hits(actor.org_id, party_ids[ref.code], ref.name, hits, clock.now())
                     hit_count += len(hits)
         raise_intake_signals(uow, [declaration], clock.now())  # partner intel, same transaction
+        keys_dir = risk.config.keys_dir if risk is not None else None
+        watch_requests: list[Any] = []
+        if keys_dir is not None:  # partners' keyed watch lists: no query while no secret is installed
+            from supplyguard.services.sharing_watch import match_at_intake, received_for_intake
+
+            lists = received_for_intake(uow, keys_dir)
+            watch_requests = match_at_intake(uow, [declaration], lists, clock.now()) if lists else []
         # scored after the intel match, so its signals are features and count in the lane
         scored = risk.score(uow, actor.org_id, [declaration], clock.now()) if risk is not None else None
         append_records(uow, [declaration_record(declaration)])
@@ -80,6 +87,11 @@ def submit_declaration(
         )
         sign_tree_head(uow, signer, clock)
         uow.commit()
+    if watch_requests and risk is not None and risk.config.keys_dir is not None:
+        from supplyguard.services.sharing_watch import intake_sharing_node, open_intake_requests
+
+        node = intake_sharing_node(risk.config.keys_dir, risk.config.node_name, signer, clock)
+        open_intake_requests(uow, actor, node, watch_requests)
     if risk is not None and scored is not None:
         risk.learn(scored)
         if scored.assessments:

@@ -57,6 +57,7 @@ from supplyguard.services.ledger_records import sign_tree_head
 if TYPE_CHECKING:  # imported where used: the CLI starts without screening, sharing or the model
     from supplyguard.screening import Screener
     from supplyguard.services.risk_intake import IntakeRisk, IntakeScore
+    from supplyguard.services.sharing_watch import IntakeRequest, ReceivedKeyedList
 
 MAX_REPORTED_ERRORS = 10_000
 CHUNK_ROWS = 1000
@@ -666,6 +667,11 @@ def import_declarations(
         if report.stored:
             sign_tree_head(uow, signer, clock)
         uow.commit()
+    if writer.watch_requests and risk is not None and risk.config.keys_dir is not None:
+        from supplyguard.services.sharing_watch import intake_sharing_node, open_intake_requests
+
+        node = intake_sharing_node(risk.config.keys_dir, risk.config.node_name, signer, clock)
+        open_intake_requests(uow, actor, node, writer.watch_requests)
     if risk is not None:
         for scored in writer.scores:
             risk.learn(scored)
@@ -712,6 +718,8 @@ class _BatchWriter:
         self.risk = risk
         self.stored = Stored.on(uow.connection)
         self.scores: list[IntakeScore] = []
+        self.watch_held: tuple[ReceivedKeyedList, ...] | None = None  # partners' keyed lists, once
+        self.watch_requests: list[IntakeRequest] = []  # opened after the commit
         self.party_ids: dict[str, str] = {}
         self.check_references = uow.declarations.any_of(context.org_id)
         self.parties_absent = not uow.parties.any_of(context.org_id)
@@ -862,6 +870,25 @@ class _BatchWriter:
                     )
                     self.report.screening_hits += len(hits)
 
+    def _watch_lists(self, declarations: Sequence[Declaration | None]) -> None:
+        """Partners' keyed watch lists, loaded once per import (none: not a single query)."""
+        keys_dir = self.risk.config.keys_dir if self.risk is not None else None
+        if keys_dir is None:
+            return
+        from supplyguard.services.sharing_watch import match_at_intake, received_for_intake
+
+        if self.watch_held is None:
+            self.watch_held = received_for_intake(self.uow, keys_dir)
+        if self.watch_held:
+            self.watch_requests.extend(
+                match_at_intake(
+                    self.uow,
+                    [d for d in declarations if d is not None],
+                    self.watch_held,
+                    self.context.received_at,
+                )
+            )
+
     def _signals_and_risk(self, good: Sequence[PreparedRow | KcsRow]) -> None:
         """Partner intel for the open declarations, then intake risk: both need domain objects,
         made here only for the rows that need them."""
@@ -878,6 +905,7 @@ class _BatchWriter:
             raise_intake_signals(
                 uow, [d for d in open_declarations if d is not None], self.context.received_at
             )
+            self._watch_lists(open_declarations)
         risk = self.risk
         # The scorer runs with an active model, or to keep a cached state current.
         if risk is None or (uow.risk.intake_key(org_id) is None and risk.cached(org_id) is None):

@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -88,11 +89,18 @@ class IntakeConfig:
     yellow_per_day: int
     exploration_share: float
     trust_policy: TrustPolicy = field(default_factory=TrustPolicy)
+    # where partners' keyed watch lists are matched at intake from (the node's keys and name)
+    keys_dir: Path | None = None
+    node_name: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IntakeConfig:
         return cls(
-            settings.inspection_red_per_day, settings.inspection_yellow_per_day, settings.exploration_share
+            settings.inspection_red_per_day,
+            settings.inspection_yellow_per_day,
+            settings.exploration_share,
+            keys_dir=settings.keys_dir,
+            node_name=settings.node_name,
         )
 
     @property

@@ -644,30 +644,188 @@ def _record_hits(
         uow.commit()
     to_ask = sorted({(hit.digest, hit.item.kind.value) for hit in hits if hit.digest not in asked})
     for digest, kind in to_ask:
-        opened: DisclosureRecord | None = None
-        note: str | None = None
-        try:
-            opened = request_disclosure(
-                container.uow(),
-                actor,
-                node,
-                partner=partner,
-                agreement_id=agreement_id,
-                kind=kind,
-                digest=digest,
-                reason=_auto_reason(agreement_id, kind),
-            )
-        except (ValidationFailed, PermissionDenied) as error:
-            note = f"no disclosure request opened: {error.message}"
-            result.notes.append(note)
-        else:
+        note = _open_request(container.uow(), actor, node, partner, agreement_id, kind, digest)
+        if note is None:
             result.requests_opened += 1
-        uow = container.uow()
-        with uow:
-            WatchRepository(uow.connection).link_disclosure(
-                partner, agreement_id, digest, opened.id if opened else None, note
+        else:
+            result.notes.append(note)
+
+
+def _open_request(
+    uow: SqlUnitOfWork,
+    actor: Principal,
+    node: SharingNode,
+    partner: str,
+    agreement_id: str,
+    kind: str,
+    digest: str,
+    refused_suffix: str = "",
+) -> str | None:
+    """Open the disclosure request of one new hit and link it to the hit's matches (or note why not).
+    Returns None when opened, else the note."""
+    opened: DisclosureRecord | None = None
+    note: str | None = None
+    try:
+        opened = request_disclosure(
+            uow,
+            actor,
+            node,
+            partner=partner,
+            agreement_id=agreement_id,
+            kind=kind,
+            digest=digest,
+            reason=_auto_reason(agreement_id, kind),
+        )
+    except (ValidationFailed, PermissionDenied) as error:
+        note = f"no disclosure request opened: {error.message}{refused_suffix}"
+    with uow:
+        WatchRepository(uow.connection).link_disclosure(
+            partner, agreement_id, digest, opened.id if opened else None, note
+        )
+        uow.commit()
+    return note
+
+
+# --- matching at intake ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedKeyedList:
+    """A partner's keyed list held for intake matching: its digests and our list key for it."""
+
+    partner: str
+    agreement_id: str
+    key: bytes
+    digests: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeRequest:
+    """A new hit found at intake whose disclosure request is opened once the intake has committed."""
+
+    partner: str
+    agreement_id: str
+    kind: str
+    digest: str
+
+
+def _has_watch_secret(keys_dir: Path) -> bool:
+    folder = Path(keys_dir) / "watch"
+    return folder.is_dir() and any(folder.glob("*.key"))
+
+
+def received_for_intake(uow: SqlUnitOfWork, keys_dir: Path | None) -> tuple[ReceivedKeyedList, ...]:
+    """The partners' keyed lists we hold, with the key to match them, inside the caller's unit of
+    work. Costs no query at all when no watch-list secret is installed (then no list can have been
+    received); a list keyed with another key than ours (a rotation in progress) waits for the pull."""
+    if keys_dir is None or not _has_watch_secret(keys_dir):
+        return ()
+    found: list[ReceivedKeyedList] = []
+    keys: dict[str, bytes | None] = {}
+    for record in WatchRepository(uow.connection).received():
+        aid = record.agreement_id
+        if aid not in keys:
+            try:
+                secret = load_watch_secret(keys_dir, aid)
+            except (ValidationFailed, ConfigurationError) as error:
+                log.warning("watchlist.secret_unreadable", agreement=aid[:200], error=str(error)[:200])
+                secret = None
+            keys[aid] = list_key(secret, aid) if secret else None
+        key = keys[aid]
+        if key is None or watch_list_key_id(key) != record.key_id:
+            continue
+        digests = frozenset(parse_watch_list(json.loads(record.envelope)).digests)
+        found.append(ReceivedKeyedList(record.node, aid, key, digests))
+    return tuple(found)
+
+
+def match_at_intake(
+    uow: SqlUnitOfWork,
+    declarations: Sequence[Declaration],
+    lists: Sequence[ReceivedKeyedList],
+    now: datetime,
+) -> list[IntakeRequest]:
+    """Inside the intake's open unit of work: key the new declarations' identifiers once per
+    agreement, record each hit on a received list as a pull does (``sharing_watch_matches``) and
+    return the disclosure requests still to open (none for a digest already asked about)."""
+    if not lists or not declarations:
+        return []
+    watch = WatchRepository(uow.connection)
+    by_agreement: dict[str, list[ReceivedKeyedList]] = {}
+    for received in lists:
+        by_agreement.setdefault(received.agreement_id, []).append(received)
+    pending: list[IntakeRequest] = []
+    for agreement_id, held in by_agreement.items():
+        union = frozenset().union(*(r.digests for r in held))
+        _, hits = match_local_items(
+            (item for d in declarations for item in declaration_items(d)), held[0].key, union
+        )
+        for received in held:
+            mine = [hit for hit in hits if hit.digest in received.digests]
+            if not mine:
+                continue
+            partner = received.partner
+            for hit in mine:
+                kind = hit.item.kind.value
+                watch.add_match(
+                    WatchMatchRecord(
+                        uuid.uuid4(),
+                        partner,
+                        agreement_id,
+                        kind,
+                        hit.digest,
+                        hit.item.local_ref[:300],
+                        hit.item.org_id,
+                        f"{partner}'s keyed list under {agreement_id} also holds the {_KIND_WORDS[kind]} "
+                        f"of our {hit.item.local_ref} (at intake)",
+                        None,
+                        None,
+                        now,
+                    )
+                )
+            asked = watch.requested_digests(partner, agreement_id)
+            for digest in {hit.digest for hit in mine} & set(asked):
+                watch.link_disclosure(partner, agreement_id, digest, asked[digest], None)
+            pending.extend(
+                IntakeRequest(partner, agreement_id, kind, digest)
+                for digest, kind in sorted(
+                    {(h.digest, h.item.kind.value) for h in mine if h.digest not in asked}
+                )
             )
-            uow.commit()
+            log.info("watchlist.intake_hits", partner=partner, agreement=agreement_id, hits=len(mine))
+    return pending
+
+
+def open_intake_requests(
+    uow: SqlUnitOfWork,
+    actor: Principal,
+    node: SharingNode,
+    pending: Sequence[IntakeRequest],
+) -> int:
+    """After the intake has committed: open the disclosure request of each new hit, as a pull does
+    (same request, same ledger leaf). An actor who may not ask (a declarant) leaves it to the next
+    pull, noted on the hit. Returns the number of requests opened."""
+    opened = 0
+    for request in pending:
+        note = _open_request(
+            uow,
+            actor,
+            node,
+            request.partner,
+            request.agreement_id,
+            request.kind,
+            request.digest,
+            " (the next watch-list pull opens it)",
+        )
+        opened += note is None
+    return opened
+
+
+def intake_sharing_node(keys_dir: Path, node_name: str, signer: Any, clock: Any) -> SharingNode:
+    """The node identity that signs requests opened at intake (the key the pull uses)."""
+    from supplyguard.adapters.sharing_keys import load_or_create_sharing_key
+
+    return SharingNode(node_name, load_or_create_sharing_key(keys_dir, node_name), signer, clock)
 
 
 def pull_watch_lists(
