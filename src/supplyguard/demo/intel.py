@@ -14,7 +14,12 @@ a secret), registered as partners with an agreement binding all three
 2. the Dutch node publishes a **suspect-shipment alert** on that importer's container: Korea
    receives it whole, the carrier a **redacted** copy without the consignee's name (personal data
    it may not receive), still verifiable against the author's signature;
-3. Korea reports back that it **seized** the goods (a signed feedback note).
+3. Korea reports back that it **seized** the goods (a signed feedback note);
+4. **keyed watch lists**: both customs administrations hold the agreement's demo secret; the Dutch
+   node watches the alert's container and publishes its keyed list, Korea's keyed list (the same
+   container, and one the Dutch hold nothing on) is received as a pull would receive it, and the
+   overlap is one hit (one digest, on the watch list and on the declaration carrying it) that
+   opens one disclosure request to Korea (``/intel/watchlist``).
 
 The intelligence pages (``/intel``) then show received and shared intelligence, the carrier's
 redacted copy and the partners' status.
@@ -37,7 +42,26 @@ from supplyguard.services.sharing_node import sharing_node
 from supplyguard.services.sharing_partners import PartnerInput, register_agreement, register_partner
 from supplyguard.services.sharing_publish import publish_object
 from supplyguard.services.sharing_specs import build_from_spec
-from supplyguard.sharing import Authoring, NoteInfo, SigningKey, Tlp, build_note, sign_object
+from supplyguard.services.sharing_watch import (
+    WatchEntryInput,
+    accept_watch_list,
+    add_watch_entries,
+    install_watch_secret,
+    publish_watch_list,
+)
+from supplyguard.sharing import (
+    Authoring,
+    IdentifierKind,
+    KeyedWatchList,
+    NoteInfo,
+    SigningKey,
+    Tlp,
+    build_note,
+    sign_object,
+    watch_list_key_id,
+)
+from supplyguard.sharing.keyed import keyed_digest
+from supplyguard.sharing.watch_exchange import list_key, sign_watch_list
 
 NL_ORG = "Netherlands Customs (demo)"
 AGREEMENT = """
@@ -95,6 +119,15 @@ def _target(world: DemoWorld) -> dict[str, Any] | None:
     network = [d for d in open_ones if d.get("declarant", {}).get("code", "").endswith("D99999")]
     candidates = network or open_ones
     return candidates[0] if candidates else None
+
+
+AGREEMENT_ID = "cmaa-nl-kr-oceanic-demo"
+KR_ONLY_CONTAINER = "MSKU9070323"  # on Korea's list only: no Dutch record holds it
+
+
+def demo_watch_secret() -> bytes:
+    """The agreement's watch-list secret in the demo (fixed and derivable: a demo, not a secret)."""
+    return hashlib.sha256(f"supplyguard-demo-watch-secret/{AGREEMENT_ID}".encode()).digest()
 
 
 def _signed(key: SigningKey, spec: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -194,3 +227,39 @@ def load_intel(
         Authoring(kr.author_ref, now, tlp=Tlp.AMBER),
     )
     ingest_objects(container.uow(), node, "customs-kr", [sign_object(note, kr).to_stix()])
+
+    _watch_lists(container, operator, node, container_number, step)
+
+
+def _watch_lists(
+    container: Container, operator: Principal, node: Any, container_number: str, step: Callable[[str], None]
+) -> None:
+    """Keyed watch lists under the demo agreement: the Dutch list published, Korea's received."""
+    keys_dir = container.settings.keys_dir
+    secret = demo_watch_secret()
+    install_watch_secret(container.uow(), node, operator, keys_dir, AGREEMENT_ID, secret)
+    add_watch_entries(
+        container.uow(),
+        node,
+        operator,
+        [WatchEntryInput("container", container_number, "alert demo-alert-1 (Busan seizure)")],
+    )
+    publish_watch_list(container.uow(), operator, node, keys_dir, AGREEMENT_ID)
+    key = list_key(secret, AGREEMENT_ID)
+    digests = frozenset(
+        keyed_digest(key, IdentifierKind.CONTAINER, number)
+        for number in (container_number, KR_ONLY_CONTAINER)
+    )
+    korea = sign_watch_list(
+        demo_key("customs-kr"),
+        KeyedWatchList(AGREEMENT_ID, watch_list_key_id(key), digests),
+        node.node_id,
+        container.clock.now(),
+    )
+    with container.uow(readonly=True) as uow:
+        partner = next(p for p in SharingRepository(uow.connection).partners() if p.node_id == "customs-kr")
+    result = accept_watch_list(container, operator, node, partner, korea)
+    step(
+        f"intelligence: keyed watch list from customs-kr ({result.digests} digests): "
+        f"{result.hits} hits, {result.requests_opened} disclosure request opened"
+    )

@@ -505,12 +505,44 @@ def _pull_one(
         result.error = f"{error.check}: {error.detail}"
         _record_failure(container, partner.node_id, aid, error.check, error.detail)
         return result
+    return _accept_list(container, actor, node, partner.node_id, key, signed, result)
+
+
+def accept_watch_list(
+    container: Any, actor: Principal, node: SharingNode, partner: PartnerRecord, signed: SignedWatchList
+) -> WatchPullResult:
+    """A partner's keyed list handed over other than by a pull (the demo world's stand-in partner):
+    checked, stored and matched exactly as a pulled one."""
+    require(actor, Action.SHARING_SYNC)
+    aid = signed.agreement_id
+    result = WatchPullResult(partner.node_id, aid)
+    key = _list_key_for(container.settings.keys_dir, aid)
+    owner_key = TrustedKey.from_public_bytes(partner.node_id, partner.author_ref, partner.public_key)
+    try:
+        verify_watch_list(signed, owner_key, recipient=node.node_id, agreement_id=aid, our_list_key=key)
+    except WatchListInvalid as error:
+        result.error = f"{error.check}: {error.detail}"
+        return result
+    return _accept_list(container, actor, node, partner.node_id, key, signed, result)
+
+
+def _accept_list(
+    container: Any,
+    actor: Principal,
+    node: SharingNode,
+    partner_id: str,
+    key: bytes,
+    signed: SignedWatchList,
+    result: WatchPullResult,
+) -> WatchPullResult:
+    """Store a verified list (unless older than the one held) and match it against our data."""
+    aid = signed.agreement_id
     result.digests = len(signed.digests)
     now = node.clock.now()
     uow = container.uow()
     with uow:
         watch = WatchRepository(uow.connection)
-        held = next((r for r in watch.received(partner.node_id) if r.agreement_id == aid), None)
+        held = next((r for r in watch.received(partner_id) if r.agreement_id == aid), None)
         if held is not None and signed.published_at < held.published_at:
             result.error = (
                 f"replay: the list is older ({signed.published_at.isoformat()}) than the one held "
@@ -521,17 +553,17 @@ def _pull_one(
             or held.list_sha256 != signed.content_sha256
             or held.published_at != signed.published_at
         ):
-            _store_received(uow, node, partner.node_id, signed, now)
+            _store_received(uow, node, partner_id, signed, now)
             uow.commit()
     if result.error:
-        _record_failure(container, partner.node_id, aid, "replay", result.error)
+        _record_failure(container, partner_id, aid, "replay", result.error)
         return result
     with container.uow(readonly=True) as read:
         result.local_keyed, hits = match_local_items(
             _local_items(read, actor), key, frozenset(signed.digests)
         )
     result.hits = len(hits)
-    _record_hits(container, actor, node, partner.node_id, aid, hits, result)
+    _record_hits(container, actor, node, partner_id, aid, hits, result)
     return result
 
 
