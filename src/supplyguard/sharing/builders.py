@@ -8,12 +8,15 @@ returns a JSON-ready dict. Identifiers inside customs fields are canonicalised o
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import stix2
+from stix2patterns.validator import run_validator  # type: ignore[import-untyped]
 
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.sharing.customs import (
@@ -282,6 +285,41 @@ def _pattern_literal(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+# A string literal as _pattern_literal writes it: quotes, with only \' and \\ escaped inside.
+_LITERAL = re.compile(r"'(?:[^'\\]|\\['\\])*'")
+
+
+@lru_cache(maxsize=256)
+def _shape_is_valid(shape: str, version: str) -> bool:
+    return not run_validator(shape, version)
+
+
+class _ConsignmentIndicator(stix2.v21.Indicator):  # type: ignore[misc]
+    """``stix2.v21.Indicator`` for consignment patterns, whose validation is memoised by shape.
+
+    A consignment pattern is built here, every value a string literal escaped by
+    :func:`_pattern_literal`: any such literal is one valid token, so whether the pattern is valid
+    depends only on its shape (the pattern with each literal replaced by ``'x'``). The shape is
+    validated with the same ``stix2patterns`` validator, once; a pattern whose shape fails is
+    validated in full, so the error is the library's own. Every other check is ``Indicator``'s.
+    """
+
+    def _check_object_constraints(self) -> None:
+        pattern = self.get("pattern")
+        version = self.get("pattern_version") or "2.1"
+        if self.get("pattern_type") != "stix" or not _shape_is_valid(_LITERAL.sub("'x'", pattern), version):
+            super()._check_object_constraints()
+            return
+        super(stix2.v21.Indicator, self)._check_object_constraints()
+        valid_from = self.get("valid_from")
+        valid_until = self.get("valid_until")
+        if valid_from and valid_until and valid_until <= valid_from:
+            raise ValueError(f"{self.id} 'valid_until' must be greater than 'valid_from'")
+
+
+_ConsignmentIndicator.__name__ = _ConsignmentIndicator.__qualname__ = "Indicator"  # the same messages
+
+
 def consignment_pattern(fields: Mapping[str, Any]) -> str:
     """A STIX pattern over a shipment's transport identifiers (container, conveyance, B/L).
 
@@ -319,7 +357,7 @@ def build_suspect_shipment(suspect: SuspectShipment, authoring: Authoring) -> di
         "expected_arrival": suspect.expected_arrival and stix_timestamp(suspect.expected_arrival),
     }
     return _build(
-        stix2.v21.Indicator,
+        _ConsignmentIndicator,
         authoring,
         {
             "name": suspect.name,

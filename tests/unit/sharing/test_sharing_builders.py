@@ -181,3 +181,52 @@ def test_bundle_reports_the_broken_object_by_position(validator: StixSchemaValid
     problems = validator.problems(build_bundle([suspect_shipment_object(), broken]))
     assert problems
     assert {problem.location[:2] for problem in problems} == {("objects", 1)}
+
+
+@pytest.mark.parametrize(
+    "value", ["MSCU1234565", "it's", "back\\slash", "\\'", "", "ünï 😀", "new\nline", "a' OR [x:y = 'z"]
+)
+def test_consignment_indicator_agrees_with_stix2_on_any_literal(value: str) -> None:
+    """The shape-memoised pattern check builds exactly what ``stix2.v21.Indicator`` builds."""
+    import stix2
+
+    from supplyguard.sharing.builders import _ConsignmentIndicator, consignment_pattern
+
+    for extra in ({}, {"valid_until": "2020-01-01T00:00:00.000Z"}):
+        properties = {
+            "id": "indicator--6f1b1f58-3c2e-4d0a-9a43-58a0c1f4e2b7",
+            "created": "2026-01-01T00:00:00.000Z",
+            "modified": "2026-01-01T00:00:00.000Z",
+            "pattern": consignment_pattern({"container_numbers": [value], "bill_of_lading": value or "x"}),
+            "pattern_type": "stix",
+            "valid_from": "2026-01-01T00:00:00.000Z",
+            **extra,
+        }
+        built = []
+        for factory in (stix2.v21.Indicator, _ConsignmentIndicator):
+            try:
+                built.append(factory(**properties, allow_custom=False).serialize())
+            except (stix2.exceptions.STIXError, ValueError) as error:
+                built.append(f"{type(error).__name__}: {error}")
+        assert built[0] == built[1]
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "[x-supplyguard-consignment:container_number = 'a' OR",
+        "[x:y = 'a']]",
+        "[x-supplyguard-consignment:container_number = 'a\\q']",
+    ],
+)
+def test_consignment_indicator_refuses_a_broken_pattern_as_stix2_does(pattern: str) -> None:
+    import stix2
+
+    from supplyguard.sharing.builders import _ConsignmentIndicator
+
+    messages = []
+    for factory in (stix2.v21.Indicator, _ConsignmentIndicator):
+        with pytest.raises(stix2.exceptions.InvalidValueError) as error:
+            factory(pattern=pattern, pattern_type="stix", valid_from="2026-01-01T00:00:00.000Z")
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]
