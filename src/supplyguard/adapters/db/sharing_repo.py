@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, exists, func, insert, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from supplyguard.adapters.db.bulk import bulk_insert
@@ -212,6 +212,34 @@ def _feed_row(row: Any, added: Any) -> FeedRow:
     return FeedRow(int(row.position), row.stix_id, row.stix_type, row.version, as_utc(added), row.wire)
 
 
+# Statements built once (the per-call ``.values(...)`` forms cost more to key than to run).
+_RETIRE_OBJECT = (
+    update(sharing_objects)
+    .where(sharing_objects.c.stix_id == bindparam("retired_id"), sharing_objects.c.current)
+    .values(current=False)
+)
+_INSERT_OBJECT = insert(sharing_objects)
+_RETIRE_DELIVERY = (
+    update(sharing_deliveries)
+    .where(
+        sharing_deliveries.c.partner_node == bindparam("retired_partner"),
+        sharing_deliveries.c.stix_id == bindparam("retired_id"),
+        sharing_deliveries.c.current,
+    )
+    .values(current=False)
+)
+_INSERT_DELIVERY = insert(sharing_deliveries)
+_PARTNERS = select(sharing_partners).order_by(sharing_partners.c.node_id)
+_AGREEMENTS = select(sharing_agreements).order_by(sharing_agreements.c.agreement_id)
+_LAST_POSITION = select(func.max(sharing_objects.c.position))
+_HELD = select(sharing_objects).where(
+    sharing_objects.c.stix_id == bindparam("held_id"), sharing_objects.c.current
+)
+_TOMBSTONE = select(sharing_tombstones.c.wire).where(
+    sharing_tombstones.c.stix_id == bindparam("tombstone_id")
+)
+
+
 def _wire_text(wire: dict[str, Any]) -> str:
     return json.dumps(wire, separators=(",", ":"), ensure_ascii=False)
 
@@ -341,7 +369,7 @@ class SharingRepository:
         return None if row is None else _partner(row)
 
     def partners(self) -> list[PartnerRecord]:
-        rows = self._conn.execute(select(sharing_partners).order_by(sharing_partners.c.node_id))
+        rows = self._conn.execute(_PARTNERS)
         return [_partner(row) for row in rows]
 
     def record_sync(self, node_id: str, position: int, at: datetime, error: str | None = None) -> None:
@@ -410,7 +438,7 @@ class SharingRepository:
         )
 
     def agreements(self) -> list[AgreementRecord]:
-        rows = self._conn.execute(select(sharing_agreements).order_by(sharing_agreements.c.agreement_id))
+        rows = self._conn.execute(_AGREEMENTS)
         return [
             AgreementRecord(r.agreement_id, r.title, r.yaml_text, r.version, as_utc(r.registered_at))
             for r in rows
@@ -422,14 +450,12 @@ class SharingRepository:
         """The next log position; call once per transaction, before inserting (takes the lock)."""
         if self._conn.dialect.name == "postgresql":
             self._conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_POSITION_LOCK})")
-        last = self._conn.execute(select(func.max(sharing_objects.c.position))).scalar()
+        last = self._conn.execute(_LAST_POSITION).scalar()
         return 1 if last is None else int(last) + 1
 
     def held(self, stix_id: str) -> HeldObject | None:
         """The current version of ``stix_id`` held here, if any."""
-        row = self._conn.execute(
-            select(sharing_objects).where(sharing_objects.c.stix_id == stix_id, sharing_objects.c.current)
-        ).first()
+        row = self._conn.execute(_HELD, {"held_id": stix_id}).first()
         return None if row is None else _held(row)
 
     def held_many(self, stix_ids: Sequence[str]) -> dict[str, HeldObject]:
@@ -506,29 +532,26 @@ class SharingRepository:
     def add_object(self, obj: HeldObject) -> None:
         """Store a version; if it is current, the previous current version of its id stops being so."""
         if obj.current:
-            self._conn.execute(
-                update(sharing_objects)
-                .where(sharing_objects.c.stix_id == obj.stix_id, sharing_objects.c.current)
-                .values(current=False)
-            )
+            self._conn.execute(_RETIRE_OBJECT, {"retired_id": obj.stix_id})
         self._conn.execute(
-            insert(sharing_objects).values(
-                position=obj.position,
-                stix_id=obj.stix_id,
-                stix_type=obj.stix_type,
-                version=obj.version,
-                author_ref=obj.author_ref,
-                author_node=obj.author_node,
-                content_hash=obj.content_hash,
-                tlp=obj.tlp,
-                wire=_wire_text(obj.wire),
-                received_from=obj.received_from,
-                agreement_id=obj.agreement_id,
-                current=obj.current,
-                revoked=obj.revoked,
-                deleted=obj.deleted,
-                stored_at=obj.stored_at,
-            )
+            _INSERT_OBJECT,
+            {
+                "position": obj.position,
+                "stix_id": obj.stix_id,
+                "stix_type": obj.stix_type,
+                "version": obj.version,
+                "author_ref": obj.author_ref,
+                "author_node": obj.author_node,
+                "content_hash": obj.content_hash,
+                "tlp": obj.tlp,
+                "wire": _wire_text(obj.wire),
+                "received_from": obj.received_from,
+                "agreement_id": obj.agreement_id,
+                "current": obj.current,
+                "revoked": obj.revoked,
+                "deleted": obj.deleted,
+                "stored_at": obj.stored_at,
+            },
         )
 
     def mark_deleted(self, stix_id: str) -> None:
@@ -644,31 +667,40 @@ class SharingRepository:
     # --- deliveries -----------------------------------------------------------------------------
 
     def add_deliveries(self, deliveries: Sequence[Delivery]) -> None:
-        for delivery in deliveries:
-            if delivery.current:
-                self._conn.execute(
-                    update(sharing_deliveries)
-                    .where(
-                        sharing_deliveries.c.partner_node == delivery.partner_node,
-                        sharing_deliveries.c.stix_id == delivery.stix_id,
-                        sharing_deliveries.c.current,
-                    )
-                    .values(current=False)
-                )
+        """Store deliveries; a current one retires that partner's current copy of the object.
+
+        One ``executemany`` per statement: every retirement first, then every insert (the same
+        rows as one at a time, since a call never holds two current copies for one partner and id).
+        """
+        current = [(d.partner_node, d.stix_id) for d in deliveries if d.current]
+        if len(set(current)) != len(current):  # not a shape publishing makes: one at a time
+            for delivery in deliveries:
+                self.add_deliveries([delivery])
+            return
+        if current:
             self._conn.execute(
-                insert(sharing_deliveries).values(
-                    partner_node=delivery.partner_node,
-                    position=delivery.position,
-                    stix_id=delivery.stix_id,
-                    stix_type=delivery.stix_type,
-                    version=delivery.version,
-                    agreement_id=delivery.agreement_id,
-                    outcome=delivery.outcome,
-                    removed_fields=json.dumps(list(delivery.removed_fields)),
-                    wire=_wire_text(delivery.wire),
-                    current=delivery.current,
-                    created_at=delivery.created_at,
-                )
+                _RETIRE_DELIVERY,
+                [{"retired_partner": partner, "retired_id": stix_id} for partner, stix_id in current],
+            )
+        if deliveries:
+            self._conn.execute(
+                _INSERT_DELIVERY,
+                [
+                    {
+                        "partner_node": d.partner_node,
+                        "position": d.position,
+                        "stix_id": d.stix_id,
+                        "stix_type": d.stix_type,
+                        "version": d.version,
+                        "agreement_id": d.agreement_id,
+                        "outcome": d.outcome,
+                        "removed_fields": json.dumps(list(d.removed_fields)),
+                        "wire": _wire_text(d.wire),
+                        "current": d.current,
+                        "created_at": d.created_at,
+                    }
+                    for d in deliveries
+                ],
             )
 
     def deliveries_page(self, partner_node: str, query: ObjectQuery) -> list[Delivery]:
@@ -722,9 +754,7 @@ class SharingRepository:
     # --- tombstones -----------------------------------------------------------------------------
 
     def tombstone(self, stix_id: str) -> dict[str, Any] | None:
-        row = self._conn.execute(
-            select(sharing_tombstones.c.wire).where(sharing_tombstones.c.stix_id == stix_id)
-        ).first()
+        row = self._conn.execute(_TOMBSTONE, {"tombstone_id": stix_id}).first()
         return None if row is None else dict(json.loads(row.wire))
 
     def save_tombstone(
