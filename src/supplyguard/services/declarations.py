@@ -87,11 +87,19 @@ def submit_declaration(
         )
         sign_tree_head(uow, signer, clock)
         uow.commit()
-    if watch_requests and risk is not None and risk.config.keys_dir is not None:
-        from supplyguard.services.sharing_watch import intake_sharing_node, open_intake_requests
+    keys_dir = risk.config.keys_dir if risk is not None else None
+    if watch_requests and risk is not None and keys_dir is not None:  # after the commit, as a pull
+        from supplyguard.services.sharing_watch import open_intake_requests
 
-        node = intake_sharing_node(risk.config.keys_dir, risk.config.node_name, signer, clock)
-        open_intake_requests(uow, actor, node, watch_requests)
+        open_intake_requests(
+            uow,
+            actor,
+            watch_requests,
+            keys_dir=keys_dir,
+            node_name=risk.config.node_name,
+            signer=signer,
+            clock=clock,
+        )
     if risk is not None and scored is not None:
         risk.learn(scored)
         if scored.assessments:

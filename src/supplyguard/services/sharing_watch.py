@@ -831,33 +831,39 @@ def match_at_intake(
 def open_intake_requests(
     uow: SqlUnitOfWork,
     actor: Principal,
-    node: SharingNode,
     pending: Sequence[IntakeRequest],
+    *,
+    keys_dir: Path,
+    node_name: str,
+    signer: Any,
+    clock: Any,
 ) -> int:
     """After the intake has committed: open the disclosure request of each new hit, as a pull does
-    (same request, same ledger leaf). An actor who may not ask (a declarant) leaves it to the next
-    pull, noted on the hit. Returns the number of requests opened."""
-    opened = 0
-    for request in pending:
-        note = _open_request(
-            uow,
-            actor,
-            node,
-            request.partner,
-            request.agreement_id,
-            request.kind,
-            request.digest,
-            " (the next watch-list pull opens it)",
-        )
-        opened += note is None
-    return opened
-
-
-def intake_sharing_node(keys_dir: Path, node_name: str, signer: Any, clock: Any) -> SharingNode:
-    """The node identity that signs requests opened at intake (the key the pull uses)."""
+    (same request, signed with the node key, same ledger leaf). An actor who may not ask (an
+    officer) leaves it to the next pull, noted on the hit; so does any failure here (the
+    declarations are stored already). Returns the number of requests opened."""
+    if not pending:
+        return 0
     from supplyguard.adapters.sharing_keys import load_or_create_sharing_key
 
-    return SharingNode(node_name, load_or_create_sharing_key(keys_dir, node_name), signer, clock)
+    opened = 0
+    try:
+        node = SharingNode(node_name, load_or_create_sharing_key(keys_dir, node_name), signer, clock)
+        for request in pending:
+            note = _open_request(
+                uow,
+                actor,
+                node,
+                request.partner,
+                request.agreement_id,
+                request.kind,
+                request.digest,
+                " (the next watch-list pull opens it)",
+            )
+            opened += note is None
+    except Exception as error:  # the declarations are committed: the next pull opens what is left
+        log.warning("watchlist.intake_requests_failed", opened=opened, error=str(error)[:200])
+    return opened
 
 
 def pull_watch_lists(
