@@ -52,6 +52,7 @@ def submit_declaration(
     (left unscored while the organisation has no active model)."""
     require(actor, Action.DECLARATION_CREATE)
     declaration = parse_declaration(data, org_id=actor.org_id, received_at=clock.now(), refdata=refdata)
+    keys_dir = risk.config.keys_dir if risk is not None else None  # partners' keyed watch lists
     with uow:
         if uow.declarations.existing_references(actor.org_id, [declaration.reference]):
             raise Conflict(f"a declaration with reference {declaration.reference!r} already exists")
@@ -66,7 +67,6 @@ def submit_declaration(
                     screening.replace_hits(actor.org_id, party_ids[ref.code], ref.name, hits, clock.now())
                     hit_count += len(hits)
         raise_intake_signals(uow, [declaration], clock.now())  # partner intel, same transaction
-        keys_dir = risk.config.keys_dir if risk is not None else None
         watch_requests: list[Any] = []
         if keys_dir is not None:  # partners' keyed watch lists: no query while no secret is installed
             from supplyguard.services.sharing_watch import match_at_intake, received_for_intake
@@ -87,7 +87,6 @@ def submit_declaration(
         )
         sign_tree_head(uow, signer, clock)
         uow.commit()
-    keys_dir = risk.config.keys_dir if risk is not None else None
     if watch_requests and risk is not None and keys_dir is not None:  # after the commit, as a pull
         from supplyguard.services.sharing_watch import open_intake_requests
 

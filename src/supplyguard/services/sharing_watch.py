@@ -754,8 +754,8 @@ def received_for_intake(uow: SqlUnitOfWork, keys_dir: Path | None) -> tuple[Rece
         return ()
     found: list[ReceivedKeyedList] = []
     keys: dict[str, bytes | None] = {}
-    for record in WatchRepository(uow.connection).received():
-        aid = record.agreement_id
+    repo = WatchRepository(uow.connection)
+    for node, aid, key_id, content_sha256 in repo.received_heads():
         if aid not in keys:
             try:
                 secret = load_watch_secret(keys_dir, aid)
@@ -764,11 +764,26 @@ def received_for_intake(uow: SqlUnitOfWork, keys_dir: Path | None) -> tuple[Rece
                 secret = None
             keys[aid] = list_key(secret, aid) if secret else None
         key = keys[aid]
-        if key is None or watch_list_key_id(key) != record.key_id:
+        if key is None or watch_list_key_id(key) != key_id:
             continue
-        digests = frozenset(parse_watch_list(json.loads(record.envelope)).digests)
-        found.append(ReceivedKeyedList(record.node, aid, key, digests))
+        digests = _RECEIVED_DIGESTS.get(content_sha256)
+        if digests is None:  # first intake since this list arrived: read and parse it once
+            envelope = repo.received_envelope(node, aid)
+            if envelope is None:
+                continue
+            digests = frozenset(parse_watch_list(json.loads(envelope)).digests)
+            if len(_RECEIVED_DIGESTS) >= _RECEIVED_DIGESTS_HELD:
+                _RECEIVED_DIGESTS.clear()
+            _RECEIVED_DIGESTS[content_sha256] = digests
+        found.append(ReceivedKeyedList(node, aid, key, digests))
     return tuple(found)
+
+
+# Received lists' digests by the lists' content hash (checked against the signed list when it was
+# pulled, so one hash always stands for the same digests): intake parses a list once per process,
+# not on every declaration.
+_RECEIVED_DIGESTS: dict[str, frozenset[str]] = {}
+_RECEIVED_DIGESTS_HELD = 64
 
 
 def match_at_intake(

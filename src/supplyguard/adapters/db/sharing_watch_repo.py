@@ -219,6 +219,21 @@ class WatchRepository:
             for row in self._conn.execute(query)
         ]
 
+    def received_heads(self) -> list[tuple[str, str, str, str]]:
+        """(partner, agreement, key id, list_sha256) of every received list, without the lists
+        themselves (intake reads these on every declaration; the digests are cached by hash)."""
+        t = sharing_watch_received.c
+        query = select(t.partner_node, t.agreement_id, t.key_id, t.list_sha256).order_by(
+            t.partner_node, t.agreement_id
+        )
+        return [(r[0], r[1], r[2], r[3]) for r in self._conn.execute(query)]
+
+    def received_envelope(self, partner_node: str, agreement_id: str) -> str | None:
+        t = sharing_watch_received.c
+        return self._conn.execute(
+            select(t.envelope).where(and_(t.partner_node == partner_node, t.agreement_id == agreement_id))
+        ).scalar()
+
     # --- hits ---------------------------------------------------------------------------------------
 
     def add_match(self, record: WatchMatchRecord) -> bool:
