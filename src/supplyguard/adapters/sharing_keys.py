@@ -29,7 +29,8 @@ def node_author_ref(node_id: str) -> str:
     return stix_id("identity", f"node/{node_id}")
 
 
-def _check_private(path: Path) -> None:
+def check_private(path: Path) -> None:
+    """ConfigurationError when a secret file is readable by group or others."""
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigurationError(
@@ -37,7 +38,8 @@ def _check_private(path: Path) -> None:
         )
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
+    """Create ``path`` (it must not exist) with mode 0600 in a 0700 folder and write ``data``."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
@@ -54,8 +56,8 @@ def load_or_create_sharing_key(keys_dir: Path, node_id: str) -> SigningKey:
         )
         # another process may have created it first: then read theirs
         with contextlib.suppress(FileExistsError):
-            _write_private(path, pem)
-    _check_private(path)
+            write_private(path, pem)
+    check_private(path)
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (ValueError, TypeError) as exc:
@@ -76,7 +78,7 @@ def save_partner_token(keys_dir: Path, node_id: str, token: str) -> Path:
     path = _token_path(keys_dir, node_id)
     if path.exists():
         path.unlink()
-    _write_private(path, token.strip().encode())
+    write_private(path, token.strip().encode())
     return path
 
 
@@ -84,5 +86,5 @@ def load_partner_token(keys_dir: Path, node_id: str) -> str | None:
     path = _token_path(keys_dir, node_id)
     if not path.exists():
         return None
-    _check_private(path)
+    check_private(path)
     return path.read_text(encoding="utf-8").strip() or None

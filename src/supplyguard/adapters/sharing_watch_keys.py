@@ -7,12 +7,11 @@ lists keyed with the old one are then refused by key id until every party has th
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import stat
 from pathlib import Path
 
+from supplyguard.adapters.sharing_keys import check_private, write_private
 from supplyguard.errors import ConfigurationError, FieldError, ValidationFailed
 from supplyguard.sharing.keyed import MIN_KEY_BYTES
 
@@ -45,13 +44,9 @@ def save_watch_secret(keys_dir: Path, agreement_id: str, secret: bytes) -> Path:
     if len(secret) < MIN_KEY_BYTES:
         raise ValidationFailed([FieldError(("key",), f"at least {MIN_KEY_BYTES} bytes")])
     path = _key_path(keys_dir, agreement_id)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
-    if temporary.exists():
-        temporary.unlink()
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(secret.hex() + "\n")
+    temporary.unlink(missing_ok=True)
+    write_private(temporary, (secret.hex() + "\n").encode("ascii"))
     temporary.replace(path)
     return path
 
@@ -61,11 +56,7 @@ def load_watch_secret(keys_dir: Path, agreement_id: str) -> bytes | None:
     path = _key_path(keys_dir, agreement_id)
     if not path.exists():
         return None
-    mode = path.stat().st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigurationError(
-            f"{path} is accessible by group or others (mode {stat.S_IMODE(mode):o}); run: chmod 600 {path}"
-        )
+    check_private(path)
     try:
         return parse_secret(path.read_text(encoding="ascii"))
     except (ValidationFailed, UnicodeDecodeError) as error:

@@ -6,7 +6,6 @@ Works on the caller's connection inside the caller's transaction (``WatchReposit
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -311,11 +310,3 @@ class WatchRepository:
             )
         )
         return {row.digest: row.id for row in rows}
-
-    def iter_entries(self, kinds: Sequence[str] | None = None) -> Iterator[WatchEntryRecord]:
-        table = sharing_watch_entries
-        query = select(table).order_by(table.c.id)
-        if kinds is not None:
-            query = query.where(table.c.kind.in_(list(kinds)))
-        for row in self._conn.execute(query):
-            yield _entry(row)
