@@ -221,6 +221,19 @@ def _list_key_for(keys_dir: Path, agreement_id: str) -> bytes:
     return list_key(secret, agreement_id)
 
 
+def _known_list_key(keys_dir: Path, agreement_id: str, known: dict[str, bytes | None]) -> bytes | None:
+    """The agreement's list key, read once per ``known`` (a loop's cache); None, logged, when no
+    secret is installed or it cannot be read (an odd id from a partner, a bad file)."""
+    if agreement_id not in known:
+        try:
+            secret = load_watch_secret(keys_dir, agreement_id)
+        except (ValidationFailed, ConfigurationError) as error:
+            log.warning("watchlist.secret_unreadable", agreement=agreement_id[:200], error=str(error)[:200])
+            secret = None
+        known[agreement_id] = list_key(secret, agreement_id) if secret else None
+    return known[agreement_id]
+
+
 # --- publishing and serving -----------------------------------------------------------------------
 
 
@@ -756,14 +769,7 @@ def received_for_intake(uow: SqlUnitOfWork, keys_dir: Path | None) -> tuple[Rece
     keys: dict[str, bytes | None] = {}
     repo = WatchRepository(uow.connection)
     for node, aid, key_id, content_sha256 in repo.received_heads():
-        if aid not in keys:
-            try:
-                secret = load_watch_secret(keys_dir, aid)
-            except (ValidationFailed, ConfigurationError) as error:
-                log.warning("watchlist.secret_unreadable", agreement=aid[:200], error=str(error)[:200])
-                secret = None
-            keys[aid] = list_key(secret, aid) if secret else None
-        key = keys[aid]
+        key = _known_list_key(keys_dir, aid, keys)
         if key is None or watch_list_key_id(key) != key_id:
             continue
         digests = _RECEIVED_DIGESTS.get(content_sha256)
@@ -966,16 +972,7 @@ def identify_incoming(
     found: dict[uuid.UUID, list[str]] = {}
     keys: dict[str, bytes | None] = {}
     for record in wanted:
-        if record.agreement_id not in keys:
-            try:
-                secret = load_watch_secret(keys_dir, record.agreement_id)
-            except (ValidationFailed, ConfigurationError) as error:  # an odd id from a partner, a bad file
-                log.warning(
-                    "watchlist.secret_unreadable", agreement=record.agreement_id[:200], error=str(error)[:200]
-                )
-                secret = None
-            keys[record.agreement_id] = list_key(secret, record.agreement_id) if secret else None
-        key = keys[record.agreement_id]
+        key = _known_list_key(keys_dir, record.agreement_id, keys)
         if key is None:
             continue
         found[record.id] = [
