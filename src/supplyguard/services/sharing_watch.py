@@ -971,14 +971,18 @@ def identify_incoming(
         entries = WatchRepository(uow.connection).entries()
     found: dict[uuid.UUID, list[str]] = {}
     keys: dict[str, bytes | None] = {}
+    named: dict[str, dict[tuple[str, str], list[str]]] = {}  # per agreement: (kind, digest) -> entries
     for record in wanted:
         key = _known_list_key(keys_dir, record.agreement_id, keys)
         if key is None:
             continue
-        found[record.id] = [
-            f"{entry.kind.replace('_', ' ')} {entry.canonical} ({entry.reference})"
-            for entry in entries
-            if entry.kind == record.kind
-            and keyed_digest(key, IdentifierKind(entry.kind), entry.canonical) == record.digest
-        ]
+        if record.agreement_id not in named:  # each entry keyed once per agreement, not per request
+            by_digest: dict[tuple[str, str], list[str]] = {}
+            for entry in entries:
+                digest = keyed_digest(key, IdentifierKind(entry.kind), entry.canonical)
+                by_digest.setdefault((entry.kind, digest), []).append(
+                    f"{entry.kind.replace('_', ' ')} {entry.canonical} ({entry.reference})"
+                )
+            named[record.agreement_id] = by_digest
+        found[record.id] = list(named[record.agreement_id].get((record.kind, record.digest), ()))
     return found
