@@ -3,10 +3,15 @@
 The key is a PKCS#8 PEM file ``ledger-ed25519.pem`` in the keys folder (folder mode 0700). A key
 file readable by group or others is refused, as ssh does. The public half is exported as a
 c2sp.org/signed-note verifier key, ``<name>+<key ID hex>+<base64(0x01 || public key)>``.
+
+The private-file helpers here (:func:`write_private`, :func:`check_private`,
+:func:`load_or_create_ed25519`) serve every secret the node keeps on disk: the ledger key, the
+sharing key, partner tokens and watch-list secrets.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from pathlib import Path
@@ -24,42 +29,51 @@ def key_path(keys_dir: Path) -> Path:
     return Path(keys_dir) / KEY_FILE
 
 
-def _write_new_key(path: Path) -> Ed25519PrivateKey:
-    private_key = Ed25519PrivateKey.generate()
-    pem = private_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    # O_EXCL: two processes starting at once never overwrite each other's key.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-    return private_key
-
-
-def _read_key(path: Path) -> Ed25519PrivateKey:
+def check_private(path: Path) -> None:
+    """ConfigurationError when a secret file is readable by group or others."""
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigurationError(
-            f"ledger key {path} is accessible by group or others (mode {stat.S_IMODE(mode):o}); "
-            f"run: chmod 600 {path}"
+            f"{path} is accessible by group or others (mode {stat.S_IMODE(mode):o}); run: chmod 600 {path}"
         )
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Create ``path`` (it must not exist: O_EXCL, so two processes never overwrite each other's
+    secret) with mode 0600 in a 0700 folder and write ``data``."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def load_or_create_ed25519(path: Path, what: str) -> Ed25519PrivateKey:
+    """The Ed25519 private key in the PKCS#8 PEM file ``path``, generated (0600) when there is none;
+    if another process creates it first, theirs is read. ``what`` names the key in errors."""
+    if not path.exists():
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        with contextlib.suppress(FileExistsError):
+            write_private(path, pem)
+    return read_ed25519(path, what)
+
+
+def read_ed25519(path: Path, what: str) -> Ed25519PrivateKey:
+    """The Ed25519 private key in ``path``; refused when group- or world-readable, or not one."""
+    check_private(path)
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (ValueError, TypeError) as exc:
-        raise ConfigurationError(f"ledger key {path} is not an unencrypted PEM private key: {exc}") from exc
+        raise ConfigurationError(f"{what} {path} is not an unencrypted PEM private key: {exc}") from exc
     if not isinstance(key, Ed25519PrivateKey):
-        raise ConfigurationError(f"ledger key {path} is not an Ed25519 key")
+        raise ConfigurationError(f"{what} {path} is not an Ed25519 key")
     return key
 
 
 def load_or_create_signer(keys_dir: Path, name: str) -> Ed25519Signer:
     """The node's checkpoint signer named ``name`` (its origin), creating the key on first use."""
-    path = key_path(keys_dir)
-    try:
-        private_key = _read_key(path) if path.exists() else _write_new_key(path)
-    except FileExistsError:
-        private_key = _read_key(path)
+    private_key = load_or_create_ed25519(key_path(keys_dir), "ledger key")
     try:
         return Ed25519Signer(name, private_key)
     except ValueError as exc:
@@ -71,7 +85,7 @@ def load_signer(keys_dir: Path, name: str) -> Ed25519Signer:
     path = key_path(keys_dir)
     if not path.exists():
         raise ConfigurationError(f"no ledger key at {path}: start the node once to create it")
-    return Ed25519Signer(name, _read_key(path))
+    return Ed25519Signer(name, read_ed25519(path, "ledger key"))
 
 
 def export_verifier_key(keys_dir: Path, name: str) -> str:

@@ -8,16 +8,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import stat
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from supplyguard.errors import ConfigurationError, FieldError, ValidationFailed
+from supplyguard.adapters.keys import check_private, load_or_create_ed25519, write_private
+from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.sharing import SigningKey, stix_id
 
 SHARING_KEY_FILE = "sharing-ed25519.pem"
@@ -29,41 +24,9 @@ def node_author_ref(node_id: str) -> str:
     return stix_id("identity", f"node/{node_id}")
 
 
-def check_private(path: Path) -> None:
-    """ConfigurationError when a secret file is readable by group or others."""
-    mode = path.stat().st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigurationError(
-            f"{path} is accessible by group or others (mode {stat.S_IMODE(mode):o}); run: chmod 600 {path}"
-        )
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Create ``path`` (it must not exist) with mode 0600 in a 0700 folder and write ``data``."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-
-
 def load_or_create_sharing_key(keys_dir: Path, node_id: str) -> SigningKey:
     """The node's object-signing key, pinned to its STIX identity; created (0600) on first use."""
-    path = Path(keys_dir) / SHARING_KEY_FILE
-    if not path.exists():
-        private_key = Ed25519PrivateKey.generate()
-        pem = private_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        # another process may have created it first: then read theirs
-        with contextlib.suppress(FileExistsError):
-            write_private(path, pem)
-    check_private(path)
-    try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except (ValueError, TypeError) as exc:
-        raise ConfigurationError(f"sharing key {path} is not an unencrypted PEM private key: {exc}") from exc
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ConfigurationError(f"sharing key {path} is not an Ed25519 key")
+    key = load_or_create_ed25519(Path(keys_dir) / SHARING_KEY_FILE, "sharing key")
     return SigningKey(node_id, node_author_ref(node_id), key)
 
 

@@ -11,7 +11,7 @@ import re
 import secrets
 from pathlib import Path
 
-from supplyguard.adapters.sharing_keys import check_private, write_private
+from supplyguard.adapters.keys import check_private, write_private
 from supplyguard.errors import ConfigurationError, FieldError, ValidationFailed
 from supplyguard.sharing.keyed import MIN_KEY_BYTES
 
