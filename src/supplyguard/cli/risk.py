@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -54,20 +55,58 @@ def score(
     out_console.print(f"{len(scored)} declarations scored into {out}: {lanes}")
 
 
+class OnlineStart(StrEnum):
+    """The online simulation's start (mirrors ``supplyguard.risk.online.Start``, plus both)."""
+
+    BOTH = "both"
+    INSPECTED_HISTORY = "inspected-history"
+    FULL_LABELS = "full-labels"
+
+
+class PastInspections(StrEnum):
+    """Mirrors ``supplyguard.risk.online.PastPolicy`` (kept here so the CLI starts without numpy)."""
+
+    TARGETED = "targeted"
+    RANDOM = "random"
+
+
 @risk_app.command("evaluate")
 def evaluate(
     train_file: Path = typer.Option(..., "--train"),
     valid_file: Path = typer.Option(..., "--valid"),
     test_file: Path = typer.Option(..., "--test"),
     online: bool = typer.Option(True, help="Also run the week-by-week online simulation (minutes)."),
+    start: OnlineStart = typer.Option(
+        OnlineStart.BOTH,
+        "--start",
+        help="Online simulation start: inspected-history (2020 outcomes only for what a past policy"
+        " inspected within capacity), full-labels (every 2020 outcome known), or both side by side.",
+    ),
+    past_policy: PastInspections = typer.Option(
+        PastInspections.TARGETED,
+        "--past-policy",
+        help="How 2020's inspections were chosen in the inspected-history start: targeted (a rule score"
+        " on duty at stake, tax rate, the importer's past frauds, new importers) or random.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
 ) -> None:
     """DATE protocol: train on train, tune on valid, report on test (and its hard subset), beside the
     published figures."""
+    from supplyguard.risk.online import PastPolicy, Start
     from supplyguard.services import risk_files as service
 
+    starts = (
+        (Start.INSPECTED_HISTORY, Start.FULL_LABELS) if start is OnlineStart.BOTH else (Start(start.value),)
+    )
     with err_console.status("evaluating"):
-        report = service.evaluate_files(train_file, valid_file, test_file, online=online)
+        report = service.evaluate_files(
+            train_file,
+            valid_file,
+            test_file,
+            online=online,
+            starts=starts,
+            past_policy=PastPolicy(past_policy.value),
+        )
     if as_json:
         typer.echo(report.to_json())
     else:

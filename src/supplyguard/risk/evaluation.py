@@ -71,6 +71,14 @@ class OnlinePolicyResult:
     frauds_possible: int = 0
     #: inspections that were exploration picks
     explored: int = 0
+    #: what the simulation knew of the training year: ``full-labels`` or ``inspected-history``
+    start: str = "full-labels"
+    #: how the history's inspections were chosen (``inspected-history`` only)
+    past_policy: str = ""
+    #: training-year rows whose outcome the simulation started from
+    history_labelled: int = 0
+    #: the inspected declarations, in order (for checks; not printed)
+    inspected_ids: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def precision(self) -> float:
@@ -79,6 +87,9 @@ class OnlinePolicyResult:
     def as_dict(self) -> dict[str, object]:
         return {
             "policy": self.policy,
+            "start": self.start,
+            "past_policy": self.past_policy,
+            "history_labelled": self.history_labelled,
             "weeks": self.weeks,
             "declarations": self.declarations,
             "inspected": self.inspected,
@@ -138,15 +149,21 @@ class EvaluationReport:
         if self.online:
             lines.append("")
             lines.append(
-                f"{'online policy':<30}{'inspected':>10}{'frauds':>8}{'of':>7}{'ceiling':>8}"
+                f"{'online start':<28}{'policy':<32}{'inspected':>10}{'frauds':>8}{'of':>7}{'ceiling':>8}"
                 f"{'precision':>10}{'duty':>7}"
             )
             for online in self.online:
+                start = online.start + (f" ({online.past_policy})" if online.past_policy else "")
                 lines.append(
-                    f"{online.policy:<30}{online.inspected:>10}{online.frauds_caught:>8}{online.frauds_total:>7}"
-                    f"{online.frauds_possible:>8}{online.precision:>10.3f}{online.duty_caught:>7.3f}"
+                    f"{start:<28}{online.policy:<32}{online.inspected:>10}{online.frauds_caught:>8}"
+                    f"{online.frauds_total:>7}{online.frauds_possible:>8}{online.precision:>10.3f}"
+                    f"{online.duty_caught:>7.3f}"
                 )
             lines.append("ceiling = frauds a perfect inspector catches within the same weekly capacity")
+            lines.append(
+                "full-labels = every 2020 outcome known at the start; inspected-history = 2020 outcomes only"
+                " for what a past policy (in brackets) inspected within the same capacity"
+            )
         lines += [f"note: {note}" for note in self.notes]
         return "\n".join(lines)
 

@@ -25,6 +25,7 @@ from supplyguard.risk import (
     test_rule,
     train_model,
 )
+from supplyguard.risk.online import PastPolicy, Start
 
 SCORE_COLUMNS = ("Declaration ID", "score", "expected_duty", "lane")
 
@@ -74,13 +75,21 @@ def score_file(
 
 
 def evaluate_files(
-    train_path: Path, valid_path: Path, test_path: Path, *, online: bool = True
+    train_path: Path,
+    valid_path: Path,
+    test_path: Path,
+    *,
+    online: bool = True,
+    starts: Sequence[Start] = (Start.INSPECTED_HISTORY, Start.FULL_LABELS),
+    past_policy: PastPolicy = PastPolicy.TARGETED,
 ) -> EvaluationReport:
     return evaluate_kcs(
         _read(train_path),
         _read(valid_path),
         _read(test_path),
         online_policies=DEFAULT_POLICIES if online else (),
+        starts=starts,
+        past_policy=past_policy,
     )
 
 
