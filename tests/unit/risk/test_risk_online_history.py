@@ -19,6 +19,7 @@ from supplyguard.risk.online import (
     EXPLORE_NOVELTY,
     EXPLORE_UNCERTAIN,
     LabelVault,
+    OnlinePolicy,
     PastPolicy,
     Start,
     inspected_history,
@@ -113,21 +114,26 @@ def test_flipping_an_uninspected_history_label_changes_nothing(past: PastPolicy)
 
 
 @pytest.mark.parametrize("policy", [EXPLOIT, EXPLORE_UNCERTAIN, EXPLORE_GRADIENT, EXPLORE_NOVELTY])
-def test_no_decision_reads_a_label_that_was_not_inspected(policy: object) -> None:
+def test_no_decision_reads_a_label_that_was_not_inspected(policy: OnlinePolicy) -> None:
     """Flip every label of the history and the stream that was never inspected: same decisions."""
-    assert isinstance(policy, type(EXPLOIT))
-    kwargs = {
-        "capacity_share": 0.1,
-        "retrain_every_weeks": 2,
-        "options": QUICK,
-        "start": Start.INSPECTED_HISTORY,
-        "past_policy": PastPolicy.TARGETED,
-        "seed": 11,
-    }
-    result = simulate_online(TRAIN, STREAM, policy, **kwargs)  # type: ignore[arg-type]
+
+    def run(train: list[DeclarationRow], stream: list[DeclarationRow]) -> OnlinePolicyResult:
+        return simulate_online(
+            train,
+            stream,
+            policy,
+            capacity_share=0.1,
+            retrain_every_weeks=2,
+            options=QUICK,
+            start=Start.INSPECTED_HISTORY,
+            past_policy=PastPolicy.TARGETED,
+            seed=11,
+        )
+
+    result = run(TRAIN, STREAM)
     history = inspected_history(TRAIN, PastPolicy.TARGETED, capacity_share=0.1, seed=11)
     known = {row.declaration_id for row in history if row.fraud is not None} | set(result.inspected_ids)
-    flipped = simulate_online(flip(TRAIN, known), flip(STREAM, known), policy, **kwargs)  # type: ignore[arg-type]
+    flipped = run(flip(TRAIN, known), flip(STREAM, known))
     assert flipped.inspected_ids == result.inspected_ids
     assert flipped.frauds_caught == result.frauds_caught
     assert result.history_labelled == len(known & {row.declaration_id for row in TRAIN}) == 150
@@ -172,21 +178,11 @@ def test_bad_capacity_is_refused() -> None:
 
 
 def test_report_prints_both_starts_side_by_side() -> None:
-    common = {"weeks": 4, "declarations": 600, "inspected": 60, "frauds_total": 100, "duty_caught": 0.5}
-    report = EvaluationReport(
-        rankings=(),
-        online=(
-            OnlinePolicyResult("exploit only", frauds_caught=40, **common),  # type: ignore[arg-type]
-            OnlinePolicyResult(
-                "exploit only",
-                frauds_caught=30,
-                start="inspected-history",
-                past_policy="targeted",
-                history_labelled=150,
-                **common,  # type: ignore[arg-type]
-            ),
-        ),
+    full = OnlinePolicyResult("exploit only", 4, 600, 60, 40, 100, 0.5)
+    history = dataclasses.replace(
+        full, frauds_caught=30, start="inspected-history", past_policy="targeted", history_labelled=150
     )
+    report = EvaluationReport(rankings=(), online=(full, history))
     table = report.to_table()
     assert "full-labels" in table and "inspected-history (targeted)" in table
     online = report.as_dict()["online"]
