@@ -16,7 +16,6 @@ or by hand from a digest known otherwise.
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 
@@ -27,14 +26,21 @@ from supplyguard.errors import Conflict, FieldError, IntelNotFound, ValidationFa
 from supplyguard.model.organisations import Principal
 from supplyguard.model.permissions import Action, require
 from supplyguard.services.audit import audit
-from supplyguard.services.sharing_node import SharingNode, agreements_of
+from supplyguard.services.sharing_node import SharingNode, agreement_named
 from supplyguard.services.sharing_publish import preview_recipients, publish_object
-from supplyguard.sharing import Authoring, IdentifierKind, NoteInfo, Outcome, SignedObject, Tlp, build_note
+from supplyguard.sharing import (
+    IDENTIFIER_KINDS,
+    KEYED_DIGEST,
+    Authoring,
+    NoteInfo,
+    Outcome,
+    SignedObject,
+    Tlp,
+    build_note,
+)
 
 REQUEST_PREFIX = "supplyguard-disclosure-request:"
 ANSWER_PREFIX = "supplyguard-disclosure-answer:"
-_DIGEST = re.compile(r"^[0-9a-f]{64}$")
-_KINDS = tuple(kind.value for kind in IdentifierKind)
 
 
 def _send_note(uow: SqlUnitOfWork, actor: Principal, node: SharingNode, partner: str, info: NoteInfo) -> str:
@@ -62,15 +68,15 @@ def request_disclosure(
     """Ask ``partner`` to disclose what it holds on the identifier behind a keyed hit."""
     require(actor, Action.SHARING_PUBLISH)
     errors: list[FieldError] = []
-    if kind not in _KINDS:
-        errors.append(FieldError(("kind",), f"one of {', '.join(_KINDS)}"))
-    if not _DIGEST.match(digest):
+    if kind not in IDENTIFIER_KINDS:
+        errors.append(FieldError(("kind",), f"one of {', '.join(IDENTIFIER_KINDS)}"))
+    if not KEYED_DIGEST.match(digest):
         errors.append(FieldError(("digest",), "the 64-character hex keyed digest of the hit"))
     if not reason.strip() or len(reason) > 2000:
         errors.append(FieldError(("reason",), "why you ask, 1 to 2000 characters"))
     with uow:
         repo = SharingRepository(uow.connection)
-        agreement = next((a for a in agreements_of(repo) if a.agreement_id == agreement_id), None)
+        agreement = agreement_named(repo, agreement_id)
     if agreement is None:
         errors.append(FieldError(("agreement",), f"no registered agreement {agreement_id!r}"))
     elif not agreement.is_party(partner) or not agreement.is_party(node.node_id):
@@ -181,7 +187,7 @@ def disclosure_from_note(repo: SharingRepository, sender: str, signed: SignedObj
         return 0
     if abstract.startswith(REQUEST_PREFIX):
         parts = abstract.removeprefix(REQUEST_PREFIX).split()
-        if len(parts) != 3 or parts[0] not in _KINDS or not _DIGEST.match(parts[1]):
+        if len(parts) != 3 or parts[0] not in IDENTIFIER_KINDS or not KEYED_DIGEST.match(parts[1]):
             return 0
         record = DisclosureRecord(
             uuid.uuid4(),

@@ -71,6 +71,11 @@ def agreements_of(repo: SharingRepository) -> list[Agreement]:
     return [_parsed_agreement(record.yaml_text) for record in repo.agreements()]
 
 
+def agreement_named(repo: SharingRepository, agreement_id: str) -> Agreement | None:
+    """The registered agreement ``agreement_id``, parsed, or None."""
+    return next((a for a in agreements_of(repo) if a.agreement_id == agreement_id), None)
+
+
 def intel_record(kind: str, held: HeldObject, node: SharingNode, extra: dict[str, Any]) -> LedgerRecord:
     """The ledger leaf of one object version published or received (``intel.published``/``received``)."""
     body = {

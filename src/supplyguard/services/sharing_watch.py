@@ -66,10 +66,23 @@ from supplyguard.model.permissions import Action, require
 from supplyguard.services.audit import audit
 from supplyguard.services.ledger_records import LedgerRecord, append_records
 from supplyguard.services.sharing_disclosures import request_disclosure
-from supplyguard.services.sharing_node import SharingNode, agreements_of, sharing_node, sign_if_appended
+from supplyguard.services.sharing_node import (
+    SharingNode,
+    agreement_named,
+    agreements_of,
+    sharing_node,
+    sign_if_appended,
+)
 from supplyguard.services.sharing_partners import partner_for_principal
 from supplyguard.services.sharing_requests import NodeRequestAuth
-from supplyguard.sharing import Agreement, IdentifierKind, KeyedWatchList, TrustedKey, watch_list_key_id
+from supplyguard.sharing import (
+    IDENTIFIER_KINDS,
+    Agreement,
+    IdentifierKind,
+    KeyedWatchList,
+    TrustedKey,
+    watch_list_key_id,
+)
 from supplyguard.sharing.identifiers import IdentifierInvalid, canonical_identifier
 from supplyguard.sharing.keyed import keyed_digest
 from supplyguard.sharing.watch_exchange import (
@@ -87,7 +100,6 @@ log = get_logger(__name__)
 
 MAX_ENTRIES_PER_CALL = 10_000
 MAX_LIST_BYTES = 80 * MAX_DIGESTS + 4096
-KINDS = tuple(kind.value for kind in IdentifierKind)
 _KIND_WORDS = {kind.value: kind.value.replace("_", " ") for kind in IdentifierKind}
 
 
@@ -125,8 +137,8 @@ def add_watch_entries(
     now = node.clock.now()
     for index, entry in enumerate(entries):
         where = ("entries", index)
-        if entry.kind not in KINDS:
-            errors.append(FieldError((*where, "kind"), f"one of {', '.join(KINDS)}"))
+        if entry.kind not in IDENTIFIER_KINDS:
+            errors.append(FieldError((*where, "kind"), f"one of {', '.join(IDENTIFIER_KINDS)}"))
             continue
         if not entry.reference.strip() or len(entry.reference) > 200:
             errors.append(FieldError((*where, "reference"), "the local case or file, 1 to 200 characters"))
@@ -181,10 +193,7 @@ def list_watch_entries(uow: SqlUnitOfWork, actor: Principal) -> list[WatchEntryR
 
 def _agreement(uow: SqlUnitOfWork, agreement_id: str) -> Agreement:
     with uow:
-        found = next(
-            (a for a in agreements_of(SharingRepository(uow.connection)) if a.agreement_id == agreement_id),
-            None,
-        )
+        found = agreement_named(SharingRepository(uow.connection), agreement_id)
     if found is None:
         raise ValidationFailed([FieldError(("agreement",), f"no registered agreement {agreement_id!r}")])
     return found

@@ -73,6 +73,8 @@ from supplyguard.sharing.extensions import (
 )
 from supplyguard.sharing.fields import assemble_object, object_fields, object_version
 from supplyguard.sharing.identifiers import (
+    IDENTIFIER_KINDS,
+    KEYED_DIGEST,
     IdentifierInvalid,
     IdentifierKind,
     canonical_container,
@@ -129,6 +131,8 @@ from supplyguard.sharing.tlp import TLP_MARKING_IDS, Tlp, tlp_marking_definition
 
 __all__ = [
     "CONCEALMENT_EXTENSION_ID",
+    "IDENTIFIER_KINDS",
+    "KEYED_DIGEST",
     "PARTY_EXTENSION_ID",
     "PERSONAL_FIELDS",
     "PROVENANCE_EXTENSION_ID",

@@ -28,6 +28,13 @@ class IdentifierKind(enum.StrEnum):
     TRUCK_PLATE = "truck_plate"
 
 
+IDENTIFIER_KINDS = tuple(kind.value for kind in IdentifierKind)
+"""The kinds' values, in declaration order (what forms and errors list)."""
+
+KEYED_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+"""A keyed digest as partners exchange it: 64 lower-case hex characters (HMAC-SHA-256)."""
+
+
 class IdentifierInvalid(InvalidInput):
     """An identifier that cannot be canonicalised (wrong format or check digit)."""
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -32,14 +31,13 @@ from typing import Any
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.model.canonical import canonical_json
 from supplyguard.model.clock import as_utc, iso_utc
-from supplyguard.sharing.identifiers import IdentifierKind
+from supplyguard.sharing.identifiers import KEYED_DIGEST, IdentifierKind
 from supplyguard.sharing.keyed import MIN_KEY_BYTES, KeyedWatchList, watch_list_key_id
 from supplyguard.sharing.signing import SigningKey, TrustedKey
 
 ENVELOPE_TYPE = "supplyguard-keyed-watch-list/v1"
 MAX_DIGESTS = 200_000
 _LIST_KEY_LABEL = b"supplyguard/watchlist/list-key/v1\n"
-_DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 # What a recipient that may not receive personal data does not get, even keyed: keyed names and
 # personal identifiers can still be tested by a key holder who guesses.
@@ -128,7 +126,7 @@ def parse_watch_list(data: Any) -> SignedWatchList:
         raise WatchListInvalid("format", "digests must be a list")
     if len(digests) > MAX_DIGESTS:
         raise WatchListInvalid("size", f"{len(digests)} digests, over the {MAX_DIGESTS} accepted")
-    if not all(isinstance(d, str) and _DIGEST.match(d) for d in digests):
+    if not all(isinstance(d, str) and KEYED_DIGEST.match(d) for d in digests):
         raise WatchListInvalid("format", "every digest is 64 lower-case hex characters")
     if digests != sorted(set(digests)):
         raise WatchListInvalid("format", "digests must be sorted and distinct")

@@ -47,7 +47,6 @@ from supplyguard.services.sharing_views import (
     publish_spec,
 )
 from supplyguard.services.sharing_watch import (
-    KINDS,
     WatchEntryInput,
     add_watch_entries,
     identify_incoming,
@@ -58,6 +57,7 @@ from supplyguard.services.sharing_watch import (
     remove_watch_entry,
     watch_status,
 )
+from supplyguard.sharing import IDENTIFIER_KINDS
 from supplyguard.sharing.bundle_stream import DEFAULT_MAX_OBJECT_BYTES
 from supplyguard.web.common import SessionDep, check_csrf, container_of, render
 
@@ -263,7 +263,7 @@ def watchlist_page(request: Request, session: SessionDep, pulled: str | None = N
             "status": watch_status(container.uow(readonly=True), principal),
             "matches": list_watch_matches(container.uow(readonly=True), principal, 200),
             "agreements": list_agreements(container.uow(readonly=True), principal),
-            "kinds": KINDS,
+            "kinds": IDENTIFIER_KINDS,
             "can_publish": _may(session, Action.SHARING_PUBLISH),
             "can_pull": _may(session, Action.SHARING_SYNC),
             "pulled": pulled,
