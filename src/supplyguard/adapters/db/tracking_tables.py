@@ -39,6 +39,10 @@ from sqlalchemy import (
 from supplyguard.adapters.db.metadata import metadata
 
 Timestamp = DateTime(timezone=True)
+# Text keys looked up by equality only, compared byte by byte on PostgreSQL too (migration 0020:
+# memcmp instead of the locale's strcoll in every index comparison; SQLite's BINARY already is).
+ByteText = Text().with_variant(Text(collation="C"), "postgresql")
+ByteString100 = String(100).with_variant(String(100, collation="C"), "postgresql")
 LedgerIndex = BigInteger().with_variant(Integer, "sqlite")
 
 tracking_events = Table(
@@ -46,8 +50,8 @@ tracking_events = Table(
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("org_id", Uuid, nullable=False),
-    Column("event_hash", String(100), nullable=False, comment="CBV 2.0 event hash, ni:/// form"),
-    Column("event_id", Text, nullable=False, comment="eventID as captured, else the event hash"),
+    Column("event_hash", ByteString100, nullable=False, comment="CBV 2.0 event hash, ni:/// form"),
+    Column("event_id", ByteText, nullable=False, comment="eventID as captured, else the event hash"),
     Column("event_type", String(40), nullable=False),
     Column("event_time", Timestamp, nullable=False),
     Column("record_time", Timestamp, nullable=False),
@@ -55,7 +59,7 @@ tracking_events = Table(
     Column("biz_step", Text, nullable=True),
     Column("disposition", Text, nullable=True),
     Column("read_point", Text, nullable=True),
-    Column("biz_location", Text, nullable=True),
+    Column("biz_location", ByteText, nullable=True),
     Column("parent_id", Text, nullable=True),
     Column("error_declared", Boolean, nullable=False),
     Column("body", JSON, nullable=False, comment="the event in EPCIS 2.0 JSON form"),
@@ -73,7 +77,7 @@ tracking_event_epcs = Table(
     metadata,
     Column("event_row_id", Uuid, nullable=False),
     Column("org_id", Uuid, nullable=False),
-    Column("epc", Text, nullable=False, comment="canonical identifier (Digital Link or URI)"),
+    Column("epc", ByteText, nullable=False, comment="canonical identifier (Digital Link or URI)"),
     Column("role", String(10), nullable=False),
     # one B-tree: the key MATCH_epc / MATCH_anyEPC look up by (migration 0017; a row id names one
     # organisation, so this key is as unique as (event_row_id, role, epc))
