@@ -299,14 +299,19 @@ def publish_watch_list(
             )
         entries = watch.entries()
         records: list[LedgerRecord] = []
+        # Every recipient gets the list keyed with the same agreement key: it is keyed once per
+        # distinct set of withheld kinds (at most two), not once per recipient.
+        keyed: dict[tuple[str, ...], frozenset[str]] = {}
         for recipient in recipients:
             personal = agreement.recipients[recipient].personal_data
             withheld = () if personal else tuple(sorted(kind.value for kind in PERSONAL_KINDS))
-            digests = frozenset(
-                keyed_digest(key, IdentifierKind(entry.kind), entry.canonical)
-                for entry in entries
-                if entry.kind not in withheld
-            )
+            digests = keyed.get(withheld)
+            if digests is None:
+                digests = keyed[withheld] = frozenset(
+                    keyed_digest(key, IdentifierKind(entry.kind), entry.canonical)
+                    for entry in entries
+                    if entry.kind not in withheld
+                )
             if len(digests) > MAX_DIGESTS:
                 raise ValidationFailed(
                     [
