@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -63,15 +64,52 @@ def _number(value: object) -> float | None:
     return None
 
 
-# every valid eventTimeZoneOffset (^[+-]([01][0-9]|2[0-3]):[0-5][0-9]$): one set lookup, no regex
-_ZONE_OFFSETS = frozenset(f"{sign}{h:02d}:{m:02d}" for sign in "+-" for h in range(24) for m in range(60))
+# every valid eventTimeZoneOffset, as the GS1 JSON schema has it
+# (^[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00)$): one set lookup, no regex
+_ZONE_OFFSETS = frozenset(
+    f"{sign}{h:02d}:{m:02d}" for sign in "+-" for h in range(15) for m in range(60) if h < 14 or m == 0
+)
 _EPC_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
-_TEXT_FIELDS = ("eventID", "bizStep", "disposition", "parentID")
+_TEXT_FIELDS = ("eventID", "bizStep", "disposition", "parentID", "transformationID")
 _SENSOR_NUMBERS = frozenset({"value", "minValue", "maxValue", "meanValue", "sDev", "percRank", "percValue"})
+_UOM = re.compile(r"[A-Z0-9]{2,3}")  # the GS1 schema's uom pattern (UN/ECE Rec. 20 codes)
+
+#: The fields each event type may carry (EPCIS 2.0 XSD and JSON schema); JSON-LD keywords (``@...``),
+#: ``id`` (the context's alias of ``@id``) and user extensions (``prefix:local`` or an IRI) besides.
+_COMMON_FIELDS = frozenset(
+    {"@context", "type", "id", "eventTime", "recordTime", "eventTimeZoneOffset", "eventID"}
+    | {"certificationInfo", "errorDeclaration", "bizStep", "disposition", "persistentDisposition"}
+    | {"readPoint", "bizLocation", "bizTransactionList", "sourceList", "destinationList", "sensorElementList"}
+)
+_EVENT_FIELDS = {
+    "ObjectEvent": _COMMON_FIELDS | {"action", "epcList", "quantityList", "ilmd"},
+    "AggregationEvent": _COMMON_FIELDS | {"action", "parentID", "childEPCs", "childQuantityList"},
+    "TransactionEvent": _COMMON_FIELDS | {"action", "parentID", "epcList", "quantityList"},
+    "TransformationEvent": _COMMON_FIELDS
+    | {
+        "inputEPCList",
+        "inputQuantityList",
+        "outputEPCList",
+        "outputQuantityList",
+        "transformationID",
+        "ilmd",
+    },
+    "AssociationEvent": _COMMON_FIELDS | {"action", "parentID", "childEPCs", "childQuantityList"},
+}
+_QUANTITY_FIELDS = frozenset({"epcClass", "quantity", "uom"})
+_DISPOSITION_CHANGES = frozenset({"set", "unset"})
+#: sensorMetadata / sensorReport fields that are not numbers: time stamps, URIs and plain strings
+_SENSOR_TIMES = frozenset({"time", "startTime", "endTime"})
+_SENSOR_TEXTS = frozenset(
+    {"type", "exception", "deviceID", "deviceMetadata", "rawData", "dataProcessingMethod", "bizRules"}
+    | {"microorganism", "chemicalSubstance", "coordinateReferenceSystem", "component", "stringValue"}
+    | {"uriValue", "uom"}
+)
+_ERROR_DECLARATION_FIELDS = frozenset({"declarationTime", "reason", "correctiveEventIDs"})
 
 
 def _identifiers(value: object, where: Location, errors: list[FieldError]) -> tuple[str, ...]:
-    """An EPC list (an array of URI strings) canonicalised; anything else is a located error."""
+    """An EPC list (an array of URI strings, each once) canonicalised; anything else is a located error."""
     if not isinstance(value, list):
         errors.append(FieldError(where, f"{where[-1]} must be an array of URIs"))
         return ()
@@ -82,7 +120,17 @@ def _identifiers(value: object, where: Location, errors: list[FieldError]) -> tu
             for index, item in enumerate(value)
             if not isinstance(item, str)
         )
+    elif len(value) > 1 and len(set(value)) != len(value):  # as written (the schema's uniqueItems)
+        seen: set[str] = set()
+        for index, epc in enumerate(value):
+            if epc in seen:
+                errors.append(FieldError((*where, index), f"{epc} is listed twice"))
+            seen.add(epc)
     return out
+
+
+def _is_uri(value: object) -> bool:
+    return isinstance(value, str) and ":" in value
 
 
 def _check_location(value: object, key: str, where: Location, errors: list[FieldError]) -> None:
@@ -95,46 +143,131 @@ def _check_location(value: object, key: str, where: Location, errors: list[Field
         errors.append(FieldError((*where, key, "id"), f"{key}.id must be a URI string"))
 
 
+def _objects(
+    value: object, where: Location, errors: list[FieldError], what: str
+) -> list[tuple[Location, dict[str, Any]]]:
+    """The objects of a list field, each with its location; anything else is a located error.
+
+    A lone object stands for a one-element array, as JSON-LD reads it (GS1's own simple-context
+    examples write a ``sourceList`` so).
+    """
+    if type(value) is dict:
+        return [(where, value)]
+    if not isinstance(value, list):
+        errors.append(FieldError(where, f"{where[-1]} must be an array of {what}"))
+        return []
+    out: list[tuple[Location, dict[str, Any]]] = []
+    for index, entry in enumerate(value):
+        if type(entry) is dict:
+            out.append(((*where, index), entry))
+        else:
+            errors.append(FieldError((*where, index), f"{where[-1]} must hold {what}"))
+    return out
+
+
+def _unknown_fields(
+    value: Mapping[str, Any], known: frozenset[str], where: Location, errors: list[FieldError]
+) -> None:
+    """Fields of a closed object (no user extensions allowed there) that are not among ``known``."""
+    errors.extend(
+        FieldError((*where, key), f"unknown field {key!r} (allowed: {', '.join(sorted(known))})")
+        for key in value
+        if key not in known
+    )
+
+
+def _open_unknown_fields(
+    value: Mapping[str, Any], known: frozenset[str], where: Location, errors: list[FieldError], owner: str
+) -> None:
+    """Fields that are neither ``known`` nor user extensions (``prefix:local`` or an IRI) nor JSON-LD."""
+    for key in value:
+        if key not in known and ":" not in key and not key.startswith("@"):
+            errors.append(
+                FieldError(
+                    (*where, key),
+                    f"{key!r} is not a field of {owner}; "
+                    f"a user extension needs a namespace prefix (ex:{key})",
+                )
+            )
+
+
 def _quantities(value: object, where: Location, errors: list[FieldError]) -> tuple[QuantityElement, ...]:
     out = []
-    for index, element in enumerate(_as_list(value)):
-        if not isinstance(element, dict) or not isinstance(element.get("epcClass"), str):
-            errors.append(FieldError((*where, index, "epcClass"), "a quantity element needs an epcClass"))
+    for loc, element in _objects(value, where, errors, "quantity elements (objects with an epcClass)"):
+        epc_class = element.get("epcClass")
+        if not isinstance(epc_class, str):
+            errors.append(FieldError((*loc, "epcClass"), "a quantity element needs an epcClass"))
             continue
+        if len(element) > 1 and not _QUANTITY_FIELDS.issuperset(element):
+            _unknown_fields(element, _QUANTITY_FIELDS, loc, errors)
         quantity = _number(element.get("quantity"))
         if "quantity" in element and (quantity is None or quantity < 0):
-            errors.append(FieldError((*where, index, "quantity"), "quantity must be a number >= 0"))
+            errors.append(FieldError((*loc, "quantity"), "quantity must be a number >= 0"))
         uom = element.get("uom")
+        if uom is not None:
+            if not (isinstance(uom, str) and _UOM.fullmatch(uom)):
+                errors.append(
+                    FieldError((*loc, "uom"), "uom must be a UN/ECE Rec. 20 code (2 or 3 capitals or digits)")
+                )
+            elif "quantity" not in element:
+                errors.append(FieldError((*loc, "uom"), "uom is given only with a quantity"))
         out.append(
             QuantityElement(
-                canonical_value(element["epcClass"].strip()), quantity, uom if isinstance(uom, str) else None
+                canonical_value(epc_class.strip()), quantity, uom if isinstance(uom, str) else None
             )
         )
     return tuple(out)
 
 
+_HEX = re.compile(r"[0-9A-Fa-f]+")
+
+
+def _check_sensor_fields(value: Mapping[str, Any], where: Location, errors: list[FieldError]) -> None:
+    """The value types of a sensorMetadata's or sensorReport's standard fields (extensions are free)."""
+    for key, raw in value.items():
+        if key in _SENSOR_NUMBERS:
+            if _number(raw) is None:
+                errors.append(FieldError((*where, key), f"{key} must be a number"))
+        elif key in _SENSOR_TEXTS:
+            if not isinstance(raw, str):
+                errors.append(FieldError((*where, key), f"{key} must be a string"))
+        elif key in _SENSOR_TIMES:
+            if parse_timestamp(raw) is None:
+                errors.append(
+                    FieldError((*where, key), f"{key} must be an ISO 8601 date-time with an offset")
+                )
+        elif key == "booleanValue":
+            if not isinstance(raw, bool):
+                errors.append(FieldError((*where, key), "booleanValue must be true or false"))
+        elif key == "hexBinaryValue" and not (isinstance(raw, str) and _HEX.fullmatch(raw)):
+            errors.append(FieldError((*where, key), "hexBinaryValue must be hexadecimal digits"))
+
+
 def _sensor_readings(value: object, where: Location, errors: list[FieldError]) -> tuple[SensorReading, ...]:
     readings = []
-    for index, element in enumerate(_as_list(value)):
-        if not isinstance(element, dict):
-            errors.append(FieldError((*where, index), "a sensor element must be an object"))
-            continue
+    for loc, element in _objects(value, where, errors, "sensor elements (objects with a sensorReport)"):
         raw_metadata = element.get("sensorMetadata")
-        metadata: dict[str, Any] = raw_metadata if isinstance(raw_metadata, dict) else {}
+        metadata: dict[str, Any] = {}
+        if isinstance(raw_metadata, dict):
+            metadata = raw_metadata
+            _check_sensor_fields(metadata, (*loc, "sensorMetadata"), errors)
+        elif raw_metadata is not None:
+            errors.append(FieldError((*loc, "sensorMetadata"), "sensorMetadata must be an object"))
         meta_time = parse_timestamp(metadata.get("time") or metadata.get("endTime"))
-        for r_index, report in enumerate(_as_list(element.get("sensorReport"))):
-            if not isinstance(report, dict):
-                errors.append(
-                    FieldError((*where, index, "sensorReport", r_index), "a sensor report must be an object")
-                )
-                continue
-            for key, raw in report.items():
-                if key in _SENSOR_NUMBERS and _number(raw) is None:
-                    errors.append(
-                        FieldError((*where, index, "sensorReport", r_index, key), f"{key} must be a number")
-                    )
-            number = _number(report.get("value", report.get("meanValue")))
+        raw_reports = element.get("sensorReport")
+        if not raw_reports:
+            errors.append(
+                FieldError((*loc, "sensorReport"), "a sensor element needs at least one sensorReport")
+            )
+            continue
+        for r_loc, report in _objects(
+            raw_reports, (*loc, "sensorReport"), errors, "sensor reports (objects)"
+        ):
+            _check_sensor_fields(report, r_loc, errors)
             report_type = report.get("type")
+            if report_type is None and report.get("exception") is None:
+                errors.append(FieldError((*r_loc, "type"), "a sensor report needs a type (or an exception)"))
+            number = _number(report.get("value", report.get("meanValue")))
             device = report.get("deviceID") or metadata.get("deviceID")
             readings.append(
                 SensorReading(
@@ -163,40 +296,202 @@ def _location_id(body: Mapping[str, Any], key: str) -> str | None:
 
 
 def _check_shape(event_type: str, body: Mapping[str, Any], where: Location, errors: list[FieldError]) -> None:
+    """What each event type must carry (the GS1 JSON schema's ``required`` and ``anyOf`` per type)."""
     action = body.get("action")
     if event_type == "TransformationEvent":
         if action is not None:
             errors.append(FieldError((*where, "action"), "a TransformationEvent has no action"))
-        if not any(
-            body.get(k) for k in ("inputEPCList", "inputQuantityList", "outputEPCList", "outputQuantityList")
-        ):
+        has_input = bool(body.get("inputEPCList") or body.get("inputQuantityList"))
+        has_output = bool(body.get("outputEPCList") or body.get("outputQuantityList"))
+        if not (has_input or has_output):
             errors.append(FieldError(where, "a TransformationEvent needs at least one input or output"))
-    elif action not in ("ADD", "OBSERVE", "DELETE"):
+        elif not (has_input and has_output) and "transformationID" not in body:
+            errors.append(
+                FieldError(
+                    (*where, "transformationID"),
+                    "a TransformationEvent with only inputs or only outputs needs a transformationID",
+                )
+            )
+        return
+    if action not in ("ADD", "OBSERVE", "DELETE"):
         errors.append(FieldError((*where, "action"), "action must be ADD, OBSERVE or DELETE"))
-    if event_type == "TransactionEvent" and not body.get("bizTransactionList"):
-        errors.append(
-            FieldError((*where, "bizTransactionList"), "a TransactionEvent needs a bizTransactionList")
-        )
-    if event_type == "AssociationEvent" and not isinstance(body.get("parentID"), str):
-        errors.append(FieldError((*where, "parentID"), "an AssociationEvent needs a parentID"))
-    if event_type == "AggregationEvent" and action == "ADD" and not isinstance(body.get("parentID"), str):
-        errors.append(
-            FieldError((*where, "parentID"), "an AggregationEvent with action ADD needs a parentID")
-        )
+    if event_type == "ObjectEvent":
+        if (
+            "epcList" not in body
+            and not body.get("quantityList")
+            and not (body.get("sensorElementList") and "readPoint" in body)
+        ):
+            errors.append(
+                FieldError(
+                    where, "an ObjectEvent needs an epcList, a quantityList, or sensor data at a readPoint"
+                )
+            )
+    elif event_type == "TransactionEvent":
+        if not body.get("bizTransactionList"):
+            errors.append(
+                FieldError((*where, "bizTransactionList"), "a TransactionEvent needs a bizTransactionList")
+            )
+        if "epcList" not in body and not body.get("quantityList") and action != "DELETE":
+            errors.append(FieldError(where, "a TransactionEvent needs an epcList or a quantityList"))
+    else:  # AggregationEvent, AssociationEvent
+        if event_type == "AssociationEvent" and not isinstance(body.get("parentID"), str):
+            errors.append(FieldError((*where, "parentID"), "an AssociationEvent needs a parentID"))
+        elif action == "ADD" and not isinstance(body.get("parentID"), str):
+            errors.append(
+                FieldError((*where, "parentID"), f"{_article(event_type)} with action ADD needs a parentID")
+            )
+        if not body.get("childEPCs") and not body.get("childQuantityList") and action != "DELETE":
+            errors.append(
+                FieldError(
+                    where, f"{_article(event_type)} needs childEPCs or a childQuantityList (unless DELETE)"
+                )
+            )
 
 
-def _party_refs(value: object, key: str) -> tuple[PartyRef, ...]:
+def _article(event_type: str) -> str:
+    return f"an {event_type}" if event_type[0] in "AEIOU" else f"a {event_type}"
+
+
+def _party_refs(value: object, key: str, where: Location, errors: list[FieldError]) -> tuple[PartyRef, ...]:
+    """A ``sourceList`` / ``destinationList``: each entry needs its ``type`` and its ``source`` (resp.
+    ``destination``) URI, and carries nothing else."""
     refs = []
-    for entry in _as_list(value):
-        if isinstance(entry, dict) and isinstance(entry.get(key), str):
-            kind = entry.get("type")
+    known = _PARTY_FIELDS[key]
+    for loc, entry in _objects(value, where, errors, f"objects with a type and a {key}"):
+        ident, kind = entry.get(key), entry.get("type")
+        if len(entry) != 2 or not known.issuperset(entry):
+            _unknown_fields(entry, known, loc, errors)
+        if not _is_uri(ident):
+            errors.append(FieldError((*loc, key), f"a {key} entry needs its {key}, a URI string"))
+        if not isinstance(kind, str) or not kind.strip():
+            errors.append(
+                FieldError(
+                    (*loc, "type"),
+                    f"a {key} entry needs its type (owning_party, possessing_party, location or a URI)",
+                )
+            )
+        elif isinstance(ident, str):
             refs.append(
                 PartyRef(
-                    canonical_value(expand_vocabulary(kind, CBV + "SDT-")) if isinstance(kind, str) else "",
-                    canonical_value(entry[key].strip()),
+                    canonical_value(expand_vocabulary(kind.strip(), CBV + "SDT-")),
+                    canonical_value(ident.strip()),
                 )
             )
     return tuple(refs)
+
+
+_PARTY_FIELDS = {
+    "source": frozenset({"type", "source"}),
+    "destination": frozenset({"type", "destination"}),
+    "bizTransaction": frozenset({"type", "bizTransaction"}),
+}
+
+
+def _biz_transactions(value: object, where: Location, errors: list[FieldError]) -> tuple[BizTransaction, ...]:
+    """A ``bizTransactionList``: each entry needs its ``bizTransaction`` URI, may name its ``type``."""
+    out = []
+    known = _PARTY_FIELDS["bizTransaction"]
+    for loc, entry in _objects(value, where, errors, "objects with a bizTransaction"):
+        ident, kind = entry.get("bizTransaction"), entry.get("type")
+        if not known.issuperset(entry):
+            _unknown_fields(entry, known, loc, errors)
+        if kind is not None and not (isinstance(kind, str) and kind.strip()):
+            errors.append(FieldError((*loc, "type"), "type must be a business transaction type (a string)"))
+            kind = None
+        if not _is_uri(ident):
+            errors.append(
+                FieldError(
+                    (*loc, "bizTransaction"), "a bizTransaction entry needs its bizTransaction, a URI string"
+                )
+            )
+        elif isinstance(ident, str):
+            out.append(
+                BizTransaction(
+                    canonical_value(expand_vocabulary(kind.strip(), CBV + "BTT-")) if kind else None,
+                    ident.strip(),
+                )
+            )
+    return tuple(out)
+
+
+def _dispositions(value: object, where: Location, errors: list[FieldError]) -> tuple[str, ...]:
+    """A ``set`` / ``unset`` of a persistentDisposition: dispositions, each once (a lone string is one)."""
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        errors.append(FieldError(where, f"{where[-1]} must name at least one disposition"))
+    out: list[str] = []
+    for index, item in enumerate(items):
+        loc = (*where, index) if isinstance(value, list) else where
+        if not isinstance(item, str) or not item.strip():
+            errors.append(FieldError(loc, "a disposition must be a string"))
+            continue
+        disposition = canonical_value(expand_vocabulary(item.strip(), CBV + "Disp-"))
+        if disposition in out:
+            errors.append(FieldError(loc, f"{item} is listed twice"))
+        out.append(disposition)
+    return tuple(out)
+
+
+def _persistent_disposition(
+    value: object, where: Location, errors: list[FieldError]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    if not isinstance(value, dict) or not ("set" in value or "unset" in value):
+        errors.append(FieldError(where, "persistentDisposition must be an object with set and/or unset"))
+        return (), ()
+    if not _DISPOSITION_CHANGES.issuperset(value):
+        _unknown_fields(value, _DISPOSITION_CHANGES, where, errors)
+    return (
+        _dispositions(value["set"], (*where, "set"), errors) if "set" in value else (),
+        _dispositions(value["unset"], (*where, "unset"), errors) if "unset" in value else (),
+    )
+
+
+def _certification_info(value: object, where: Location, errors: list[FieldError]) -> tuple[str, ...]:
+    """``certificationInfo``: a URI string or an array of them."""
+    if isinstance(value, str) and ":" in value:
+        return (value.strip(),)
+    if isinstance(value, list) and all(_is_uri(item) for item in value):
+        return tuple(item.strip() for item in value)
+    message = "certificationInfo must be a URI string or an array of URI strings"
+    if isinstance(value, list):
+        errors.extend(FieldError((*where, i), message) for i, item in enumerate(value) if not _is_uri(item))
+    else:
+        errors.append(FieldError(where, message))
+    return ()
+
+
+def _error_declaration(value: object, where: Location, errors: list[FieldError]) -> dict[str, Any] | None:
+    """``errorDeclaration``: its ``declarationTime``, optional ``reason`` and ``correctiveEventIDs``."""
+    if not isinstance(value, dict):
+        errors.append(FieldError(where, "errorDeclaration must be an object with a declarationTime"))
+        return None
+    _open_unknown_fields(value, _ERROR_DECLARATION_OPEN, where, errors, "an errorDeclaration")
+    if parse_timestamp(value.get("declarationTime")) is None:
+        errors.append(
+            FieldError(
+                (*where, "declarationTime"),
+                "errorDeclaration needs a declarationTime, an ISO 8601 date-time with an offset",
+            )
+        )
+    reason = value.get("reason")
+    if reason is not None and not (isinstance(reason, str) and reason.strip()):
+        errors.append(FieldError((*where, "reason"), "reason must be an error reason (a string)"))
+    if "correctiveEventIDs" in value:
+        corrective = value["correctiveEventIDs"]
+        if not isinstance(corrective, list):
+            errors.append(
+                FieldError((*where, "correctiveEventIDs"), "correctiveEventIDs must be an array of event IDs")
+            )
+        else:
+            errors.extend(
+                FieldError((*where, "correctiveEventIDs", i), "an event ID must be a URI string")
+                for i, item in enumerate(corrective)
+                if not _is_uri(item)
+            )
+    return value
+
+
+_ERROR_DECLARATION_OPEN = _ERROR_DECLARATION_FIELDS | {"type", "id"}
 
 
 def build_event(
@@ -211,6 +506,9 @@ def build_event(
     if event_type not in EVENT_TYPES:
         raise EventErrors([FieldError((*where, "type"), f"unknown event type {event_type!r}")])
     assert isinstance(event_type, str)
+    fields = _EVENT_FIELDS[event_type]
+    if not fields.issuperset(body):  # user extensions, or a field the type does not have
+        _open_unknown_fields(body, fields, where, errors, f"{_article(event_type)}")
     event_time = parse_timestamp(body.get("eventTime"))
     if event_time is None:
         errors.append(
@@ -221,7 +519,7 @@ def build_event(
         errors.append(
             FieldError(
                 (*where, "eventTimeZoneOffset"),
-                "eventTimeZoneOffset must be +hh:mm or -hh:mm (hours 00-23, minutes 00-59), like +01:00",
+                "eventTimeZoneOffset must be +hh:mm or -hh:mm between -14:00 and +14:00, like +01:00",
             )
         )
     record_time = parse_timestamp(body.get("recordTime"))
@@ -233,8 +531,14 @@ def build_event(
     # the optional fields are looked at only when present (most events carry few of them)
     get = body.get
     for key in _TEXT_FIELDS:
-        if key in body and not isinstance(body[key], str):
-            errors.append(FieldError((*where, key), f"{key} must be a string"))
+        if key in body:
+            value = body[key]
+            if not isinstance(value, str) or not value.strip():
+                errors.append(FieldError((*where, key), f"{key} must be a non-empty string"))
+            elif key == "eventID" and ":" not in value:
+                errors.append(
+                    FieldError((*where, key), "eventID must be a URI string (urn:uuid:..., ni:///...)")
+                )
     if "readPoint" in body:
         _check_location(body["readPoint"], "readPoint", where, errors)
     if "bizLocation" in body:
@@ -252,13 +556,35 @@ def build_event(
     readings: tuple[SensorReading, ...] = ()
     if "sensorElementList" in body:
         readings = _sensor_readings(get("sensorElementList"), (*where, "sensorElementList"), errors)
+    biz_transactions: tuple[BizTransaction, ...] = ()
+    if "bizTransactionList" in body:
+        biz_transactions = _biz_transactions(
+            get("bizTransactionList"), (*where, "bizTransactionList"), errors
+        )
+    sources = destinations = _NO_PARTIES
+    if "sourceList" in body:
+        sources = _party_refs(get("sourceList"), "source", (*where, "sourceList"), errors)
+    if "destinationList" in body:
+        destinations = _party_refs(get("destinationList"), "destination", (*where, "destinationList"), errors)
+    persistent_set = persistent_unset = _NO_TEXTS
+    if "persistentDisposition" in body:
+        persistent_set, persistent_unset = _persistent_disposition(
+            get("persistentDisposition"), (*where, "persistentDisposition"), errors
+        )
+    certification_info = _NO_TEXTS
+    if "certificationInfo" in body:
+        certification_info = _certification_info(
+            get("certificationInfo"), (*where, "certificationInfo"), errors
+        )
+    error_declaration = None
+    if "errorDeclaration" in body:
+        error_declaration = _error_declaration(get("errorDeclaration"), (*where, "errorDeclaration"), errors)
+    if "ilmd" in body and not isinstance(get("ilmd"), dict):
+        errors.append(FieldError((*where, "ilmd"), "ilmd must be an object of master data fields"))
     if errors:
         raise EventErrors(errors)
     assert event_time is not None and isinstance(offset, str)
     biz_step, disposition = _text(body, "bizStep"), _text(body, "disposition")
-    raw_persistent = get("persistentDisposition")
-    persistent: dict[str, Any] = raw_persistent if isinstance(raw_persistent, dict) else {}
-    error_declaration = get("errorDeclaration")
     parent = get("parentID")
     return EpcisEvent(
         event_type=event_type,
@@ -284,36 +610,17 @@ def build_event(
         child_quantities=child_quantities,
         input_quantities=input_quantities,
         output_quantities=output_quantities,
-        biz_transactions=_biz_transactions(get("bizTransactionList")) if "bizTransactionList" in body else (),
-        sources=_party_refs(get("sourceList"), "source") if "sourceList" in body else (),
-        destinations=_party_refs(get("destinationList"), "destination") if "destinationList" in body else (),
+        biz_transactions=biz_transactions,
+        sources=sources,
+        destinations=destinations,
         sensor_readings=readings,
-        persistent_disposition_set=_dispositions(persistent.get("set")) if persistent else (),
-        persistent_disposition_unset=_dispositions(persistent.get("unset")) if persistent else (),
-        certification_info=tuple(str(v) for v in _as_list(get("certificationInfo")))
-        if "certificationInfo" in body
-        else (),
-        error_declaration=error_declaration if isinstance(error_declaration, dict) else None,
+        persistent_disposition_set=persistent_set,
+        persistent_disposition_unset=persistent_unset,
+        certification_info=certification_info,
+        error_declaration=error_declaration,
     )
 
 
 _NO_QUANTITIES: tuple[QuantityElement, ...] = ()
-
-
-def _biz_transactions(value: object) -> tuple[BizTransaction, ...]:
-    return tuple(
-        BizTransaction(
-            canonical_value(expand_vocabulary(e["type"], CBV + "BTT-"))
-            if isinstance(e.get("type"), str)
-            else None,
-            e["bizTransaction"].strip(),
-        )
-        for e in _as_list(value)
-        if isinstance(e, dict) and isinstance(e.get("bizTransaction"), str)
-    )
-
-
-def _dispositions(value: object) -> tuple[str, ...]:
-    return tuple(
-        canonical_value(expand_vocabulary(v, CBV + "Disp-")) for v in _as_list(value) if isinstance(v, str)
-    )
+_NO_PARTIES: tuple[PartyRef, ...] = ()
+_NO_TEXTS: tuple[str, ...] = ()

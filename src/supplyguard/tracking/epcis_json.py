@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from supplyguard.errors import FieldError, ValidationFailed
-from supplyguard.tracking.epcis_events import EventErrors, build_event
+from supplyguard.tracking.epcis_events import EventErrors, build_event, parse_timestamp
 from supplyguard.tracking.epcis_hash import expand_key
 from supplyguard.tracking.epcis_model import EpcisDocument, EpcisEvent
 
@@ -112,6 +112,11 @@ def parse_epcis_json(
         raise ValidationFailed(
             [FieldError(("schemaVersion",), 'schemaVersion must be a version string like "2.0"')]
         )
+    creation_date = document.get("creationDate")
+    if creation_date is not None and parse_timestamp(creation_date) is None:
+        raise ValidationFailed(
+            [FieldError(("creationDate",), "creationDate must be an ISO 8601 date-time with an offset")]
+        )
     namespaces = context_namespaces(document.get("@context"))
     events_json, where = document_event_list(document)
     if max_events is not None and len(events_json) > max_events:
@@ -134,7 +139,7 @@ def parse_epcis_json(
     return EpcisDocument(
         document_type=str(document_type),
         schema_version=schema_version,
-        creation_date=document.get("creationDate") if isinstance(document.get("creationDate"), str) else None,
+        creation_date=creation_date,
         events=tuple(events),
         namespaces=namespaces,
         syntax="json",

@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET  # entity declarations are refused before par
 from typing import Any
 
 from supplyguard.errors import FieldError, ValidationFailed
-from supplyguard.tracking.epcis_events import EventErrors, build_event
+from supplyguard.tracking.epcis_events import EventErrors, build_event, parse_timestamp
 from supplyguard.tracking.epcis_json import SCHEMA_VERSION
 from supplyguard.tracking.epcis_model import EVENT_TYPES, EpcisDocument, EpcisEvent
 
@@ -44,6 +44,7 @@ _PARTY_LISTS = {
 }
 _SENSOR_NUMBERS = frozenset({"value", "minValue", "maxValue", "meanValue", "sDev", "percRank", "percValue"})
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_XSD_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 
 class _Names:
@@ -124,8 +125,8 @@ def _attributes(element: ET.Element, names: _Names, numbers: frozenset[str] = fr
         key, _ = names.key(attribute)
         if key in numbers:
             out[key] = _number_or_text(text)
-        elif key == "booleanValue":
-            out[key] = text.strip() == "true"
+        elif key == "booleanValue":  # xsd:boolean: true, false, 1, 0; anything else is left to refuse
+            out[key] = _XSD_BOOLEANS.get(text.strip(), text)
         else:
             out[key] = text
     return out
@@ -175,13 +176,17 @@ def _error_declaration(element: ET.Element, names: _Names) -> dict[str, Any]:
     return out
 
 
-def _event(element: ET.Element, event_type: str, names: _Names) -> dict[str, Any]:
+def _event(element: ET.Element, event_type: str, names: _Names, repeated: list[str]) -> dict[str, Any]:
+    """The event in its JSON form; standard fields that appear twice are named in ``repeated``."""
     event: dict[str, Any] = {"type": event_type}
     for child in _children(element):
         key, standard = names.key(child.tag)
         if not standard:
             _add(event, key, _generic(child, names))
-        elif key in _EPC_LISTS:
+            continue
+        if key in event and key != "certificationInfo":
+            repeated.append(key)
+        if key in _EPC_LISTS:
             event[key] = [_text(epc) for epc in child if isinstance(epc.tag, str)]
         elif key in _QUANTITY_LISTS:
             event[key] = [_quantity(q, names) for q in child if isinstance(q.tag, str)]
@@ -189,8 +194,11 @@ def _event(element: ET.Element, event_type: str, names: _Names) -> dict[str, Any
             entries = []
             for entry in child:
                 if isinstance(entry.tag, str):
-                    item: dict[str, Any] = {"type": entry.get("type")} if entry.get("type") else {}
-                    item[_PARTY_LISTS[key]] = _text(entry)
+                    # every attribute and the element's own name kept, so that the checks refuse what
+                    # the XSD does not allow (another attribute, another element) instead of dropping it
+                    item: dict[str, Any] = {names.key(a)[0]: v for a, v in entry.attrib.items()}
+                    tag = names.key(entry.tag)[0]
+                    item[tag] = _text(entry)
                     entries.append(item)
             event[key] = entries
         elif key in ("readPoint", "bizLocation"):
@@ -270,7 +278,23 @@ def epcis_xml_to_json(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]
         raise ValidationFailed(
             [FieldError(("schemaVersion",), 'schemaVersion must be a version string like "2.0"')]
         )
-    events = [_event(e, names.key(e.tag)[0], names) for e in _event_elements(root)]
+    if header["creationDate"] is not None and parse_timestamp(header["creationDate"]) is None:
+        raise ValidationFailed(
+            [FieldError(("creationDate",), "creationDate must be an ISO 8601 date-time with an offset")]
+        )
+    events: list[dict[str, Any]] = []
+    repeated: list[str] = []
+    errors: list[FieldError] = []
+    for index, element in enumerate(_event_elements(root)):
+        events.append(_event(element, names.key(element.tag)[0], names, repeated))
+        if repeated:
+            errors.extend(
+                FieldError(("epcisBody", "eventList", index, key), f"{key} appears more than once")
+                for key in repeated
+            )
+            repeated.clear()
+    if errors:
+        raise ValidationFailed(errors)
     return header, events, names.namespaces
 
 

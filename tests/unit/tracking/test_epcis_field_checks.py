@@ -44,7 +44,7 @@ def _sensor(**report: Any) -> list[dict[str, Any]]:
         (
             {"eventTimeZoneOffset": "+25:99"},
             ("eventTimeZoneOffset",),
-            "eventTimeZoneOffset must be +hh:mm or -hh:mm (hours 00-23, minutes 00-59), like +01:00",
+            "eventTimeZoneOffset must be +hh:mm or -hh:mm between -14:00 and +14:00, like +01:00",
         ),
         (
             {"epcList": ["urn:epc:id:sgtin:4012345.011111.1", 5]},
@@ -78,7 +78,7 @@ def _sensor(**report: Any) -> list[dict[str, Any]]:
             ("sensorElementList", 0, "sensorReport", 0, "maxValue"),
             "maxValue must be a number",
         ),
-        ({"bizStep": 5}, ("bizStep",), "bizStep must be a string"),
+        ({"bizStep": 5}, ("bizStep",), "bizStep must be a non-empty string"),
     ],
     ids=lambda value: None,
 )

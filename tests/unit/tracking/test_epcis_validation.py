@@ -116,7 +116,8 @@ def test_xml_event_errors_are_located() -> None:
     xml = (
         b'<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2" schemaVersion="2.0">'
         b"<EPCISBody><EventList>"
-        b"<ObjectEvent><eventTimeZoneOffset>+01:00</eventTimeZoneOffset><action>OBSERVE</action></ObjectEvent>"
+        b"<ObjectEvent><eventTimeZoneOffset>+01:00</eventTimeZoneOffset><epcList/><action>OBSERVE</action>"
+        b"</ObjectEvent>"
         b"</EventList></EPCISBody></epcis:EPCISDocument>"
     )
     with pytest.raises(ValidationFailed) as caught:
