@@ -672,42 +672,56 @@ def _record_hits(
     hits: list[KeyedHit],
     result: WatchPullResult,
 ) -> None:
-    now = node.clock.now()
     uow = container.uow()
     with uow:
-        watch = WatchRepository(uow.connection)
-        for hit in hits:
-            kind = hit.item.kind.value
-            reason = (
-                f"{partner}'s keyed list under {agreement_id} also holds the {_KIND_WORDS[kind]} "
-                f"of our {hit.item.local_ref}"
-            )
-            result.new_hits += watch.add_match(
-                WatchMatchRecord(
-                    uuid.uuid4(),
-                    partner,
-                    agreement_id,
-                    kind,
-                    hit.digest,
-                    hit.item.local_ref[:300],
-                    hit.item.org_id,
-                    reason,
-                    None,
-                    None,
-                    now,
-                )
-            )
-        asked = watch.requested_digests(partner, agreement_id)
-        for digest, disclosure_id in asked.items():
-            watch.link_disclosure(partner, agreement_id, digest, disclosure_id, None)
+        added, to_ask = _store_hits(
+            WatchRepository(uow.connection), partner, agreement_id, hits, node.clock.now()
+        )
+        result.new_hits += added
         uow.commit()
-    to_ask = sorted({(hit.digest, hit.item.kind.value) for hit in hits if hit.digest not in asked})
     for digest, kind in to_ask:
         note = _open_request(container.uow(), actor, node, partner, agreement_id, kind, digest)
         if note is None:
             result.requests_opened += 1
         else:
             result.notes.append(note)
+
+
+def _store_hits(
+    watch: WatchRepository,
+    partner: str,
+    agreement_id: str,
+    hits: Sequence[KeyedHit],
+    now: datetime,
+    where: str = "",
+) -> tuple[int, list[tuple[str, str]]]:
+    """Record each hit on ``partner``'s list (once per local record and digest), link the hits
+    whose digest we already asked about to that request, and return how many hits were new and
+    the ``(digest, kind)`` pairs still to ask about. ``where`` ends the reason (" (at intake)")."""
+    added = 0
+    for hit in hits:
+        kind = hit.item.kind.value
+        added += watch.add_match(
+            WatchMatchRecord(
+                uuid.uuid4(),
+                partner,
+                agreement_id,
+                kind,
+                hit.digest,
+                hit.item.local_ref[:300],
+                hit.item.org_id,
+                f"{partner}'s keyed list under {agreement_id} also holds the {_KIND_WORDS[kind]} "
+                f"of our {hit.item.local_ref}{where}",
+                None,
+                None,
+                now,
+            )
+        )
+    asked = watch.requested_digests(partner, agreement_id)
+    for digest in sorted({hit.digest for hit in hits} & asked.keys()):
+        watch.link_disclosure(partner, agreement_id, digest, asked[digest], None)
+    to_ask = sorted({(hit.digest, hit.item.kind.value) for hit in hits if hit.digest not in asked})
+    return added, to_ask
 
 
 def _open_request(
@@ -832,33 +846,8 @@ def match_at_intake(
             if not mine:
                 continue
             partner = received.partner
-            for hit in mine:
-                kind = hit.item.kind.value
-                watch.add_match(
-                    WatchMatchRecord(
-                        uuid.uuid4(),
-                        partner,
-                        agreement_id,
-                        kind,
-                        hit.digest,
-                        hit.item.local_ref[:300],
-                        hit.item.org_id,
-                        f"{partner}'s keyed list under {agreement_id} also holds the {_KIND_WORDS[kind]} "
-                        f"of our {hit.item.local_ref} (at intake)",
-                        None,
-                        None,
-                        now,
-                    )
-                )
-            asked = watch.requested_digests(partner, agreement_id)
-            for digest in {hit.digest for hit in mine} & set(asked):
-                watch.link_disclosure(partner, agreement_id, digest, asked[digest], None)
-            pending.extend(
-                IntakeRequest(partner, agreement_id, kind, digest)
-                for digest, kind in sorted(
-                    {(h.digest, h.item.kind.value) for h in mine if h.digest not in asked}
-                )
-            )
+            _, to_ask = _store_hits(watch, partner, agreement_id, mine, now, " (at intake)")
+            pending.extend(IntakeRequest(partner, agreement_id, kind, digest) for digest, kind in to_ask)
             log.info("watchlist.intake_hits", partner=partner, agreement=agreement_id, hits=len(mine))
     return pending
 
