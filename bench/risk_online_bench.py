@@ -17,6 +17,7 @@ a CPU-minute from full labels). Needs ../shared/data/customs.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import resource
@@ -43,6 +44,9 @@ def main() -> int:
         "--past-policy", nargs="+", default=["targeted"], choices=[p.value for p in PastPolicy]
     )
     parser.add_argument("--valid-only", action="store_true", help="run through the valid weeks only")
+    parser.add_argument(
+        "--share", type=float, help="exploration share for every exploring policy (default: each one's own)"
+    )
     args = parser.parse_args()
     paths = [CUSTOMS / f"df_syn_{name}_eng.csv" for name in ("train", "valid", "test")]
     if not all(path.exists() for path in paths):
@@ -51,13 +55,27 @@ def main() -> int:
     if not 0.0 < args.capacity <= 1.0:
         print("--capacity must be above 0 and at most 1", file=sys.stderr)
         return 2
+    if args.share is not None and not 0.0 <= args.share <= 1.0:
+        print("--share must be between 0 and 1", file=sys.stderr)
+        return 2
+    policies = {name: POLICIES[name] for name in args.policies}
+    if args.share is not None:
+        policies = {
+            name: dataclasses.replace(
+                policy, name=f"{policy.name} [share {args.share:.0%}]", exploration_share=args.share
+            )
+            if 0.0 < policy.exploration_share < 1.0
+            else policy
+            for name, policy in policies.items()
+        }
     train, valid, test = (read_kcs_csv(path) for path in paths)
     stream = list(valid) if args.valid_only else [*valid, *test]
     test_frauds = {row.declaration_id for row in test if row.fraud}
     print(
         f"machine: {platform.node()} {platform.machine()} cpus={os.cpu_count()} "
         f"load={os.getloadavg()[0]:.1f} python {platform.python_version()}; capacity {args.capacity:.0%}; "
-        f"stream {'valid only' if args.valid_only else 'valid + test'}"
+        f"stream {'valid only' if args.valid_only else 'valid + test'}; "
+        f"exploration share {'each policy its own' if args.share is None else f'{args.share:.0%}'}"
     )
     print(
         "| start | policy | seed | frauds caught (valid + test weeks) | inspected | explored | ceiling "
@@ -73,7 +91,8 @@ def main() -> int:
     caught: dict[tuple[str, str], dict[int, int]] = {}
     for start, past in setups:
         label = start.value + (f" ({past.value})" if start is Start.INSPECTED_HISTORY else "")
-        for name in args.policies:
+        for policy in policies.values():
+            name = policy.name
             for seed in args.seeds:
                 options = TrainingOptions(params={**DEFAULT_PARAMS, "seed": seed})
                 before = resource.getrusage(resource.RUSAGE_SELF)
@@ -81,7 +100,7 @@ def main() -> int:
                 result = simulate_online(
                     train,
                     stream,
-                    POLICIES[name],
+                    policy,
                     capacity_share=args.capacity,
                     seed=seed,
                     options=options,
