@@ -1,7 +1,13 @@
-"""Top factors of a score in words, from LightGBM's feature contributions (SHAP, log-odds)."""
+"""Top factors of a score in words, from LightGBM's feature contributions (SHAP, log-odds).
+
+Factors can be worked out later than the score: intake stores the exact feature vector the model
+saw (:func:`pack_features`, with :data:`FEATURE_LIST_SHA256` and the model version) and leaves
+:data:`FACTORS_PENDING` where the factors' words go (:func:`place_factors` puts them there).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +38,37 @@ def _factor_of(feature: str) -> str:
 
 
 FACTOR_OF_FEATURE: tuple[str, ...] = tuple(_factor_of(name) for name in FEATURE_NAMES)
+
+#: what stands in a declaration's reasons where its model factors go until someone looks at them
+FACTORS_PENDING = "top model factors: worked out when the declaration is opened"
+#: the feature list a stored vector follows (SHA-256 of the names, one per line, in order)
+FEATURE_LIST_SHA256 = hashlib.sha256("\n".join(FEATURE_NAMES).encode("utf-8")).hexdigest()
+_VECTOR_DTYPE = np.dtype("<f8")  # exact: float32 would move values across the trees' thresholds
+
+
+def pack_features(vector: Sequence[float] | np.ndarray) -> bytes:
+    """One feature vector as bytes (little-endian float64, :data:`FEATURE_NAMES` order)."""
+    return np.ascontiguousarray(vector, dtype=_VECTOR_DTYPE).tobytes()
+
+
+def unpack_features(data: bytes) -> np.ndarray:
+    """The vector :func:`pack_features` wrote; ValueError when its length is not the feature list's."""
+    if len(data) != len(FEATURE_NAMES) * _VECTOR_DTYPE.itemsize:
+        raise ValueError(
+            f"a stored feature vector of {len(data)} bytes does not fit {len(FEATURE_NAMES)} features"
+        )
+    return np.frombuffer(data, dtype=_VECTOR_DTYPE).astype(np.float64)
+
+
+def place_factors(reasons: Sequence[str], words: Sequence[str]) -> list[str]:
+    """``reasons`` with :data:`FACTORS_PENDING` replaced by ``words`` (unchanged when it is absent)."""
+    placed: list[str] = []
+    for reason in reasons:
+        if reason == FACTORS_PENDING:
+            placed.extend(words)
+        else:
+            placed.append(reason)
+    return placed
 
 
 @dataclass(frozen=True, slots=True)

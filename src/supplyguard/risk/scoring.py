@@ -15,7 +15,7 @@ import numpy as np
 
 from supplyguard.compliance import TrustDecision, TrustPolicy, apply_trust
 from supplyguard.model.declarations import Lane
-from supplyguard.risk.explain import Factor, top_factors
+from supplyguard.risk.explain import FACTORS_PENDING, Factor, top_factors
 from supplyguard.risk.features import FeatureState, build_feature_table, feature_mapping
 from supplyguard.risk.model import RiskModel, combined_ranking
 from supplyguard.risk.records import NO_SIGNALS, DeclarationRow, IntakeSignals
@@ -76,19 +76,25 @@ def assess_vectors(
     trusts: Sequence[TrustDecision | None] | None = None,
     trust_policy: TrustPolicy | None = None,
     factor_count: int = 3,
+    defer_factors: bool = False,
 ) -> tuple[RiskAssessment, ...]:
     """Assess rows whose feature vectors are already computed (one model call for the whole batch).
 
-    ``signals`` and ``trusts`` run parallel to ``rows`` (default: nothing known).
+    ``signals`` and ``trusts`` run parallel to ``rows`` (default: nothing known). With
+    ``defer_factors`` the model only predicts (no SHAP values, several times cheaper) and each
+    assessment's reasons hold :data:`FACTORS_PENDING` where the factors go: :func:`explain_vectors`
+    works them out later from the same vectors.
     """
     if not rows:
         return ()
     contributions: np.ndarray | None = None
-    if factor_count:
+    if factor_count and not defer_factors:
         probabilities, contributions = model.probabilities_and_contributions(matrix)
     else:
         probabilities = model.probabilities(matrix)
+    pending = (Factor("", 0.0, FACTORS_PENDING),) if factor_count and defer_factors else ()
     results: list[RiskAssessment] = []
+    plain = matrix.tolist() if rules else None  # Python floats: quicker for the rules' mapping
     for index, row in enumerate(rows):
         row_signals = signals[index] if signals is not None else NO_SIGNALS
         trust = trusts[index] if trusts is not None else None
@@ -97,9 +103,25 @@ def assess_vectors(
         factors = (
             top_factors(row, vector, contributions[index], factor_count) if contributions is not None else ()
         )
-        fired = evaluate_rules(rules, feature_mapping(row, vector), row.declared_on) if rules else ()
-        results.append(_assessment(model, row, probability, factors, fired, row_signals, trust, trust_policy))
+        words = factors or pending
+        fired = evaluate_rules(rules, feature_mapping(row, plain[index]), row.declared_on) if plain else ()
+        results.append(
+            _assessment(model, row, probability, factors, words, fired, row_signals, trust, trust_policy)
+        )
     return tuple(results)
+
+
+def explain_vectors(
+    model: RiskModel, rows: Sequence[DeclarationRow], matrix: np.ndarray, factor_count: int = 3
+) -> tuple[tuple[Factor, ...], ...]:
+    """The top factors of each row (one LightGBM ``pred_contrib`` call for all of them): the same
+    factors :func:`assess_vectors` gives eagerly for the same model and vectors."""
+    if not rows:
+        return ()
+    contributions = model.contributions(matrix)
+    return tuple(
+        top_factors(row, matrix[index], contributions[index], factor_count) for index, row in enumerate(rows)
+    )
 
 
 def _assessment(
@@ -107,13 +129,14 @@ def _assessment(
     row: DeclarationRow,
     probability: float,
     factors: tuple[Factor, ...],
+    words: tuple[Factor, ...],
     fired: tuple[FiredRule, ...],
     signals: IntakeSignals,
     trust: TrustDecision | None,
     trust_policy: TrustPolicy | None,
 ) -> RiskAssessment:
     reasons: list[str] = [f"model probability {probability:.2f} ({model.version})"]
-    reasons += [factor.words for factor in factors]
+    reasons += [factor.words for factor in words]
     score = probability
     forced: Lane | None = None
     for rule in fired:

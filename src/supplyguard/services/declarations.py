@@ -31,7 +31,7 @@ from supplyguard.screening import Query, Screener
 from supplyguard.services.audit import audit
 from supplyguard.services.cursors import decode_cursor, encode_cursor
 from supplyguard.services.ledger_records import LedgerRecord, append_records, sign_tree_head
-from supplyguard.services.risk_intake import IntakeRisk
+from supplyguard.services.risk_intake import IntakeRisk, factors_on_view
 from supplyguard.services.risk_signals import reasons_for_reader
 from supplyguard.services.sharing_risk import raise_intake_signals
 
@@ -150,6 +150,7 @@ def get_declaration(
             raise DeclarationNotFound(declaration_id)
         outcome = uow.declarations.get_outcome(declaration_id)
         reasons, model_version = uow.risk.reasons_for(declaration_id)
+        reasons = factors_on_view(uow, declaration, reasons)  # a green lane's factors, worked out now
         hits = _screening_hits(uow, declaration)
         audit(uow, actor, clock, "declaration.read", "declaration", str(declaration_id), {})
         uow.commit()

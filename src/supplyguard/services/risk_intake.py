@@ -17,6 +17,7 @@ time: intake and rescore use "now", training uses the moment the outcome was rec
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 import time
 import uuid
@@ -29,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from supplyguard.adapters.db.risk_factors_repo import PendingFactors, PendingFactorsRepository
 from supplyguard.adapters.db.risk_repo import RuleSetRepository, StoredAssessment, StoredSignal
 from supplyguard.adapters.db.screening_repo import ScreeningRepository
 from supplyguard.adapters.db.uow import SqlUnitOfWork
@@ -63,6 +65,14 @@ from supplyguard.risk import (
     parse_rules,
     row_from_declaration,
 )
+from supplyguard.risk.explain import (
+    FACTORS_PENDING,
+    FEATURE_LIST_SHA256,
+    pack_features,
+    place_factors,
+    unpack_features,
+)
+from supplyguard.risk.scoring import explain_vectors
 from supplyguard.risk.signals import SignalSource, apply_signals
 
 INTAKE_EXTRA = "risk_intake"
@@ -278,23 +288,25 @@ class IntakeRisk:
         found = signals_for(uow, org_id, open_declarations, scorer.book)
         ordered = sorted(open_declarations, key=lambda d: d.declared_on)
         row_of = dict(rows)
+        scored_rows = [row_of[d.id] for d in ordered]  # open declarations: rows without labels
         matrix = np.empty((len(ordered), len(FEATURE_NAMES)), dtype=np.float64)
         with scorer.lock:
             for index, declaration in enumerate(ordered):
-                matrix[index] = scorer.state.features(
-                    row_of[declaration.id].without_labels(), found[declaration.id].signals
-                )
+                matrix[index] = scorer.state.features(scored_rows[index], found[declaration.id].signals)
         assessments = assess_vectors(
             scorer.model,
-            [row_of[d.id].without_labels() for d in ordered],
+            scored_rows,
             matrix,
             signals=[found[d.id].signals for d in ordered],
             rules=scorer.rules,
             trusts=[found[d.id].trust for d in ordered],
             trust_policy=self.config.trust_policy,
+            defer_factors=True,
         )
-        stored = self._lanes(uow, org_id, scorer, ordered, assessments, found)
+        laned = self._lanes(uow, org_id, scorer, ordered, assessments, found)
+        stored, waiting = _explain_queued(scorer.model, scored_rows, matrix, laned)
         uow.risk.save_assessments(stored)
+        PendingFactorsRepository(uow.connection).add_many(waiting)
         return IntakeScore(org_id, tuple(rows), tuple(stored), scorer.key)
 
     def learn(self, scored: IntakeScore) -> None:
@@ -487,6 +499,101 @@ class IntakeRisk:
         return scorer
 
 
+#: lanes whose declarations get their model factors at intake: what goes into the officers' queue
+EXPLAINED_LANES = frozenset({"red", "yellow"})
+
+
+def _explain_queued(
+    model: RiskModel, rows: Sequence[DeclarationRow], matrix: np.ndarray, stored: Sequence[StoredAssessment]
+) -> tuple[list[StoredAssessment], list[PendingFactors]]:
+    """Factors now for the queue's lanes (one ``pred_contrib`` call for them all); for the rest the
+    feature vector the model saw is kept, and :func:`factors_on_view` works them out when asked."""
+    queued = [
+        i for i, item in enumerate(stored) if item.lane in EXPLAINED_LANES and FACTORS_PENDING in item.reasons
+    ]
+    explained = list(stored)
+    if queued:
+        factors = explain_vectors(model, [rows[i] for i in queued], matrix[queued])
+        for i, found in zip(queued, factors, strict=True):
+            reasons = place_factors(stored[i].reasons, [factor.words for factor in found])
+            explained[i] = dataclasses.replace(stored[i], reasons=reasons)
+    pending = [
+        PendingFactors(item.declaration_id, model.version, FEATURE_LIST_SHA256, pack_features(matrix[i]))
+        for i, item in enumerate(explained)
+        if FACTORS_PENDING in item.reasons
+    ]
+    return explained, pending
+
+
+def factors_on_view(uow: SqlUnitOfWork, declaration: Declaration, reasons: Sequence[str]) -> list[str]:
+    """``reasons`` with the declaration's model factors in place of :data:`FACTORS_PENDING`.
+
+    The factors are worked out from the feature vector the model saw at intake, with the model
+    version that scored it, and stored in place of the vector (inside the caller's open, writable
+    unit of work), so the next reader gets them as they are. When that can't be done (the model file
+    is gone or changed, the vector was built for another feature list) the reasons say so instead,
+    and the vector stays for a later try.
+    """
+    if FACTORS_PENDING not in reasons:
+        return list(reasons)
+    repository = PendingFactorsRepository(uow.connection)
+    pending = repository.get(declaration.id)
+    words, kept = _pending_words(uow, declaration, pending)
+    placed = place_factors(reasons, words)
+    if kept:
+        state = uow.risk.risk_state(declaration.id)
+        if state is not None and state[1] is not None:
+            uow.risk.set_risk_state(declaration.id, state[1], state[2], placed)
+            repository.remove(declaration.id)
+    return placed
+
+
+def _pending_words(
+    uow: SqlUnitOfWork, declaration: Declaration, pending: PendingFactors | None
+) -> tuple[list[str], bool]:
+    """The factors' words, and whether they are the factors (to keep) or why there are none."""
+    if pending is None:
+        return ["top model factors unavailable: the feature vector the model saw was not kept"], False
+    version = pending.model_version
+    if pending.feature_list_sha256 != FEATURE_LIST_SHA256:
+        return [
+            f"top model factors unavailable: model {version} scored this declaration with another "
+            "feature list than this version of supplyguard knows"
+        ], False
+    registered = next((m for m in uow.risk.models(declaration.org_id) if m.version == version), None)
+    if registered is None:
+        return [f"top model factors unavailable: model {version} is not registered on this node"], False
+    try:
+        model = _model_file(registered.path, registered.content_sha256)
+        vector = unpack_features(pending.features)
+    except FileNotFoundError:
+        log.warning("risk.factors.model_missing", model_version=version, path=registered.path)
+        return [
+            f"top model factors unavailable: the file of model {version}, which scored this "
+            "declaration, is no longer on disk"
+        ], False
+    except (ModelError, OSError, ValueError) as exc:
+        log.warning("risk.factors.model_unusable", model_version=version, error=str(exc))
+        return [f"top model factors unavailable: model {version} cannot be used ({exc})"], False
+    row = row_from_declaration(declaration)  # without its outcome, as at intake
+    factors = explain_vectors(model, [row], vector.reshape(1, -1))[0]
+    return [factor.words for factor in factors], True
+
+
+def _model_file(path: str, digest: str) -> RiskModel:
+    """The registered model file, loaded once per content (FileNotFoundError when it is gone)."""
+    stat = Path(path).stat()
+    return _loaded_model(path, digest, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _loaded_model(path: str, digest: str, _mtime_ns: int, _size: int) -> RiskModel:
+    model = load_model(path)
+    if model.content_sha256 != digest:
+        raise ModelError(f"model file {path} does not match the registered model")
+    return model
+
+
 def _forced_reason(assessment: RiskAssessment, sanctions_hit: bool) -> str:
     forcing = [rule.reason for rule in assessment.fired_rules if rule.lane is not None]
     if sanctions_hit:
@@ -532,6 +639,7 @@ __all__ = [
     "IntakeRisk",
     "IntakeScore",
     "TrustBook",
+    "factors_on_view",
     "history_of",
     "intake_risk_for",
     "invalidate_intake",
