@@ -287,7 +287,9 @@ def run(args: argparse.Namespace, database_url: str, data_dir: Path) -> dict[str
     org = accounts.create_organisation(container.uow(), container.clock, None, "Carrier A", "NL", "carrier")
     actor = Principal(uuid.UUID(int=0), org.id, "bench", frozenset({Role.ADMIN}), "bench", "cli")
     loaded_at = time.perf_counter()
-    tracking_rules.load_rules(container.uow(), container.clock, actor, rules_document(args.devices))
+    tracking_rules.load_rules(
+        container.uow(), container.clock, container.signer, actor, rules_document(args.devices)
+    )
     load_s = time.perf_counter() - loaded_at
     prefix = f"sgbench-{uuid.uuid4().hex[:8]}"
     pipelines = TelemetryPipelines()

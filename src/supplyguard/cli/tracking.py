@@ -50,7 +50,12 @@ def rules_load(
         raise ValidationFailed([FieldError(("FILE",), f"{path} is not UTF-8 text")]) from exc
     with open_container() as container:
         report = load_rules(
-            container.uow(), container.clock, operator(container, org), document, replace=replace
+            container.uow(),
+            container.clock,
+            container.signer,
+            operator(container, org),
+            document,
+            replace=replace,
         )
     out_console.print(
         f"{report.rules} rules, {report.assignments} assignments, {report.links} device links, "
@@ -96,7 +101,7 @@ def rules_delete(
     from supplyguard.services.tracking_rules import delete_rule
 
     with open_container() as container:
-        rule = delete_rule(container.uow(), container.clock, operator(container, org), ref)
+        rule = delete_rule(container.uow(), container.clock, container.signer, operator(container, org), ref)
     out_console.print(f"deleted {rule.kind} {rule.name} (id {rule.id})")
 
 

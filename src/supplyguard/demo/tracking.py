@@ -504,7 +504,12 @@ def load_tracking(
     shipments = demo_shipments(world.declarations.get(org_name, []))
     plan = plan_tracking(list(shipments), now)
     tracking_rules.load_rules(
-        container.uow(), container.clock, operator, rules_document(plan, shipments), replace=True
+        container.uow(),
+        container.clock,
+        container.signer,
+        operator,
+        rules_document(plan, shipments),
+        replace=True,
     )
     job = tracking.capture_events(
         container.uow(),

@@ -6,14 +6,15 @@ rows (:func:`build_tracking_rules`), so a restarted node, or a second process su
 subscriber, keeps alerting; every change bumps the organisation's rules revision and the pipelines
 reload when it moves.
 
-API (every function takes a unit of work, and the changing ones a clock and the acting principal;
-reading needs ``TRACKING_READ``, changing ``TRACKING_ADMIN``; every change is audited and is a
-ledger leaf in its own transaction (kinds ``config.tracking_rule``, ``config.tracking_link``,
+API (every function takes a unit of work, and the changing ones a clock, the node's ledger signer
+and the acting principal; reading needs ``TRACKING_READ``, changing ``TRACKING_ADMIN``; every change
+is audited and is a ledger leaf in its own transaction, with a checkpoint signed over it in that
+transaction as on every other ledger path (kinds ``config.tracking_rule``, ``config.tracking_link``,
 ``config.tracking_expected_stock``: see "ledger bodies" below); errors: :class:`ValidationFailed`
 naming each bad field, :class:`Conflict` for a duplicate name, :class:`TrackingRuleNotFound`,
 :class:`DeclarationNotFound`)::
 
-    create_rule(uow, clock, actor, {"name": "rtm-depot", "kind": "geofence", "type": "site",
+    create_rule(uow, clock, signer, actor, {"name": "rtm-depot", "kind": "geofence", "type": "site",
                                      "circle": {"lat": 51.95, "lon": 4.14, "radius_km": 3},
                                      "max_dwell_minutes": 240})          -> StoredRule
     create_rule(..., {"name": "rtm-sin", "kind": "corridor", "mode": "sea",
@@ -24,14 +25,15 @@ naming each bad field, :class:`Conflict` for a duplicate name, :class:`TrackingR
                       "max_temperature_c": 8, "max_shock_g": 4, "max_silence_minutes": 60,
                       "max_stop_minutes": 45})
     list_rules(uow, actor, kind=None)                                   -> list[StoredRule]
-    get_rule(uow, actor, "rtm-sin")  /  delete_rule(uow, clock, actor, "rtm-sin")
-    assign_rule(uow, clock, actor, "reefer", ["TRK-1", "TRK-2"])        # "*": every device
-    unassign_rule(uow, clock, actor, "reefer", ["TRK-2"])
-    link_device(uow, clock, actor, "TRK-1", asset="CSQU3054383", declaration="REF-1") -> DeviceLink
-    list_links(uow, actor)  /  unlink_device(uow, clock, actor, link_id)
-    expect_stock(uow, clock, actor, "REF-1", site, {"urn:epc:idpat:sgtin:4012345.011111.*": 10},
-                 containers=["CSQU3054383"])
-    load_rules(uow, clock, actor, parse_rules_yaml(text), replace=False) -> LoadReport
+    get_rule(uow, actor, "rtm-sin")  /  delete_rule(uow, clock, signer, actor, "rtm-sin")
+    assign_rule(uow, clock, signer, actor, "reefer", ["TRK-1", "TRK-2"])  # "*": every device
+    unassign_rule(uow, clock, signer, actor, "reefer", ["TRK-2"])
+    link_device(uow, clock, signer, actor, "TRK-1", asset="CSQU3054383", declaration="REF-1")
+                                                                        -> DeviceLink
+    list_links(uow, actor)  /  unlink_device(uow, clock, signer, actor, link_id)
+    expect_stock(uow, clock, signer, actor, "REF-1", site,
+                 {"urn:epc:idpat:sgtin:4012345.011111.*": 10}, containers=["CSQU3054383"])
+    load_rules(uow, clock, signer, actor, parse_rules_yaml(text), replace=False) -> LoadReport
     rule_json(rule) / link_json(link)                                   # wire forms
 
 Rule kinds: a **geofence** (``type`` ``site``: doors and seals may open there; ``restricted``:
@@ -70,13 +72,14 @@ from supplyguard.errors import (
     TrackingRuleNotFound,
     ValidationFailed,
 )
+from supplyguard.ledger import Ed25519Signer
 from supplyguard.model.canonical import canonical_sha256
 from supplyguard.model.clock import Clock, iso_utc
 from supplyguard.model.ids import new_id
 from supplyguard.model.organisations import Principal
 from supplyguard.model.permissions import Action, require
 from supplyguard.services.audit import audit
-from supplyguard.services.ledger_records import LedgerRecord, append_records
+from supplyguard.services.ledger_records import LedgerRecord, append_records, sign_tree_head
 from supplyguard.tracking import (
     DeviceProfile,
     Geofence,
@@ -428,8 +431,12 @@ class _Leaves:
         body = removal_ledger_body(kind, str(record_id))
         self.records.append(LedgerRecord(kind, str(record_id), self.org, self.now, body))
 
-    def append(self, uow: SqlUnitOfWork) -> None:
-        append_records(uow, self.records)
+    def append(self, uow: SqlUnitOfWork, signer: Ed25519Signer, clock: Clock) -> None:
+        """Append the leaves and sign a checkpoint over them, in the caller's transaction (as every
+        other path that appends to the log does), so the latest checkpoint covers the change."""
+        if self.records:
+            append_records(uow, self.records)
+            sign_tree_head(uow, signer, clock)
 
 
 # --- engine rules from stored rows ------------------------------------------------------------
@@ -613,7 +620,9 @@ def _assign(repo: TrackingRulesRepository, rule: StoredRule, device_ids: Sequenc
     return repo.assign(rule.org_id, rule.id, device_ids)
 
 
-def create_rule(uow: SqlUnitOfWork, clock: Clock, actor: Principal, raw: object) -> StoredRule:
+def create_rule(
+    uow: SqlUnitOfWork, clock: Clock, signer: Ed25519Signer, actor: Principal, raw: object
+) -> StoredRule:
     """Validate and store one rule (optionally with ``devices`` to assign it to)."""
     require(actor, ADMIN_ACTION)
     with uow:
@@ -622,7 +631,7 @@ def create_rule(uow: SqlUnitOfWork, clock: Clock, actor: Principal, raw: object)
         repo.bump_revision(actor.org_id, clock.now())
         leaves = _Leaves(clock, actor.org_id)
         leaves.rule(rule)
-        leaves.append(uow)
+        leaves.append(uow, signer, clock)
         audit(
             uow,
             actor,
@@ -651,7 +660,9 @@ def get_rule(uow: SqlUnitOfWork, actor: Principal, ref: str) -> StoredRule:
         return _find(TrackingRulesRepository(uow.connection), actor.org_id, ref)
 
 
-def delete_rule(uow: SqlUnitOfWork, clock: Clock, actor: Principal, ref: str) -> StoredRule:
+def delete_rule(
+    uow: SqlUnitOfWork, clock: Clock, signer: Ed25519Signer, actor: Principal, ref: str
+) -> StoredRule:
     require(actor, ADMIN_ACTION)
     with uow:
         repo = TrackingRulesRepository(uow.connection)
@@ -660,14 +671,14 @@ def delete_rule(uow: SqlUnitOfWork, clock: Clock, actor: Principal, ref: str) ->
         repo.bump_revision(actor.org_id, clock.now())
         leaves = _Leaves(clock, actor.org_id)
         leaves.removed(RULE_LEDGER_KIND, rule.id)
-        leaves.append(uow)
+        leaves.append(uow, signer, clock)
         audit(uow, actor, clock, "tracking.rule.delete", "tracking_rule", str(rule.id), {"name": rule.name})
         uow.commit()
     return rule
 
 
 def assign_rule(
-    uow: SqlUnitOfWork, clock: Clock, actor: Principal, ref: str, device_ids: object
+    uow: SqlUnitOfWork, clock: Clock, signer: Ed25519Signer, actor: Principal, ref: str, device_ids: object
 ) -> StoredRule:
     """Apply a profile or corridor to devices (``*``: every device)."""
     require(actor, ADMIN_ACTION)
@@ -681,7 +692,7 @@ def assign_rule(
         if added:
             leaves = _Leaves(clock, actor.org_id)
             leaves.rule(rule)
-            leaves.append(uow)
+            leaves.append(uow, signer, clock)
         audit(
             uow,
             actor,
@@ -696,7 +707,7 @@ def assign_rule(
 
 
 def unassign_rule(
-    uow: SqlUnitOfWork, clock: Clock, actor: Principal, ref: str, device_ids: object
+    uow: SqlUnitOfWork, clock: Clock, signer: Ed25519Signer, actor: Principal, ref: str, device_ids: object
 ) -> StoredRule:
     require(actor, ADMIN_ACTION)
     devices = _device_ids(device_ids, ("devices",))
@@ -709,7 +720,7 @@ def unassign_rule(
         if removed:
             leaves = _Leaves(clock, actor.org_id)
             leaves.rule(rule)
-            leaves.append(uow)
+            leaves.append(uow, signer, clock)
         audit(
             uow, actor, clock, "tracking.rule.unassign", "tracking_rule", str(rule.id), {"devices": devices}
         )
@@ -749,6 +760,7 @@ def _link(
 def link_device(
     uow: SqlUnitOfWork,
     clock: Clock,
+    signer: Ed25519Signer,
     actor: Principal,
     device_id: str,
     *,
@@ -766,7 +778,7 @@ def link_device(
         if new:
             leaves = _Leaves(clock, actor.org_id)
             leaves.link(link)
-            leaves.append(uow)
+            leaves.append(uow, signer, clock)
         audit(uow, actor, clock, "tracking.link", "device", link.device_id, link_json(link))
         uow.commit()
     return link
@@ -778,7 +790,9 @@ def list_links(uow: SqlUnitOfWork, actor: Principal) -> list[DeviceLink]:
         return TrackingRulesRepository(uow.connection).links(actor.org_id)
 
 
-def unlink_device(uow: SqlUnitOfWork, clock: Clock, actor: Principal, link_id: uuid.UUID) -> None:
+def unlink_device(
+    uow: SqlUnitOfWork, clock: Clock, signer: Ed25519Signer, actor: Principal, link_id: uuid.UUID
+) -> None:
     require(actor, ADMIN_ACTION)
     with uow:
         repo = TrackingRulesRepository(uow.connection)
@@ -787,7 +801,7 @@ def unlink_device(uow: SqlUnitOfWork, clock: Clock, actor: Principal, link_id: u
         repo.bump_revision(actor.org_id, clock.now())
         leaves = _Leaves(clock, actor.org_id)
         leaves.removed(LINK_LEDGER_KIND, link_id)
-        leaves.append(uow)
+        leaves.append(uow, signer, clock)
         audit(uow, actor, clock, "tracking.unlink", "device_link", str(link_id), {})
         uow.commit()
 
@@ -837,6 +851,7 @@ def _expected_rows(
 def expect_stock(
     uow: SqlUnitOfWork,
     clock: Clock,
+    signer: Ed25519Signer,
     actor: Principal,
     declaration: str | uuid.UUID,
     site: str,
@@ -859,7 +874,7 @@ def expect_stock(
         leaves = _Leaves(clock, actor.org_id)
         for row_id, row in zip(repo.add_expected(actor.org_id, rows, at), rows, strict=True):
             leaves.expected(row_id, row, at)
-        leaves.append(uow)
+        leaves.append(uow, signer, clock)
         audit(
             uow,
             actor,
@@ -918,7 +933,13 @@ def _prefixed(error: ValidationFailed, loc: tuple[str | int, ...]) -> list[Field
 
 
 def load_rules(
-    uow: SqlUnitOfWork, clock: Clock, actor: Principal, document: Mapping[str, Any], *, replace: bool = False
+    uow: SqlUnitOfWork,
+    clock: Clock,
+    signer: Ed25519Signer,
+    actor: Principal,
+    document: Mapping[str, Any],
+    *,
+    replace: bool = False,
 ) -> LoadReport:
     """Put a rules document in force, all or nothing. With ``replace`` the organisation's stored rules,
     assignments, links and expected stock are replaced by the document's; otherwise they are added
@@ -1032,7 +1053,7 @@ def load_rules(
         for rule in repo.rules(actor.org_id):  # as they now stand, with the devices assigned above
             if rule.id in changed:
                 leaves.rule(rule)
-        leaves.append(uow)
+        leaves.append(uow, signer, clock)
         repo.bump_revision(actor.org_id, clock.now())
         report = LoadReport(len(stored), counts["assignments"], counts["links"], counts["expected"], replace)
         audit(uow, actor, clock, "tracking.rules.load", "tracking_rules", None, report.as_dict())

@@ -151,7 +151,13 @@ def test_a_stock_count_alert_shows_at_its_site_and_on_the_declaration(container,
     actor, declaration = tracked["actor"], tracked["declaration"]
     depot, case = "urn:epc:id:sgln:8712345.00002.0", "urn:epc:id:sgtin:8712345.012345.1001"
     expect_stock(
-        container.uow(), container.clock, actor, "TL-1", depot, {"https://id.gs1.org/01/08712345123451": 2}
+        container.uow(),
+        container.clock,
+        container.signer,
+        actor,
+        "TL-1",
+        depot,
+        {"https://id.gs1.org/01/08712345123451": 2},
     )
     received = container.clock.now() - timedelta(minutes=30)
     event = {

@@ -68,6 +68,7 @@ def test_positions_over_mqtt_are_filtered_stored_and_alerted(container, publishe
     rules.create_rule(
         container.uow(),
         container.clock,
+        container.signer,
         actor,
         {
             "name": "depot",

@@ -41,7 +41,9 @@ def test_stored_rules_raise_alerts_and_the_risk_of_linked_declarations(container
     org = make_org(container)
     declaration = declare(container, org)
     actor = admin_principal(org)
-    rules.load_rules(container.uow(), container.clock, actor, rules.parse_rules_yaml(RULES_YAML))
+    rules.load_rules(
+        container.uow(), container.clock, container.signer, actor, rules.parse_rules_yaml(RULES_YAML)
+    )
     pipelines = telemetry.TelemetryPipelines()
     report = send(
         container,
@@ -81,13 +83,14 @@ def test_a_rule_change_is_picked_up_by_a_running_pipeline(container) -> None:  #
     rules.create_rule(
         container.uow(),
         container.clock,
+        container.signer,
         actor,
         {"name": "cold", "kind": "profile", "max_temperature_c": 8, "devices": ["*"]},
     )
     report = send(container, actor, [message(5, 10.0, 10.01, temperature_c=31)], pipelines)
     assert [a.alert.kind for a in report.alerts] == ["temperature"]
     assert "declarations" not in report.alerts[0].alert.details  # no link, no signal
-    rules.delete_rule(container.uow(), container.clock, actor, "cold")
+    rules.delete_rule(container.uow(), container.clock, container.signer, actor, "cold")
     assert send(container, actor, [message(10, 10.0, 10.02, temperature_c=40)], pipelines).alerts == []
 
 
@@ -121,6 +124,7 @@ def test_missing_stock_at_a_depot_is_an_alert_that_raises_the_declarations_risk(
     rules.expect_stock(
         container.uow(),
         container.clock,
+        container.signer,
         actor,
         "REF-1",
         DEPOT,
@@ -171,6 +175,7 @@ def test_a_restarted_node_notices_devices_that_fell_silent_before_it_started_onc
     rules.create_rule(
         container.uow(),
         container.clock,
+        container.signer,
         actor,
         {"name": "heartbeat", "kind": "profile", "max_silence_minutes": 30, "devices": ["*"]},
     )

@@ -68,7 +68,9 @@ def test_a_rules_file_is_stored_and_rebuilds_the_engine_rules(container) -> None
     org = make_org(container)
     declaration = declare(container, org)
     actor = admin_principal(org)
-    report = rules.load_rules(container.uow(), container.clock, actor, rules.parse_rules_yaml(RULES_YAML))
+    report = rules.load_rules(
+        container.uow(), container.clock, container.signer, actor, rules.parse_rules_yaml(RULES_YAML)
+    )
     assert (report.rules, report.links) == (5, 1)
     stored = {r.name: r for r in rules.list_rules(container.uow(readonly=True), actor)}
     assert set(stored) == {"rtm-depot", "military", "a15", "reefer", "fragile"}
@@ -96,6 +98,7 @@ def test_a_sea_corridor_is_planned_once_and_stored_with_its_points(container) ->
     rule = rules.create_rule(
         container.uow(),
         container.clock,
+        container.signer,
         actor,
         {"name": "rtm-sin", "kind": "corridor", "mode": "sea", "from": [51.95, 4.14], "to": [1.26, 103.8]},
     )
@@ -127,7 +130,7 @@ def test_bad_rules_are_refused_with_each_field_named(container) -> None:  # type
     ]
     for definition, location in cases:
         with pytest.raises(ValidationFailed) as refused:
-            rules.create_rule(container.uow(), container.clock, actor, definition)
+            rules.create_rule(container.uow(), container.clock, container.signer, actor, definition)
         assert any(e.location[: len(location)] == location for e in refused.value.errors), (
             definition,
             refused.value.errors,
@@ -141,11 +144,15 @@ def test_a_bad_rules_file_stores_nothing(container) -> None:  # type: ignore[no-
     actor = admin_principal(org)
     broken = RULES_YAML.replace("[52.2, 4.5]]", "[52.2, 400]]")
     with pytest.raises(ValidationFailed) as refused:
-        rules.load_rules(container.uow(), container.clock, actor, rules.parse_rules_yaml(broken))
+        rules.load_rules(
+            container.uow(), container.clock, container.signer, actor, rules.parse_rules_yaml(broken)
+        )
     assert refused.value.errors[0].location[:2] == ("geofences", 1)
     unknown_rule = RULES_YAML.replace("rules: [fragile]", "rules: [nope]")
     with pytest.raises(ValidationFailed, match="no rule named 'nope'"):
-        rules.load_rules(container.uow(), container.clock, actor, rules.parse_rules_yaml(unknown_rule))
+        rules.load_rules(
+            container.uow(), container.clock, container.signer, actor, rules.parse_rules_yaml(unknown_rule)
+        )
     with pytest.raises(ValidationFailed, match="line"):
         rules.parse_rules_yaml("geofences: [")
     assert rules.list_rules(container.uow(readonly=True), actor) == []
@@ -157,11 +164,11 @@ def test_names_are_unique_and_replace_swaps_the_whole_set(container) -> None:  #
     declare(container, org)
     actor = admin_principal(org)
     document = rules.parse_rules_yaml(RULES_YAML)
-    rules.load_rules(container.uow(), container.clock, actor, document)
+    rules.load_rules(container.uow(), container.clock, container.signer, actor, document)
     with pytest.raises(Conflict, match="rtm-depot"):
-        rules.load_rules(container.uow(), container.clock, actor, document)
+        rules.load_rules(container.uow(), container.clock, container.signer, actor, document)
     smaller = {"profiles": [{"name": "cold", "max_temperature_c": -18}]}
-    rules.load_rules(container.uow(), container.clock, actor, smaller, replace=True)
+    rules.load_rules(container.uow(), container.clock, container.signer, actor, smaller, replace=True)
     assert [r.name for r in rules.list_rules(container.uow(readonly=True), actor)] == ["cold"]
     assert rules.list_links(container.uow(readonly=True), actor) == []
 
@@ -174,37 +181,48 @@ def test_assignment_deletion_and_links(container) -> None:  # type: ignore[no-un
     rules.create_rule(
         uow(),
         clock,
+        container.signer,
         actor,
         {"name": "road-1", "kind": "corridor", "mode": "road", "points": [[1, 1], [1, 2]]},
     )
     rules.create_rule(
         uow(),
         clock,
+        container.signer,
         actor,
         {"name": "road-2", "kind": "corridor", "mode": "road", "points": [[2, 1], [2, 2]]},
     )
     rules.create_rule(
         uow(),
         clock,
+        container.signer,
         actor,
         {"name": "zone", "kind": "geofence", "circle": {"lat": 1, "lon": 1, "radius_km": 1}},
     )
-    assert rules.assign_rule(uow(), clock, actor, "road-1", ["TRK-1", "TRK-2"]).devices == ("TRK-1", "TRK-2")
+    assert rules.assign_rule(uow(), clock, container.signer, actor, "road-1", ["TRK-1", "TRK-2"]).devices == (
+        "TRK-1",
+        "TRK-2",
+    )
     with pytest.raises(Conflict, match="one corridor at a time"):
-        rules.assign_rule(uow(), clock, actor, "road-2", ["TRK-2"])
+        rules.assign_rule(uow(), clock, container.signer, actor, "road-2", ["TRK-2"])
     with pytest.raises(ValidationFailed, match="geofences apply to every device"):
-        rules.assign_rule(uow(), clock, actor, "zone", ["TRK-1"])
-    assert rules.unassign_rule(uow(), clock, actor, "road-1", ["TRK-2"]).devices == ("TRK-1",)
-    rules.delete_rule(uow(), clock, actor, "road-1")
+        rules.assign_rule(uow(), clock, container.signer, actor, "zone", ["TRK-1"])
+    assert rules.unassign_rule(uow(), clock, container.signer, actor, "road-1", ["TRK-2"]).devices == (
+        "TRK-1",
+    )
+    rules.delete_rule(uow(), clock, container.signer, actor, "road-1")
     with pytest.raises(TrackingRuleNotFound):
-        rules.delete_rule(uow(), clock, actor, "road-1")
-    link = rules.link_device(uow(), clock, actor, "TRK-3", declaration="REF-7")
-    assert rules.link_device(uow(), clock, actor, "TRK-3", declaration=str(declaration.id)).id == link.id
+        rules.delete_rule(uow(), clock, container.signer, actor, "road-1")
+    link = rules.link_device(uow(), clock, container.signer, actor, "TRK-3", declaration="REF-7")
+    assert (
+        rules.link_device(uow(), clock, container.signer, actor, "TRK-3", declaration=str(declaration.id)).id
+        == link.id
+    )
     with pytest.raises(DeclarationNotFound):
-        rules.link_device(uow(), clock, actor, "TRK-3", declaration="REF-404")
+        rules.link_device(uow(), clock, container.signer, actor, "TRK-3", declaration="REF-404")
     with pytest.raises(ValidationFailed, match="asset"):
-        rules.link_device(uow(), clock, actor, "TRK-3")
-    rules.unlink_device(uow(), clock, actor, link.id)
+        rules.link_device(uow(), clock, container.signer, actor, "TRK-3")
+    rules.unlink_device(uow(), clock, container.signer, actor, link.id)
     assert rules.list_links(uow(readonly=True), actor) == []
 
 
@@ -213,8 +231,12 @@ def test_who_may_read_and_change_rules(container) -> None:  # type: ignore[no-un
     profile = {"name": "p", "kind": "profile", "max_shock_g": 2}
     for role in (Role.OFFICER, Role.PARTNER, Role.AUDITOR):
         with pytest.raises(PermissionDenied):
-            rules.create_rule(container.uow(), container.clock, with_roles(org.id, role), profile)
-    rules.create_rule(container.uow(), container.clock, with_roles(org.id, Role.LOGISTICS), profile)
+            rules.create_rule(
+                container.uow(), container.clock, container.signer, with_roles(org.id, role), profile
+            )
+    rules.create_rule(
+        container.uow(), container.clock, container.signer, with_roles(org.id, Role.LOGISTICS), profile
+    )
     assert len(rules.list_rules(container.uow(readonly=True), with_roles(org.id, Role.OFFICER))) == 1
     with pytest.raises(PermissionDenied):
         rules.list_rules(container.uow(readonly=True), with_roles(org.id, Role.PARTNER))

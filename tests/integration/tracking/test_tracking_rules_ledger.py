@@ -4,7 +4,7 @@ transaction, and `ledger verify` names rows changed, inserted or deleted behind 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, select, update
 
 from supplyguard.adapters.db.tracking_tables import (
     tracking_device_links,
@@ -13,6 +13,7 @@ from supplyguard.adapters.db.tracking_tables import (
     tracking_rules,
 )
 from supplyguard.errors import DeclarationNotFound
+from supplyguard.ledger import open_checkpoint, parse_vkey, verify_inclusion_bundle
 from supplyguard.model.canonical import canonical_sha256
 from supplyguard.model.ids import new_id
 from supplyguard.services import ledger as ledger_service
@@ -55,28 +56,38 @@ def setup_world(container):  # type: ignore[no-untyped-def]
 def test_each_change_is_a_leaf_whose_body_is_the_row_as_it_stands(container) -> None:  # type: ignore[no-untyped-def]
     actor = setup_world(container)
     uow, clock = container.uow, container.clock
-    rule = rules.create_rule(uow(), clock, actor, PROFILE)
+    rule = rules.create_rule(uow(), clock, container.signer, actor, PROFILE)
     kind = rules.RULE_LEDGER_KIND
     assert len(leaves_of(container, kind, rule.id)) == 1
-    assigned = rules.assign_rule(uow(), clock, actor, "reefer", ["TRK-1", "TRK-2"])
-    rules.assign_rule(uow(), clock, actor, "reefer", ["TRK-1"])  # nothing new: no leaf
+    assigned = rules.assign_rule(uow(), clock, container.signer, actor, "reefer", ["TRK-1", "TRK-2"])
+    rules.assign_rule(uow(), clock, container.signer, actor, "reefer", ["TRK-1"])  # nothing new: no leaf
     leaves = leaves_of(container, kind, rule.id)
     assert len(leaves) == 2
     assert leaves[-1].envelope.body_sha256 == canonical_sha256(rules.rule_ledger_body(assigned))
     assert leaves[-1].envelope.org == str(actor.org_id)
-    rules.unassign_rule(uow(), clock, actor, "reefer", ["TRK-2"])
+    rules.unassign_rule(uow(), clock, container.signer, actor, "reefer", ["TRK-2"])
     assert len(leaves_of(container, kind, rule.id)) == 3
 
-    link = rules.link_device(uow(), clock, actor, "TRK-1", asset="CSQU3054383", declaration="REF-1")
-    rules.link_device(uow(), clock, actor, "TRK-1", asset="CSQU3054383", declaration="REF-1")  # same link
+    link = rules.link_device(
+        uow(), clock, container.signer, actor, "TRK-1", asset="CSQU3054383", declaration="REF-1"
+    )
+    rules.link_device(
+        uow(), clock, container.signer, actor, "TRK-1", asset="CSQU3054383", declaration="REF-1"
+    )  # same link
     assert len(leaves_of(container, rules.LINK_LEDGER_KIND, link.id)) == 1
     rules.expect_stock(
-        uow(), clock, actor, "REF-1", "urn:epc:id:sgln:4012345.00001.0", containers=["CSQU3054383"]
+        uow(),
+        clock,
+        container.signer,
+        actor,
+        "REF-1",
+        "urn:epc:id:sgln:4012345.00001.0",
+        containers=["CSQU3054383"],
     )
     assert verify(container) == []
 
-    rules.unlink_device(uow(), clock, actor, link.id)
-    rules.delete_rule(uow(), clock, actor, "reefer")
+    rules.unlink_device(uow(), clock, container.signer, actor, link.id)
+    rules.delete_rule(uow(), clock, container.signer, actor, "reefer")
     removed = leaves_of(container, kind, rule.id)
     assert len(removed) == 4
     assert removed[-1].envelope.body_sha256 == canonical_sha256(rules.removal_ledger_body(kind, str(rule.id)))
@@ -84,9 +95,57 @@ def test_each_change_is_a_leaf_whose_body_is_the_row_as_it_stands(container) -> 
     assert verify(container) == []  # removed through the service: recorded, not a problem
 
 
+def assert_signed_over_the_last_leaf(container, kind: str, record_id: object) -> None:  # type: ignore[no-untyped-def]
+    """The latest checkpoint is at the log's size, verifies with the node's public key, and proves
+    the last leaf, the change just made, is in its tree."""
+    with container.uow(readonly=True) as uow:
+        size = uow.ledger.size()
+        root = uow.ledger.root(size)
+        last = uow.ledger.leaf(size - 1)
+    latest = ledger_service.latest_checkpoint(container.uow())
+    assert latest.tree_size == size
+    opened = open_checkpoint(latest.note, [parse_vkey(container.signer.vkey)])
+    assert (opened.checkpoint.size, opened.checkpoint.root_hash) == (size, root)
+    assert (last.envelope.kind, last.envelope.id) == (kind, str(record_id))
+    bundle = ledger_service.inclusion_bundle(container.uow(), index=size - 1)
+    proved = verify_inclusion_bundle(bundle.as_dict(), container.signer.vkey)
+    assert (proved.leaf_index, proved.tree_size) == (size - 1, size)
+    assert proved.envelope is not None and proved.envelope.id == str(record_id)
+
+
+def test_each_change_is_covered_by_a_checkpoint_signed_in_its_transaction(container) -> None:  # type: ignore[no-untyped-def]
+    actor = setup_world(container)
+    uow, clock, signer = container.uow, container.clock, container.signer
+    rule = rules.create_rule(uow(), clock, signer, actor, PROFILE)
+    assert_signed_over_the_last_leaf(container, rules.RULE_LEDGER_KIND, rule.id)
+    rules.assign_rule(uow(), clock, signer, actor, "reefer", ["TRK-1"])
+    assert_signed_over_the_last_leaf(container, rules.RULE_LEDGER_KIND, rule.id)
+    rules.unassign_rule(uow(), clock, signer, actor, "reefer", ["TRK-1"])
+    assert_signed_over_the_last_leaf(container, rules.RULE_LEDGER_KIND, rule.id)
+    link = rules.link_device(uow(), clock, signer, actor, "TRK-1", declaration="REF-1")
+    assert_signed_over_the_last_leaf(container, rules.LINK_LEDGER_KIND, link.id)
+    rules.expect_stock(uow(), clock, signer, actor, "REF-1", "urn:epc:id:sgln:4012345.00001.0", {"x:1": 2})
+    with container.uow(readonly=True) as read:
+        (row_id,) = read.connection.execute(select(tracking_expected_stock.c.id)).scalars()
+    assert_signed_over_the_last_leaf(container, rules.EXPECTED_LEDGER_KIND, row_id)
+    rules.unlink_device(uow(), clock, signer, actor, link.id)
+    assert_signed_over_the_last_leaf(container, rules.LINK_LEDGER_KIND, link.id)
+    rules.delete_rule(uow(), clock, signer, actor, "reefer")
+    assert_signed_over_the_last_leaf(container, rules.RULE_LEDGER_KIND, rule.id)
+    rules.load_rules(uow(), clock, signer, actor, {"profiles": [{"name": "cold", "max_temperature_c": 5}]})
+    (cold,) = rules.list_rules(uow(readonly=True), actor)
+    assert_signed_over_the_last_leaf(container, rules.RULE_LEDGER_KIND, cold.id)
+    rules.assign_rule(uow(), clock, signer, actor, "cold", ["TRK-2"])
+    with container.uow(readonly=True) as read:
+        before = (read.ledger.size(), len(read.ledger.checkpoints()))
+    rules.assign_rule(uow(), clock, signer, actor, "cold", ["TRK-2"])  # no change: no leaf, no checkpoint
+    with container.uow(readonly=True) as read:
+        assert (read.ledger.size(), len(read.ledger.checkpoints())) == before
+
+
 def test_a_refused_change_leaves_no_leaf(container) -> None:  # type: ignore[no-untyped-def]
     actor = setup_world(container)
-    rules.create_rule(container.uow(), container.clock, actor, PROFILE)
+    rules.create_rule(container.uow(), container.clock, container.signer, actor, PROFILE)
     with container.uow(readonly=True) as uow:
         size = uow.ledger.size()
     document = {
@@ -94,7 +153,7 @@ def test_a_refused_change_leaves_no_leaf(container) -> None:  # type: ignore[no-
         "links": [{"device": "T", "declaration": "NONE"}],
     }
     with pytest.raises(DeclarationNotFound):
-        rules.load_rules(container.uow(), container.clock, actor, document, replace=True)
+        rules.load_rules(container.uow(), container.clock, container.signer, actor, document, replace=True)
     with container.uow(readonly=True) as uow:
         assert uow.ledger.size() == size
     assert [r.name for r in rules.list_rules(container.uow(readonly=True), actor)] == ["reefer"]
@@ -112,7 +171,7 @@ def test_a_rules_file_and_its_replacement_are_recorded(container) -> None:  # ty
             {"declaration": "REF-1", "site": "urn:epc:id:sgln:4012345.00001.0", "containers": ["CSQU3054383"]}
         ],
     }
-    rules.load_rules(uow(), clock, actor, document)
+    rules.load_rules(uow(), clock, container.signer, actor, document)
     first = {r.name: r for r in rules.list_rules(uow(readonly=True), actor)}
     reefer = leaves_of(container, rules.RULE_LEDGER_KIND, first["reefer"].id)
     assert len(reefer) == 1  # one leaf with the devices the file's assignments gave it
@@ -121,7 +180,12 @@ def test_a_rules_file_and_its_replacement_are_recorded(container) -> None:  # ty
     assert verify(container) == []
 
     rules.load_rules(
-        uow(), clock, actor, {"profiles": [{"name": "cold", "max_temperature_c": 5}]}, replace=True
+        uow(),
+        clock,
+        container.signer,
+        actor,
+        {"profiles": [{"name": "cold", "max_temperature_c": 5}]},
+        replace=True,
     )
     assert verify(container) == []  # the replaced rules, link and expected stock were recorded as removed
     for old in first.values():
@@ -134,12 +198,13 @@ def test_a_rules_file_and_its_replacement_are_recorded(container) -> None:  # ty
 def test_verify_names_rows_changed_inserted_and_deleted_behind_the_ledger(container) -> None:  # type: ignore[no-untyped-def]
     actor = setup_world(container)
     uow, clock = container.uow, container.clock
-    reefer = rules.create_rule(uow(), clock, actor, {**PROFILE, "devices": ["TRK-1"]})
-    depot = rules.create_rule(uow(), clock, actor, FENCE)
-    link = rules.link_device(uow(), clock, actor, "TRK-1", declaration="REF-1")
+    reefer = rules.create_rule(uow(), clock, container.signer, actor, {**PROFILE, "devices": ["TRK-1"]})
+    depot = rules.create_rule(uow(), clock, container.signer, actor, FENCE)
+    link = rules.link_device(uow(), clock, container.signer, actor, "TRK-1", declaration="REF-1")
     expected = rules.expect_stock(
         uow(),
         clock,
+        container.signer,
         actor,
         "REF-1",
         "urn:epc:id:sgln:4012345.00001.0",
@@ -189,7 +254,7 @@ def test_rows_stored_before_they_were_leaves_get_one_on_upgrade(container) -> No
 
     actor = setup_world(container)
     uow, clock = container.uow, container.clock
-    recorded = rules.create_rule(uow(), clock, actor, FENCE)
+    recorded = rules.create_rule(uow(), clock, container.signer, actor, FENCE)
     old_rule, old_link = new_id(), new_id()
     with container.engine.begin() as conn:  # rows as session 2's code stored them: no leaf
         conn.execute(

@@ -46,7 +46,9 @@ async def create_rule(
     payload: JsonObject, container: ContainerDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     """Validate and store one rule (sea corridors are planned on the shipping lanes here)."""
-    rule = await run_in_threadpool(rules.create_rule, container.uow(), container.clock, principal, payload)
+    rule = await run_in_threadpool(
+        rules.create_rule, container.uow(), container.clock, container.signer, principal, payload
+    )
     return rules.rule_json(rule)
 
 
@@ -70,7 +72,13 @@ async def load_rules(
         except UnicodeDecodeError as exc:
             raise ValidationFailed([FieldError(("body",), "must be UTF-8 text")]) from exc
     report = await run_in_threadpool(
-        rules.load_rules, container.uow(), container.clock, principal, document, replace=replace
+        rules.load_rules,
+        container.uow(),
+        container.clock,
+        container.signer,
+        principal,
+        document,
+        replace=replace,
     )
     return report.as_dict()
 
@@ -82,7 +90,7 @@ def get_rule(ref: str, container: ContainerDep, principal: PrincipalDep) -> dict
 
 @router.delete("/rules/{ref}", status_code=204)
 def delete_rule(ref: str, container: ContainerDep, principal: PrincipalDep) -> Response:
-    rules.delete_rule(container.uow(), container.clock, principal, ref)
+    rules.delete_rule(container.uow(), container.clock, container.signer, principal, ref)
     return Response(status_code=204)
 
 
@@ -91,7 +99,9 @@ def assign_rule(
     ref: str, payload: JsonObject, container: ContainerDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     """Apply a profile or corridor to ``devices`` (``"*"``: every device)."""
-    rule = rules.assign_rule(container.uow(), container.clock, principal, ref, payload.get("devices"))
+    rule = rules.assign_rule(
+        container.uow(), container.clock, container.signer, principal, ref, payload.get("devices")
+    )
     return rules.rule_json(rule)
 
 
@@ -99,7 +109,9 @@ def assign_rule(
 def unassign_rule(
     ref: str, payload: JsonObject, container: ContainerDep, principal: PrincipalDep
 ) -> dict[str, Any]:
-    rule = rules.unassign_rule(container.uow(), container.clock, principal, ref, payload.get("devices"))
+    rule = rules.unassign_rule(
+        container.uow(), container.clock, container.signer, principal, ref, payload.get("devices")
+    )
     return rules.rule_json(rule)
 
 
@@ -118,6 +130,7 @@ def link_device(payload: JsonObject, container: ContainerDep, principal: Princip
     link = rules.link_device(
         container.uow(),
         container.clock,
+        container.signer,
         principal,
         payload.get("device"),  # type: ignore[arg-type]  # validated by the service
         asset=payload.get("asset"),
@@ -128,7 +141,7 @@ def link_device(payload: JsonObject, container: ContainerDep, principal: Princip
 
 @router.delete("/links/{link_id}", status_code=204)
 def unlink_device(link_id: uuid.UUID, container: ContainerDep, principal: PrincipalDep) -> Response:
-    rules.unlink_device(container.uow(), container.clock, principal, link_id)
+    rules.unlink_device(container.uow(), container.clock, container.signer, principal, link_id)
     return Response(status_code=204)
 
 
@@ -138,6 +151,7 @@ def expect_stock(payload: JsonObject, container: ContainerDep, principal: Princi
     rows = rules.expect_stock(
         container.uow(),
         container.clock,
+        container.signer,
         principal,
         payload.get("declaration"),  # type: ignore[arg-type]  # validated by the service
         payload.get("site"),  # type: ignore[arg-type]
