@@ -45,14 +45,18 @@ def import_declarations_command(
     fmt: str = typer.Option(None, "--format", help="csv or ndjson (default: from the file name / content)."),
     report: Path = typer.Option(None, help="Write the full JSON report (every rejected row) to this file."),
     outcomes: bool = typer.Option(True, help="Store the inspection outcomes that KCS labels record."),
-    workers: int = typer.Option(
-        1, min=1, max=32, help="Processes that validate rows while the main one writes (1: all in this one)."
+    workers: int | None = typer.Option(
+        None,
+        min=1,
+        max=32,
+        help="1: read, check and write in this process; 2 or more: rows are read and checked in a second "
+        "process while this one writes (default: 2 where two cores are available).",
     ),
 ) -> None:
     """Import declarations; exits 3 when some rows were rejected (the good ones are stored)."""
     # Imported here: `--help` stays quick, and the import loads the screener and the risk model
     # only when a list is installed or a model is active.
-    from supplyguard.services.imports import import_declarations
+    from supplyguard.services.imports import default_workers, import_declarations
     from supplyguard.services.risk_intake import intake_risk_for
 
     if not path.is_file():
@@ -94,7 +98,7 @@ def import_declarations_command(
                     source=f"cli-{fmt}",
                     batch_rows=container.settings.import_batch_rows,
                     with_outcomes=outcomes,
-                    workers=workers,
+                    workers=workers or default_workers(),
                     screener=_screener(container),
                     on_progress=on_progress,
                     risk=intake_risk_for(container.extras, container.settings),

@@ -3,14 +3,16 @@
 The whole import is one transaction: a file that cannot be read, or a failure half-way, leaves
 nothing behind. Work is split in two steps:
 
-1. :func:`prepare_rows` (pure, picklable): validate a chunk of rows and turn each good one into its
-   database rows and ledger envelopes (the declaration and, for labelled KCS rows, its outcome).
-   With ``workers > 1`` chunks are prepared in worker processes while the main process writes.
+1. :func:`prepare_rows` (pure): validate a chunk of rows and turn each good one into its database
+   rows and ledger envelopes (the declaration and, for labelled KCS rows, its outcome); rows are
+   grouped into batches, a reference seen before in the file refused (:func:`_batches`). With
+   ``workers > 1`` this runs in one forked reader process, which sends each batch ready to write
+   (for a first load, its stored rows and leaves too) while the main process writes the one before.
    KCS rows take a direct path (:class:`KcsRowPreparer`: precompiled look-ups, the ledger body
    written by one format string); any row it is not certain about goes through
    :func:`~supplyguard.model.intake.parse_declaration` instead, so accepted rows, stored values and
    error messages are exactly those of the general path.
-2. the main process drops duplicates (in the file and in the database), resolves parties, bulk
+2. the main process drops rows whose reference is already stored, resolves parties, bulk
    inserts, appends the ledger leaves, audits and signs one checkpoint, inside one unit of work.
 """
 
@@ -20,10 +22,12 @@ import gc
 import hashlib
 import math
 import multiprocessing
+import os
+import pickle
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
@@ -55,6 +59,8 @@ from supplyguard.services.import_formats import RowInput
 from supplyguard.services.ledger_records import sign_tree_head
 
 if TYPE_CHECKING:  # imported where used: the CLI starts without screening, sharing or the model
+    from multiprocessing.connection import Connection
+
     from supplyguard.screening import Screener
     from supplyguard.services.risk_intake import IntakeRisk, IntakeScore
     from supplyguard.services.sharing_watch import IntakeRequest, ReceivedKeyedList
@@ -554,20 +560,193 @@ def _chunks(rows: Iterable[RowInput], size: int) -> Iterator[list[RowInput]]:
         yield chunk
 
 
-def _prepare_chunk(args: tuple[list[RowInput], ImportContext]) -> list[PreparedRow | RowError | KcsRow]:
-    return prepare_rows(*args)
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """Rows read, checked and ready to write: ``pending`` (accepted, in file order, no reference
+    twice in the file) and, when no reference has to be checked against the database first,
+    ``written``: the stored rows and ledger leaves of its KCS rows."""
+
+    rows_read: int
+    errors: list[RowError]
+    pending: list[PreparedRow | KcsRow]
+    written: KcsStored | None
 
 
-def _prepared_stream(
-    rows: Iterable[RowInput], context: ImportContext, refdata: ReferenceData, workers: int
-) -> Iterator[list[PreparedRow | RowError | KcsRow]]:
+def _batches(
+    rows: Iterable[RowInput],
+    context: ImportContext,
+    refdata: ReferenceData,
+    kcs: KcsRowPreparer,
+    batch_rows: int,
+    stored: Stored | None,
+) -> Iterator[_Batch]:
+    """Read and prepare the rows in chunks and group the accepted ones into batches of at least
+    ``batch_rows`` (the last one smaller); a reference seen before in the file is refused here.
+    With ``stored`` (the backend's form), each batch's KCS rows are also turned into stored rows.
+    The same in this process and in the reader process (:func:`_forked`)."""
+    seen: set[str] = set()
+    pending: list[PreparedRow | KcsRow] = []
+    errors: list[RowError] = []
+    read = 0
+    for chunk in _chunks(rows, CHUNK_ROWS):
+        for item in prepare_rows(chunk, context, refdata):
+            read += 1
+            if isinstance(item, tuple):
+                reference = item[1]
+            elif isinstance(item, RowError):
+                errors.append(item)
+                continue
+            else:
+                reference = item.reference
+            if reference in seen:
+                errors.append(
+                    RowError(
+                        item[0] if isinstance(item, tuple) else item.line,
+                        reference,
+                        [{"loc": ["reference"], "msg": "appears more than once in this file"}],
+                    )
+                )
+            else:
+                seen.add(reference)
+                pending.append(item)
+        if len(pending) >= batch_rows:
+            yield _batch(read, errors, pending, kcs, stored)
+            pending, errors, read = [], [], 0
+    yield _batch(read, errors, pending, kcs, stored)
+
+
+def _batch(
+    read: int,
+    errors: list[RowError],
+    pending: list[PreparedRow | KcsRow],
+    kcs: KcsRowPreparer,
+    stored: Stored | None,
+) -> _Batch:
+    written = None
+    if stored is not None and pending:
+        written = kcs.stored_rows([item for item in pending if isinstance(item, tuple)], stored)
+    return _Batch(read, errors, pending, written)
+
+
+class _Rebuilt:
+    """A reader-process error that pickle would not bring back intact (errors whose ``__init__``
+    takes other arguments than their ``args``, as :class:`ValidationFailed`): its class, args and
+    attributes."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.kind = type(error)
+        self.args = error.args
+        self.state = dict(vars(error))
+
+    def error(self) -> BaseException:
+        error = self.kind.__new__(self.kind)
+        error.args = self.args
+        vars(error).update(self.state)
+        return error
+
+
+def _failure_bytes(error: BaseException) -> bytes:
+    """``error`` for the parent: pickled when that brings it back as it is, else rebuilt."""
+    try:
+        data = pickle.dumps(error, pickle.HIGHEST_PROTOCOL)
+        back = pickle.loads(data)  # noqa: S301 - our own bytes, just made
+        if type(back) is type(error) and str(back) == str(error) and vars(back) == vars(error):
+            return b"E" + data
+    except Exception:  # noqa: S110 - not picklable as it is: rebuilt below
+        pass
+    try:
+        return b"R" + pickle.dumps(_Rebuilt(error), pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return b"E" + pickle.dumps(RuntimeError(f"{type(error).__name__}: {error}"))
+
+
+def _produce(make: Callable[[], Iterator[_Batch]], sender: Connection) -> None:
+    """The reader process: every batch, pickled, then an empty message; or the error it met."""
+    try:
+        for batch in make():
+            sender.send_bytes(b"B" + pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
+        sender.send_bytes(b"")
+    except BaseException as error:  # every failure goes to the parent, which rolls back
+        with suppress(OSError):  # the parent has stopped listening (it failed first)
+            sender.send_bytes(_failure_bytes(error))
+    finally:
+        sender.close()
+
+
+@contextmanager
+def _forked(make: Callable[[], Iterator[_Batch]]) -> Iterator[Iterator[_Batch]]:
+    """The batches of ``make()``, made in a forked reader process while this one writes.
+
+    The reader inherits everything it needs through the fork (the rows' iterator with its open
+    file, the reference data, the preparer); nothing is pickled but the batches, one message each.
+    The pipe holds little, so the reader runs at most one batch ahead. It never touches the
+    database connection, and leaves with ``os._exit`` (multiprocessing's fork start), so nothing
+    of the parent's is closed or flushed by it. Its error is raised here; a failure here stops it.
+    """
+    fork = multiprocessing.get_context("fork")
+    receiver, sender = fork.Pipe(duplex=False)
+    reader = fork.Process(target=_produce, args=(make, sender), name="import-reader", daemon=True)
+    reader.start()
+    sender.close()
+
+    def received() -> Iterator[_Batch]:
+        while True:
+            try:
+                message = receiver.recv_bytes()
+            except EOFError:
+                raise RuntimeError(
+                    f"the import's reader process ended without finishing (exit code {reader.exitcode})"
+                ) from None
+            if not message:
+                return
+            # Pickles from our own forked reader, over a pipe only it and this process hold.
+            kind, data = message[:1], message[1:]
+            if kind == b"B":
+                yield pickle.loads(data)  # noqa: S301
+            elif kind == b"R":
+                raise pickle.loads(data).error()  # noqa: S301
+            else:
+                raise pickle.loads(data)  # noqa: S301
+
+    try:
+        yield received()
+    finally:
+        receiver.close()
+        if reader.is_alive():
+            reader.kill()
+        reader.join()
+
+
+@contextmanager
+def _batch_source(
+    rows: Iterable[RowInput],
+    context: ImportContext,
+    refdata: ReferenceData,
+    kcs: KcsRowPreparer,
+    batch_rows: int,
+    stored: Stored | None,
+    workers: int,
+) -> Iterator[Iterator[_Batch]]:
+    """The import's batches: made here (``workers`` 1), or in a forked reader process (2 or more)."""
+
+    def make() -> Iterator[_Batch]:
+        return _batches(rows, context, refdata, kcs, batch_rows, stored)
+
     if workers <= 1:
-        for chunk in _chunks(rows, CHUNK_ROWS):
-            yield prepare_rows(chunk, context, refdata)
+        yield make()
         return
-    # fork: workers inherit the loaded reference data; chunks come back in file order.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        yield from pool.map(_prepare_chunk, ((chunk, context) for chunk in _chunks(rows, CHUNK_ROWS)))
+    with _forked(make) as batches:
+        yield batches
+
+
+def default_workers() -> int:
+    """Processes a CLI import uses when not told: two (a reader and this one) where this process
+    may run on two cores or more, else one."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return 2 if cores >= 2 else 1
 
 
 @contextmanager
@@ -612,42 +791,28 @@ def import_declarations(
         require(actor, Action.OUTCOME_RECORD)
     context = ImportContext(actor.org_id, actor.user_id, clock.now(), source, new_id(), with_outcomes)
     report = ImportReport(batch_id=str(context.batch_id))
-    seen: set[str] = set()
-    pending: list[PreparedRow | KcsRow] = []
+    kcs = KcsRowPreparer.of(context, refdata)
     with (
         _collector_paused(),
         uow,
-        _BatchWriter(
-            uow, context, KcsRowPreparer.of(context, refdata), report, screener, risk, batch_rows
-        ) as writer,
+        _BatchWriter(uow, context, kcs, report, screener, risk, batch_rows) as writer,
+        _batch_source(
+            rows,
+            context,
+            refdata,
+            kcs,
+            batch_rows,
+            None if writer.check_references else writer.stored,
+            workers,
+        ) as batches,
     ):
-        for chunk in _prepared_stream(rows, context, refdata, workers):
-            for item in chunk:
-                report.rows_read += 1
-                if isinstance(item, tuple):
-                    reference = item[1]
-                elif isinstance(item, RowError):
-                    report.add_error(item)
-                    continue
-                else:
-                    reference = item.reference
-                if reference in seen:
-                    report.add_error(
-                        RowError(
-                            item[0] if isinstance(item, tuple) else item.line,
-                            reference,
-                            [{"loc": ["reference"], "msg": "appears more than once in this file"}],
-                        )
-                    )
-                else:
-                    seen.add(reference)
-                    pending.append(item)
-            if len(pending) >= batch_rows:
-                writer.write(pending)
-                pending = []
-                if on_progress is not None:
-                    on_progress(report.rows_read)
-        writer.write(pending)
+        for batch in batches:
+            report.rows_read += batch.rows_read
+            for error in batch.errors:
+                report.add_error(error)
+            writer.write(batch.pending, batch.written)
+            if on_progress is not None:
+                on_progress(report.rows_read)
         writer.close()
         report.errors.sort(key=lambda error: error.row)
         audit(
@@ -743,13 +908,11 @@ class _BatchWriter:
         assert self._thread is not None
         self._thread.shutdown(wait=True)  # a batch still running ends before the rollback
 
-    def write(self, pending: list[PreparedRow | KcsRow]) -> None:
-        """Hand over a batch (after the previous one is written)."""
+    def write(self, pending: list[PreparedRow | KcsRow], written: KcsStored | None) -> None:
+        """Hand over a batch (after the previous one is written); ``written``: the stored rows of
+        its KCS rows, when made already (only when no reference must be checked first)."""
         if not pending:
             return
-        written = None
-        if not self.check_references:  # nothing to drop as already stored: prepare it here
-            written = self.kcs.stored_rows([item for item in pending if isinstance(item, tuple)], self.stored)
         self.finish()
         if self._restore_indexes is None:
             # A first batch that fills up, into tables holding fewer rows than it: the secondary

@@ -79,7 +79,8 @@ def test_reimporting_reports_existing_references(container) -> None:  # type: ig
     assert "already exists" in str(second.errors[0].errors)
 
 
-def test_a_failure_half_way_leaves_nothing_behind(container) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failure_half_way_leaves_nothing_behind(container, workers: int) -> None:  # type: ignore[no-untyped-def]
     org = make_org(container)
     good_rows = list(
         read_csv(
@@ -105,6 +106,7 @@ def test_a_failure_half_way_leaves_nothing_behind(container) -> None:  # type: i
             rows_then_crash(),
             source="test",
             batch_rows=3,
+            workers=workers,  # 2: the error is met in the reader process and raised here
         )
     with container.uow(readonly=True) as uow:
         assert uow.declarations.count(org.id) == 0
@@ -147,6 +149,25 @@ def test_kcs_rows_store_what_the_general_path_stores(container) -> None:  # type
 def test_an_unreadable_header_is_refused_before_anything_is_written(container) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValidationFailed, match="neither the KCS layout"):
         _run(container, "a,b,c\n1,2,3\n")
+
+
+def test_a_reader_process_error_arrives_whole(container) -> None:  # type: ignore[no-untyped-def]
+    """With a reader process, its ValidationFailed is raised here with its field errors."""
+    org = make_org(container)
+    with pytest.raises(ValidationFailed, match="neither the KCS layout") as raised:
+        import_declarations(
+            container.uow(),
+            container.clock,
+            container.refdata,
+            container.signer,
+            admin_principal(org),
+            read_csv(io.StringIO("a,b,c\n1,2,3\n")),
+            source="test",
+            workers=2,
+        )
+    assert [e.location for e in raised.value.errors] == [("file", 1)]
+    with container.uow(readonly=True) as uow:
+        assert uow.declarations.count(org.id) == 0
 
 
 def test_ndjson_lines_are_imported_and_bad_json_named(container) -> None:  # type: ignore[no-untyped-def]
