@@ -22,7 +22,7 @@ from supplyguard.tracking.custody import (
     geo_uri_position,
     object_states,
 )
-from supplyguard.tracking.epcis_capture import detect_syntax, parse_epcis_document
+from supplyguard.tracking.epcis_capture import SLICE_EVENTS, SlicedParse, detect_syntax, parse_epcis_document
 from supplyguard.tracking.epcis_hash import event_hash, event_prehash, hash_prehash
 from supplyguard.tracking.epcis_json import parse_epcis_json
 from supplyguard.tracking.epcis_model import (
@@ -63,6 +63,7 @@ from supplyguard.tracking.telemetry import (
 __all__ = [
     "EPCIS_CONTEXT",
     "EVENT_TYPES",
+    "SLICE_EVENTS",
     "Alert",
     "AlertEngine",
     "BizTransaction",
@@ -84,6 +85,7 @@ __all__ = [
     "Rejection",
     "Route",
     "SensorReading",
+    "SlicedParse",
     "StockLedger",
     "TrackingRules",
     "apply_event",

@@ -1,16 +1,24 @@
-"""One entry point for EPCIS capture: bytes in, a checked :class:`EpcisDocument` out (or nothing)."""
+"""One entry point for EPCIS capture: bytes in, a checked :class:`EpcisDocument` out (or nothing),
+whole (:func:`parse_epcis_document`) or slice by slice (:class:`SlicedParse`)."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
+from itertools import chain
+from typing import Any
 
 from supplyguard.errors import FieldError, PayloadTooLarge, ValidationFailed
-from supplyguard.tracking.epcis_json import load_json_document, parse_epcis_json
-from supplyguard.tracking.epcis_model import EpcisDocument
+from supplyguard.tracking.epcis_json import document_event_list, load_json_document, parse_epcis_json
+from supplyguard.tracking.epcis_model import EpcisDocument, EpcisEvent
 from supplyguard.tracking.epcis_validate import EpcisJsonSchema, check_document_semantics
 from supplyguard.tracking.epcis_xml import parse_epcis_xml
 
-__all__ = ["detect_syntax", "parse_epcis_document"]
+__all__ = ["SLICE_EVENTS", "SlicedParse", "detect_syntax", "parse_epcis_document"]
+
+#: Events per slice of a :class:`SlicedParse`.
+SLICE_EVENTS = 2000
 
 
 def detect_syntax(data: bytes, media_type: str | None = None) -> str:
@@ -61,3 +69,118 @@ def parse_epcis_document(
         raise ValidationFailed([FieldError((), "document nested too deeply")]) from exc
     check_document_semantics(document, now=now, max_future=max_future)
     return document
+
+
+class SlicedParse:
+    """:func:`parse_epcis_document` slice by slice, for a consumer that stores each slice while the
+    next one is parsed and commits only once the whole document has passed.
+
+    Iterating yields the document's events in order, ``size`` at a time, each slice as soon as it
+    is built and hashed. Every check of :func:`parse_epcis_document` is made, with the same errors
+    in the same order: a JSON document is parsed as a series of documents of its own header and a
+    slice of its event list (paths given back in the whole list); after an invalid event no slice
+    is yielded, the rest is still parsed for its errors and iteration ends by raising all of them;
+    the checks over the whole document (eventIDs unique, no time far in the future) run after the
+    last slice, before iteration ends. :attr:`document` is the whole document once it has.
+    XML documents, and JSON that is not a plain event list, are parsed whole, then yielded in slices.
+    """
+
+    def __init__(
+        self,
+        data: bytes,
+        *,
+        media_type: str | None = None,
+        schema: EpcisJsonSchema | None = None,
+        max_bytes: int | None = None,
+        max_events: int | None = None,
+        now: datetime | None = None,
+        max_future: timedelta = timedelta(days=1),
+        size: int = SLICE_EVENTS,
+    ) -> None:
+        if max_bytes is not None and len(data) > max_bytes:
+            raise PayloadTooLarge(len(data), max_bytes)
+        self._data = data
+        self._media_type = media_type
+        self._schema = schema
+        self._max_events = max_events
+        self._now = now
+        self._max_future = max_future
+        self._size = max(1, size)
+        self.document: EpcisDocument | None = None
+
+    def __iter__(self) -> Iterator[tuple[EpcisEvent, ...]]:
+        try:
+            whole = yield from self._slices()
+        except RecursionError as exc:
+            raise ValidationFailed([FieldError((), "document nested too deeply")]) from exc
+        check_document_semantics(whole, now=self._now, max_future=self._max_future)
+        self.document = whole
+
+    def _slices(self) -> Generator[tuple[EpcisEvent, ...], None, EpcisDocument]:
+        if detect_syntax(self._data, self._media_type) == "xml":
+            return (yield from self._whole(parse_epcis_xml(self._data, max_events=self._max_events)))
+        raw = load_json_document(self._data)
+        if self._schema is not None:
+            self._schema.validate(raw)
+        try:
+            events, where = document_event_list(raw)
+        except ValidationFailed:  # the whole parse reports it, after any error it checks first
+            return (yield from self._whole(parse_epcis_json(raw, max_events=self._max_events)))
+        size = self._size
+        if (
+            where[-1] != "eventList"
+            or len(events) <= size
+            or (self._max_events is not None and len(events) > self._max_events)
+        ):
+            return (yield from self._whole(parse_epcis_json(raw, max_events=self._max_events)))
+        parts: list[tuple[EpcisEvent, ...]] = []
+        errors: list[FieldError] = []
+        header: EpcisDocument | None = None
+        for start in range(0, len(events), size):
+            try:
+                part = parse_epcis_json(_with_events(raw, where, events[start : start + size]))
+            except ValidationFailed as exc:
+                shifted = _shifted(exc.errors, where, start)
+                if shifted is None:  # not about events: the header's, which the first slice meets
+                    raise
+                errors.extend(shifted)
+                continue
+            header = header or part
+            parts.append(part.events)
+            if not errors:
+                yield part.events
+        if errors:
+            raise ValidationFailed(errors)
+        assert header is not None
+        return dataclasses.replace(header, events=tuple(chain.from_iterable(parts)))
+
+    def _whole(self, document: EpcisDocument) -> Generator[tuple[EpcisEvent, ...], None, EpcisDocument]:
+        events, size = document.events, self._size
+        for start in range(0, len(events), size):
+            yield events[start : start + size]
+        return document
+
+
+def _with_events(node: Mapping[Any, Any], path: Sequence[str | int], events: list[Any]) -> dict[Any, Any]:
+    """A shallow copy of ``node`` with ``events`` as the list at ``path`` (the document's own keys
+    beside it kept, so a slice has the whole header: context, ignored fields, query results)."""
+    key = path[0]
+    inner = events if len(path) == 1 else _with_events(node[key], path[1:], events)
+    return {**node, key: inner}
+
+
+def _shifted(
+    errors: Sequence[FieldError], where: tuple[str | int, ...], start: int
+) -> list[FieldError] | None:
+    """Errors of a slice's events with their paths in the whole list (``None``: some error is not
+    about an event of the slice)."""
+    depth = len(where)
+    out = []
+    for error in errors:
+        location = error.location
+        if len(location) <= depth or location[:depth] != where or type(location[depth]) is not int:
+            return None
+        index = location[depth]
+        assert isinstance(index, int)
+        out.append(FieldError((*where, index + start, *location[depth + 1 :]), error.message))
+    return out

@@ -1,0 +1,150 @@
+"""Parsing a document slice by slice gives the whole parse's events, document and errors."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from supplyguard.errors import FieldError, InvalidInput, ValidationFailed
+from supplyguard.tracking import EpcisDocument, SlicedParse, parse_epcis_document
+
+from .conftest import EPCIS_DATA
+from .factories import document, object_event
+
+GS1 = EPCIS_DATA / "gs1-EPCIS"
+NOW = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+def _examples() -> list[Path]:
+    if not GS1.is_dir():
+        return []
+    return sorted(
+        p
+        for folder in ("JSON", "XML")
+        for p in (GS1 / folder).rglob("*")
+        if p.suffix.lower() in (".json", ".jsonld", ".xml") and "CaptureJob" not in p.parts
+    )
+
+
+def outcome(parse: Any) -> tuple[str, Any]:
+    try:
+        return "ok", parse()
+    except InvalidInput as exc:
+        return "refused", (type(exc), exc.message, getattr(exc, "errors", None))
+
+
+def sliced(data: bytes, size: int, **options: Any) -> tuple[list[tuple[Any, ...]], EpcisDocument]:
+    parse = SlicedParse(data, size=size, **options)
+    slices = list(parse)
+    assert parse.document is not None
+    return slices, parse.document
+
+
+@pytest.mark.parametrize("path", _examples(), ids=lambda p: p.name)
+def test_every_official_example_in_slices_of_one(path: Path) -> None:
+    data = path.read_bytes()
+    whole = parse_epcis_document(data)
+    slices, again = sliced(data, 1)
+    assert again == whole
+    assert [e for part in slices for e in part] == list(whole.events)
+    assert all(len(part) == 1 for part in slices)
+
+
+def events(count: int) -> list[dict[str, Any]]:
+    return [
+        object_event(
+            eventID=f"urn:uuid:00000000-0000-4000-8000-{n:012d}",
+            epcList=[f"urn:epc:id:sgtin:4012345.011111.{n}"],
+        )
+        for n in range(count)
+    ]
+
+
+def test_slices_in_order_with_the_whole_document() -> None:
+    data = json.dumps(document(*events(23))).encode()
+    whole = parse_epcis_document(data)
+    slices, again = sliced(data, 5)
+    assert [len(part) for part in slices] == [5, 5, 5, 5, 3]
+    assert again == whole
+
+
+def query_document(body: list[dict[str, Any]]) -> dict[str, Any]:
+    doc = document()
+    doc["type"] = "EPCISQueryDocument"
+    doc["epcisBody"] = {"queryResults": {"queryName": "SimpleEventQuery", "resultsBody": {"eventList": body}}}
+    return doc
+
+
+def mutate(doc: dict[str, Any], where: tuple[str | int, ...], key: str, value: Any) -> dict[str, Any]:
+    out = copy.deepcopy(doc)
+    node: Any = out
+    for step in where:
+        node = node[step]
+    node[key] = value
+    return out
+
+
+BASE = document(*events(23))
+BODY = ("epcisBody", "eventList")
+CASES = {
+    "bad events in the first and a later slice": mutate(
+        mutate(BASE, (*BODY, 1), "action", "LOOK"), (*BODY, 17), "eventTime", "yesterday"
+    ),
+    "a bad event in the last slice only": mutate(BASE, (*BODY, 22), "epcList", "not a list"),
+    "an eventID repeated across slices": mutate(
+        BASE, (*BODY, 21), "eventID", "urn:uuid:00000000-0000-4000-8000-000000000002"
+    ),
+    "a time far in the future in a later slice": mutate(
+        BASE, (*BODY, 12), "eventTime", "2027-01-01T00:00:00Z"
+    ),
+    "a bad event and a repeated eventID": mutate(
+        mutate(BASE, (*BODY, 3), "eventID", "urn:uuid:00000000-0000-4000-8000-000000000019"),
+        (*BODY, 20),
+        "type",
+        "NoSuchEvent",
+    ),
+    "a header error": mutate(BASE, (), "schemaVersion", 2),
+    "a document type error": mutate(BASE, (), "type", "Nonsense"),
+    "events not a list": mutate(BASE, ("epcisBody",), "eventList", {"a": 1}),
+    "no event list": mutate(BASE, (), "epcisBody", {"events": []}),
+    "a query document with a bad event": mutate(
+        query_document(events(9)), ("epcisBody", "queryResults", "resultsBody", "eventList", 7), "action", "X"
+    ),
+    "a valid query document": query_document(events(9)),
+    "an event that is not an object": mutate(BASE, ("epcisBody",), "eventList", [*events(8), 5, *events(3)]),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_the_same_outcome_and_errors_as_the_whole_parse(name: str) -> None:
+    data = json.dumps(CASES[name]).encode()
+    expected = outcome(lambda: parse_epcis_document(data, now=NOW, max_events=30))
+    got = outcome(lambda: sliced(data, 4, now=NOW, max_events=30)[1])
+    assert got == expected
+    if expected[0] == "refused":  # while failing: nothing yielded after the first bad slice
+        parse = SlicedParse(data, size=4, now=NOW)
+        seen: list[Any] = []
+        with pytest.raises(InvalidInput):
+            seen.extend(parse)
+        assert parse.document is None
+
+
+def test_the_event_limit_counts_the_whole_list() -> None:
+    data = json.dumps(BASE).encode()
+    with pytest.raises(ValidationFailed) as caught:
+        list(SlicedParse(data, size=4, max_events=22))
+    assert caught.value.errors == (FieldError(BODY, "23 events exceed the limit of 22"),)
+
+
+def test_no_slice_after_the_first_bad_one() -> None:
+    data = json.dumps(mutate(BASE, (*BODY, 9), "action", "LOOK")).encode()
+    seen: list[tuple[Any, ...]] = []
+    with pytest.raises(ValidationFailed) as caught:
+        seen.extend(SlicedParse(data, size=4))
+    assert [len(part) for part in seen] == [4, 4]  # events 0-7; 8-11 holds the bad one
+    assert [e.location for e in caught.value.errors] == [(*BODY, 9, "action")]
