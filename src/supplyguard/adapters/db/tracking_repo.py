@@ -125,6 +125,85 @@ def identifier_rows(row_id: uuid.UUID, org_id: uuid.UUID, event: EpcisEvent) -> 
     return [(row_id, org_id, epc, role) for epc, role in identifier_keys(event)]
 
 
+@dataclass(frozen=True, slots=True)
+class EncodedEvents:
+    """Rows of captured events as the tables store them (see :class:`EventEncoder`): plain tuples of
+    strings, numbers and ``None``, cheap to pickle. ``events`` lack their last column, the ledger
+    index, which :meth:`TrackingRepository.write_events` adds."""
+
+    postgres: bool
+    events: list[tuple[Any, ...]]
+    epcs: list[tuple[Any, ...]]
+    sensors: list[tuple[Any, ...]]
+
+    def keys(self) -> tuple[list[tuple[str, bool]], list[tuple[str, bool]]]:
+        """(event hash, error declared) and (eventID or hash, error declared) of each event."""
+        hashes = [(row[2], bool(row[13])) for row in self.events]
+        ids = [(row[3], bool(row[13])) for row in self.events]
+        return hashes, ids
+
+
+class EventEncoder:
+    """Encodes events into the rows one capture stores, in the form SQLAlchemy's own types store
+    (so they read back through the queries unchanged): ids as 32 hex digits, times as UTC text on
+    SQLite and as offset text for ``COPY`` on PostgreSQL, JSON as text. Needs no connection, so
+    a capture's worker process can encode while the capturing process stores."""
+
+    def __init__(
+        self, postgres: bool, org_id: uuid.UUID, capture_id: uuid.UUID, record_time: datetime
+    ) -> None:
+        self.postgres = postgres
+        self._timestamp = _pg_time if postgres else _sqlite_time
+        self._org = f"{org_id.int:032x}"
+        self._capture = f"{capture_id.int:032x}"
+        self._recorded = self._timestamp(record_time)
+        self._declared: tuple[Any, Any] = (True, False) if postgres else (1, 0)
+
+    def encode(self, events: Iterable[tuple[uuid.UUID, EpcisEvent]]) -> EncodedEvents:
+        """The rows of (row id, event) pairs."""
+        timestamp, org, capture, recorded = self._timestamp, self._org, self._capture, self._recorded
+        declared = self._declared
+        namespace_text: dict[int, str] = {}
+        event_rows: list[tuple[Any, ...]] = []
+        epc_rows: list[tuple[Any, ...]] = []
+        sensor_rows: list[tuple[Any, ...]] = []
+        for row_id, event in events:
+            row = f"{row_id.int:032x}"
+            namespaces = event.namespaces
+            names = namespace_text.get(id(namespaces))
+            if names is None:
+                names = namespace_text[id(namespaces)] = _JSON_ENCODE(dict(namespaces))
+            event_rows.append(
+                (
+                    row,
+                    org,
+                    event.event_hash,
+                    event.event_id or event.event_hash,
+                    event.event_type,
+                    timestamp(event.event_time),
+                    recorded,
+                    event.action,
+                    event.biz_step,
+                    event.disposition,
+                    event.read_point,
+                    event.biz_location,
+                    event.parent_id,
+                    declared[0] if event.error_declaration is not None else declared[1],
+                    _JSON_ENCODE(event.body if type(event.body) is dict else dict(event.body)),
+                    names,
+                    capture,
+                )
+            )
+            epc_rows.extend([(row, org, epc, role) for epc, role in identifier_keys(event)])
+            if event.sensor_readings:
+                sensor_rows.extend(
+                    (row, seq, org, reading.type, reading.value)
+                    for seq, reading in enumerate(event.sensor_readings)
+                    if reading.value is not None
+                )
+        return EncodedEvents(self.postgres, event_rows, epc_rows, sensor_rows)
+
+
 class TrackingRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -171,68 +250,31 @@ class TrackingRepository:
         Raises :class:`EventsAlreadyStored` when the organisation holds one of the events already;
         the transaction is then unusable and must be rolled back.
         """
+        encoder = self.event_encoder(org_id, capture_id, record_time)
         # in slices, so that the encoded rows of a large document never all exist at once
         for first in range(0, len(events), _INSERT_SLICE):
-            self._add_slice(org_id, capture_id, record_time, events[first : first + _INSERT_SLICE])
-
-    def _add_slice(
-        self,
-        org_id: uuid.UUID,
-        capture_id: uuid.UUID,
-        record_time: datetime,
-        events: Sequence[tuple[uuid.UUID, EpcisEvent, int | None]],
-    ) -> None:
-        # Rows are encoded here, in the form SQLAlchemy's own types store (so they read back through
-        # the queries unchanged): ids as 32 hex digits, times as UTC text on SQLite, JSON as text.
-        postgres = self._conn.dialect.name == "postgresql"
-        timestamp = _pg_time if postgres else _sqlite_time
-        org, capture, recorded = f"{org_id.int:032x}", f"{capture_id.int:032x}", timestamp(record_time)
-        declared: Any = (True, False) if postgres else (1, 0)
-        namespace_text: dict[int, str] = {}
-        event_rows: list[tuple[Any, ...]] = []
-        epc_rows: list[tuple[Any, ...]] = []
-        sensor_rows: list[tuple[Any, ...]] = []
-        for row_id, event, ledger_index in events:
-            row = f"{row_id.int:032x}"
-            namespaces = event.namespaces
-            names = namespace_text.get(id(namespaces))
-            if names is None:
-                names = namespace_text[id(namespaces)] = _JSON_ENCODE(dict(namespaces))
-            event_rows.append(
-                (
-                    row,
-                    org,
-                    event.event_hash,
-                    event.event_id or event.event_hash,
-                    event.event_type,
-                    timestamp(event.event_time),
-                    recorded,
-                    event.action,
-                    event.biz_step,
-                    event.disposition,
-                    event.read_point,
-                    event.biz_location,
-                    event.parent_id,
-                    declared[0] if event.error_declaration is not None else declared[1],
-                    _JSON_ENCODE(event.body if type(event.body) is dict else dict(event.body)),
-                    names,
-                    capture,
-                    ledger_index,
-                )
+            part = events[first : first + _INSERT_SLICE]
+            self.write_events(
+                encoder.encode([(row_id, event) for row_id, event, _ in part]), [i for _, _, i in part]
             )
-            epc_rows.extend([(row, org, epc, role) for epc, role in identifier_keys(event)])
-            if event.sensor_readings:
-                sensor_rows.extend(
-                    (row, seq, org, reading.type, reading.value)
-                    for seq, reading in enumerate(event.sensor_readings)
-                    if reading.value is not None
-                )
+
+    def event_encoder(self, org_id: uuid.UUID, capture_id: uuid.UUID, record_time: datetime) -> EventEncoder:
+        """The encoder of this capture's rows for this connection's database."""
+        return EventEncoder(self._conn.dialect.name == "postgresql", org_id, capture_id, record_time)
+
+    def write_events(self, rows: EncodedEvents, ledger_indexes: Sequence[int | None]) -> None:
+        """Insert encoded events (each with its ledger index, in order), their identifiers and
+        sensor values. Raises :class:`EventsAlreadyStored` like :meth:`add_events`."""
+        postgres = self._conn.dialect.name == "postgresql"
+        if postgres != rows.postgres:
+            raise ValueError("events encoded for another database")
+        event_rows = [(*row, index) for row, index in zip(rows.events, ledger_indexes, strict=True)]
         try:
             self._write(tracking_events, event_rows, postgres)
         except (IntegrityError, psycopg.IntegrityError) as exc:
             raise EventsAlreadyStored(str(exc)) from exc
-        self._write(tracking_event_epcs, epc_rows, postgres)
-        self._write(tracking_event_sensors, sensor_rows, postgres)
+        self._write(tracking_event_epcs, rows.epcs, postgres)
+        self._write(tracking_event_sensors, rows.sensors, postgres)
 
     def _write(self, table: Table, rows: list[tuple[Any, ...]], postgres: bool) -> None:
         """Insert already encoded rows (tuples in the table's column order) in the transaction."""
