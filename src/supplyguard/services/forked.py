@@ -1,0 +1,165 @@
+"""Work done beside this process by a forked child: when a fork is safe, and a stream of results.
+
+A forked child starts with this process's memory as it is (the request's bytes, the loaded code), so
+nothing has to be sent to it. It must not touch what the parent holds open (database connections,
+files): it only computes and sends back plain values, and ends with ``os._exit`` (no clean-up that
+could close or reset the parent's connections). A fork is safe only while this process has no
+other thread, which could hold a lock (logging, an id generator, the allocator's) at that moment and
+leave it locked forever in the child.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mmap
+import multiprocessing
+import os
+import pickle
+import threading
+import traceback
+from collections.abc import Callable, Generator, Iterable, Iterator
+from multiprocessing.connection import Connection
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+__all__ = ["ForkedStream", "WorkerFailed", "can_fork"]
+
+T = TypeVar("T")
+
+
+def can_fork() -> bool:
+    """Whether a worker may be forked now: a second core to run it, a fork-capable platform, and no
+    other thread in this process that could hold a lock at the moment of the fork."""
+    if (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    return threading.active_count() == 1
+
+
+class WorkerFailed(Exception):
+    """The forked child stopped without finishing its stream (an error in it, or it was killed)."""
+
+
+_END = "end"
+
+
+def _run_child(
+    produce: Callable[[], Iterable[Any]],
+    memory: mmap.mmap,
+    slots: int,
+    slot_bytes: int,
+    ready: Connection,
+    returned: Connection,
+) -> None:
+    """In the child: pickle each item into a free slot of the shared memory and name it on ``ready``
+    (an item larger than a slot goes through the pipe itself); wait on ``returned`` for a slot the
+    parent has read when all are in use."""
+    free = list(range(slots))
+    try:
+        for item in produce():
+            blob = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+            if len(blob) > slot_bytes:
+                ready.send((-1, len(blob)))
+                ready.send_bytes(blob)
+                continue
+            if not free:
+                free.append(returned.recv())
+            slot = free.pop()
+            memory[slot * slot_bytes : slot * slot_bytes + len(blob)] = blob
+            ready.send((slot, len(blob)))
+        ready.send(_END)
+    except BaseException:
+        with contextlib.suppress(OSError):  # the parent has gone
+            ready.send(traceback.format_exc())
+
+
+class ForkedStream(Generic[T]):
+    """The items of ``produce()``, computed in a forked child while this process works on the ones
+    already received; in order, each exactly once.
+
+    ``with ForkedStream(produce) as items: for item in items: ...``. Items come back pickled
+    through ``slots`` slots of shared memory (a pipe would move them in 64 KB writes, each one
+    waiting for this process to read), so the child runs at most ``slots`` items ahead. Leaving the
+    block early stops the child. :class:`WorkerFailed` if the child fails or dies; ``produce`` should
+    turn the failures it expects into items.
+    """
+
+    def __init__(
+        self, produce: Callable[[], Iterable[T]], *, slots: int = 3, slot_bytes: int = 32 * 1024 * 1024
+    ) -> None:
+        self._produce = produce
+        self._slots = slots
+        self._slot_bytes = slot_bytes
+        self._process: Any = None
+        self._memory: mmap.mmap | None = None
+        self._ready: Connection | None = None
+        self._returned: Connection | None = None
+        self._items_left: Generator[T, None, None] | None = None
+        self._finished = False
+
+    def __enter__(self) -> Iterator[T]:
+        fork = multiprocessing.get_context("fork")
+        # anonymous and shared: the child writes, this process reads; pages are used as written
+        self._memory = mmap.mmap(-1, self._slots * self._slot_bytes)
+        ready_r, ready_w = fork.Pipe(duplex=False)
+        returned_r, returned_w = fork.Pipe(duplex=False)
+        self._process = fork.Process(
+            target=_run_child,
+            args=(self._produce, self._memory, self._slots, self._slot_bytes, ready_w, returned_r),
+            daemon=True,
+        )
+        self._process.start()
+        ready_w.close()
+        returned_r.close()
+        self._ready, self._returned = ready_r, returned_w
+        self._items_left = self._items()
+        return self._items_left
+
+    def _items(self) -> Generator[T, None, None]:
+        assert self._memory is not None and self._ready is not None and self._returned is not None
+        memory, ready, returned, size = self._memory, self._ready, self._returned, self._slot_bytes
+        view = memoryview(memory)
+        try:
+            while True:
+                try:
+                    message = ready.recv()
+                except EOFError:
+                    raise WorkerFailed("the worker process ended without finishing") from None
+                if message == _END:
+                    self._finished = True
+                    return
+                if isinstance(message, str):
+                    raise WorkerFailed(f"the worker process failed:\n{message}")
+                slot, length = message
+                # pickles from our own child, made from this process's memory: trusted
+                if slot < 0:
+                    item = pickle.loads(ready.recv_bytes())  # noqa: S301
+                else:
+                    item = pickle.loads(view[slot * size : slot * size + length])  # noqa: S301
+                    with contextlib.suppress(OSError):  # a child that has sent its last item is gone
+                        returned.send(slot)
+                yield item
+        finally:
+            view.release()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._items_left is not None:
+            self._items_left.close()  # releases its view of the shared memory
+        process = self._process
+        if process is not None:
+            if not self._finished:
+                process.terminate()
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+                process.join()
+            process.close()
+        for end in (self._ready, self._returned):
+            if end is not None:
+                end.close()
+        if self._memory is not None:
+            self._memory.close()

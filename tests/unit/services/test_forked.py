@@ -1,0 +1,58 @@
+"""A stream of items computed in a forked child: order, sizes, failures, early exit."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from supplyguard.services.forked import ForkedStream, WorkerFailed, can_fork
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="no safe fork here (one core, or threads running)")
+
+
+def numbers(count: int) -> Iterator[tuple[int, int]]:
+    for n in range(count):
+        yield n, os.getpid()
+
+
+def test_items_arrive_in_order_from_another_process() -> None:
+    with ForkedStream(lambda: numbers(50), slots=2) as items:
+        got = list(items)
+    assert [n for n, _ in got] == list(range(50))
+    assert {pid for _, pid in got} != {os.getpid()}
+
+
+def test_items_larger_than_a_slot_come_through_the_pipe() -> None:
+    sizes = [10, 5000, 10, 20000, 3]
+    with ForkedStream(lambda: (b"x" * size for size in sizes), slots=2, slot_bytes=1024) as items:
+        assert [len(item) for item in items] == sizes
+
+
+def fails_after(count: int) -> Iterator[int]:
+    yield from range(count)
+    raise RuntimeError("broken producer")
+
+
+def test_a_failing_child_is_reported_after_the_items_it_sent() -> None:
+    got: list[int] = []
+    with pytest.raises(WorkerFailed, match="broken producer"), ForkedStream(lambda: fails_after(3)) as items:
+        got.extend(items)
+    assert got == [0, 1, 2]
+
+
+def endless() -> Iterator[int]:
+    yield os.getpid()
+    n = 0
+    while True:
+        n += 1
+        yield n
+
+
+def test_leaving_early_stops_the_child() -> None:
+    with ForkedStream(endless, slots=2) as items:
+        child = next(items)
+        assert next(items) == 1
+    with pytest.raises(ProcessLookupError):  # stopped and reaped
+        os.kill(child, 0)
