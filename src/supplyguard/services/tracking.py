@@ -7,16 +7,20 @@ Permissions: capture needs ``TRACKING_WRITE`` (partners and logistics included),
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 from supplyguard.adapters.db.tracking_repo import (
     CaptureJob,
+    EncodedEvents,
+    EventEncoder,
     EventRow,
     EventsAlreadyStored,
     TrackingRepository,
@@ -31,18 +35,22 @@ from supplyguard.errors import (
     ValidationFailed,
 )
 from supplyguard.ledger import Ed25519Signer, LeafEnvelope
+from supplyguard.logging import get_logger
 from supplyguard.model.clock import Clock, iso_utc
 from supplyguard.model.ids import new_id
 from supplyguard.model.organisations import Principal
 from supplyguard.model.permissions import Action, require
 from supplyguard.services.audit import audit
+from supplyguard.services.forked import ForkedStream, WorkerFailed, can_fork
 from supplyguard.services.ledger_records import sign_tree_head
 from supplyguard.tracking import (
     EPCIS_CONTEXT,
+    SLICE_EVENTS,
     EpcisDocument,
     EpcisEvent,
     EpcisJsonSchema,
     EventQuery,
+    SlicedParse,
     decode_page_token,
     detect_syntax,
     encode_page_token,
@@ -51,6 +59,8 @@ from supplyguard.tracking import (
     parse_epcis_json,
     parse_epcis_xml,
 )
+
+log = get_logger(__name__)
 
 #: The largest EPCIS document captured or hashed (API: also ``max_body_bytes``). A document is parsed
 #: whole before anything is stored (all or nothing); a capture needs about 9 times its size in memory
@@ -85,10 +95,16 @@ def event_envelope(row_id: uuid.UUID, org_id: uuid.UUID, recorded_at: str, event
     return LeafEnvelope(EVENT_LEAF_KIND, str(row_id), str(org_id), recorded_at, hash_hex(event_hash))
 
 
-def _event_path(document: EpcisDocument, index: int) -> tuple[str | int, ...]:
-    if document.document_type == "EPCISQueryDocument":
+def _event_path(document_type: str, index: int) -> tuple[str | int, ...]:
+    if document_type == "EPCISQueryDocument":
         return ("epcisBody", "queryResults", "resultsBody", "eventList", index)
     return ("epcisBody", "eventList", index)
+
+
+#: Documents from this size up are parsed by a forked worker while this process stores (when a
+#: fork is safe: see :func:`~supplyguard.services.forked.can_fork`); below it the fork costs more
+#: than the overlap gains.
+WORKER_MIN_BYTES = 512 * 1024
 
 
 def capture_events(
@@ -103,6 +119,8 @@ def capture_events(
     source: str = "api",
     max_bytes: int = MAX_DOCUMENT_BYTES,
     max_events: int | None = None,
+    worker: bool | None = None,
+    slice_events: int = SLICE_EVENTS,
 ) -> CaptureJob:
     """Capture one EPCIS document for the caller's organisation, all or nothing.
 
@@ -111,25 +129,22 @@ def capture_events(
     declaration may follow the event it corrects), stores every event with its identifiers, appends
     one ledger leaf per event and signs one checkpoint, in one transaction. A refused document leaves only a
     ``failed`` capture job behind; the error is raised again.
+
+    Events are stored ``slice_events`` at a time. With ``worker`` (default: for documents of
+    :data:`WORKER_MIN_BYTES` or more, when a fork is safe), a forked process parses, checks, hashes
+    and encodes each slice while this one stores the previous; the transaction commits only once
+    the worker has checked the whole document, so the outcome and its errors are the same.
     """
     require(actor, CAPTURE_ACTION)
     job_id = new_id()
     created_at = clock.now()
+    if worker is None:
+        worker = WORKER_MIN_BYTES <= len(data) <= max_bytes
+    options = _ParseOptions(
+        media_type, schema, max_bytes, max_events, created_at, max(1, slice_events), worker and can_fork()
+    )
     with _collector_paused():
-        return _capture(
-            uow,
-            clock,
-            signer,
-            actor,
-            data,
-            job_id,
-            created_at,
-            media_type,
-            schema,
-            source,
-            max_bytes,
-            max_events,
-        )
+        return _capture(uow, clock, signer, actor, data, job_id, created_at, source, options)
 
 
 @contextmanager
@@ -149,6 +164,90 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+@dataclass(frozen=True, slots=True)
+class _ParseOptions:
+    media_type: str | None
+    schema: EpcisJsonSchema | None
+    max_bytes: int
+    max_events: int | None
+    now: datetime
+    slice_events: int
+    worker: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Slice:
+    """One slice of a document, ready to store: its rows and each event's leaf fields."""
+
+    rows: EncodedEvents
+    row_ids: list[str]
+    body_hashes: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _End:
+    """The whole document passed its checks; ``repeats``: events it holds twice (to refuse)."""
+
+    document_type: str
+    repeats: list[FieldError]
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """The document failed its checks (an :class:`InvalidInput`, as data: it crosses processes)."""
+
+    errors: tuple[FieldError, ...] | None
+    message: str
+
+    @classmethod
+    def of(cls, exc: InvalidInput) -> _Refused:
+        return cls(exc.errors if isinstance(exc, ValidationFailed) else None, exc.message)
+
+    def error(self) -> InvalidInput:
+        if self.errors is None:
+            return InvalidInput(self.message)
+        return ValidationFailed(self.errors, self.message)
+
+
+_Item = _Slice | _End | _Refused
+
+
+def _slices(events: Iterable[Sequence[EpcisEvent]], encoder: EventEncoder) -> Iterator[_Slice]:
+    """Each slice of events with new row ids, encoded."""
+    for part in events:
+        row_ids = [new_id() for _ in part]
+        yield _Slice(
+            encoder.encode(zip(row_ids, part, strict=True)),
+            [str(row_id) for row_id in row_ids],
+            [hash_hex(event.event_hash) for event in part],
+        )
+
+
+def _parsed_slices(data: bytes, options: _ParseOptions, encoder: EventEncoder) -> Iterator[_Item]:
+    """What the worker sends: the document parsed, checked and encoded slice by slice, then the
+    verdict on the whole (:class:`_End` or :class:`_Refused`)."""
+    parse = SlicedParse(
+        data,
+        media_type=options.media_type,
+        schema=options.schema,
+        max_bytes=options.max_bytes,
+        max_events=options.max_events,
+        now=options.now,
+        size=options.slice_events,
+    )
+    try:
+        yield from _slices(parse, encoder)
+    except InvalidInput as exc:
+        yield _Refused.of(exc)
+        return
+    assert parse.document is not None
+    yield _End(parse.document.document_type, _repeats(parse.document, _keys(parse.document)))
+
+
+def _keys(document: EpcisDocument) -> list[tuple[str, bool]]:
+    return [(e.event_hash, e.error_declaration is not None) for e in document.events]
+
+
 def _capture(
     uow: SqlUnitOfWork,
     clock: Clock,
@@ -157,29 +256,56 @@ def _capture(
     data: bytes,
     job_id: uuid.UUID,
     created_at: datetime,
-    media_type: str | None,
-    schema: EpcisJsonSchema | None,
     source: str,
-    max_bytes: int,
-    max_events: int | None,
+    options: _ParseOptions,
+) -> CaptureJob:
+    if options.worker:
+        try:
+            return _capture_checked(uow, clock, signer, actor, data, job_id, created_at, source, options)
+        except WorkerFailed as exc:  # nothing stored: the document is captured again, in this process
+            log.warning("epcis.capture.worker_failed", error=str(exc)[-2000:])
+            options = dataclasses.replace(options, worker=False)
+    return _capture_checked(uow, clock, signer, actor, data, job_id, created_at, source, options)
+
+
+def _capture_checked(
+    uow: SqlUnitOfWork,
+    clock: Clock,
+    signer: Ed25519Signer,
+    actor: Principal,
+    data: bytes,
+    job_id: uuid.UUID,
+    created_at: datetime,
+    source: str,
+    options: _ParseOptions,
 ) -> CaptureJob:
     try:
-        document = parse_epcis_document(
-            data,
-            media_type=media_type,
-            schema=schema,
-            max_bytes=max_bytes,
-            max_events=max_events,
-            now=created_at,
-        )
-        keys = [(e.event_hash, e.error_declaration is not None) for e in document.events]
-        repeated = _repeats(document, keys)
-        if repeated:
-            raise DuplicateEvents(repeated)
-        try:
-            return _store(uow, clock, signer, actor, document, job_id, created_at, source)
-        except EventsAlreadyStored:
-            raise DuplicateEvents(_already_held(uow, actor, document, keys)) from None
+        if options.worker:
+
+            def items(encoder: EventEncoder) -> AbstractContextManager[Iterator[_Item]]:
+                return ForkedStream(lambda: _parsed_slices(data, options, encoder))
+
+        else:
+            document = parse_epcis_document(
+                data,
+                media_type=options.media_type,
+                schema=options.schema,
+                max_bytes=options.max_bytes,
+                max_events=options.max_events,
+                now=options.now,
+            )
+            repeated = _repeats(document, _keys(document))
+            if repeated:
+                raise DuplicateEvents(repeated)
+            parts = [
+                document.events[first : first + options.slice_events]
+                for first in range(0, len(document.events), options.slice_events)
+            ]
+
+            def items(encoder: EventEncoder) -> AbstractContextManager[Iterator[_Item]]:
+                return nullcontext(chain(_slices(parts, encoder), [_End(document.document_type, [])]))
+
+        return _store(uow, clock, signer, actor, job_id, created_at, source, items)
     except (InvalidInput, DuplicateEvents) as exc:
         _record_failure(uow, clock, actor, job_id, created_at, source, exc)
         raise
@@ -190,63 +316,97 @@ def _store(
     clock: Clock,
     signer: Ed25519Signer,
     actor: Principal,
-    document: EpcisDocument,
     job_id: uuid.UUID,
     created_at: datetime,
     source: str,
+    items: Callable[[EventEncoder], AbstractContextManager[Iterator[_Item]]],
 ) -> CaptureJob:
+    """Store the slices as they come, in one transaction committed after the verdict on the whole
+    document. Once the database refuses an event as already held, the rest is only read (for the
+    verdict, which comes first, and the events to name)."""
+    held: list[_Slice] = []  # from the slice the database refused on
+    held_from = 0
     with uow:
         repo = TrackingRepository(uow.connection)
         record_time = clock.now()
         recorded_at = iso_utc(record_time)
-        row_ids = [new_id() for _ in document.events]
         org = str(actor.org_id)
-        indexes = uow.ledger.append_many(
-            [
-                # event_envelope(), with the organisation's text made once
-                LeafEnvelope(EVENT_LEAF_KIND, str(row_id), org, recorded_at, hash_hex(event.event_hash))
-                for row_id, event in zip(row_ids, document.events, strict=True)
-            ]
-        )
-        repo.add_events(
-            actor.org_id, job_id, record_time, list(zip(row_ids, document.events, indexes, strict=True))
-        )
-        count = len(document.events)
-        job = CaptureJob(
-            job_id,
-            actor.org_id,
-            "succeeded",
-            source,
-            actor.username,
-            created_at,
-            clock.now(),
-            count,
-            None,
-            (),
-        )
-        repo.add_job(job)
-        audit(uow, actor, clock, "epcis.capture", "capture_job", str(job_id), {"events": count})
-        sign_tree_head(uow, signer, clock)
-        uow.commit()
-    return job
+        count = 0
+        end: _End | None = None
+        with items(repo.event_encoder(actor.org_id, job_id, record_time)) as stream:
+            for item in stream:
+                if isinstance(item, _Refused):
+                    raise item.error()
+                if isinstance(item, _End):
+                    end = item
+                    break
+                if held:
+                    held.append(item)
+                else:
+                    indexes = uow.ledger.append_many(
+                        [
+                            # event_envelope(), from the worker's text
+                            LeafEnvelope(EVENT_LEAF_KIND, row_id, org, recorded_at, body_hash)
+                            for row_id, body_hash in zip(item.row_ids, item.body_hashes, strict=True)
+                        ]
+                    )
+                    try:
+                        repo.write_events(item.rows, indexes)
+                    except EventsAlreadyStored:
+                        held, held_from = [item], count
+                count += len(item.row_ids)
+        assert end is not None
+        if end.repeats:
+            raise DuplicateEvents(end.repeats)
+        if not held:
+            job = CaptureJob(
+                job_id,
+                actor.org_id,
+                "succeeded",
+                source,
+                actor.username,
+                created_at,
+                clock.now(),
+                count,
+                None,
+                (),
+            )
+            repo.add_job(job)
+            audit(uow, actor, clock, "epcis.capture", "capture_job", str(job_id), {"events": count})
+            sign_tree_head(uow, signer, clock)
+            uow.commit()
+            return job
+    keys: list[tuple[str, bool]] = []
+    id_keys: list[tuple[str, bool]] = []
+    for part in held:
+        hashes, ids = part.rows.keys()
+        keys.extend(hashes)
+        id_keys.extend(ids)
+    raise DuplicateEvents(_already_held(uow, actor, end.document_type, held_from, keys, id_keys))
 
 
 def _already_held(
-    uow: SqlUnitOfWork, actor: Principal, document: EpcisDocument, keys: Sequence[tuple[str, bool]]
+    uow: SqlUnitOfWork,
+    actor: Principal,
+    document_type: str,
+    first: int,
+    keys: Sequence[tuple[str, bool]],
+    id_keys: Sequence[tuple[str, bool]],
 ) -> list[FieldError]:
     """The paths of the events (or event IDs) the organisation holds already, looked up after the
-    unique indexes refused the insert."""
-    id_keys = [(e.event_id or e.event_hash, key[1]) for e, key in zip(document.events, keys, strict=True)]
+    unique indexes refused the insert: ``keys`` and ``id_keys`` of the events from index ``first``."""
     with uow:
         repo = TrackingRepository(uow.connection)
         held = repo.existing_hashes(actor.org_id, keys)
         held_ids = repo.existing_event_ids(actor.org_id, id_keys)
     errors = []
-    for index, (key, id_key) in enumerate(zip(keys, id_keys, strict=True)):
+    for index, (key, id_key) in enumerate(zip(keys, id_keys, strict=True), start=first):
         if key in held:
-            errors.append(FieldError(_event_path(document, index), f"event {key[0]} was already captured"))
+            errors.append(
+                FieldError(_event_path(document_type, index), f"event {key[0]} was already captured")
+            )
         elif id_key in held_ids:
-            where = (*_event_path(document, index), "eventID")
+            where = (*_event_path(document_type, index), "eventID")
             errors.append(FieldError(where, f"eventID {id_key[0]} belongs to an event already captured"))
     return errors
 
@@ -257,7 +417,9 @@ def _repeats(document: EpcisDocument, keys: Sequence[tuple[str, bool]]) -> list[
     for index, key in enumerate(keys):
         if key in first:
             errors.append(
-                FieldError(_event_path(document, index), f"event {key[0]} repeats event {first[key]}")
+                FieldError(
+                    _event_path(document.document_type, index), f"event {key[0]} repeats event {first[key]}"
+                )
             )
         first.setdefault(key, index)
     return errors
