@@ -23,8 +23,10 @@ random and uncertainty picks, exploration can pick by gradient embedding (:attr:
 gATE of Kim et al., "Active Learning for Human-in-the-Loop Customs Inspection", arXiv 2010.14282:
 BADGE's k-means++ seeding over uncertainty-weighted gradient embeddings, here the LightGBM leaf
 one-hots) or pick what has no inspected history (:attr:`Explorer.NOVELTY`: importers, HS codes and
-routes without any recorded outcome first). Each result also counts the frauds a perfect inspector
-could have caught within the same weekly capacity.
+routes without any recorded outcome first; :attr:`Explorer.REACH`: rows whose importer, HS code,
+route, exact price or exact mass-and-price pair have no outcome yet, weighted by how often those
+have been declared before, so one inspection informs many declarations). Each result also counts
+the frauds a perfect inspector could have caught within the same weekly capacity.
 """
 
 from __future__ import annotations
@@ -40,7 +42,13 @@ import numpy as np
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.model.declarations import Lane
 from supplyguard.risk.evaluation import OnlinePolicyResult
-from supplyguard.risk.features import FEATURE_INDEX, FeatureState, FeatureTable, build_feature_table
+from supplyguard.risk.features import (
+    FEATURE_INDEX,
+    HISTORY_GROUPS,
+    FeatureState,
+    FeatureTable,
+    build_feature_table,
+)
 from supplyguard.risk.model import RiskModel, TrainingOptions, train_model
 from supplyguard.risk.records import DeclarationRow, iter_weeks
 from supplyguard.risk.selection import Candidate, Capacity, ExplorationMode, select_lanes
@@ -69,6 +77,7 @@ class Explorer(StrEnum):
 
     GRADIENT = "gradient"
     NOVELTY = "novelty"
+    REACH = "reach"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +117,7 @@ EXPLORE_GATED = OnlinePolicy(
 )
 EXPLORE_GRADIENT = OnlinePolicy("exploit + 10% gATE (gradient)", 0.10, Explorer.GRADIENT)
 EXPLORE_NOVELTY = OnlinePolicy("exploit + 10% novel", 0.10, Explorer.NOVELTY)
+EXPLORE_REACH = OnlinePolicy("exploit + 10% novel, frequent", 0.10, Explorer.REACH)
 EXPLORE_ADAPTIVE = OnlinePolicy(
     "exploit + gATE, bandit share", 0.10, Explorer.GRADIENT, adaptive_shares=(0.0, 0.05, 0.10, 0.20)
 )
@@ -123,6 +133,7 @@ POLICIES: dict[str, OnlinePolicy] = {
         EXPLORE_RANDOM,
         EXPLORE_GRADIENT,
         EXPLORE_NOVELTY,
+        EXPLORE_REACH,
         EXPLORE_ADAPTIVE,
         RANDOM_ONLY,
     )
@@ -307,6 +318,50 @@ def _novelty_picks(matrix: np.ndarray, probabilities: np.ndarray, count: int) ->
     return [int(i) for i in order[:count]]
 
 
+#: key groups whose repeats an outcome informs (names from ``HISTORY_GROUPS``), for REACH
+REACH_GROUPS: tuple[str, ...] = ("importer", "importer_hs", "hs_origin", "item_price", "mass_price")
+
+
+class KeyReach:
+    """Declarations seen per key (no label needed) and keys with at least one inspected outcome.
+
+    REACH explores the rows whose keys have no outcome yet, weighted by how often those keys have
+    come before: ``sum over groups of [no outcome for the key] x log(1 + declarations seen)``.
+    """
+
+    __slots__ = ("_keys", "_known", "_seen")
+
+    def __init__(self) -> None:
+        self._keys = [(name, key_of) for name, _, key_of in HISTORY_GROUPS if name in REACH_GROUPS]
+        self._seen: dict[tuple[str, object], int] = {}
+        self._known: set[tuple[str, object]] = set()
+
+    def observe(self, rows: Sequence[DeclarationRow]) -> None:
+        for row in rows:
+            for name, key_of in self._keys:
+                key = (name, key_of(row))
+                self._seen[key] = self._seen.get(key, 0) + 1
+
+    def inspected(self, rows: Sequence[DeclarationRow]) -> None:
+        self._known.update((name, key_of(row)) for row in rows for name, key_of in self._keys)
+
+    def value(self, row: DeclarationRow) -> float:
+        total = 0.0
+        for name, key_of in self._keys:
+            key = (name, key_of(row))
+            if key not in self._known:
+                total += math.log1p(self._seen.get(key, 0))
+        return total
+
+
+def _reach_picks(
+    rows: Sequence[DeclarationRow], probabilities: np.ndarray, reach: KeyReach, count: int
+) -> list[int]:
+    values = np.array([reach.value(row) for row in rows])
+    order = np.lexsort((-probabilities, -values))
+    return [int(i) for i in order[:count]]
+
+
 class _Exp3:
     """EXP3 over exploration shares, rewarded by the week's precision (in [0, 1])."""
 
@@ -342,6 +397,7 @@ def _choose(
     slots: int,
     model: RiskModel,
     seed: int,
+    reach: KeyReach,
 ) -> tuple[list[int], int]:
     """The week's inspected row indices and how many of them were exploration picks."""
     if isinstance(policy.mode, ExplorationMode):
@@ -365,6 +421,8 @@ def _choose(
         local = _gradient_picks(
             model, table.matrix[pool], probabilities[pool], explore, np.random.default_rng(seed)
         )
+    elif policy.mode is Explorer.REACH:
+        local = _reach_picks([table.rows[i] for i in pool], probabilities[pool], reach, explore)
     else:
         local = _novelty_picks(table.matrix[pool], probabilities[pool], explore)
     return exploit + [int(pool[i]) for i in local], len(local)
@@ -407,6 +465,9 @@ def simulate_online(
     base = build_feature_table(history, state, learn=True)
     history_labelled = sum(1 for row in history if row.fraud is not None)
     model = _fit(base, options)
+    reach = KeyReach()
+    reach.observe(history)
+    reach.inspected([row for row in history if row.fraud is not None])
     vault = LabelVault(stream_rows)
     bandit = _Exp3(len(policy.adaptive_shares), random.Random(seed)) if policy.adaptive_shares else None
     inspected_tables: list[FeatureTable] = []
@@ -423,7 +484,7 @@ def simulate_online(
             share = policy.adaptive_shares[bandit.draw()]
         else:
             share = policy.share_for(week, probabilities, slots)
-        picked, week_explored = _choose(policy, share, table, probabilities, slots, model, seed + week)
+        picked, week_explored = _choose(policy, share, table, probabilities, slots, model, seed + week, reach)
         explored += week_explored
         revealed = []
         for index in picked:
@@ -435,6 +496,8 @@ def simulate_online(
             caught += fraud
             duty_caught += original.duty_at_stake * fraud
         inspected += len(picked)
+        reach.observe(week_rows)
+        reach.inspected(revealed)
         if bandit is not None:
             bandit.reward(sum(row.fraud or 0 for row in revealed) / max(1, len(revealed)))
         week_frauds, week_duty = vault.frauds_for_report(week_rows)

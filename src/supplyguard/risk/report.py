@@ -9,6 +9,7 @@ from supplyguard.risk.evaluation import EvaluationReport, evaluate_run, run_date
 from supplyguard.risk.model import TrainingOptions
 from supplyguard.risk.online import (
     EXPLOIT,
+    EXPLORE_NOVELTY,
     EXPLORE_UNCERTAIN,
     RANDOM_ONLY,
     OnlinePolicy,
@@ -18,7 +19,8 @@ from supplyguard.risk.online import (
 )
 from supplyguard.risk.records import DeclarationRow
 
-DEFAULT_POLICIES: tuple[OnlinePolicy, ...] = (EXPLORE_UNCERTAIN, EXPLOIT, RANDOM_ONLY)
+#: the novelty explorer is the one that did best on the valid weeks (docs/benchmarks.md)
+DEFAULT_POLICIES: tuple[OnlinePolicy, ...] = (EXPLORE_NOVELTY, EXPLORE_UNCERTAIN, EXPLOIT, RANDOM_ONLY)
 
 
 def evaluate_kcs(

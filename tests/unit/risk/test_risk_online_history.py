@@ -17,6 +17,7 @@ from supplyguard.risk.online import (
     EXPLORE_ADAPTIVE,
     EXPLORE_GRADIENT,
     EXPLORE_NOVELTY,
+    EXPLORE_REACH,
     EXPLORE_UNCERTAIN,
     LabelVault,
     OnlinePolicy,
@@ -113,7 +114,9 @@ def test_flipping_an_uninspected_history_label_changes_nothing(past: PastPolicy)
     assert inspected_history(flip(TRAIN, inspected), past, capacity_share=0.1, seed=5) == history
 
 
-@pytest.mark.parametrize("policy", [EXPLOIT, EXPLORE_UNCERTAIN, EXPLORE_GRADIENT, EXPLORE_NOVELTY])
+@pytest.mark.parametrize(
+    "policy", [EXPLOIT, EXPLORE_UNCERTAIN, EXPLORE_GRADIENT, EXPLORE_NOVELTY, EXPLORE_REACH]
+)
 def test_no_decision_reads_a_label_that_was_not_inspected(policy: OnlinePolicy) -> None:
     """Flip every label of the history and the stream that was never inspected: same decisions."""
 
@@ -149,7 +152,7 @@ def test_full_label_start_learns_every_training_outcome() -> None:
 
 def test_exploring_policies_inspect_within_capacity_and_count_their_picks() -> None:
     slots = sum(round(len(week) * 0.1) for week in iter_weeks(STREAM))
-    for policy in (EXPLORE_GRADIENT, EXPLORE_NOVELTY, EXPLORE_ADAPTIVE):
+    for policy in (EXPLORE_GRADIENT, EXPLORE_NOVELTY, EXPLORE_REACH, EXPLORE_ADAPTIVE):
         result = simulate_online(
             TRAIN,
             STREAM,
