@@ -133,14 +133,16 @@ def _is_uri(value: object) -> bool:
     return isinstance(value, str) and ":" in value
 
 
-def _check_location(value: object, key: str, where: Location, errors: list[FieldError]) -> None:
-    """``readPoint`` / ``bizLocation``: an object whose ``id`` is a URI string."""
+def _location(value: object, key: str, where: Location, errors: list[FieldError]) -> str | None:
+    """``readPoint`` / ``bizLocation``: an object whose ``id`` is a URI string; the id canonicalised."""
     if not isinstance(value, dict):
         errors.append(FieldError((*where, key), f"{key} must be an object with an id"))
-        return
+        return None
     ident = value.get("id")
     if not isinstance(ident, str) or ":" not in ident:
         errors.append(FieldError((*where, key, "id"), f"{key}.id must be a URI string"))
+        return None
+    return canonical_value(ident.strip())
 
 
 def _objects(
@@ -279,20 +281,6 @@ def _sensor_readings(value: object, where: Location, errors: list[FieldError]) -
                 )
             )
     return tuple(readings)
-
-
-def _text(body: Mapping[str, Any], key: str) -> str | None:
-    value = body.get(key)
-    if isinstance(value, str):
-        return value.strip() or None
-    return None
-
-
-def _location_id(body: Mapping[str, Any], key: str) -> str | None:
-    value = body.get(key)
-    if isinstance(value, dict) and isinstance(value.get("id"), str):
-        return canonical_value(value["id"].strip())
-    return None
 
 
 def _check_shape(event_type: str, body: Mapping[str, Any], where: Location, errors: list[FieldError]) -> None:
@@ -530,19 +518,24 @@ def build_event(
     _check_shape(event_type, body, where, errors)
     # the optional fields are looked at only when present (most events carry few of them)
     get = body.get
+    texts: dict[str, str] = {}  # the text fields present, stripped
     for key in _TEXT_FIELDS:
         if key in body:
             value = body[key]
-            if not isinstance(value, str) or not value.strip():
+            stripped = value.strip() if isinstance(value, str) else ""
+            if stripped:
+                texts[key] = stripped
+            else:
                 errors.append(FieldError((*where, key), f"{key} must be a non-empty string"))
-            elif key == "eventID" and ":" not in value:
-                errors.append(
-                    FieldError((*where, key), "eventID must be a URI string (urn:uuid:..., ni:///...)")
-                )
-    if "readPoint" in body:
-        _check_location(body["readPoint"], "readPoint", where, errors)
-    if "bizLocation" in body:
-        _check_location(body["bizLocation"], "bizLocation", where, errors)
+    event_id = texts.get("eventID")
+    if event_id is not None and ":" not in event_id:
+        errors.append(
+            FieldError((*where, "eventID"), "eventID must be a URI string (urn:uuid:..., ni:///...)")
+        )
+    read_point = _location(body["readPoint"], "readPoint", where, errors) if "readPoint" in body else None
+    biz_location = (
+        _location(body["bizLocation"], "bizLocation", where, errors) if "bizLocation" in body else None
+    )
     epc_lists = [_identifiers(body[key], (*where, key), errors) if key in body else () for key in _EPC_LISTS]
     quantities = child_quantities = input_quantities = output_quantities = _NO_QUANTITIES
     if "quantityList" in body:
@@ -584,8 +577,7 @@ def build_event(
     if errors:
         raise EventErrors(errors)
     assert event_time is not None and isinstance(offset, str)
-    biz_step, disposition = _text(body, "bizStep"), _text(body, "disposition")
-    parent = get("parentID")
+    biz_step, disposition, parent = texts.get("bizStep"), texts.get("disposition"), texts.get("parentID")
     return EpcisEvent(
         event_type=event_type,
         body=body,
@@ -595,13 +587,13 @@ def build_event(
         event_time=event_time,
         event_time_zone_offset=offset,
         record_time=record_time,
-        event_id=_text(body, "eventID"),
-        action=_text(body, "action"),
+        event_id=event_id,
+        action=get("action"),  # checked: ADD, OBSERVE, DELETE or (a TransformationEvent) none
         biz_step=canonical_value(expand_vocabulary(biz_step, CBV + "BizStep-")) if biz_step else None,
         disposition=canonical_value(expand_vocabulary(disposition, CBV + "Disp-")) if disposition else None,
-        read_point=_location_id(body, "readPoint"),
-        biz_location=_location_id(body, "bizLocation"),
-        parent_id=canonical_value(parent.strip()) if isinstance(parent, str) else None,
+        read_point=read_point,
+        biz_location=biz_location,
+        parent_id=canonical_value(parent) if parent else None,
         epcs=epc_lists[0],
         child_epcs=epc_lists[1],
         input_epcs=epc_lists[2],
