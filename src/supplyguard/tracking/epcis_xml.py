@@ -165,8 +165,20 @@ def _location(element: ET.Element, names: _Names) -> dict[str, Any]:
     return out
 
 
+def _extension_attributes(element: ET.Element, names: _Names, target: dict[str, Any]) -> None:
+    """The attributes of an element whose XSD type allows any (``xsd:anyAttribute``: events,
+    ``errorDeclaration``, ``ilmd``) as fields beside its children: kept, never dropped (an unqualified
+    one then meets the check that extensions need a namespace)."""
+    for attribute, value in element.attrib.items():
+        key, _ = names.key(attribute)
+        if not key.startswith("xsi:") and "XMLSchema-instance" not in attribute:
+            _add(target, key, value)
+
+
 def _error_declaration(element: ET.Element, names: _Names) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    if element.attrib:
+        _extension_attributes(element, names, out)
     for child in _children(element):
         key, standard = names.key(child.tag)
         if standard and key == "correctiveEventIDs":
@@ -215,6 +227,8 @@ def _event(element: ET.Element, event_type: str, names: _Names, repeated: list[s
             event[key] = _error_declaration(child, names)
         elif key == "ilmd":
             ilmd: dict[str, Any] = {}
+            if child.attrib:
+                _extension_attributes(child, names, ilmd)
             for item_element in _children(child):
                 _add(ilmd, names.key(item_element.tag)[0], _generic(item_element, names))
             event[key] = ilmd
@@ -222,6 +236,8 @@ def _event(element: ET.Element, event_type: str, names: _Names, repeated: list[s
             _add(event, key, _text(child))
         else:
             event[key] = _text(child)
+    if element.attrib:
+        _extension_attributes(element, names, event)
     return event
 
 

@@ -473,3 +473,31 @@ def test_a_malformed_creation_date_is_refused() -> None:
         ]
     xml = _xml("").replace(b'creationDate="2026-03-01T10:00:00Z"', b'creationDate="yesterday"')
     assert _refusal(xml) == [(("creationDate",), message)]
+
+
+def test_xml_extension_attributes_are_kept_and_hashed() -> None:
+    # the XSD lets events, errorDeclaration and ilmd carry any attribute: extensions, not to be dropped
+    plain = _xml(
+        "<errorDeclaration><declarationTime>2026-03-02T10:00:00Z</declarationTime></errorDeclaration>"
+    )
+    marked = (
+        plain.replace(b"<ObjectEvent>", b'<ObjectEvent ex:flag="red">')
+        .replace(b"<errorDeclaration>", b'<errorDeclaration ex:by="ops">')
+        .replace(
+            b"<action>OBSERVE</action>", b'<action>ADD</action><ilmd ex:lab="L2"><ex:lot>7</ex:lot></ilmd>'
+        )
+    )
+    (event,) = parse_epcis_document(marked).events
+    assert event.body["ex:flag"] == "red"
+    assert event.body["ilmd"] == {"ex:lab": "L2", "ex:lot": "7"}
+    assert event.error_declaration is not None and event.error_declaration["ex:by"] == "ops"
+
+    def flagged(colour: bytes) -> str:
+        (one,) = parse_epcis_document(
+            plain.replace(b"<ObjectEvent>", b'<ObjectEvent ex:flag="' + colour + b'">')
+        ).events
+        return one.event_hash
+
+    assert flagged(b"red") != flagged(b"blue") != parse_epcis_document(plain).events[0].event_hash
+    unqualified = plain.replace(b"<ObjectEvent>", b'<ObjectEvent flag="red">')
+    assert [location for location, _ in _refusal(unqualified)] == [(*EVENT, "flag")]
