@@ -224,8 +224,20 @@ def _quantities(value: object, where: Location, errors: list[FieldError]) -> tup
 _HEX = re.compile(r"[0-9A-Fa-f]+")
 
 
-def _check_sensor_fields(value: Mapping[str, Any], where: Location, errors: list[FieldError]) -> None:
-    """The value types of a sensorMetadata's or sensorReport's standard fields (extensions are free)."""
+_SENSOR_METADATA_FIELDS = frozenset(
+    {"time", "startTime", "endTime", "deviceID", "deviceMetadata", "rawData", "dataProcessingMethod"}
+    | {"bizRules", "id"}
+)
+_SENSOR_REPORT_FIELDS = _SENSOR_NUMBERS | _SENSOR_TEXTS | {"time", "booleanValue", "hexBinaryValue", "id"}
+
+
+def _check_sensor_fields(
+    value: Mapping[str, Any], known: frozenset[str], where: Location, errors: list[FieldError], owner: str
+) -> None:
+    """The value types of a sensorMetadata's or sensorReport's standard fields; other names must be
+    user extensions (with a namespace prefix)."""
+    if not known.issuperset(value):
+        _open_unknown_fields(value, known, where, errors, owner)
     for key, raw in value.items():
         if key in _SENSOR_NUMBERS:
             if _number(raw) is None:
@@ -252,7 +264,9 @@ def _sensor_readings(value: object, where: Location, errors: list[FieldError]) -
         metadata: dict[str, Any] = {}
         if isinstance(raw_metadata, dict):
             metadata = raw_metadata
-            _check_sensor_fields(metadata, (*loc, "sensorMetadata"), errors)
+            _check_sensor_fields(
+                metadata, _SENSOR_METADATA_FIELDS, (*loc, "sensorMetadata"), errors, "sensorMetadata"
+            )
         elif raw_metadata is not None:
             errors.append(FieldError((*loc, "sensorMetadata"), "sensorMetadata must be an object"))
         meta_time = parse_timestamp(metadata.get("time") or metadata.get("endTime"))
@@ -265,7 +279,7 @@ def _sensor_readings(value: object, where: Location, errors: list[FieldError]) -
         for r_loc, report in _objects(
             raw_reports, (*loc, "sensorReport"), errors, "sensor reports (objects)"
         ):
-            _check_sensor_fields(report, r_loc, errors)
+            _check_sensor_fields(report, _SENSOR_REPORT_FIELDS, r_loc, errors, "a sensorReport")
             report_type = report.get("type")
             if report_type is None and report.get("exception") is None:
                 errors.append(FieldError((*r_loc, "type"), "a sensor report needs a type (or an exception)"))

@@ -152,6 +152,22 @@ CASES: list[tuple[dict[str, Any], tuple[str | int, ...], str, bool]] = [
         "date-time",
         True,
     ),
+    (
+        {"sensorElementList": _sensor(valu=3.0)},
+        ("sensorElementList", 0, "sensorReport", 0, "valu"),
+        "namespace prefix",
+        False,
+    ),
+    (
+        {
+            "sensorElementList": [
+                {"sensorMetadata": {"tme": "2026-03-01T10:00:00Z"}, "sensorReport": [REPORT]}
+            ]
+        },
+        ("sensorElementList", 0, "sensorMetadata", "tme"),
+        "namespace prefix",
+        False,
+    ),
     # persistentDisposition: set and/or unset, each a non-empty array of dispositions
     ({"persistentDisposition": {}}, ("persistentDisposition",), "set and/or unset", True),
     (
