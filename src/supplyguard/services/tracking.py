@@ -37,7 +37,7 @@ from supplyguard.errors import (
 from supplyguard.ledger import Ed25519Signer, LeafEnvelope
 from supplyguard.logging import get_logger
 from supplyguard.model.clock import Clock, iso_utc
-from supplyguard.model.ids import new_id
+from supplyguard.model.ids import new_id, new_id_ints
 from supplyguard.model.organisations import Principal
 from supplyguard.model.permissions import Action, require
 from supplyguard.services.audit import audit
@@ -215,10 +215,11 @@ _Item = _Slice | _End | _Refused
 def _slices(events: Iterable[Sequence[EpcisEvent]], encoder: EventEncoder) -> Iterator[_Slice]:
     """Each slice of events with new row ids, encoded."""
     for part in events:
-        row_ids = [new_id() for _ in part]
+        rows = [f"{value:032x}" for value in new_id_ints(len(part))]
         yield _Slice(
-            encoder.encode(zip(row_ids, part, strict=True)),
-            [str(row_id) for row_id in row_ids],
+            encoder.encode(zip(rows, part, strict=True)),
+            # str(uuid.UUID(hex=row)), without making the UUID
+            [f"{r[:8]}-{r[8:12]}-{r[12:16]}-{r[16:20]}-{r[20:]}" for r in rows],
             [hash_hex(event.event_hash) for event in part],
         )
 

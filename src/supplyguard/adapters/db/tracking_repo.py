@@ -41,8 +41,9 @@ _CHUNK = 500
 _INSERT_SLICE = 5000
 
 
-_JSON_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
-"""``json.dumps(value, separators=(",", ":"))``, the text a JSON column holds, without an encoder per call."""
+_JSON_ENCODE = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+"""``json.dumps(value, separators=(",", ":"))``, the text a JSON column holds, without an encoder per
+call (and without the check for circular references: parsed JSON has none)."""
 
 
 def _sqlite_time(moment: datetime) -> str:
@@ -159,16 +160,15 @@ class EventEncoder:
         self._recorded = self._timestamp(record_time)
         self._declared: tuple[Any, Any] = (True, False) if postgres else (1, 0)
 
-    def encode(self, events: Iterable[tuple[uuid.UUID, EpcisEvent]]) -> EncodedEvents:
-        """The rows of (row id, event) pairs."""
+    def encode(self, events: Iterable[tuple[str, EpcisEvent]]) -> EncodedEvents:
+        """The rows of (row id, event) pairs, each row id as its 32 hex digits."""
         timestamp, org, capture, recorded = self._timestamp, self._org, self._capture, self._recorded
         declared = self._declared
         namespace_text: dict[int, str] = {}
         event_rows: list[tuple[Any, ...]] = []
         epc_rows: list[tuple[Any, ...]] = []
         sensor_rows: list[tuple[Any, ...]] = []
-        for row_id, event in events:
-            row = f"{row_id.int:032x}"
+        for row, event in events:
             namespaces = event.namespaces
             names = namespace_text.get(id(namespaces))
             if names is None:
@@ -255,7 +255,8 @@ class TrackingRepository:
         for first in range(0, len(events), _INSERT_SLICE):
             part = events[first : first + _INSERT_SLICE]
             self.write_events(
-                encoder.encode([(row_id, event) for row_id, event, _ in part]), [i for _, _, i in part]
+                encoder.encode([(f"{row_id.int:032x}", event) for row_id, event, _ in part]),
+                [i for _, _, i in part],
             )
 
     def event_encoder(self, org_id: uuid.UUID, capture_id: uuid.UUID, record_time: datetime) -> EventEncoder:
