@@ -401,6 +401,8 @@ def ingest_in_uow(
     report = state.report
     ids = [str(w.get("id")) for w in objects if isinstance(w, Mapping) and w.get("type") != TOMBSTONE_TYPE]
     held_by_id = repo.held_many(ids)
+    in_store = set(held_by_id)  # ids with a current version stored (flushed ones join)
+    held_by_before = frozenset(in_store)  # ... before this delivery: the others have no intel keys
     tombstones = repo.tombstones_many(ids)
     position = repo.next_position()
     pending: list[HeldObject] = []
@@ -411,7 +413,8 @@ def ingest_in_uow(
 
     def flush() -> None:
         if pending:
-            repo.add_objects(pending)
+            repo.add_objects(pending, held=in_store)
+            in_store.update(held.stix_id for held in pending)
             pending.clear()
             pending_index.clear()
 
@@ -491,7 +494,8 @@ def ingest_in_uow(
         disclosure_from_note(repo, sender, note, at)
     for deleted in report.deleted:
         forget_deleted(uow, deleted)
-    report.signals = index_received(uow, node.node_id, agreements, accepted, at)
+    new = {held.stix_id for held in accepted}.difference(held_by_before)
+    report.signals = index_received(uow, node.node_id, agreements, accepted, at, new=new)
     append_records(uow, state.records)
     if state.records:
         sign_if_appended(uow, node, at)

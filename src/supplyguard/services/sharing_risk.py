@@ -3,11 +3,13 @@
 * **At ingest** (:func:`index_received`, called by the sync's ingest in its transaction): each
   accepted object that may serve risk targeting has its identifiers (containers with check digit,
   IMO, EORI, tax ids) and normalised party names stored in ``sharing_intel_keys``; then the open
-  declarations (no inspection outcome yet) of every organisation on the node are matched against
-  them and a :class:`~supplyguard.risk.signals.RiskSignal` is raised on each hit.
+  declarations (no inspection outcome yet) of every organisation on the node that are indexed
+  under one of those keys (``sharing_declaration_keys``) are read and matched against them, and a
+  :class:`~supplyguard.risk.signals.RiskSignal` is raised on each hit.
 * **At intake** (:func:`raise_intake_signals`, called by declaration submit and bulk import in
-  their transaction): the new declarations' containers and party names are looked up in
-  ``sharing_intel_keys`` (an indexed query, no scan of the intelligence held).
+  their transaction): the new declarations' containers and party names are indexed in
+  ``sharing_declaration_keys`` and looked up in ``sharing_intel_keys`` (indexed queries, no scan
+  of the intelligence or of the declarations held).
 
 Who may see what:
 
@@ -26,7 +28,7 @@ Who may see what:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -119,6 +121,15 @@ def _candidate(declaration: Declaration) -> _Candidate:
     return _Candidate(declaration.id, declaration.org_id, _keys(declaration.containers, names))
 
 
+#: The kinds of key a declaration has (:func:`_keys`): the only ones worth looking declarations up by.
+_DECLARATION_KINDS = frozenset({IdentifierKind.CONTAINER.value, IdentifierKind.PARTY_NAME.value})
+
+
+def declaration_keys(containers: Iterable[str], names: Mapping[str, str | None]) -> list[tuple[str, str]]:
+    """The (kind, value) keys a declaration is indexed and matched by (containers, party names)."""
+    return list(dict.fromkeys((key.kind, key.value) for key in _keys(containers, names)))
+
+
 def _keys(containers: Iterable[str], names: Mapping[str, str | None]) -> tuple[_DeclarationKey, ...]:
     keys: list[_DeclarationKey] = []
     for number in containers:
@@ -192,10 +203,12 @@ def raise_intake_signals(uow: SqlUnitOfWork, declarations: Sequence[Declaration]
     """At intake, inside the caller's open unit of work: match new declarations against the held
     intelligence keys and raise a signal on each hit. Returns the number of signals raised."""
     candidates = [_candidate(d) for d in declarations]
+    repo = SharingRepository(uow.connection)
+    repo.add_declaration_keys((k.kind, k.value, c.id, c.org_id) for c in candidates for k in c.keys)
     wanted = {(key.kind, key.value) for c in candidates for key in c.keys}
     if not wanted:
         return 0
-    hits = SharingRepository(uow.connection).intel_keys_matching(wanted)
+    hits = repo.intel_keys_matching(wanted)
     return _raise_all(uow, candidates, hits, now) if hits else 0
 
 
@@ -205,10 +218,13 @@ def index_received(
     agreements: Sequence[Agreement],
     accepted: Sequence[HeldObject],
     now: datetime,
+    *,
+    new: Collection[str] = (),
 ) -> int:
     """At ingest, inside the caller's open unit of work: store the keys of the accepted versions
     that serve risk targeting (dropping those of versions that no longer do), then match them
-    against the open declarations of every organisation and raise signals. Returns signals raised."""
+    against the open declarations of every organisation and raise signals. Returns signals raised.
+    ``new`` may name accepted ids of which no version was stored before (no keys to drop)."""
     if not accepted:
         return 0
     repo = SharingRepository(uow.connection)
@@ -222,15 +238,18 @@ def index_received(
             fresh.extend(intel_keys(held))
         elif held.revoked:  # a signed revocation withdraws what the object raised, as a deletion does
             withdraw_signals(uow, SignalSource.INTEL, held.stix_id)
-    repo.replace_intel_keys_many(list(latest), fresh)
+    repo.replace_intel_keys_many(list(latest), fresh, new=new)
     if not fresh:
         return 0
-    wanted = {(key.kind, key.value) for key in fresh}
-    candidates = []
-    for open_one in repo.open_declarations():  # id, org, containers and party names only: no items
-        keys = _keys(open_one.containers, open_one.party_names)
-        if any((key.kind, key.value) in wanted for key in keys):
-            candidates.append(_Candidate(open_one.id, open_one.org_id, keys))
+    # Only the declarations indexed under one of these keys (sharing_declaration_keys, written at
+    # intake) are read: indexed look-ups, whatever the number of open declarations held.
+    wanted = {(key.kind, key.value) for key in fresh if key.kind in _DECLARATION_KINDS}
+    if not wanted:
+        return 0
+    candidates = [
+        _Candidate(open_one.id, open_one.org_id, _keys(open_one.containers, open_one.party_names))
+        for open_one in repo.open_declarations_matching(wanted)
+    ]
     return _raise_all(uow, candidates, fresh, now)
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from supplyguard.adapters.db.sharing_repo import SharingRepository
+from supplyguard.adapters.db.sharing_tables import sharing_declaration_keys
 from supplyguard.model.declarations import Declaration
 from supplyguard.risk.signals import SignalSource
 from supplyguard.services.declarations import record_outcome, submit_declaration
 from supplyguard.services.sharing_feed import feed_page
 from supplyguard.services.sharing_ingest import ingest_objects
 from supplyguard.services.sharing_publish import delete_object, publish_object
-from supplyguard.services.sharing_risk import serves_risk_targeting
+from supplyguard.services.sharing_risk import _keys, declaration_keys, serves_risk_targeting
 from supplyguard.services.sharing_specs import build_from_spec
 from supplyguard.sharing import parse_agreement
 from tests.factories import declaration_data
@@ -46,9 +49,10 @@ def pull(receiver: SharingTestNode, sender: SharingTestNode) -> Any:
     return ingest_objects(receiver.container.uow(), receiver.node, sender.node_id, wires)
 
 
-def submit(node: SharingTestNode, reference: str) -> Declaration:
+def submit(node: SharingTestNode, reference: str, **overrides: Any) -> Declaration:
     c = node.container
-    return submit_declaration(c.uow(), c.clock, c.refdata, c.signer, node.admin, declaration_data(reference))
+    data = declaration_data(reference, **overrides)
+    return submit_declaration(c.uow(), c.clock, c.refdata, c.signer, node.admin, data)
 
 
 def signals(node: SharingTestNode, declaration: Declaration) -> dict[str, Any]:
@@ -142,3 +146,89 @@ def test_declarations_with_an_outcome_are_not_raised_at_ingest(
     assert pull(node_a, node_b).signals == 1
     assert signals(node_a, closed)["by_ref"] == {}
     assert len(signals(node_a, still_open)["by_ref"]) == 1
+
+
+def test_ingest_looks_up_only_the_declarations_its_keys_can_match(
+    node_a: SharingTestNode, node_b: SharingTestNode, monkeypatch: Any
+) -> None:
+    """Each delivery reads the declarations indexed under its objects' keys (no scan of every open
+    declaration), and finds exactly what the scan found: same declarations, same order, closed
+    ones left out, a declaration matching by container and by name read once."""
+    link(node_a, node_b)
+    c = node_a.container
+    other_name = {"code": "IMP2", "name": "Blue Lagoon Imports", "country": "NL"}
+    by_container = submit(node_a, "DECL-C")  # CSQU3054383 and Golden Harbor: both keys
+    by_name = submit(node_a, "DECL-N", containers=["MSKU1234565"])
+    unrelated = submit(node_a, "DECL-U", containers=["MSKU1234565"], importer=other_name)
+    closed = submit(node_a, "DECL-X")
+    record_outcome(
+        c.uow(),
+        c.clock,
+        c.signer,
+        node_a.admin,
+        closed.id,
+        inspected=True,
+        result="compliant",
+        duty_recovered=0.0,
+        notes="ok",
+    )
+    with c.uow(readonly=True) as uow:
+        repo = SharingRepository(uow.connection)
+        keys = {
+            (k.kind, k.value) for d in repo.open_declarations() for k in _keys(d.containers, d.party_names)
+        }
+        wanted = {("container", "CSQU3054383"), *(key for key in keys if key[0] == "party_name")}
+        wanted -= {key for key in keys if "blue" in key[1]}
+        scanned = [
+            d.id
+            for d in repo.open_declarations()
+            if any((k.kind, k.value) in wanted for k in _keys(d.containers, d.party_names))
+        ]
+        looked_up = [d.id for d in repo.open_declarations_matching(wanted)]
+    assert looked_up == scanned == sorted([by_container.id, by_name.id])
+    assert unrelated.id not in looked_up and closed.id not in looked_up
+
+    def no_scan(*_: Any, **__: Any) -> Any:
+        raise AssertionError("ingest scanned every open declaration")
+
+    monkeypatch.setattr(SharingRepository, "open_declarations", no_scan)
+    seizure = publish(node_b, SEIZURE)
+    party = publish(node_b, PARTY)
+    assert pull(node_a, node_b).signals == 3  # DECL-C: seizure and party; DECL-N: party by name
+    assert set(signals(node_a, by_container)["by_ref"]) == {seizure, party}
+    assert set(signals(node_a, by_name)["by_ref"]) == {party}
+    assert signals(node_a, unrelated)["by_ref"] == {}
+    assert signals(node_a, closed)["by_ref"] == {}
+
+
+def test_the_migration_indexes_the_declarations_open_when_it_runs(node_a: SharingTestNode) -> None:
+    """Migration 0021 fills the index for open declarations with the key function intake uses."""
+    from alembic import command
+
+    from supplyguard.adapters.db.migrate import _config, upgrade
+
+    c = node_a.container
+    still_open = submit(node_a, "DECL-OPEN", containers=["MSKU1234565", "CSQU3054383"])
+    closed = submit(node_a, "DECL-X")
+    record_outcome(c.uow(), c.clock, c.signer, node_a.admin, closed.id, inspected=True, result="compliant")
+
+    def indexed() -> set[tuple[str, str, Any]]:
+        with c.uow(readonly=True) as uow:
+            rows = uow.connection.execute(select(sharing_declaration_keys)).all()
+        return {(row.kind, row.value, row.declaration_id) for row in rows}
+
+    at_intake = indexed()
+    assert {key for key in at_intake if key[2] == still_open.id} == {
+        ("container", "MSKU1234565", still_open.id),
+        ("container", "CSQU3054383", still_open.id),
+        *(
+            (kind, value, still_open.id)
+            for kind, value in declaration_keys([], {"importer": "Golden Harbor Trading Co., Ltd"})
+        ),
+    }
+    config = _config()
+    with c.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0020")
+    upgrade(c.engine)
+    assert indexed() == {key for key in at_intake if key[2] == still_open.id}  # the closed one: none

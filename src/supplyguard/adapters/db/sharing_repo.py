@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from supplyguard.adapters.db.bulk import bulk_insert
 from supplyguard.adapters.db.sharing_tables import (
     sharing_agreements,
+    sharing_declaration_keys,
     sharing_deliveries,
     sharing_disclosures,
     sharing_feedback,
@@ -279,6 +280,16 @@ class OpenDeclaration:
     party_names: dict[str, str | None]
 
 
+def _open_declaration(row: Any) -> OpenDeclaration:
+    named = row.parties or {}
+    return OpenDeclaration(
+        row.id,
+        row.org_id,
+        tuple(row.containers or ()),
+        {role: (ref or {}).get("name") for role, ref in named.items() if isinstance(ref, dict)},
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class DisclosureRecord:
     """A disclosure request after a keyed watch-list hit: ``outgoing`` we asked, ``incoming`` we own."""
@@ -485,9 +496,15 @@ class SharingRepository:
                 found[row.stix_id] = dict(json.loads(row.wire))
         return found
 
-    def add_objects(self, objects: Sequence[HeldObject]) -> None:
-        """Store many versions at once (bulk insert); current ones retire the held current versions."""
+    def add_objects(self, objects: Sequence[HeldObject], *, held: Iterable[str] | None = None) -> None:
+        """Store many versions at once (bulk insert); current ones retire the held current versions.
+
+        ``held``, when the caller knows it, names the ids that may have a current version stored
+        (a superset is fine): only those are retired, the others are known to be new here."""
         replacing = sorted({obj.stix_id for obj in objects if obj.current})
+        if held is not None:
+            known = set(held)
+            replacing = [stix_id for stix_id in replacing if stix_id in known]
         for start in range(0, len(replacing), 500):
             self._conn.execute(
                 update(sharing_objects)
@@ -778,10 +795,14 @@ class SharingRepository:
         """The keys of an object's current version (none: it no longer serves risk targeting)."""
         self.replace_intel_keys_many([stix_id], keys)
 
-    def replace_intel_keys_many(self, stix_ids: Sequence[str], keys: Sequence[IntelKey]) -> None:
-        """Drop the keys of ``stix_ids`` and store ``keys`` (theirs, current versions) in bulk."""
-        for start in range(0, len(stix_ids), 500):
-            chunk = list(stix_ids[start : start + 500])
+    def replace_intel_keys_many(
+        self, stix_ids: Sequence[str], keys: Sequence[IntelKey], *, new: Collection[str] = ()
+    ) -> None:
+        """Drop the keys of ``stix_ids`` and store ``keys`` (theirs, current versions) in bulk;
+        ids in ``new`` (no version was stored before: they have no keys) are not looked up."""
+        dropping = [stix_id for stix_id in stix_ids if stix_id not in new] if new else list(stix_ids)
+        for start in range(0, len(dropping), 500):
+            chunk = dropping[start : start + 500]
             self._conn.execute(delete(sharing_intel_keys).where(sharing_intel_keys.c.stix_id.in_(chunk)))
         if keys:  # one bulk insert (executemany / COPY), rows in the table's column order
             bulk_insert(
@@ -897,15 +918,43 @@ class SharingRepository:
             rows = list(self._conn.execute(query))
             if not rows:
                 return
-            for row in rows:
-                named = row.parties or {}
-                yield OpenDeclaration(
-                    row.id,
-                    row.org_id,
-                    tuple(row.containers or ()),
-                    {role: (ref or {}).get("name") for role, ref in named.items() if isinstance(ref, dict)},
-                )
+            yield from map(_open_declaration, rows)
             last = rows[-1].id
+
+    def add_declaration_keys(self, rows: Iterable[tuple[str, str, uuid.UUID, uuid.UUID]]) -> None:
+        """Index declarations by their keys: ``(kind, value, declaration id, org id)`` rows, each
+        pair once per declaration (duplicates are dropped here)."""
+        unique = list(dict.fromkeys(rows))
+        bulk_insert(self._conn, sharing_declaration_keys, unique)
+
+    def open_declarations_matching(self, values: Iterable[tuple[str, str]]) -> list[OpenDeclaration]:
+        """The declarations still awaiting their outcome that have any of ``values`` ((kind, value)
+        pairs) among their indexed keys, in id order: indexed look-ups of what the values can
+        match, whatever the number of declarations held. Only id, organisation, containers and
+        named parties are read."""
+        wanted = set(values)
+        by_kind: dict[str, list[str]] = {}
+        for kind, value in sorted(wanted):
+            by_kind.setdefault(kind, []).append(value)
+        k, d = sharing_declaration_keys, declarations
+        found: dict[uuid.UUID, OpenDeclaration] = {}
+        for kind, kind_values in by_kind.items():
+            for start in range(0, len(kind_values), 500):
+                matching = (
+                    select(k.c.declaration_id)
+                    .where(k.c.kind == kind, k.c.value.in_(kind_values[start : start + 500]))
+                    .distinct()
+                    .subquery()
+                )
+                query = (
+                    select(d.c.id, d.c.org_id, d.c.containers, d.c.parties)
+                    .join(matching, matching.c.declaration_id == d.c.id)
+                    .where(~exists().where(outcomes.c.declaration_id == d.c.id))
+                )
+                for row in self._conn.execute(query):
+                    if row.id not in found:
+                        found[row.id] = _open_declaration(row)
+        return [found[key] for key in sorted(found)]
 
     # --- request nonces -------------------------------------------------------------------------
 

@@ -14,6 +14,9 @@
 - ``sharing_witnessed``: partners' ledger checkpoints we checked for consistency and cosigned.
 - ``sharing_intel_keys``: identifiers and name keys of received intelligence usable for risk targeting
   (the index intake matches new declarations against).
+- ``sharing_declaration_keys``: the container numbers and party-name keys of declarations that were
+  open at intake (the index received intelligence is matched against, instead of a scan of every
+  open declaration).
 - ``sharing_disclosures``: disclosure requests after keyed watch-list hits, asked or answered here.
 - ``sharing_request_nonces``: nonces of signed partner requests, kept for the clock-skew window so a
   replayed request is refused (in the database: survives restarts, shared by every worker).
@@ -180,6 +183,15 @@ sharing_intel_keys = Table(
     Column("author_node", String(100), nullable=False),
     Column("position", Position, nullable=False, comment="the version the keys were taken from"),
     Index("ix_sharing_intel_keys_value", "value", "kind"),
+)
+
+sharing_declaration_keys = Table(
+    "sharing_declaration_keys",
+    metadata,
+    Column("kind", String(20), primary_key=True, comment="identifier kind: container or party_name"),
+    Column("value", String(300), primary_key=True, comment="canonical container number or name key"),
+    Column("declaration_id", Uuid, primary_key=True),
+    Column("org_id", Uuid, nullable=False),
 )
 
 sharing_disclosures = Table(
