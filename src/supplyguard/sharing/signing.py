@@ -178,9 +178,23 @@ class SignedHeader:
 
 @lru_cache(maxsize=4096)
 def _header_bytes(header: SignedHeader) -> bytes:
-    """RFC 8785 of a header, once per header (verification and storage both need it). Every
-    member is a ``str`` (``from_dict`` converts them) under an ASCII key: the simple shape."""
-    return canonical_json(header.as_dict(), known_simple=True)
+    """RFC 8785 of a header, once per header (verification and storage both need it).
+
+    Every member is a ``str`` (``from_dict`` and ``sign_object`` convert them) under a fixed ASCII
+    key, so the canonical form is written directly, members in RFC 8785 (sorted) order, each
+    string as ``json.dumps(ensure_ascii=False)`` writes it: byte-identical to
+    ``canonical_json(header.as_dict())`` (a property test checks it), without building the dict
+    and walking it in the encoder."""
+    e = encode_basestring
+    return (
+        f'{{"author":{e(header.author_ref)},"commitments":[{",".join(map(e, header.commitments))}],'
+        f'"id":{e(header.object_id)},"key_id":{e(header.key_id)},"scheme":{_SCHEME_TEXT},'
+        f'"spec_version":{e(header.spec_version)},"type":{e(header.object_type)},'
+        f'"version":{e(header.version)}}}'
+    ).encode()
+
+
+_SCHEME_TEXT = encode_basestring(SCHEME)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -30,7 +31,7 @@ from supplyguard.sharing import (
     verify_tombstone,
     winning_version,
 )
-from supplyguard.sharing.signing import _canonical_pair
+from supplyguard.sharing.signing import SignedHeader, _canonical_pair, _header_bytes
 from tests.unit.sharing.sharing_factories import AUTHOR_A, TODAY, authoring, suspect_shipment_object
 
 
@@ -226,3 +227,15 @@ def test_commitment_input_of_string_lists_is_exactly_rfc8785(path: str, value: l
     except (UnicodeEncodeError, ValueError):
         return  # lone surrogates are not JSON text
     assert _canonical_pair(path, value) == expected
+
+
+@given(st.text(), st.text(), st.lists(st.text(), max_size=4), st.text(), st.text())
+def test_signed_header_bytes_are_exactly_rfc8785(
+    object_id: str, author: str, commitments: list[str], version: str, key_id: str
+) -> None:
+    header = SignedHeader(object_id, "indicator", "2.1", version, author, key_id, tuple(commitments))
+    try:
+        expected = rfc8785.dumps(header.as_dict())
+    except (UnicodeEncodeError, ValueError, rfc8785.CanonicalizationError):
+        return  # lone surrogates are not JSON text
+    assert _header_bytes(header) == expected == canonical_json(header.as_dict())
