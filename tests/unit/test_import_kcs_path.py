@@ -9,6 +9,7 @@ general way, which writes the error messages.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import uuid
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Table
 
-from supplyguard.adapters.db.bulk import Stored, _encoders
+from supplyguard.adapters.db.bulk import Stored, _encoders, copy_text
 from supplyguard.adapters.db.tables import declaration_items, declarations, outcomes
 from supplyguard.model.kcs import KCS_COLUMNS, KCS_LABEL_COLUMNS
 from supplyguard.model.refdata import load_reference_data
@@ -101,6 +102,15 @@ def test_the_stored_rows_are_what_the_general_rows_encode_to(
         if postgres:  # uuids as 32 hex digits (PostgreSQL reads both forms), the rest as SQLite
             assert written.declarations[0][0] == general.declaration_row[0].hex
             assert written.declarations[0][18] == CONTEXT.received_at.isoformat()
+            # the COPY text written directly is the text of these rows
+            as_copy = preparer.stored_rows([found], stored, as_copy=True)
+            for direct, tuples in zip(
+                (as_copy.declarations, as_copy.items, as_copy.outcomes),
+                (written.declarations, written.items, written.outcomes),
+                strict=True,
+            ):
+                assert direct == copy_text(tuples) or (not tuples and not direct and not direct.text)
+            assert (as_copy.leaves, as_copy.leaf_hashes) == (written.leaves, written.leaf_hashes)
             continue
         assert written.declarations == [_encoded(declarations, "sqlite", general.declaration_row)]
         assert written.items == [_encoded(declaration_items, "sqlite", general.item_rows[0])]
@@ -108,7 +118,12 @@ def test_the_stored_rows_are_what_the_general_rows_encode_to(
             assert written.outcomes == [] and len(written.leaves) == 1
         else:
             assert written.outcomes == [_encoded(outcomes, "sqlite", general.outcome_row)]
-            assert written.leaves == [general.declaration_leaf, general.outcome_leaf]
+            assert general.outcome_leaf is not None
+            envelopes = [general.declaration_leaf, general.outcome_leaf]
+            assert written.leaves == [envelope.to_bytes() for envelope in envelopes]
+            assert written.leaf_kinds == ["declaration", "outcome"]
+            assert written.leaf_ids == [general.declaration_leaf.id] * 2
+            assert written.leaf_hashes == [hashlib.sha256(b"\x00" + leaf).digest() for leaf in written.leaves]
 
 
 def test_every_row_of_the_kcs_test_split_takes_the_direct_path_and_matches(preparer: KcsRowPreparer) -> None:

@@ -33,7 +33,7 @@ from datetime import date, datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any, cast
 
-from supplyguard.adapters.db.bulk import Stored, new_id_block
+from supplyguard.adapters.db.bulk import CopyText, Stored, new_id_block
 from supplyguard.adapters.db.declarations_repo import declaration_rows, outcome_row
 from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.errors import FieldError, ValidationFailed
@@ -250,12 +250,12 @@ _KCS_WIDTH = len(KCS_COLUMNS)
 _DATE_CACHE_LIMIT = 20_000
 
 
-def _json_text(text: str | None) -> str:
-    return "null" if text is None else f'"{text}"'
+def _party_json(code: str) -> str:
+    return f'{{"code":"{code}"}}'
 
 
-def _json_party(code: str | None) -> str:
-    return "null" if code is None else f'{{"code":"{code}"}}'
+#: columns of the stored rows :meth:`KcsRowPreparer.stored_rows` writes: declarations, items, outcomes
+_DECLARATION_WIDTH, _ITEM_WIDTH, _OUTCOME_WIDTH = 28, 12, 7
 
 
 #: A KCS row the direct path accepted, as plain values (cheap to build, to pickle and to write):
@@ -295,6 +295,13 @@ class KcsRowPreparer:
             body = canonical_json(outcome_ledger_body(outcome)).decode()
             before, after = body.split(str(marker))
             self.outcomes[result] = (outcome_row(outcome)[1:], before, after)
+        # Each leaf's text around its body hash and record id, from an envelope's own bytes.
+        self.leaf_parts: dict[str, tuple[str, str, str]] = {}
+        for kind in ("declaration", "outcome"):
+            leaf = LeafEnvelope(kind, str(marker), self.org, self.recorded_at, "f" * 64).to_bytes().decode()
+            head, rest = leaf.split("f" * 64)
+            middle, tail = rest.split(str(marker))
+            self.leaf_parts[kind] = (head, middle, tail)
 
     @classmethod
     def of(cls, context: ImportContext, refdata: ReferenceData) -> KcsRowPreparer:
@@ -452,18 +459,24 @@ class KcsRowPreparer:
             declaration_row=decl_row,
             item_rows=item_rows,
             parties=[(ref.code, ref.name, ref.country) for ref in declaration.parties().values()],
-            declaration_leaf=stored.leaves[0],
+            declaration_leaf=LeafEnvelope.from_bytes(stored.leaves[0]),
             outcome_row=None if outcome is None else outcome_row(outcome),
-            outcome_leaf=stored.leaves[1] if outcome is not None else None,
+            outcome_leaf=LeafEnvelope.from_bytes(stored.leaves[1]) if outcome is not None else None,
             declaration=declaration,
             outcome=outcome,
         )
 
-    def stored_rows(self, rows: Sequence[KcsRow], stored: Stored) -> KcsStored:
-        """Database rows (in ``stored`` form) and ledger envelopes for accepted rows; the envelopes
-        in order: each row's declaration, then its outcome when it has one."""
+    def stored_rows(self, rows: Sequence[KcsRow], stored: Stored, *, as_copy: bool = False) -> KcsStored:
+        """Database rows (in ``stored`` form) and ledger leaves for accepted rows; the leaves in
+        order: each row's declaration, then its outcome when it has one. Each leaf is the bytes of
+        its :class:`LeafEnvelope` (written around the body hash and record id), with its hash.
+
+        With ``as_copy`` (PostgreSQL), each table's rows come as the COPY text that
+        :func:`~supplyguard.adapters.db.bulk.copy_text` makes of them, written line by line by
+        format strings: the row values need no escaping (checked by :meth:`prepare`), the import's
+        own values are checked here once."""
         context = self.context
-        org, org_text, recorded_at = stored.uuid(context.org_id), self.org, self.recorded_at
+        org, org_text = stored.uuid(context.org_id), self.org
         received, source, batch = (
             stored.timestamp(context.received_at),
             context.source,
@@ -471,14 +484,32 @@ class KcsRowPreparer:
         )
         inspected, notes = stored.true, _IMPORT_NOTES
         outcome_at, actor = stored.timestamp(context.received_at), stored.uuid(context.actor_id)
-        declaration_tuples: list[tuple[Any, ...]] = []
-        item_tuples: list[tuple[Any, ...]] = []
-        outcome_tuples: list[tuple[Any, ...]] = []
-        leaves: list[LeafEnvelope] = []
+        # rows as tuples, or with as_copy as lines of COPY text
+        declaration_tuples: list[Any] = []
+        item_tuples: list[Any] = []
+        outcome_tuples: list[Any] = []
+        kinds: list[str] = []
+        ids: list[str] = []
+        leaves: list[bytes] = []
         add_declaration, add_item = declaration_tuples.append, item_tuples.append
-        add_outcome, add_leaf = outcome_tuples.append, leaves.append
+        add_outcome, add_kind, add_id, add_leaf = (
+            outcome_tuples.append,
+            kinds.append,
+            ids.append,
+            leaves.append,
+        )
         sha256 = hashlib.sha256
         outcomes = self.outcomes
+        head, middle, tail = self.leaf_parts["declaration"]
+        outcome_head, outcome_middle, outcome_tail = self.leaf_parts["outcome"]
+        constants = f"{org}{received}{source}{batch}{inspected}{notes}{outcome_at}{actor}"
+        as_copy = as_copy and stored.postgres and not any(c in constants for c in "\t\n\r\\")
+        declaration_end = f"{received}\t{source}\t{batch}\t\\N\t\\N\topen\tnull\t\\N\t\\N\t\\N"
+        outcome_lines = {
+            result: f"\t{inspected}\t{result.value}\t0.0\t{notes}\t{outcome_at}\t{actor}"
+            for result in OutcomeResult
+        }
+        N, Q = "\\N", '"'  # COPY's NULL, JSON's quote
         for row in rows:
             (_, reference, hex_id, _, declared_iso, office, transport, process_type, import_type,
              import_use, payment_type, declarant, importer, seller, courier, hs, origin, departure,
@@ -501,52 +532,91 @@ class KcsRowPreparer:
                     )
                     + "}"
                 )
-            add_declaration(
-                (hex_id, org, reference, declared_iso, office, transport, process_type, import_type,
-                 import_use, payment_type, declarant, importer, seller, courier, parties, "[]",
-                 0 + value, 0 + duty, received, source, batch, None, None, "open", "null", None, None,
-                 None)
-            )  # fmt: skip
-            add_item((hex_id, 1, hs, origin, departure, indicator, mass, value, rate, tax_type, duty, None))
+            if as_copy:  # the tuples below, as COPY text lines
+                add_declaration(
+                    f"{hex_id}\t{org}\t{reference}\t{declared_iso}\t{office}\t{transport}\t"
+                    f"{N if process_type is None else process_type}\t"
+                    f"{N if import_type is None else import_type}\t"
+                    f"{N if import_use is None else import_use}\t"
+                    f"{N if payment_type is None else payment_type}\t"
+                    f"{N if declarant is None else declarant}\t"
+                    f"{importer}\t{N if seller is None else seller}\t{N if courier is None else courier}\t"
+                    f"{parties}\t[]\t{0 + value!r}\t{0 + duty!r}\t{declaration_end}"
+                )
+                add_item(
+                    f"{hex_id}\t1\t{hs}\t{origin}\t{N if departure is None else departure}\t"
+                    f"{N if indicator is None else indicator}\t{mass!r}\t{value!r}\t{rate!r}\t"
+                    f"{N if tax_type is None else tax_type}\t{duty!r}\t{N}"
+                )
+            else:
+                add_declaration(
+                    (hex_id, org, reference, declared_iso, office, transport, process_type, import_type,
+                     import_use, payment_type, declarant, importer, seller, courier, parties, "[]",
+                     0 + value, 0 + duty, received, source, batch, None, None, "open", "null", None,
+                     None, None)
+                )  # fmt: skip
+                add_item(
+                    (hex_id, 1, hs, origin, departure, indicator, mass, value, rate, tax_type, duty, None)
+                )
             # ledger_body(declaration) in RFC 8785 form: keys in code-point order, no whitespace,
             # text that needs no escaping (checked by prepare), floats as repr; tested against
             # canonical_json.
+            # (optional values written out in place: a call each cost more than the test)
             body = (
-                f'{{"containers":[],"courier":{_json_party(courier)},"declarant":{_json_party(declarant)},'
-                f'"declared_on":"{declared_iso}","id":"{did}","import_type":{_json_text(import_type)},'
-                f'"import_use":{_json_text(import_use)},"importer":{{"code":"{importer}"}},'
-                f'"items":[{{"departure_country":{_json_text(departure)},"description":null,'
-                f'"duty":"{duty!r}","hs_code":"{hs}","line_no":1,"net_mass_kg":"{mass!r}",'
-                f'"origin_country":"{origin}","origin_indicator":{_json_text(indicator)},'
-                f'"tax_rate_pct":"{rate!r}","tax_type":{_json_text(tax_type)},"value":"{value!r}"}}],'
-                f'"office_id":"{office}","org":"{org_text}","payment_type":{_json_text(payment_type)},'
-                f'"process_type":{_json_text(process_type)},"reference":"{reference}",'
-                f'"seller":{_json_party(seller)},"transport_mode":"{transport}"}}'
+                f'{{"containers":[],"courier":{"null" if courier is None else _party_json(courier)},'
+                f'"declarant":{"null" if declarant is None else _party_json(declarant)},'
+                f'"declared_on":"{declared_iso}","id":"{did}",'
+                f'"import_type":{"null" if import_type is None else Q + import_type + Q},'
+                f'"import_use":{"null" if import_use is None else Q + import_use + Q},'
+                f'"importer":{{"code":"{importer}"}},'
+                f'"items":[{{"departure_country":{"null" if departure is None else Q + departure + Q},'
+                f'"description":null,"duty":"{duty!r}","hs_code":"{hs}","line_no":1,'
+                f'"net_mass_kg":"{mass!r}","origin_country":"{origin}",'
+                f'"origin_indicator":{"null" if indicator is None else Q + indicator + Q},'
+                f'"tax_rate_pct":"{rate!r}","tax_type":{"null" if tax_type is None else Q + tax_type + Q},'
+                f'"value":"{value!r}"}}],"office_id":"{office}","org":"{org_text}",'
+                f'"payment_type":{"null" if payment_type is None else Q + payment_type + Q},'
+                f'"process_type":{"null" if process_type is None else Q + process_type + Q},'
+                f'"reference":"{reference}","seller":{"null" if seller is None else _party_json(seller)},'
+                f'"transport_mode":"{transport}"}}'
             )
-            add_leaf(
-                LeafEnvelope("declaration", did, org_text, recorded_at, sha256(body.encode()).hexdigest())
-            )
+            add_kind("declaration")
+            add_id(did)
+            add_leaf(f"{head}{sha256(body.encode()).hexdigest()}{middle}{did}{tail}".encode())
             if result is not None:
                 _, before, after = outcomes[result]
-                add_outcome((hex_id, inspected, result.value, 0.0, notes, outcome_at, actor))
+                if as_copy:
+                    add_outcome(f"{hex_id}{outcome_lines[result]}")
+                else:
+                    add_outcome((hex_id, inspected, result.value, 0.0, notes, outcome_at, actor))
+                add_kind("outcome")
+                add_id(did)
                 add_leaf(
-                    LeafEnvelope(
-                        "outcome",
-                        did,
-                        org_text,
-                        recorded_at,
-                        sha256(f"{before}{did}{after}".encode()).hexdigest(),
-                    )
+                    f"{outcome_head}{sha256(f'{before}{did}{after}'.encode()).hexdigest()}"
+                    f"{outcome_middle}{did}{outcome_tail}".encode()
                 )
-        return KcsStored(declaration_tuples, item_tuples, outcome_tuples, leaves)
+        hashes = [sha256(b"\x00" + leaf).digest() for leaf in leaves]
+        if as_copy:
+            texts = cast("list[list[str]]", [declaration_tuples, item_tuples, outcome_tuples])
+            declarations, items, outcome_rows = (
+                CopyText("\n".join(lines) + "\n" if lines else "", len(lines), width)
+                for lines, width in zip(texts, (_DECLARATION_WIDTH, _ITEM_WIDTH, _OUTCOME_WIDTH), strict=True)
+            )
+            return KcsStored(declarations, items, outcome_rows, kinds, ids, leaves, hashes)
+        return KcsStored(declaration_tuples, item_tuples, outcome_tuples, kinds, ids, leaves, hashes)
 
 
 @dataclass(frozen=True, slots=True)
 class KcsStored:
-    declarations: list[tuple[Any, ...]]
-    items: list[tuple[Any, ...]]
-    outcomes: list[tuple[Any, ...]]
-    leaves: list[LeafEnvelope]
+    #: the rows of each table; on PostgreSQL, in a batch made by the reader, as COPY text
+    declarations: list[tuple[Any, ...]] | CopyText
+    items: list[tuple[Any, ...]] | CopyText
+    outcomes: list[tuple[Any, ...]] | CopyText
+    #: per ledger leaf: its kind, record id, bytes and RFC 9162 leaf hash
+    leaf_kinds: list[str]
+    leaf_ids: list[str]
+    leaves: list[bytes]
+    leaf_hashes: list[bytes]
 
 
 _PLAIN = Stored(postgres=False)
@@ -624,7 +694,8 @@ def _batch(
 ) -> _Batch:
     written = None
     if stored is not None and pending:
-        written = kcs.stored_rows([item for item in pending if isinstance(item, tuple)], stored)
+        # on PostgreSQL, the text COPY sends: cheaper to make, and to pass on, than the rows
+        written = kcs.stored_rows([item for item in pending if isinstance(item, tuple)], stored, as_copy=True)
     return _Batch(read, errors, pending, written)
 
 
@@ -978,20 +1049,29 @@ class _BatchWriter:
         general_outcomes = [p.outcome_row for p in general if p.outcome_row is not None]
         uow.declarations.add_outcome_rows(general_outcomes)
         self._signals_and_risk(good)
-        leaves = written.leaves
         if general:  # the leaves in file order: each declaration, then its outcome
-            fast_leaves = iter(written.leaves)
-            leaves = []
+            kinds: list[str] = []
+            ids: list[str] = []
+            leaves: list[bytes] = []
+            at = 0
             for item in good:
                 if isinstance(item, tuple):
-                    leaves.append(next(fast_leaves))
-                    if item[24] is not None:
-                        leaves.append(next(fast_leaves))
+                    take = 1 if item[24] is None else 2
+                    kinds += written.leaf_kinds[at : at + take]
+                    ids += written.leaf_ids[at : at + take]
+                    leaves += written.leaves[at : at + take]
+                    at += take
                 else:
-                    leaves.append(item.declaration_leaf)
-                    if item.outcome_leaf is not None:
-                        leaves.append(item.outcome_leaf)
-        uow.ledger.append_many(leaves)
+                    for envelope in (item.declaration_leaf, item.outcome_leaf):
+                        if envelope is not None:
+                            kinds.append(envelope.kind)
+                            ids.append(envelope.id)
+                            leaves.append(envelope.to_bytes())
+            uow.ledger.append_leaves(kinds, ids, leaves)
+        else:
+            uow.ledger.append_leaves(
+                written.leaf_kinds, written.leaf_ids, written.leaves, written.leaf_hashes
+            )
         return len(good), len(written.outcomes) + len(general_outcomes), errors
 
     def _parties(self, good: Sequence[PreparedRow | KcsRow], any_general: bool) -> None:

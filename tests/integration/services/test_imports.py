@@ -14,6 +14,7 @@ from supplyguard.errors import ValidationFailed
 from supplyguard.model.canonical import canonical_sha256
 from supplyguard.services.import_formats import read_csv, read_ndjson
 from supplyguard.services.imports import import_declarations
+from supplyguard.services.ledger import verify_database
 from tests.conftest import require_shared
 from tests.factories import admin_principal, make_org
 
@@ -220,6 +221,7 @@ def test_the_whole_kcs_test_split_imports(container, tmp_path: Path) -> None:  #
 def test_worker_processes_give_the_same_result_as_one_process(container) -> None:  # type: ignore[no-untyped-def]
     rows = [GOOD.replace("41256141", str(n)) for n in range(2500)]
     rows[10] = rows[10].replace(",IT,RO,", ",IT,QQ,")
+    rows[20] = rows[20].replace(",IT,RO,", ",IT,ro,")  # accepted by the general path only
     rows[2000] = rows[5]
     text = KCS_HEADER + "\n" + "\n".join(rows) + "\n"
     reports = []
@@ -241,6 +243,8 @@ def test_worker_processes_give_the_same_result_as_one_process(container) -> None
     assert (single.stored, single.rejected, single.outcomes_stored) == (2498, 2, 2498)
     assert (parallel.stored, parallel.rejected, parallel.outcomes_stored) == (2498, 2, 2498)
     assert [(e.row, e.errors) for e in single.errors] == [(e.row, e.errors) for e in parallel.errors]
+    verified = verify_database(container.uow(), container.clock, None)  # rows and leaves agree
+    assert verified.ok, verified.problems[:3]
 
 
 def _index_definitions(container) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]

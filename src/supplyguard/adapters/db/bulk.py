@@ -9,6 +9,7 @@ import json
 import os
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache, lru_cache
 from typing import Any
@@ -141,23 +142,23 @@ class Stored:
         return value.isoformat() if self.postgres else str(_sqlite_datetime(value))
 
 
-def insert_stored(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Insert rows whose values are already in stored form (:class:`Stored`; numbers as numbers,
-    None for NULL) in the table's first columns, in the caller's transaction.
+@dataclass(frozen=True, slots=True)
+class CopyText:
+    """Rows in stored form already written as one PostgreSQL COPY text stream (:func:`copy_text`),
+    e.g. by a process that prepares them for another one to write; ``len()`` is their number."""
 
-    On PostgreSQL the rows go as one COPY text stream: text is escaped only when some value holds
-    a backslash, tab or line break (checked on the whole stream at once).
-    """
-    if not rows:
-        return
-    width = len(rows[0])
-    names = ", ".join(f'"{c.name}"' for c in list(table.columns)[:width])
-    if not conn.in_transaction():
-        conn.begin()
-    if conn.dialect.name != "postgresql":
-        marks = ", ".join("?" * width)
-        conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
-        return
+    text: str
+    rows: int
+    width: int
+
+    def __len__(self) -> int:
+        return self.rows
+
+
+def copy_text(rows: Sequence[tuple[Any, ...]]) -> CopyText:
+    """``rows`` (stored form, the same width) as a COPY text stream: text is escaped only when some
+    value holds a backslash, tab or line break (checked on the whole stream at once)."""
+    width = len(rows[0]) if rows else 0
     lines = [
         "\t".join([v if type(v) is str else "\\N" if v is None else repr(v) for v in row]) for row in rows
     ]
@@ -178,10 +179,32 @@ def insert_stored(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]
             )
             for row in rows
         )
+    return CopyText(text + "\n" if rows else "", len(rows), width)
+
+
+def insert_stored(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]] | CopyText) -> None:
+    """Insert rows whose values are already in stored form (:class:`Stored`; numbers as numbers,
+    None for NULL) in the table's first columns, in the caller's transaction: on SQLite by
+    ``executemany``, on PostgreSQL as one COPY text stream (:func:`copy_text`; ``rows`` may be one
+    already, on PostgreSQL only)."""
+    if not rows:
+        return
+    if not conn.in_transaction():
+        conn.begin()
+    if conn.dialect.name != "postgresql":
+        if isinstance(rows, CopyText):
+            raise ValueError("COPY text is for PostgreSQL only")
+        width = len(rows[0])
+        names = ", ".join(f'"{c.name}"' for c in list(table.columns)[:width])
+        marks = ", ".join("?" * width)
+        conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
+        return
+    copied = rows if isinstance(rows, CopyText) else copy_text(rows)
+    names = ", ".join(f'"{c.name}"' for c in list(table.columns)[: copied.width])
     driver = conn.connection.driver_connection
     assert driver is not None
     with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-        copy.write(text + "\n")
+        copy.write(copied.text)
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

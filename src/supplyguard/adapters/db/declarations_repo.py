@@ -10,7 +10,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, and_, exists, func, or_, select, text, tuple_, update
 
-from supplyguard.adapters.db.bulk import Stored, bulk_insert, defer_indexes, insert_stored, new_id_block
+from supplyguard.adapters.db.bulk import (
+    CopyText,
+    Stored,
+    bulk_insert,
+    defer_indexes,
+    insert_stored,
+    new_id_block,
+)
 from supplyguard.adapters.db.tables import RISK_KEY, declaration_items, declarations, outcomes, parties
 from supplyguard.model.clock import as_utc
 from supplyguard.model.declarations import (
@@ -179,12 +186,13 @@ class DeclarationRepository:
 
     def add_stored(
         self,
-        declaration_tuples: Sequence[tuple[Any, ...]],
-        item_tuples: Sequence[tuple[Any, ...]],
-        outcome_tuples: Sequence[tuple[Any, ...]],
+        declaration_tuples: Sequence[tuple[Any, ...]] | CopyText,
+        item_tuples: Sequence[tuple[Any, ...]] | CopyText,
+        outcome_tuples: Sequence[tuple[Any, ...]] | CopyText,
     ) -> None:
         """Insert declaration, item and outcome rows whose values are already in stored form
-        (:func:`~supplyguard.adapters.db.bulk.insert_stored`; the bulk import writes KCS rows so)."""
+        (:func:`~supplyguard.adapters.db.bulk.insert_stored`; the bulk import writes KCS rows so),
+        on PostgreSQL possibly as COPY text already."""
         insert_stored(self._conn, declarations, declaration_tuples)
         insert_stored(self._conn, declaration_items, item_tuples)
         insert_stored(self._conn, outcomes, outcome_tuples)

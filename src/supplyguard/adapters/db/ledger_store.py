@@ -260,24 +260,38 @@ class LedgerStore:
         fields = list(map(LEAF_FIELDS, envelopes))
         columns = list(zip(*fields, strict=True))
         _, ids, kinds, orgs, times = columns
-        if (
-            max(map(len, kinds)) > 64
-            or max(map(len, ids)) > 128
-            or max(map(len, orgs)) > 64
-            or max(map(len, times)) > 40
-        ):
+        if max(map(len, orgs)) > 64 or max(map(len, times)) > 40:
             raise InvalidInput("a ledger envelope field is too long (kind/org 64, id 128, recorded_at 40)")
+        return self.append_leaves(kinds, ids, leaves_from_fields(envelopes, fields, columns))
+
+    def append_leaves(
+        self,
+        kinds: Sequence[str],
+        ids: Sequence[str],
+        leaves: Sequence[bytes],
+        leaf_hashes: list[bytes] | None = None,
+    ) -> list[int]:
+        """:meth:`append_many` for leaves already written as bytes: each ``leaves[i]`` is
+        ``LeafEnvelope.to_bytes()`` of an envelope of kind ``kinds[i]`` for record ``ids[i]``, and
+        ``leaf_hashes[i]``, when given, its RFC 9162 leaf hash (SHA-256 of 0x00 and the leaf). A bulk
+        writer makes them without envelope objects, in another process; verification reads them
+        back as envelopes, so leaves that are not canonical envelopes fail ``ledger verify``."""
+        if not leaves:
+            return []
+        if max(map(len, kinds)) > 64 or max(map(len, ids)) > 128:
+            raise InvalidInput("a ledger envelope field is too long (kind/org 64, id 128, recorded_at 40)")
+        if not len(kinds) == len(ids) == len(leaves) == len(leaf_hashes or leaves):
+            raise ValueError("one kind, one record id (and one hash, when given) per leaf")
         cursor = self._cursor()
         if self._postgres:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_ADVISORY_LOCK,))
-        elif len(envelopes) >= BUNDLE_WIDTH:
+        elif len(leaves) >= BUNDLE_WIDTH:
             relax_wal_checkpoints(self._conn)  # a bulk append: fewer WAL checkpoints (fsyncs)
         last_bundle, last_width, partial = self._last_bundle()
         size = max(last_bundle, 0) * BUNDLE_WIDTH + last_width
-        leaves = leaves_from_fields(envelopes, fields, columns)
         if max(map(len, leaves)) > MAX_LEAF_BYTES:
             raise InvalidInput(f"a ledger leaf is longer than {MAX_LEAF_BYTES} bytes")
-        hashes = _leaf_hashes(leaves)
+        hashes = _leaf_hashes(leaves) if leaf_hashes is None else leaf_hashes
         new_size = size + len(leaves)
 
         # The right-edge tiles that are partly filled, as mutable buffers.
