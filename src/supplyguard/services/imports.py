@@ -33,8 +33,8 @@ from datetime import date, datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any, cast
 
-from supplyguard.adapters.db.bulk import CopyText, Stored, new_id_block
-from supplyguard.adapters.db.declarations_repo import declaration_rows, outcome_row
+from supplyguard.adapters.db.bulk import CopyText, Stored, copy_text, new_id_block
+from supplyguard.adapters.db.declarations_repo import coded_party_rows, declaration_rows, outcome_row
 from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.ledger import Ed25519Signer, LeafEnvelope
@@ -640,6 +640,17 @@ class _Batch:
     errors: list[RowError]
     pending: list[PreparedRow | KcsRow]
     written: KcsStored | None
+    #: with ``written``, for a batch of KCS rows alone: the party codes it names first, in order
+    #: (what :meth:`_BatchWriter._parties` would find), and, for an organisation with no party
+    #: before the import, their new ids and stored rows
+    parties: _NewParties | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _NewParties:
+    codes: list[str]
+    ids: list[str] | None
+    rows: list[tuple[Any, ...]] | CopyText | None
 
 
 def _batches(
@@ -649,12 +660,16 @@ def _batches(
     kcs: KcsRowPreparer,
     batch_rows: int,
     stored: Stored | None,
+    parties_absent: bool = False,
 ) -> Iterator[_Batch]:
     """Read and prepare the rows in chunks and group the accepted ones into batches of at least
     ``batch_rows`` (the last one smaller); a reference seen before in the file is refused here.
-    With ``stored`` (the backend's form), each batch's KCS rows are also turned into stored rows.
-    The same in this process and in the reader process (:func:`_forked`)."""
+    With ``stored`` (the backend's form: every accepted row is written), each batch's KCS rows
+    are also turned into stored rows, and the parties they name first found (and with
+    ``parties_absent``, their rows made). The same in this process and in the reader process
+    (:func:`_forked`)."""
     seen: set[str] = set()
+    codes_seen: set[str] = set()
     pending: list[PreparedRow | KcsRow] = []
     errors: list[RowError] = []
     read = 0
@@ -680,9 +695,9 @@ def _batches(
                 seen.add(reference)
                 pending.append(item)
         if len(pending) >= batch_rows:
-            yield _batch(read, errors, pending, kcs, stored)
+            yield _batch(read, errors, pending, kcs, stored, codes_seen, parties_absent)
             pending, errors, read = [], [], 0
-    yield _batch(read, errors, pending, kcs, stored)
+    yield _batch(read, errors, pending, kcs, stored, codes_seen, parties_absent)
 
 
 def _batch(
@@ -691,12 +706,32 @@ def _batch(
     pending: list[PreparedRow | KcsRow],
     kcs: KcsRowPreparer,
     stored: Stored | None,
+    codes_seen: set[str],
+    parties_absent: bool,
 ) -> _Batch:
-    written = None
-    if stored is not None and pending:
-        # on PostgreSQL, the text COPY sends: cheaper to make, and to pass on, than the rows
-        written = kcs.stored_rows([item for item in pending if isinstance(item, tuple)], stored, as_copy=True)
-    return _Batch(read, errors, pending, written)
+    if stored is None or not pending:
+        return _Batch(read, errors, pending, None)
+    # on PostgreSQL, the text COPY sends: cheaper to make, and to pass on, than the rows
+    kcs_rows = [item for item in pending if isinstance(item, tuple)]
+    written = kcs.stored_rows(kcs_rows, stored, as_copy=True)
+    if len(kcs_rows) < len(pending):  # general rows too: the writer finds the parties
+        codes_seen.update(code for item in kcs_rows for code in item[11:15] if code is not None)
+        codes_seen.update(
+            code for item in pending if not isinstance(item, tuple) for code, *_ in item.parties
+        )
+        return _Batch(read, errors, pending, written)
+    codes: list[str] = []
+    for row in kcs_rows:  # in role order, as the writer would
+        for code in (row[11], row[12], row[13], row[14]):
+            if code is not None and code not in codes_seen:
+                codes_seen.add(code)
+                codes.append(code)
+    ids = rows = None
+    if parties_absent and codes:
+        context = kcs.context
+        ids, party_tuples = coded_party_rows(context.org_id, codes, context.received_at, stored)
+        rows = copy_text(party_tuples) if stored.postgres else party_tuples
+    return _Batch(read, errors, pending, written, _NewParties(codes, ids, rows))
 
 
 class _Rebuilt:
@@ -796,12 +831,13 @@ def _batch_source(
     kcs: KcsRowPreparer,
     batch_rows: int,
     stored: Stored | None,
+    parties_absent: bool,
     workers: int,
 ) -> Iterator[Iterator[_Batch]]:
     """The import's batches: made here (``workers`` 1), or in a forked reader process (2 or more)."""
 
     def make() -> Iterator[_Batch]:
-        return _batches(rows, context, refdata, kcs, batch_rows, stored)
+        return _batches(rows, context, refdata, kcs, batch_rows, stored, parties_absent)
 
     if workers <= 1:
         yield make()
@@ -874,6 +910,7 @@ def import_declarations(
             kcs,
             batch_rows,
             None if writer.check_references else writer.stored,
+            writer.parties_absent,
             workers,
         ) as batches,
     ):
@@ -881,7 +918,7 @@ def import_declarations(
             report.rows_read += batch.rows_read
             for error in batch.errors:
                 report.add_error(error)
-            writer.write(batch.pending, batch.written)
+            writer.write(batch.pending, batch.written, batch.parties)
             if on_progress is not None:
                 on_progress(report.rows_read)
         writer.close()
@@ -979,9 +1016,15 @@ class _BatchWriter:
         assert self._thread is not None
         self._thread.shutdown(wait=True)  # a batch still running ends before the rollback
 
-    def write(self, pending: list[PreparedRow | KcsRow], written: KcsStored | None) -> None:
-        """Hand over a batch (after the previous one is written); ``written``: the stored rows of
-        its KCS rows, when made already (only when no reference must be checked first)."""
+    def write(
+        self,
+        pending: list[PreparedRow | KcsRow],
+        written: KcsStored | None,
+        parties: _NewParties | None = None,
+    ) -> None:
+        """Hand over a batch (after the previous one is written); ``written`` and ``parties``: the
+        stored rows of its KCS rows and the parties they name first, when made already (only when
+        no reference must be checked first)."""
         if not pending:
             return
         self.finish()
@@ -991,7 +1034,7 @@ class _BatchWriter:
             below = len(pending) if len(pending) >= self.batch_rows else 0
             self._restore_indexes = self.uow.declarations.defer_indexes(below) if below else _nothing
         assert self._thread is not None
-        self._running = self._thread.submit(self._write, pending, written)
+        self._running = self._thread.submit(self._write, pending, written, parties)
 
     def close(self) -> None:
         """Wait for the last batch and build the indexes that were put off."""
@@ -1011,7 +1054,7 @@ class _BatchWriter:
             self.report.add_error(error)
 
     def _write(
-        self, pending: list[PreparedRow | KcsRow], written: KcsStored | None
+        self, pending: list[PreparedRow | KcsRow], written: KcsStored | None, parties: _NewParties | None
     ) -> tuple[int, int, list[RowError]]:
         uow, context = self.uow, self.context
         org_id = context.org_id
@@ -1041,7 +1084,10 @@ class _BatchWriter:
         general = [item for item in good if not isinstance(item, tuple)]
         if written is None:
             written = self.kcs.stored_rows([item for item in good if isinstance(item, tuple)], self.stored)
-        self._parties(good, bool(general))
+        if parties is not None:  # KCS rows alone, every one written: the reader found their parties
+            self._coded_parties(parties)
+        else:
+            self._parties(good, bool(general))
         uow.declarations.add_stored(written.declarations, written.items, written.outcomes)
         uow.declarations.add_rows(
             [p.declaration_row for p in general], [i for p in general for i in p.item_rows]
@@ -1073,6 +1119,18 @@ class _BatchWriter:
                 written.leaf_kinds, written.leaf_ids, written.leaves, written.leaf_hashes
             )
         return len(good), len(written.outcomes) + len(general_outcomes), errors
+
+    def _coded_parties(self, parties: _NewParties) -> None:
+        """Store the parties a batch of KCS rows names first (known by their codes alone: nothing
+        to screen)."""
+        if parties.rows is not None and parties.ids is not None:
+            self.uow.parties.add_stored(parties.rows)
+            self.party_ids.update(zip(parties.codes, parties.ids, strict=True))
+        elif parties.codes:
+            found = self.uow.parties.resolve(
+                self.context.org_id, [PartyRef(code) for code in parties.codes], self.context.received_at
+            )
+            self.party_ids.update((code, ident.hex) for code, ident in found.items())
 
     def _parties(self, good: Sequence[PreparedRow | KcsRow], any_general: bool) -> None:
         """Create the parties not seen before (the last mention of a code wins) and screen the named."""

@@ -12,6 +12,7 @@ import pytest
 
 from supplyguard.errors import ValidationFailed
 from supplyguard.model.canonical import canonical_sha256
+from supplyguard.model.declarations import PartyRef
 from supplyguard.services.import_formats import read_csv, read_ndjson
 from supplyguard.services.imports import import_declarations
 from supplyguard.services.ledger import verify_database
@@ -70,6 +71,36 @@ def test_a_file_with_broken_rows_stores_the_good_ones_and_names_each_bad_one(con
     with container.uow(readonly=True) as uow:
         assert uow.declarations.count(org.id) == 2
         assert uow.ledger.size() >= 2 + 2  # declarations and outcomes (plus organisation config leaves)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_parties_stored_before_are_found_not_made_again(container, workers: int) -> None:  # type: ignore[no-untyped-def]
+    """An organisation with parties but no declaration: the import's codes are looked up."""
+    org = make_org(container)
+    with container.uow() as uow:
+        (known,) = uow.parties.add_new(
+            org.id, [PartyRef("Y3OM027", "Known Importer Ltd")], container.clock.now()
+        )
+        uow.commit()
+    rows = [GOOD.replace("41256141", str(n)) for n in range(3)]
+    rows[2] = rows[2].replace(",FQKH1PD,", ",NEWSELL,")
+    report = import_declarations(
+        container.uow(),
+        container.clock,
+        container.refdata,
+        container.signer,
+        admin_principal(org),
+        read_csv(io.StringIO(KCS_HEADER + "\n" + "\n".join(rows) + "\n")),
+        source="test",
+        batch_rows=2,
+        workers=workers,
+    )
+    assert report.stored == 3
+    with container.uow(readonly=True) as uow:
+        importer = uow.parties.get_by_code(org.id, "Y3OM027")
+        assert importer is not None and importer.id.hex == known and importer.name == "Known Importer Ltd"
+        assert all(uow.parties.get_by_code(org.id, code) for code in ("LPA7LKZ", "FQKH1PD", "NEWSELL"))
+        assert uow.declarations.count(org.id) == 3
 
 
 def test_reimporting_reports_existing_references(container) -> None:  # type: ignore[no-untyped-def]
@@ -245,6 +276,12 @@ def test_worker_processes_give_the_same_result_as_one_process(container) -> None
     assert [(e.row, e.errors) for e in single.errors] == [(e.row, e.errors) for e in parallel.errors]
     verified = verify_database(container.uow(), container.clock, None)  # rows and leaves agree
     assert verified.ok, verified.problems[:3]
+    with container.engine.connect() as conn:  # each party code once per organisation, named by it
+        found = conn.exec_driver_sql(
+            "SELECT org_id, count(*), count(DISTINCT code), sum(CASE WHEN name = code THEN 1 ELSE 0 END) "
+            "FROM parties GROUP BY org_id"
+        ).all()
+    assert [tuple(row[1:]) for row in found] == [(3, 3, 3), (3, 3, 3)]  # declarant, importer, seller
 
 
 def _index_definitions(container) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]

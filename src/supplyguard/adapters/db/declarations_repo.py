@@ -468,6 +468,19 @@ def _to_outcome(row: Any) -> InspectionOutcome:
     )
 
 
+def coded_party_rows(
+    org_id: uuid.UUID, codes: Sequence[str], now: datetime, stored: Stored
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """New ids (hex) and stored rows for parties known only by their codes (distinct, none stored
+    yet), as :meth:`PartyRepository.add_new` writes them: the name is the code."""
+    org, created = stored.uuid(org_id), stored.timestamp(now)
+    ids = new_id_block(len(codes))
+    return ids, [
+        (hex_id, org, code, code, None, "[]", "[]", None, created)
+        for hex_id, code in zip(ids, codes, strict=True)
+    ]
+
+
 class PartyRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -486,6 +499,10 @@ class PartyRepository:
             ids = self.add_new(org_id, missing, now)
             found.update({ref.code: uuid.UUID(hex=hex_id) for hex_id, ref in zip(ids, missing, strict=True)})
         return found
+
+    def add_stored(self, rows: Sequence[tuple[Any, ...]] | CopyText) -> None:
+        """Insert party rows in stored form (:func:`coded_party_rows`)."""
+        insert_stored(self._conn, parties, rows)
 
     def add_new(self, org_id: uuid.UUID, refs: Sequence[PartyRef], now: datetime) -> list[str]:
         """Store parties the caller knows are not stored yet (codes distinct); their ids, as hex."""
