@@ -165,6 +165,9 @@ class DeclarationSignals:
     stored: tuple[StoredSignal, ...] = ()
 
 
+_NO_PARTY = uuid.UUID(int=0)
+
+
 def signals_for(
     uow: SqlUnitOfWork,
     org_id: uuid.UUID,
@@ -192,12 +195,16 @@ def signals_for(
     found: dict[uuid.UUID, DeclarationSignals] = {}
     for declaration in declarations:
         cutoff = cutoffs.get(declaration.id)
-        hits = [
-            hit
-            for ref in declaration.parties().values()
-            for hit in hits_by_party.get(party_ids.get(ref.code, uuid.UUID(int=0)), ())
-            if cutoff is None or as_utc(hit["screened_at"]) <= cutoff
-        ]
+        hits = (
+            [
+                hit
+                for ref in declaration.parties().values()
+                for hit in hits_by_party.get(party_ids.get(ref.code, _NO_PARTY), ())
+                if cutoff is None or as_utc(hit["screened_at"]) <= cutoff
+            ]
+            if hits_by_party  # most imports: no open hit at all
+            else []
+        )
         mine = tuple(s for s in stored.get(declaration.id, ()) if cutoff is None or s.raised_at <= cutoff)
         trust = book.decision(declaration.importer.code, declaration.declared_on)
         signals = IntakeSignals(
