@@ -14,9 +14,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
+from hashlib import sha256
 from itertools import chain
 from typing import Any
 
+from supplyguard.adapters.db.bulk import new_id_block
 from supplyguard.adapters.db.tracking_repo import (
     CaptureJob,
     EncodedEvents,
@@ -37,7 +39,7 @@ from supplyguard.errors import (
 from supplyguard.ledger import Ed25519Signer, LeafEnvelope
 from supplyguard.logging import get_logger
 from supplyguard.model.clock import Clock, iso_utc
-from supplyguard.model.ids import new_id, new_id_ints
+from supplyguard.model.ids import new_id
 from supplyguard.model.organisations import Principal
 from supplyguard.model.permissions import Action, require
 from supplyguard.services.audit import audit
@@ -177,11 +179,13 @@ class _ParseOptions:
 
 @dataclass(frozen=True, slots=True)
 class _Slice:
-    """One slice of a document, ready to store: its rows and each event's leaf fields."""
+    """One slice of a document, ready to store: its rows, and each event's record id, ledger leaf
+    and leaf hash."""
 
     rows: EncodedEvents
-    row_ids: list[str]
-    body_hashes: list[str]
+    record_ids: list[str]
+    leaves: list[bytes]
+    leaf_hashes: list[bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,19 +216,43 @@ class _Refused:
 _Item = _Slice | _End | _Refused
 
 
-def _slices(events: Iterable[Sequence[EpcisEvent]], encoder: EventEncoder) -> Iterator[_Slice]:
-    """Each slice of events with new row ids, encoded."""
+def _slices(
+    events: Iterable[Sequence[EpcisEvent]], encoder: EventEncoder, org: str, recorded_at: str
+) -> Iterator[_Slice]:
+    """Each slice of events with new row ids, encoded, with its ledger leaves."""
+    # event_envelope()'s bytes written around the record id and body hash (plain text: a UUID and
+    # hex digits), as LeafEnvelope.to_bytes() writes them
+    head, middle, tail = _leaf_parts(org, recorded_at)
     for part in events:
-        rows = [f"{value:032x}" for value in new_id_ints(len(part))]
+        rows = new_id_block(len(part))
+        # str(uuid.UUID(hex=row)), without making the UUID
+        record_ids = [f"{r[:8]}-{r[8:12]}-{r[12:16]}-{r[16:20]}-{r[20:]}" for r in rows]
+        leaves = [
+            f"{head}{hash_hex(event.event_hash)}{middle}{record}{tail}".encode()
+            for record, event in zip(record_ids, part, strict=True)
+        ]
         yield _Slice(
             encoder.encode(zip(rows, part, strict=True)),
-            # str(uuid.UUID(hex=row)), without making the UUID
-            [f"{r[:8]}-{r[8:12]}-{r[12:16]}-{r[16:20]}-{r[20:]}" for r in rows],
-            [hash_hex(event.event_hash) for event in part],
+            record_ids,
+            leaves,
+            [sha256(b"\x00" + leaf).digest() for leaf in leaves],  # RFC 9162 leaf hashes
         )
 
 
-def _parsed_slices(data: bytes, options: _ParseOptions, encoder: EventEncoder) -> Iterator[_Item]:
+def _leaf_parts(org: str, recorded_at: str) -> tuple[str, str, str]:
+    """The text of an event's leaf before its body hash, between it and its record id, and after."""
+    body, record = "f" * 64, "00000000-0000-7000-8000-000000000000"
+    leaf = event_envelope(uuid.UUID(record), uuid.UUID(org), recorded_at, f"ni:///sha-256;{body}?ver=CBV2.0")
+    head, _, rest = leaf.to_bytes().decode().partition(body)
+    middle, _, tail = rest.partition(record)
+    if body in rest or record in tail:
+        raise ValueError("the leaf of an event holds its body hash or record id twice")
+    return head, middle, tail
+
+
+def _parsed_slices(
+    data: bytes, options: _ParseOptions, encoder: EventEncoder, org: str, recorded_at: str
+) -> Iterator[_Item]:
     """What the worker sends: the document parsed, checked and encoded slice by slice, then the
     verdict on the whole (:class:`_End` or :class:`_Refused`)."""
     parse = SlicedParse(
@@ -237,7 +265,7 @@ def _parsed_slices(data: bytes, options: _ParseOptions, encoder: EventEncoder) -
         size=options.slice_events,
     )
     try:
-        yield from _slices(parse, encoder)
+        yield from _slices(parse, encoder, org, recorded_at)
     except InvalidInput as exc:
         yield _Refused.of(exc)
         return
@@ -283,18 +311,11 @@ def _capture_checked(
     try:
         if options.worker:
 
-            def items(encoder: EventEncoder) -> AbstractContextManager[Iterator[_Item]]:
-                return ForkedStream(lambda: _parsed_slices(data, options, encoder))
+            def items(encoder: EventEncoder, org: str, recorded_at: str) -> _Items:
+                return ForkedStream(lambda: _parsed_slices(data, options, encoder, org, recorded_at))
 
         else:
-            document = parse_epcis_document(
-                data,
-                media_type=options.media_type,
-                schema=options.schema,
-                max_bytes=options.max_bytes,
-                max_events=options.max_events,
-                now=options.now,
-            )
+            document = _parse_whole(data, options)
             repeated = _repeats(document, _keys(document))
             if repeated:
                 raise DuplicateEvents(repeated)
@@ -303,13 +324,37 @@ def _capture_checked(
                 for first in range(0, len(document.events), options.slice_events)
             ]
 
-            def items(encoder: EventEncoder) -> AbstractContextManager[Iterator[_Item]]:
-                return nullcontext(chain(_slices(parts, encoder), [_End(document.document_type, [])]))
+            def items(encoder: EventEncoder, org: str, recorded_at: str) -> _Items:
+                end = _End(document.document_type, [])
+                return nullcontext(chain(_slices(parts, encoder, org, recorded_at), [end]))
 
-        return _store(uow, clock, signer, actor, job_id, created_at, source, items)
+        try:
+            return _store(uow, clock, signer, actor, job_id, created_at, source, items)
+        except _HeldAlready:
+            if options.worker:  # the worker checked it: it parses again without an error
+                document = _parse_whole(data, options)
+            raise DuplicateEvents(_already_held(uow, actor, document)) from None
     except (InvalidInput, DuplicateEvents) as exc:
         _record_failure(uow, clock, actor, job_id, created_at, source, exc)
         raise
+
+
+_Items = AbstractContextManager[Iterator[_Item]]
+
+
+class _HeldAlready(Exception):
+    """The database refused an event the organisation holds already (nothing was stored)."""
+
+
+def _parse_whole(data: bytes, options: _ParseOptions) -> EpcisDocument:
+    return parse_epcis_document(
+        data,
+        media_type=options.media_type,
+        schema=options.schema,
+        max_bytes=options.max_bytes,
+        max_events=options.max_events,
+        now=options.now,
+    )
 
 
 def _store(
@@ -320,95 +365,77 @@ def _store(
     job_id: uuid.UUID,
     created_at: datetime,
     source: str,
-    items: Callable[[EventEncoder], AbstractContextManager[Iterator[_Item]]],
+    items: Callable[[EventEncoder, str, str], _Items],
 ) -> CaptureJob:
     """Store the slices as they come, in one transaction committed after the verdict on the whole
-    document. Once the database refuses an event as already held, the rest is only read (for the
-    verdict, which comes first, and the events to name)."""
-    held: list[_Slice] = []  # from the slice the database refused on
-    held_from = 0
+    document. Once the database refuses an event as already held, the rest is only read, for the
+    verdict, which comes first; then :class:`_HeldAlready`."""
+    held = False
     with uow:
         repo = TrackingRepository(uow.connection)
         record_time = clock.now()
         recorded_at = iso_utc(record_time)
-        org = str(actor.org_id)
         count = 0
         end: _End | None = None
-        with items(repo.event_encoder(actor.org_id, job_id, record_time)) as stream:
+        encoder = repo.event_encoder(actor.org_id, job_id, record_time)
+        with items(encoder, str(actor.org_id), recorded_at) as stream:
             for item in stream:
                 if isinstance(item, _Refused):
                     raise item.error()
                 if isinstance(item, _End):
                     end = item
                     break
+                count += len(item.record_ids)
                 if held:
-                    held.append(item)
-                else:
-                    indexes = uow.ledger.append_many(
-                        [
-                            # event_envelope(), from the worker's text
-                            LeafEnvelope(EVENT_LEAF_KIND, row_id, org, recorded_at, body_hash)
-                            for row_id, body_hash in zip(item.row_ids, item.body_hashes, strict=True)
-                        ]
-                    )
-                    try:
-                        repo.write_events(item.rows, indexes)
-                    except EventsAlreadyStored:
-                        held, held_from = [item], count
-                count += len(item.row_ids)
+                    continue
+                kinds = [EVENT_LEAF_KIND] * len(item.record_ids)
+                indexes = uow.ledger.append_leaves(kinds, item.record_ids, item.leaves, item.leaf_hashes)
+                try:
+                    repo.write_events(item.rows, indexes)
+                except EventsAlreadyStored:
+                    held = True
         assert end is not None
         if end.repeats:
             raise DuplicateEvents(end.repeats)
-        if not held:
-            job = CaptureJob(
-                job_id,
-                actor.org_id,
-                "succeeded",
-                source,
-                actor.username,
-                created_at,
-                clock.now(),
-                count,
-                None,
-                (),
-            )
-            repo.add_job(job)
-            audit(uow, actor, clock, "epcis.capture", "capture_job", str(job_id), {"events": count})
-            sign_tree_head(uow, signer, clock)
-            uow.commit()
-            return job
-    keys: list[tuple[str, bool]] = []
-    id_keys: list[tuple[str, bool]] = []
-    for part in held:
-        hashes, ids = part.rows.keys()
-        keys.extend(hashes)
-        id_keys.extend(ids)
-    raise DuplicateEvents(_already_held(uow, actor, end.document_type, held_from, keys, id_keys))
+        if held:
+            raise _HeldAlready
+        job = CaptureJob(
+            job_id,
+            actor.org_id,
+            "succeeded",
+            source,
+            actor.username,
+            created_at,
+            clock.now(),
+            count,
+            None,
+            (),
+        )
+        repo.add_job(job)
+        audit(uow, actor, clock, "epcis.capture", "capture_job", str(job_id), {"events": count})
+        sign_tree_head(uow, signer, clock)
+        uow.commit()
+    return job
 
 
-def _already_held(
-    uow: SqlUnitOfWork,
-    actor: Principal,
-    document_type: str,
-    first: int,
-    keys: Sequence[tuple[str, bool]],
-    id_keys: Sequence[tuple[str, bool]],
-) -> list[FieldError]:
+def _already_held(uow: SqlUnitOfWork, actor: Principal, document: EpcisDocument) -> list[FieldError]:
     """The paths of the events (or event IDs) the organisation holds already, looked up after the
-    unique indexes refused the insert: ``keys`` and ``id_keys`` of the events from index ``first``."""
+    unique indexes refused the insert."""
+    keys = _keys(document)
+    id_keys = [(e.event_id or e.event_hash, key[1]) for e, key in zip(document.events, keys, strict=True)]
     with uow:
         repo = TrackingRepository(uow.connection)
         held = repo.existing_hashes(actor.org_id, keys)
         held_ids = repo.existing_event_ids(actor.org_id, id_keys)
     errors = []
-    for index, (key, id_key) in enumerate(zip(keys, id_keys, strict=True), start=first):
+    for index, (key, id_key) in enumerate(zip(keys, id_keys, strict=True)):
+        path = _event_path(document.document_type, index)
         if key in held:
-            errors.append(
-                FieldError(_event_path(document_type, index), f"event {key[0]} was already captured")
-            )
+            errors.append(FieldError(path, f"event {key[0]} was already captured"))
         elif id_key in held_ids:
-            where = (*_event_path(document_type, index), "eventID")
-            errors.append(FieldError(where, f"eventID {id_key[0]} belongs to an event already captured"))
+            errors.append(
+                FieldError((*path, "eventID"), f"eventID {id_key[0]} belongs to an event already captured")
+            )
     return errors
 
 

@@ -14,7 +14,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
-    Table,
     Uuid,
     and_,
     func,
@@ -25,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from supplyguard.adapters.db.bulk import CopyText, copy_text, insert_stored
 from supplyguard.adapters.db.tracking_tables import (
     tracking_capture_jobs,
     tracking_event_epcs,
@@ -56,6 +56,9 @@ def _sqlite_time(moment: datetime) -> str:
 def _pg_time(moment: datetime) -> str:
     """A time as PostgreSQL reads a ``timestamptz`` from COPY text (with its offset)."""
     return moment.isoformat()
+
+
+_COPY_NULL = "\\N"
 
 
 class EventsAlreadyStored(Exception):
@@ -128,20 +131,16 @@ def identifier_rows(row_id: uuid.UUID, org_id: uuid.UUID, event: EpcisEvent) -> 
 
 @dataclass(frozen=True, slots=True)
 class EncodedEvents:
-    """Rows of captured events as the tables store them (see :class:`EventEncoder`): plain tuples of
-    strings, numbers and ``None``, cheap to pickle. ``events`` lack their last column, the ledger
-    index, which :meth:`TrackingRepository.write_events` adds."""
+    """Rows of captured events as the tables store them (see :class:`EventEncoder`), cheap to
+    pickle: on SQLite tuples of strings, numbers and ``None``; on PostgreSQL COPY text
+    (:func:`~supplyguard.adapters.db.bulk.copy_text`). Event rows lack their last column, the
+    ledger index, which :meth:`TrackingRepository.write_events` adds: ``events`` holds a tuple, or
+    a COPY text line without its line break, per event."""
 
     postgres: bool
-    events: list[tuple[Any, ...]]
-    epcs: list[tuple[Any, ...]]
-    sensors: list[tuple[Any, ...]]
-
-    def keys(self) -> tuple[list[tuple[str, bool]], list[tuple[str, bool]]]:
-        """(event hash, error declared) and (eventID or hash, error declared) of each event."""
-        hashes = [(row[2], bool(row[13])) for row in self.events]
-        ids = [(row[3], bool(row[13])) for row in self.events]
-        return hashes, ids
+    events: list[Any]
+    epcs: list[tuple[Any, ...]] | CopyText
+    sensors: list[tuple[Any, ...]] | CopyText
 
 
 class EventEncoder:
@@ -158,7 +157,7 @@ class EventEncoder:
         self._org = f"{org_id.int:032x}"
         self._capture = f"{capture_id.int:032x}"
         self._recorded = self._timestamp(record_time)
-        self._declared: tuple[Any, Any] = (True, False) if postgres else (1, 0)
+        self._declared: tuple[Any, Any] = ("t", "f") if postgres else (1, 0)
 
     def encode(self, events: Iterable[tuple[str, EpcisEvent]]) -> EncodedEvents:
         """The rows of (row id, event) pairs, each row id as its 32 hex digits."""
@@ -201,7 +200,11 @@ class EventEncoder:
                     for seq, reading in enumerate(event.sensor_readings)
                     if reading.value is not None
                 )
-        return EncodedEvents(self.postgres, event_rows, epc_rows, sensor_rows)
+        if not self.postgres:
+            return EncodedEvents(False, event_rows, epc_rows, sensor_rows)
+        lines = copy_text(event_rows).text.split("\n")
+        lines.pop()  # the text ends with a line break
+        return EncodedEvents(True, lines, copy_text(epc_rows), copy_text(sensor_rows))
 
 
 class TrackingRepository:
@@ -269,30 +272,25 @@ class TrackingRepository:
         postgres = self._conn.dialect.name == "postgresql"
         if postgres != rows.postgres:
             raise ValueError("events encoded for another database")
-        event_rows = [(*row, index) for row, index in zip(rows.events, ledger_indexes, strict=True)]
+        if len(rows.events) != len(ledger_indexes):
+            raise ValueError("one ledger index per event")
+        event_rows: list[tuple[Any, ...]] | CopyText
+        if postgres:
+            text = "".join(
+                [
+                    f"{line}\t{_COPY_NULL if index is None else index}\n"
+                    for line, index in zip(rows.events, ledger_indexes, strict=True)
+                ]
+            )
+            event_rows = CopyText(text, len(rows.events), len(tracking_events.columns))
+        else:
+            event_rows = [(*row, index) for row, index in zip(rows.events, ledger_indexes, strict=True)]
         try:
-            self._write(tracking_events, event_rows, postgres)
+            insert_stored(self._conn, tracking_events, event_rows)
         except (IntegrityError, psycopg.IntegrityError) as exc:
             raise EventsAlreadyStored(str(exc)) from exc
-        self._write(tracking_event_epcs, rows.epcs, postgres)
-        self._write(tracking_event_sensors, rows.sensors, postgres)
-
-    def _write(self, table: Table, rows: list[tuple[Any, ...]], postgres: bool) -> None:
-        """Insert already encoded rows (tuples in the table's column order) in the transaction."""
-        if not rows:
-            return
-        names = ", ".join(f'"{c.name}"' for c in table.columns)
-        if postgres:
-            driver = self._conn.connection.driver_connection
-            assert driver is not None
-            with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-                write = copy.write_row
-                for row in rows:
-                    write(row)
-            return
-        marks = ", ".join("?" for _ in table.columns)
-        # through SQLAlchemy, not the raw cursor, so that errors arrive wrapped as callers expect
-        self._conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
+        insert_stored(self._conn, tracking_event_epcs, rows.epcs)
+        insert_stored(self._conn, tracking_event_sensors, rows.sensors)
 
     def add_job(self, job: CaptureJob) -> None:
         self._conn.execute(
