@@ -6,6 +6,7 @@ out from that vector with the model version that scored it, and store them.
 
 from __future__ import annotations
 
+import html
 import uuid
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from supplyguard.services.imports import import_declarations
 from supplyguard.services.risk_intake import IntakeConfig, IntakeRisk
 from tests.factories import make_user
 from tests.integration.services.test_risk_intake import _kcs_rows, _node_with_model
+from tests.integration.services.test_risk_intel_reasons import PASSWORD, _web_reasons
 
 
 def _bulk_scored(container, rows: int = 60):  # type: ignore[no-untyped-def]
@@ -106,14 +108,18 @@ def test_a_model_file_gone_from_disk_is_said_on_the_page_and_its_factors_come_ba
     green = next(i for i, state in scored.items() if state[2] == "green")
     with container.uow(readonly=True) as uow:
         path = Path(uow.risk.active_model(org.id).path)
+    make_user(container, org, "officer_p", ("officer",), PASSWORD)
     moved = tmp_path / "away.json"
     path.rename(moved)
     try:
         view = get_declaration(container.uow(), container.clock, admin, green)
+        with TestClient(create_app(container), raise_server_exceptions=False) as client:
+            page = _web_reasons(client, "officer_p", green)  # the declaration page, 200
     finally:
         moved.rename(path)
     missing = [r for r in view.risk_reasons if r.startswith("top model factors unavailable")]
     assert len(missing) == 1 and "is no longer on disk" in missing[0]
+    assert html.escape(missing[0]) in page
     assert any(r.startswith("model probability") for r in view.risk_reasons)  # the score still explains
     assert _pending(container, green) is not None  # kept for a later try
     back = get_declaration(container.uow(), container.clock, admin, green)
