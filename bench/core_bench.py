@@ -1,12 +1,14 @@
 """Platform-core benchmarks: bulk import of the KCS data from the CLI, and queue listing at 1M rows.
 
-    python bench/core_bench.py import [--repeat N]  # KCS 54,000 rows: `supplyguard import declarations`
+    python bench/core_bench.py import [--repeat N] [--workers 1 2]  # KCS 54,000 rows, from the CLI
     python bench/core_bench.py import --lists ../shared/data/screening/ofac   # also with lists installed
     python bench/core_bench.py listing [--rows N] # 100-row queue pages over an N-declaration table
 
 Both run on SQLite and, when reachable, PostgreSQL (127.0.0.1:5432). The peer measured beside us is the
 raw floor: the same rows loaded with no validation, no ledger and no audit (executemany into a bare
-table on SQLite, COPY on PostgreSQL). Prints a table and the machine.
+table on SQLite, COPY on PostgreSQL). Prints a table and the machine. ``--workers 1 2`` runs the import
+once per setting in each round (the CLI's default: 2 where two cores are available), so the one-process
+import is the peer of the two-process one in the same run; the CLI's CPU includes its reader process.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def raw_floor(url: str, path: Path) -> float:
     return elapsed
 
 
-def bench_import(lists: list[str], repeat: int = 1) -> None:
+def bench_import(lists: list[str], repeat: int = 1, workers: list[int] | None = None) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="sg-bench-"))
     path = kcs_file(tmp)
     rows = sum(1 for _ in path.open()) - 1
@@ -104,27 +106,31 @@ def bench_import(lists: list[str], repeat: int = 1) -> None:
     print(f"# bulk import of {rows:,} KCS rows (declarations + their outcomes), end to end from the CLI")
     print(f"# {datetime.now(UTC):%Y-%m-%d} · {machine()}")
     print(
-        f"{'backend':<14}{'supplyguard s':>15}{'rows/s':>10}{'CLI CPU s':>11}{'rows/CPU-s':>12}"
+        f"{'backend':<14}{'workers':>8}{'supplyguard s':>15}{'rows/s':>10}{'CLI CPU s':>11}{'rows/CPU-s':>12}"
         f"{'raw floor s':>13}{'floor rows/s':>14}"
     )
+    settings: list[int | None] = list(workers) if workers else [None]
     try:
         for backend, url in backends:
             for run in range(repeat):  # each run into a fresh node, the floor beside it
-                env = {"SUPPLYGUARD_DATA_DIR": str(tmp / f"{backend}-{run}")}
-                if url:
-                    if run:
-                        drop_pg_database(url)
-                        url = pg = create_pg_database()
-                        assert url is not None
-                    env["SUPPLYGUARD_DATABASE_URL"] = url
-                cli(env, "db", "upgrade")
-                cli(env, "org", "create", "KCS", "--country", "KR")
-                seconds, cpu = cli_timed(env, "import", "declarations", str(path))
-                floor = raw_floor(url or f"sqlite:///{tmp / f'floor-{run}.db'}", path)
-                print(
-                    f"{backend:<14}{seconds:>15.2f}{rows / seconds:>10,.0f}{cpu:>11.2f}{rows / cpu:>12,.0f}"
-                    f"{floor:>13.2f}{rows / floor:>14,.0f}   load {os.getloadavg()[0]:.1f}"
-                )
+                for setting in settings:
+                    env = {"SUPPLYGUARD_DATA_DIR": str(tmp / f"{backend}-{run}-{setting}")}
+                    if url:
+                        if run or setting != settings[0]:
+                            drop_pg_database(url)
+                            url = pg = create_pg_database()
+                            assert url is not None
+                        env["SUPPLYGUARD_DATABASE_URL"] = url
+                    cli(env, "db", "upgrade")
+                    cli(env, "org", "create", "KCS", "--country", "KR")
+                    extra = [] if setting is None else ["--workers", str(setting)]
+                    seconds, cpu = cli_timed(env, "import", "declarations", str(path), *extra)
+                    floor = raw_floor(url or f"sqlite:///{tmp / f'floor-{run}-{setting}.db'}", path)
+                    print(
+                        f"{backend:<14}{setting or 'default':>8}{seconds:>15.2f}{rows / seconds:>10,.0f}"
+                        f"{cpu:>11.2f}{rows / cpu:>12,.0f}{floor:>13.2f}{rows / floor:>14,.0f}"
+                        f"   load {os.getloadavg()[0]:.1f}"
+                    )
             if lists:
                 # The same import into a fresh node with screening lists installed (the screener is
                 # loaded; KCS parties carry only codes, so no name is screened).
@@ -140,7 +146,10 @@ def bench_import(lists: list[str], repeat: int = 1) -> None:
                 cli(env, "lists", "import", "--no-rescreen", *lists)
                 seconds, cpu = cli_timed(env, "import", "declarations", str(path))
                 label = f"{backend}+lists"
-                print(f"{label:<14}{seconds:>15.2f}{rows / seconds:>10,.0f}{cpu:>11.2f}{rows / cpu:>12,.0f}")
+                print(
+                    f"{label:<14}{'default':>8}{seconds:>15.2f}{rows / seconds:>10,.0f}{cpu:>11.2f}"
+                    f"{rows / cpu:>12,.0f}"
+                )
     finally:
         if pg:
             drop_pg_database(pg)
@@ -270,11 +279,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=1, help="import runs per backend (fresh node each)")
     parser.add_argument(
+        "--workers", type=int, nargs="*", default=[], help="`--workers` settings to import with, each round"
+    )
+    parser.add_argument(
         "--lists", nargs="*", default=[], help="screening list files to install for a second import run"
     )
     args = parser.parse_args()
     if args.what in ("import", "all"):
-        bench_import(args.lists, args.repeat)
+        bench_import(args.lists, args.repeat, args.workers)
     if args.what in ("listing", "all"):
         bench_listing(args.rows)
 
