@@ -311,7 +311,7 @@ class IntakeRisk:
             defer_factors=True,
         )
         laned = self._lanes(uow, org_id, scorer, ordered, assessments, found)
-        stored, waiting = _explain_queued(scorer.model, scored_rows, matrix, laned)
+        stored, waiting = explain_queued(scorer.model, scored_rows, matrix, laned)
         uow.risk.save_assessments(stored)
         PendingFactorsRepository(uow.connection).add_many(waiting)
         return IntakeScore(org_id, tuple(rows), tuple(stored), scorer.key)
@@ -510,7 +510,7 @@ class IntakeRisk:
 EXPLAINED_LANES = frozenset({"red", "yellow"})
 
 
-def _explain_queued(
+def explain_queued(
     model: RiskModel, rows: Sequence[DeclarationRow], matrix: np.ndarray, stored: Sequence[StoredAssessment]
 ) -> tuple[list[StoredAssessment], list[PendingFactors]]:
     """Factors now for the queue's lanes (one ``pred_contrib`` call for them all); for the rest the

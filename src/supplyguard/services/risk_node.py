@@ -15,6 +15,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+import numpy as np
+
+from supplyguard.adapters.db.risk_factors_repo import PendingFactorsRepository
 from supplyguard.adapters.db.risk_repo import RuleSetRepository, StoredAssessment, StoredModel
 from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.errors import FieldError, ModelError, NotFound, ValidationFailed
@@ -26,6 +29,7 @@ from supplyguard.model.ids import new_id
 from supplyguard.model.organisations import Principal
 from supplyguard.model.permissions import Action, require
 from supplyguard.risk import (
+    FEATURE_NAMES,
     Candidate,
     Capacity,
     DeclarationRow,
@@ -36,7 +40,7 @@ from supplyguard.risk import (
     Rule,
     ScoredOutcome,
     WeekDrift,
-    assess_declaration,
+    assess_vectors,
     build_feature_table,
     drift_report,
     load_model,
@@ -50,7 +54,7 @@ from supplyguard.risk.signals import apply_signals
 from supplyguard.risk.trust_register import TrustRegister, parse_trust_register
 from supplyguard.services.audit import audit
 from supplyguard.services.ledger_records import append_record, sign_tree_head
-from supplyguard.services.risk_intake import signals_for, trust_book
+from supplyguard.services.risk_intake import explain_queued, signals_for, trust_book
 
 MIN_LABELLED = 50
 VALID_SHARE = 0.25
@@ -335,31 +339,34 @@ def score_open(
         found = signals_for(
             uow, actor.org_id, [d for d, o in history if o is None], trust_book(uow, actor.org_id)
         )
+    # Each open declaration's features as of its place in history, then one model call for all
+    # (factors deferred: worked out below for the queue's lanes, on view for the rest).
     state = FeatureState()
-    assessed: list[tuple[DeclarationRow, Declaration, RiskAssessment]] = []
+    open_rows: list[DeclarationRow] = []
+    open_declarations: list[Declaration] = []
+    vectors: list[list[float]] = []
     for declaration, outcome in history:
         row = row_from_declaration(declaration, outcome)
         if outcome is None:
-            known = found[declaration.id]
-            assessed.append(
-                (
-                    row,
-                    declaration,
-                    assess_declaration(
-                        model,
-                        state,
-                        row.without_labels(),
-                        signals=known.signals,
-                        rules=rules,
-                        trust=known.trust,
-                    ),
-                )
-            )
+            unlabelled = row.without_labels()
+            open_rows.append(unlabelled)
+            open_declarations.append(declaration)
+            vectors.append(state.features(unlabelled, found[declaration.id].signals))
         state.observe(row)
         if row.fraud is not None:
             state.record_outcome(row, row.fraud, row.critical_fraud or 0)
+    matrix = np.asarray(vectors, dtype=np.float64).reshape(len(vectors), len(FEATURE_NAMES))
+    assessments = assess_vectors(
+        model,
+        open_rows,
+        matrix,
+        signals=[found[d.id].signals for d in open_declarations],
+        rules=rules,
+        trusts=[found[d.id].trust for d in open_declarations],
+        defer_factors=True,
+    )
     by_day: dict[object, list[tuple[Declaration, RiskAssessment]]] = defaultdict(list)
-    for _row, declaration, assessment in assessed:
+    for declaration, assessment in zip(open_declarations, assessments, strict=True):
         by_day[declaration.declared_on].append((declaration, assessment))
     results: list[StoredAssessment] = []
     lanes: dict[str, int] = defaultdict(int)
@@ -410,8 +417,14 @@ def score_open(
                     model_lane=decision.lane.value,
                 )
             )
+    position = {declaration.id: index for index, declaration in enumerate(open_declarations)}
+    order = [position[result.declaration_id] for result in results]
+    results, waiting = explain_queued(model, [open_rows[i] for i in order], matrix[order], results)
     with uow:
+        pending = PendingFactorsRepository(uow.connection)
+        pending.remove_many([d.id for d in open_declarations])  # vectors of the scores replaced here
         uow.risk.save_assessments(results)
+        pending.add_many(waiting)
         audit(uow, actor, clock, "risk.score", "risk_model", model.version, {"scored": len(results), **lanes})
         uow.commit()
     return ScoringSummary(len(results), dict(lanes), model.version)

@@ -168,3 +168,38 @@ def test_one_declaration_through_submit_follows_the_same_rule(container) -> None
     view = get_declaration(container.uow(), container.clock, admin, declaration.id)
     assert FACTORS_PENDING not in view.risk_reasons
     assert _pending(container, declaration.id) is None
+
+
+def test_a_rescore_replaces_the_kept_vectors_and_its_green_factors_match_the_eager_ones(container) -> None:  # type: ignore[no-untyped-def]
+    from supplyguard.services import risk_node
+
+    org, admin, scored = _bulk_scored(container, rows=40)
+    before = {i for i in scored if _pending(container, i) is not None}
+    assert before
+    summary = risk_node.score_open(
+        container.uow(), container.clock, admin, red_per_day=1, yellow_per_day=0, exploration_share=0.0
+    )
+    assert summary.scored == len(scored)
+    with container.uow(readonly=True) as uow:
+        model = load_model(uow.risk.active_model(org.id).path)
+        after = {i: uow.risk.risk_state(i) for i in scored}
+    greens = [i for i, state in after.items() if state[2] == "green"]
+    assert len(greens) > len(before) // 2  # one red a day now: most are green
+    for declaration_id, state in after.items():
+        pending = _pending(container, declaration_id)
+        if state[2] == "green":
+            # the rescore's own vector, not the intake's: the factors it gives are those of the rescore
+            assert FACTORS_PENDING in state[3] and pending is not None
+        else:
+            assert FACTORS_PENDING not in state[3] and pending is None
+    for declaration_id in greens[:5]:
+        pending = _pending(container, declaration_id)
+        assert pending is not None
+        with container.uow(readonly=True) as uow:
+            declaration = uow.declarations.get(org.id, declaration_id)
+        row = row_from_declaration(declaration).without_labels()
+        eager = assess_vectors(model, [row], unpack_features(pending.features).reshape(1, -1))[0]
+        view = get_declaration(container.uow(), container.clock, admin, declaration_id)
+        assert list(view.risk_reasons) == place_factors(
+            after[declaration_id][3], [f.words for f in eager.factors]
+        )

@@ -51,6 +51,14 @@ class PendingFactorsRepository:
         ).first()
         return PendingFactors(declaration_id, row[0], row[1], bytes(row[2])) if row is not None else None
 
+    def remove_many(self, declaration_ids: Sequence[uuid.UUID]) -> None:
+        """Drop the vectors of these declarations (a rescore replaced their scores); in chunks."""
+        for at in range(0, len(declaration_ids), 500):
+            chunk = list(declaration_ids[at : at + 500])
+            self._conn.execute(
+                delete(risk_pending_factors).where(risk_pending_factors.c.declaration_id.in_(chunk))
+            )
+
     def remove(self, declaration_id: uuid.UUID) -> None:
         self._conn.execute(
             delete(risk_pending_factors).where(risk_pending_factors.c.declaration_id == declaration_id)
