@@ -145,26 +145,24 @@ def _location(value: object, key: str, where: Location, errors: list[FieldError]
     return canonical_value(ident.strip())
 
 
-def _objects(
-    value: object, where: Location, errors: list[FieldError], what: str
-) -> list[tuple[Location, dict[str, Any]]]:
-    """The objects of a list field, each with its location; anything else is a located error.
+def _entries(value: object, where: Location, errors: list[FieldError], what: str) -> list[Any]:
+    """The entries of a list field (the caller checks each is an object, locating it with :func:`_at`).
 
     A lone object stands for a one-element array, as JSON-LD reads it (GS1's own simple-context
-    examples write a ``sourceList`` so).
+    examples write a ``sourceList`` so); anything else is a located error.
     """
+    if type(value) is list:
+        return value
     if type(value) is dict:
-        return [(where, value)]
-    if not isinstance(value, list):
-        errors.append(FieldError(where, f"{where[-1]} must be an array of {what}"))
-        return []
-    out: list[tuple[Location, dict[str, Any]]] = []
-    for index, entry in enumerate(value):
-        if type(entry) is dict:
-            out.append(((*where, index), entry))
-        else:
-            errors.append(FieldError((*where, index), f"{where[-1]} must hold {what}"))
-    return out
+        return [value]
+    errors.append(FieldError(where, f"{where[-1]} must be an array of {what}"))
+    return []
+
+
+def _at(where: Location, value: object, index: int) -> Location:
+    """Where entry ``index`` of the list field ``value`` is (a lone object: at the field itself);
+    built only for an error, so valid entries cost no location tuple."""
+    return (*where, index) if type(value) is list else where
 
 
 def _unknown_fields(
@@ -195,30 +193,53 @@ def _open_unknown_fields(
 
 def _quantities(value: object, where: Location, errors: list[FieldError]) -> tuple[QuantityElement, ...]:
     out = []
-    for loc, element in _objects(value, where, errors, "quantity elements (objects with an epcClass)"):
+    what = "quantity elements (objects with an epcClass)"
+    for index, element in enumerate(_entries(value, where, errors, what)):
+        if type(element) is not dict:
+            errors.append(FieldError(_at(where, value, index), f"{where[-1]} must hold {what}"))
+            continue
         epc_class = element.get("epcClass")
         if not isinstance(epc_class, str):
-            errors.append(FieldError((*loc, "epcClass"), "a quantity element needs an epcClass"))
+            errors.append(
+                FieldError((*_at(where, value, index), "epcClass"), "a quantity element needs an epcClass")
+            )
             continue
         if len(element) > 1 and not _QUANTITY_FIELDS.issuperset(element):
-            _unknown_fields(element, _QUANTITY_FIELDS, loc, errors)
+            _unknown_fields(element, _QUANTITY_FIELDS, _at(where, value, index), errors)
         quantity = _number(element.get("quantity"))
         if "quantity" in element and (quantity is None or quantity < 0):
-            errors.append(FieldError((*loc, "quantity"), "quantity must be a number >= 0"))
+            errors.append(
+                FieldError((*_at(where, value, index), "quantity"), "quantity must be a number >= 0")
+            )
         uom = element.get("uom")
         if uom is not None:
-            if not (isinstance(uom, str) and _UOM.fullmatch(uom)):
+            if type(uom) is not str or (uom not in _UOMS_SEEN and not _new_uom(uom)):
                 errors.append(
-                    FieldError((*loc, "uom"), "uom must be a UN/ECE Rec. 20 code (2 or 3 capitals or digits)")
+                    FieldError(
+                        (*_at(where, value, index), "uom"),
+                        "uom must be a UN/ECE Rec. 20 code (2 or 3 capitals or digits)",
+                    )
                 )
             elif "quantity" not in element:
-                errors.append(FieldError((*loc, "uom"), "uom is given only with a quantity"))
+                errors.append(
+                    FieldError((*_at(where, value, index), "uom"), "uom is given only with a quantity")
+                )
         out.append(
             QuantityElement(
                 canonical_value(epc_class.strip()), quantity, uom if isinstance(uom, str) else None
             )
         )
     return tuple(out)
+
+
+_UOMS_SEEN: set[str] = set()  # valid codes met so far (at most 36**3 + 36**2 of them)
+
+
+def _new_uom(uom: str) -> bool:
+    if _UOM.fullmatch(uom) is None:
+        return False
+    _UOMS_SEEN.add(uom)
+    return True
 
 
 _HEX = re.compile(r"[0-9A-Fa-f]+")
@@ -259,7 +280,12 @@ def _check_sensor_fields(
 
 def _sensor_readings(value: object, where: Location, errors: list[FieldError]) -> tuple[SensorReading, ...]:
     readings = []
-    for loc, element in _objects(value, where, errors, "sensor elements (objects with a sensorReport)"):
+    what = "sensor elements (objects with a sensorReport)"
+    for index, element in enumerate(_entries(value, where, errors, what)):
+        loc = _at(where, value, index)
+        if type(element) is not dict:
+            errors.append(FieldError(loc, f"{where[-1]} must hold {what}"))
+            continue
         raw_metadata = element.get("sensorMetadata")
         metadata: dict[str, Any] = {}
         if isinstance(raw_metadata, dict):
@@ -276,9 +302,12 @@ def _sensor_readings(value: object, where: Location, errors: list[FieldError]) -
                 FieldError((*loc, "sensorReport"), "a sensor element needs at least one sensorReport")
             )
             continue
-        for r_loc, report in _objects(
-            raw_reports, (*loc, "sensorReport"), errors, "sensor reports (objects)"
-        ):
+        reports_at: Location = (*loc, "sensorReport")
+        for r_index, report in enumerate(_entries(raw_reports, reports_at, errors, "sensor reports")):
+            r_loc = _at(reports_at, raw_reports, r_index)
+            if type(report) is not dict:
+                errors.append(FieldError(r_loc, "sensorReport must hold sensor reports (objects)"))
+                continue
             _check_sensor_fields(report, _SENSOR_REPORT_FIELDS, r_loc, errors, "a sensorReport")
             report_type = report.get("type")
             if report_type is None and report.get("exception") is None:
@@ -359,24 +388,30 @@ def _party_refs(value: object, key: str, where: Location, errors: list[FieldErro
     ``destination``) URI, and carries nothing else."""
     refs = []
     known = _PARTY_FIELDS[key]
-    for loc, entry in _objects(value, where, errors, f"objects with a type and a {key}"):
+    for index, entry in enumerate(_entries(value, where, errors, f"objects with a type and a {key}")):
+        if type(entry) is not dict:
+            errors.append(FieldError(_at(where, value, index), f"{where[-1]} must hold objects"))
+            continue
         ident, kind = entry.get(key), entry.get("type")
-        if len(entry) != 2 or not known.issuperset(entry):
-            _unknown_fields(entry, known, loc, errors)
-        if not _is_uri(ident):
-            errors.append(FieldError((*loc, key), f"a {key} entry needs its {key}, a URI string"))
-        if not isinstance(kind, str) or not kind.strip():
+        if not known.issuperset(entry):
+            _unknown_fields(entry, known, _at(where, value, index), errors)
+        uri = type(ident) is str and ":" in ident
+        if not uri:
+            errors.append(
+                FieldError((*_at(where, value, index), key), f"a {key} entry needs its {key}, a URI string")
+            )
+        kind = kind.strip() if type(kind) is str else None
+        if not kind:
             errors.append(
                 FieldError(
-                    (*loc, "type"),
+                    (*_at(where, value, index), "type"),
                     f"a {key} entry needs its type (owning_party, possessing_party, location or a URI)",
                 )
             )
-        elif isinstance(ident, str):
+        elif uri and isinstance(ident, str):  # (the second test for mypy: uri says as much)
             refs.append(
                 PartyRef(
-                    canonical_value(expand_vocabulary(kind.strip(), CBV + "SDT-")),
-                    canonical_value(ident.strip()),
+                    canonical_value(expand_vocabulary(kind, CBV + "SDT-")), canonical_value(ident.strip())
                 )
             )
     return tuple(refs)
@@ -393,24 +428,33 @@ def _biz_transactions(value: object, where: Location, errors: list[FieldError]) 
     """A ``bizTransactionList``: each entry needs its ``bizTransaction`` URI, may name its ``type``."""
     out = []
     known = _PARTY_FIELDS["bizTransaction"]
-    for loc, entry in _objects(value, where, errors, "objects with a bizTransaction"):
+    for index, entry in enumerate(_entries(value, where, errors, "objects with a bizTransaction")):
+        if type(entry) is not dict:
+            errors.append(FieldError(_at(where, value, index), f"{where[-1]} must hold objects"))
+            continue
         ident, kind = entry.get("bizTransaction"), entry.get("type")
         if not known.issuperset(entry):
-            _unknown_fields(entry, known, loc, errors)
-        if kind is not None and not (isinstance(kind, str) and kind.strip()):
-            errors.append(FieldError((*loc, "type"), "type must be a business transaction type (a string)"))
-            kind = None
-        if not _is_uri(ident):
-            errors.append(
-                FieldError(
-                    (*loc, "bizTransaction"), "a bizTransaction entry needs its bizTransaction, a URI string"
+            _unknown_fields(entry, known, _at(where, value, index), errors)
+        if kind is not None:
+            kind = kind.strip() if type(kind) is str else ""
+            if not kind:
+                errors.append(
+                    FieldError(
+                        (*_at(where, value, index), "type"),
+                        "type must be a business transaction type (a string)",
+                    )
                 )
-            )
-        elif isinstance(ident, str):
+        if type(ident) is str and ":" in ident:
             out.append(
                 BizTransaction(
-                    canonical_value(expand_vocabulary(kind.strip(), CBV + "BTT-")) if kind else None,
-                    ident.strip(),
+                    canonical_value(expand_vocabulary(kind, CBV + "BTT-")) if kind else None, ident.strip()
+                )
+            )
+        else:
+            errors.append(
+                FieldError(
+                    (*_at(where, value, index), "bizTransaction"),
+                    "a bizTransaction entry needs its bizTransaction, a URI string",
                 )
             )
     return tuple(out)
