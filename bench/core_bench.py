@@ -7,7 +7,7 @@
 Both run on SQLite and, when reachable, PostgreSQL (127.0.0.1:5432). The peer measured beside us is the
 raw floor: the same rows loaded with no validation, no ledger and no audit (executemany into a bare
 table on SQLite, COPY on PostgreSQL). Prints a table and the machine. ``--workers 1 2`` runs the import
-once per setting in each round (the CLI's default: 2 where two cores are available), so the one-process
+once per setting in each round (the CLI's default: 2 where a second core is free), so the one-process
 import is the peer of the two-process one in the same run; the CLI's CPU includes its reader process.
 """
 

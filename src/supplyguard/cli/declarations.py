@@ -50,7 +50,7 @@ def import_declarations_command(
         min=1,
         max=32,
         help="1: read, check and write in this process; 2 or more: rows are read and checked in a second "
-        "process while this one writes (default: 2 where two cores are available).",
+        "process while this one writes (default: 2 where a second core is free, else 1).",
     ),
 ) -> None:
     """Import declarations; exits 3 when some rows were rejected (the good ones are stored)."""
