@@ -17,6 +17,7 @@ from supplyguard.sharing.extensions import PARTY_EXTENSION_ID, SEIZURE_EXTENSION
 from supplyguard.sharing.identifiers import IdentifierInvalid, IdentifierKind, canonical_identifier
 
 _PATTERN_COMPARISON = re.compile(r"x-supplyguard-consignment:(\w+)\s*=\s*'((?:[^'\\]|\\.)*)'")
+_UNESCAPE = re.compile(r"\\(.)")  # a backslash escape in a pattern literal
 _PATTERN_KINDS = {
     "container_number": IdentifierKind.CONTAINER,
     "vessel_imo": IdentifierKind.IMO,
@@ -117,11 +118,21 @@ def extract_observables(stix_object: Mapping[str, Any]) -> tuple[Observable, ...
     if isinstance(pattern, str):
         for prop, literal in _PATTERN_COMPARISON.findall(pattern):
             if prop in _PATTERN_KINDS:
-                raw.append((_PATTERN_KINDS[prop], re.sub(r"\\(.)", r"\1", literal), "pattern", None))
+                value = _UNESCAPE.sub(r"\1", literal) if "\\" in literal else literal
+                raw.append((_PATTERN_KINDS[prop], value, "pattern", None))
     seen: set[tuple[IdentifierKind, str]] = set()
+    # A value met again (the pattern and the extension name the same container) is canonicalised
+    # once: the second time it would give the same canonical value, or fail the same way.
+    tried: set[tuple[IdentifierKind, str, str | None]] = set()
     found: list[Observable] = []
     for kind, value, where, country in raw:
-        canonical = _canonical(kind, str(value), country)
+        text = str(value)
+        if country is None or type(country) is str:
+            attempt = (kind, text, country)
+            if attempt in tried:
+                continue
+            tried.add(attempt)
+        canonical = _canonical(kind, text, country)
         if canonical is not None and (kind, canonical) not in seen:
             seen.add((kind, canonical))
             found.append(Observable(kind, canonical, where))

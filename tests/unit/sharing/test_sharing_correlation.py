@@ -91,3 +91,21 @@ def test_records_stored_in_canonical_form_index_the_same() -> None:
     shipment = suspect_shipment_object()
     assert fast.match_object(shipment) == slow.match_object(shipment)
     assert len(fast.match_object(shipment)) == 2
+
+
+def test_pattern_literals_are_unescaped_and_a_repeated_value_is_found_once() -> None:
+    indicator = {
+        "type": "indicator",
+        "id": "indicator--00000000-0000-4000-8000-000000000002",
+        "pattern": (
+            "[x-supplyguard-consignment:container_number = 'CSQU3054383'"
+            " OR x-supplyguard-consignment:truck_plate = 'AB\\\\-\\'12'"
+            " OR x-supplyguard-consignment:container_number = 'csqu 305438-3'"
+            " OR x-supplyguard-consignment:container_number = 'CSQU3054384']"
+        ),
+    }
+    found = [(o.kind, o.value, o.found_in) for o in extract_observables(indicator)]
+    assert found[0] == (IdentifierKind.CONTAINER, "CSQU3054383", "pattern")
+    assert [o for o in found if o[0] is IdentifierKind.CONTAINER] == [found[0]]  # bad check digit: none
+    plates = [o for o in found if o[0] is IdentifierKind.TRUCK_PLATE]
+    assert len(plates) == 1 and "\\" not in plates[0][1]  # the escapes are taken out before canonicalising
