@@ -65,9 +65,10 @@ from supplyguard.tracking import (
 log = get_logger(__name__)
 
 #: The largest EPCIS document captured or hashed (API: also ``max_body_bytes``). A document is parsed
-#: whole before anything is stored (all or nothing); a capture needs about 9 times its size in memory
-#: (a 60 MB document: 550 MB more), so this bounds a capture to about 600 MB. Larger documents are
-#: refused (413), never read whole.
+#: whole (in slices, by a worker, for large ones) before anything is committed (all or nothing); a
+#: capture needs about 9 times its size in memory (a 60 MB document: 550 MB more; in the worker when
+#: one parses it), so this bounds a capture to about 600 MB. Larger documents are refused (413), never
+#: read whole.
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 #: The ledger kind of a captured event; its body hash is the hex digest of the CBV event hash.
 EVENT_LEAF_KIND = "tracking.event"
