@@ -149,13 +149,13 @@ class EvaluationReport:
         if self.online:
             lines.append("")
             lines.append(
-                f"{'online start':<28}{'policy':<32}{'inspected':>10}{'frauds':>8}{'of':>7}{'ceiling':>8}"
+                f"{'online start':<30}{'policy':<32}{'inspected':>10}{'frauds':>8}{'of':>7}{'ceiling':>8}"
                 f"{'precision':>10}{'duty':>7}"
             )
             for online in self.online:
                 start = online.start + (f" ({online.past_policy})" if online.past_policy else "")
                 lines.append(
-                    f"{start:<28}{online.policy:<32}{online.inspected:>10}{online.frauds_caught:>8}"
+                    f"{start:<30}{online.policy:<32}{online.inspected:>10}{online.frauds_caught:>8}"
                     f"{online.frauds_total:>7}{online.frauds_possible:>8}{online.precision:>10.3f}"
                     f"{online.duty_caught:>7.3f}"
                 )
