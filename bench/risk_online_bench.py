@@ -10,8 +10,8 @@ caught are split into the valid weeks (2021 Q1) and the test weeks (2021 Q2). ``
 runs through the valid weeks alone (for choosing a policy's parameters without touching test).
 
 Run: ``.venv/bin/python bench/risk_online_bench.py [--start both] [--past-policy targeted random]
-[--seeds 7 8 9] [--policies NAME ...]`` (about 10 CPU-seconds a run from the inspected history,
-a CPU-minute from full labels). Needs ../shared/data/customs.
+[--seeds 7 8 9] [--policies NAME ...]`` (6 to 8 CPU-seconds a run from the inspected history,
+21 to 24 from full labels, on the shared VM). Needs ../shared/data/customs.
 """
 
 from __future__ import annotations
