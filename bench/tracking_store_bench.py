@@ -2,12 +2,14 @@
 identifier index, one ledger leaf each, one checkpoint) and query latency.
 
     .venv/bin/python bench/tracking_store_bench.py [--events 20000] [--docs 5] [--queries 200]
-        [--devices 10000] [--compare OLD_SRC]
+        [--devices 10000] [--compare OLD_SRC] [--no-worker] [--floor]
 
 ``--compare`` runs the capture part first with an older supplyguard (e.g. ``git archive e85e848 src |
 tar -x -C /tmp/base`` then ``--compare /tmp/base/src``): the previous figures, on the same machine in
 the same run. ``CPU us/ev`` is this process's CPU time per event (the PostgreSQL server's is not in
-it): it moves less than the wall-clock rates when other work shares the machine.
+it): it moves less than the wall-clock rates when other work shares the machine. A capture's
+parsing worker (a forked process, for documents of 512 KB and more) is reported beside it;
+``--no-worker`` captures in one process, the peer of the worker figures.
 
 Runs on SQLite and, when reachable, PostgreSQL (127.0.0.1:5432). Data come from a fixed seed:
 ``--docs`` documents of ``--events`` events each, 5,000 objects over 50 sites. Prints a table and the
@@ -121,7 +123,15 @@ def rows_alone(url: str, docs: list[bytes]) -> dict[str, float]:
     return {"rows_eps": total / wall, "rows_cpu_us": cpu * 1e6 / total}
 
 
-def run(backend: str, url: str, data_dir: Path, docs: list[bytes], queries: int) -> dict[str, Any]:
+def children_cpu() -> float:
+    """CPU seconds of this process's reaped children (a capture's parsing worker, once it ended)."""
+    times = os.times()
+    return times.children_user + times.children_system
+
+
+def run(
+    backend: str, url: str, data_dir: Path, docs: list[bytes], queries: int, options: dict[str, Any]
+) -> dict[str, Any]:
     container = build(Settings(data_dir=data_dir, database_url=url, node_name="bench.node"))
     upgrade(container.engine)
     org = accounts.create_organisation(container.uow(), container.clock, None, "Bench", "NL", "carrier")
@@ -130,16 +140,17 @@ def run(backend: str, url: str, data_dir: Path, docs: list[bytes], queries: int)
     postgres = container.engine.dialect.name == "postgresql"
     server_before = server_cpu(container.engine) if postgres else {}
     total = 0
-    started, cpu_started = time.perf_counter(), time.process_time()
+    started, cpu_started, worker_started = time.perf_counter(), time.process_time(), children_cpu()
     per_doc: list[float] = []
     for data in docs:
         t0 = time.perf_counter()
         total += service.capture_events(
-            container.uow(), container.clock, container.signer, actor, data
+            container.uow(), container.clock, container.signer, actor, data, **options
         ).event_count
         per_doc.append(time.perf_counter() - t0)
     capture_s = time.perf_counter() - started
     cpu_s = time.process_time() - cpu_started
+    worker_s = children_cpu() - worker_started
     server_after = server_cpu(container.engine) if postgres else {}
     server_s = sum(v - server_before.get(pid, 0.0) for pid, v in server_after.items())
     rng = random.Random(SEED + 1)
@@ -167,6 +178,7 @@ def run(backend: str, url: str, data_dir: Path, docs: list[bytes], queries: int)
         "capture_eps": total / capture_s,
         "best_doc_eps": total / len(docs) / min(per_doc),
         "cpu_us": cpu_s * 1e6 / total,
+        "worker_us": worker_s * 1e6 / total,
         "server_us": server_s * 1e6 / total if postgres else None,
     }
     for kind, values in latencies.items():
@@ -247,10 +259,15 @@ def main() -> None:
         help="also store the already parsed documents alone (the repository's rows, no parse, hash or "
         "ledger) into a fresh database: the storage step's floor in the same run",
     )
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="capture in this process only (no forked parsing worker): the one-process peer",
+    )
     parser.add_argument("--label", default="this tree", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.compare:
-        argv = [a for a in sys.argv[1:] if a not in ("--compare", args.compare, "--floor")]
+        argv = [a for a in sys.argv[1:] if a not in ("--compare", args.compare, "--floor", "--no-worker")]
         bench = str(Path(__file__).resolve().parent)
         env = os.environ | {"PYTHONPATH": os.pathsep.join([args.compare, bench])}
         print(f"--- baseline: supplyguard from {args.compare}", flush=True)
@@ -265,8 +282,12 @@ def main() -> None:
     parse_eps = args.events / (time.perf_counter() - t0)
     results = []
     fleet = []
+    # an older checkout's capture_events (--compare) has no worker option: pass it only when asked
+    options = {"worker": False} if args.no_worker else {}
     with tempfile.TemporaryDirectory() as tmp:
-        results.append(run("SQLite", f"sqlite:///{tmp}/bench.db", Path(tmp) / "a", docs, args.queries))
+        results.append(
+            run("SQLite", f"sqlite:///{tmp}/bench.db", Path(tmp) / "a", docs, args.queries, options)
+        )
         if args.floor:
             results[-1] |= rows_alone(f"sqlite:///{tmp}/floor.db", docs)
         if args.devices:
@@ -275,7 +296,7 @@ def main() -> None:
         url = create_pg_database()
         if url:
             try:
-                results.append(run("PostgreSQL", url, Path(tmp) / "b", docs, args.queries))
+                results.append(run("PostgreSQL", url, Path(tmp) / "b", docs, args.queries, options))
                 if args.floor:
                     floor_url = create_pg_database()
                     if floor_url:
@@ -288,7 +309,8 @@ def main() -> None:
             finally:
                 drop_pg_database(url)
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} at the end")
-    print(f"code: {args.label}; {args.docs} documents of {args.events:,} ObjectEvents")
+    mode = "one process" if args.no_worker else "parsing worker where the code has one"
+    print(f"code: {args.label} ({mode}); {args.docs} documents of {args.events:,} ObjectEvents")
     print(f"engine parse + hash alone: {parse_eps:,.0f} events/s")
     header = ("backend", "events", "capture ev/s", "best doc ev/s", "CPU us/ev", "EPC p50/p95 ms")
     print(
@@ -302,6 +324,8 @@ def main() -> None:
             f"{r['site+window_p50']:>11.1f}/{r['site+window_p95']:<8.1f}"
         )
     for r in results:
+        if r["worker_us"]:
+            print(f"{r['backend']}: parsing worker CPU {r['worker_us']:.0f} us/ev (beside this process's)")
         if r["server_us"] is not None:
             print(f"{r['backend']}: server CPU {r['server_us']:.0f} us/ev during the capture (its backends)")
         if "rows_eps" in r:
