@@ -75,13 +75,14 @@ class SlicedParse:
     """:func:`parse_epcis_document` slice by slice, for a consumer that stores each slice while the
     next one is parsed and commits only once the whole document has passed.
 
-    Iterating yields the document's events in order, ``size`` at a time, each slice as soon as it
-    is built and hashed. Every check of :func:`parse_epcis_document` is made, with the same errors
-    in the same order: a JSON document is parsed as a series of documents of its own header and a
-    slice of its event list (paths given back in the whole list); after an invalid event no slice
-    is yielded, the rest is still parsed for its errors and iteration ends by raising all of them;
-    the checks over the whole document (eventIDs unique, no time far in the future) run after the
-    last slice, before iteration ends. :attr:`document` is the whole document once it has.
+    Iterating yields the document's events in order, ``size`` at a time (fewer in the first and
+    last slices: :func:`slice_bounds`), each slice as soon as it is built and hashed. Every check of
+    :func:`parse_epcis_document` is made, with the same errors in the same order: a JSON document is
+    parsed as a series of documents of its own header and a slice of its event list (paths given
+    back in the whole list); after an invalid event no slice is yielded, the rest is still parsed for
+    its errors and iteration ends by raising all of them; the checks over the whole document
+    (eventIDs unique, no time far in the future) run after the last slice, before iteration ends.
+    :attr:`document` is the whole document once it has.
     XML documents, and JSON that is not a plain event list, are parsed whole, then yielded in slices.
     """
 
@@ -126,19 +127,19 @@ class SlicedParse:
             events, where = document_event_list(raw)
         except ValidationFailed:  # the whole parse reports it, after any error it checks first
             return (yield from self._whole(parse_epcis_json(raw, max_events=self._max_events)))
-        size = self._size
+        bounds = slice_bounds(len(events), self._size)
         if (
             where[-1] != "eventList"
-            or len(events) <= size
+            or len(bounds) < 2
             or (self._max_events is not None and len(events) > self._max_events)
         ):
             return (yield from self._whole(parse_epcis_json(raw, max_events=self._max_events)))
         parts: list[tuple[EpcisEvent, ...]] = []
         errors: list[FieldError] = []
         header: EpcisDocument | None = None
-        for start in range(0, len(events), size):
+        for start, end in bounds:
             try:
-                part = parse_epcis_json(_with_events(raw, where, events[start : start + size]))
+                part = parse_epcis_json(_with_events(raw, where, events[start:end]))
             except ValidationFailed as exc:
                 shifted = _shifted(exc.errors, where, start)
                 if shifted is None:  # not about events: the header's, which the first slice meets
@@ -155,10 +156,36 @@ class SlicedParse:
         return dataclasses.replace(header, events=tuple(chain.from_iterable(parts)))
 
     def _whole(self, document: EpcisDocument) -> Generator[tuple[EpcisEvent, ...], None, EpcisDocument]:
-        events, size = document.events, self._size
-        for start in range(0, len(events), size):
-            yield events[start : start + size]
+        for start, end in slice_bounds(len(document.events), self._size):
+            yield document.events[start:end]
         return document
+
+
+def slice_bounds(count: int, size: int) -> list[tuple[int, int]]:
+    """``(start, end)`` of the slices of ``count`` events: ``size`` events each, except that the first
+    ones grow to it (an eighth, a quarter, a half) and the last ones shrink from it (halving), so
+    that a consumer storing each slice while the next is parsed waits little for the first one and
+    is left with little to store after the last."""
+    lengths: list[int] = []
+    remaining = count
+    for step in (max(1, size >> 3), max(1, size >> 2), max(1, size >> 1)):
+        if remaining <= 0:
+            break
+        lengths.append(min(step, remaining))
+        remaining -= lengths[-1]
+    while remaining > 2 * size:
+        lengths.append(size)
+        remaining -= size
+    while remaining > max(1, size >> 3):
+        lengths.append((remaining + 1) // 2)
+        remaining -= lengths[-1]
+    if remaining > 0:
+        lengths.append(remaining)
+    bounds, start = [], 0
+    for length in lengths:
+        bounds.append((start, start + length))
+        start += length
+    return bounds
 
 
 def _with_events(node: Mapping[Any, Any], path: Sequence[str | int], events: list[Any]) -> dict[Any, Any]:

@@ -12,6 +12,7 @@ import pytest
 
 from supplyguard.errors import FieldError, InvalidInput, ValidationFailed
 from supplyguard.tracking import EpcisDocument, SlicedParse, parse_epcis_document
+from supplyguard.tracking.epcis_capture import slice_bounds
 
 from .conftest import EPCIS_DATA
 from .factories import document, object_event
@@ -69,8 +70,20 @@ def test_slices_in_order_with_the_whole_document() -> None:
     data = json.dumps(document(*events(23))).encode()
     whole = parse_epcis_document(data)
     slices, again = sliced(data, 5)
-    assert [len(part) for part in slices] == [5, 5, 5, 5, 3]
+    assert [len(part) for part in slices] == [1, 1, 2, 5, 5, 5, 2, 1, 1]
     assert again == whole
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 249, 250, 251, 1400, 2000, 4001, 19000, 20000, 60001])
+def test_slices_grow_to_their_size_and_shrink_at_the_end(count: int) -> None:
+    bounds = slice_bounds(count, 2000)
+    lengths = [end - start for start, end in bounds]
+    assert sum(lengths) == count and all(n > 0 for n in lengths)
+    assert [start for start, _ in bounds] == [0, *(end for _, end in bounds[:-1])][: len(bounds)]
+    assert max(lengths, default=0) <= 2000
+    if count >= 4000:
+        assert lengths[:3] == [250, 500, 1000] and lengths[-1] <= 250
+        assert lengths[-2] <= 2 * lengths[-1] + 1
 
 
 def query_document(body: list[dict[str, Any]]) -> dict[str, Any]:
@@ -146,5 +159,5 @@ def test_no_slice_after_the_first_bad_one() -> None:
     seen: list[tuple[Any, ...]] = []
     with pytest.raises(ValidationFailed) as caught:
         seen.extend(SlicedParse(data, size=4))
-    assert [len(part) for part in seen] == [4, 4]  # events 0-7; 8-11 holds the bad one
+    assert [len(part) for part in seen] == [1, 1, 2, 4]  # events 0-7; 8-11 holds the bad one
     assert [e.location for e in caught.value.errors] == [(*BODY, 9, "action")]
