@@ -32,6 +32,13 @@ def import_command(
     org: str = typer.Option(
         None, help="Organisation the events belong to (needed when the node has several)."
     ),
+    worker: bool | None = typer.Option(
+        None,
+        "--worker/--no-worker",
+        help="Parse in a forked worker while this process stores (default: for documents of 512 KB "
+        "or more on two cores or more); --no-worker where the cores are busy with other work.",
+        show_default=False,
+    ),
 ) -> None:
     """Capture an EPCIS document all or nothing: every event stored and proved in the ledger."""
     if not path.is_file():
@@ -49,5 +56,6 @@ def import_command(
             path.read_bytes(),
             schema=container.extras.get("epcis_schema"),
             source="cli",
+            worker=worker,
         )
     out_console.print(f"{job.event_count} events captured from {path.name}; capture {job.id}")
