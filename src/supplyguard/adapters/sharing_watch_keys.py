@@ -25,6 +25,12 @@ def _key_path(keys_dir: Path, agreement_id: str) -> Path:
     return Path(keys_dir) / "watch" / f"{agreement_id}.key"
 
 
+def has_watch_secret(keys_dir: Path) -> bool:
+    """Whether any agreement secret is installed (without one no keyed list can be matched)."""
+    folder = Path(keys_dir) / "watch"
+    return folder.is_dir() and any(folder.glob("*.key"))
+
+
 def parse_secret(text: str) -> bytes:
     """A secret as handed over: hex, at least 32 bytes."""
     cleaned = "".join(text.split())

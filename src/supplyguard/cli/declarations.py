@@ -17,7 +17,9 @@ from supplyguard.services.import_formats import detect_format, read_csv, read_nd
 
 if TYPE_CHECKING:
     from supplyguard.bootstrap import Container
+    from supplyguard.model.organisations import Principal
     from supplyguard.screening import Screener
+    from supplyguard.services.risk_intake import IntakeRisk
 
 import_app = typer.Typer(help="Bulk imports.", no_args_is_help=True)
 
@@ -34,6 +36,20 @@ def _screener(container: Container) -> Screener | None:
     from supplyguard.services.screening import screener_for
 
     return screener_for(container.extras, lists_dir)
+
+
+def _intake_risk(container: Container, actor: Principal) -> IntakeRisk | None:
+    """The node's intake scorer; None, without loading the risk modules, when it would have nothing
+    to do: no active model for the organisation and no watch-list secret to match partners' lists."""
+    from supplyguard.adapters.sharing_watch_keys import has_watch_secret
+
+    with container.uow(readonly=True) as uow:
+        scoring = uow.risk.active_model(actor.org_id) is not None
+    if not scoring and not has_watch_secret(container.settings.keys_dir):
+        return None
+    from supplyguard.services.risk_intake import intake_risk_for
+
+    return intake_risk_for(container.extras, container.settings)
 
 
 @import_app.command("declarations")
@@ -54,10 +70,9 @@ def import_declarations_command(
     ),
 ) -> None:
     """Import declarations; exits 3 when some rows were rejected (the good ones are stored)."""
-    # Imported here: `--help` stays quick, and the import loads the screener and the risk model
-    # only when a list is installed or a model is active.
+    # Imported here: `--help` stays quick, and the import loads the screener and the risk modules
+    # only when a list is installed, a model is active or a watch-list secret is installed.
     from supplyguard.services.imports import default_workers, import_declarations
-    from supplyguard.services.risk_intake import intake_risk_for
 
     if not path.is_file():
         raise ValidationFailed([FieldError(("PATH",), f"{path} is not a readable file")])
@@ -101,7 +116,7 @@ def import_declarations_command(
                     workers=workers or default_workers(),
                     screener=_screener(container),
                     on_progress=on_progress,
-                    risk=intake_risk_for(container.extras, container.settings),
+                    risk=_intake_risk(container, actor),
                 )
             except UnicodeDecodeError as exc:
                 raise ValidationFailed(

@@ -51,7 +51,7 @@ from supplyguard.adapters.db.sharing_watch_repo import (
 )
 from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.adapters.sharing_keys import load_partner_token
-from supplyguard.adapters.sharing_watch_keys import load_watch_secret, save_watch_secret
+from supplyguard.adapters.sharing_watch_keys import has_watch_secret, load_watch_secret, save_watch_secret
 from supplyguard.errors import (
     ConfigurationError,
     FieldError,
@@ -782,16 +782,11 @@ class IntakeRequest:
     digest: str
 
 
-def _has_watch_secret(keys_dir: Path) -> bool:
-    folder = Path(keys_dir) / "watch"
-    return folder.is_dir() and any(folder.glob("*.key"))
-
-
 def received_for_intake(uow: SqlUnitOfWork, keys_dir: Path | None) -> tuple[ReceivedKeyedList, ...]:
     """The partners' keyed lists we hold, with the key to match them, inside the caller's unit of
     work. Costs no query at all when no watch-list secret is installed (then no list can have been
     received); a list keyed with another key than ours (a rotation in progress) waits for the pull."""
-    if keys_dir is None or not _has_watch_secret(keys_dir):
+    if keys_dir is None or not has_watch_secret(keys_dir):
         return ()
     found: list[ReceivedKeyedList] = []
     keys: dict[str, bytes | None] = {}

@@ -136,3 +136,29 @@ def test_usage_errors_are_messages_not_tracebacks(tmp_path: Path) -> None:
     groups = ("db", "org", "import", "ledger", "risk", "lists", "screen", "events", "resilience", "intel")
     for group in groups:
         assert f" {group} " in listing.stdout
+
+
+def test_an_import_loads_the_risk_modules_only_when_they_have_work(
+    node_env: dict[str, str], tmp_path: Path
+) -> None:
+    """No active model and no watch-list secret: the import's start-up skips the risk and numpy
+    modules; once a secret is installed, intake matching needs them and they load."""
+    assert run(node_env, "org", "create", "Customs A", "--country", "NL").returncode == 0
+    data = tmp_path / "one.csv"
+
+    def imported_modules(declaration_id: str) -> str:  # the import's -X importtime report
+        data.write_text(KCS_HEADER + "\n" + GOOD.replace("41256141", declaration_id) + "\n")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SUPPLYGUARD_")} | node_env
+        command = [sys.executable, "-X", "importtime", "-m", "supplyguard", "import", "declarations"]
+        command.append(str(data))
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result.stderr
+
+    first = imported_modules("1")
+    assert "supplyguard.services.risk_intake" not in first and "| numpy\n" not in first
+    secret = Path(node_env["SUPPLYGUARD_DATA_DIR"]) / "keys" / "watch" / "nl-kr.key"
+    secret.parent.mkdir(parents=True, exist_ok=True)
+    secret.write_text("00" * 32 + "\n")
+    secret.chmod(0o600)
+    assert "supplyguard.services.risk_intake" in imported_modules("2")
