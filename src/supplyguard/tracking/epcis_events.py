@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from supplyguard.errors import FieldError
+from supplyguard.tracking import cbv_vocab
 from supplyguard.tracking.epcis_hash import (
     CBV,
     GS1_VOC,
@@ -133,6 +134,43 @@ def _is_uri(value: object) -> bool:
     return isinstance(value, str) and ":" in value
 
 
+def _check_vocabulary(
+    value: str, vocabulary: frozenset[str], what: str, where: Location, errors: list[FieldError]
+) -> None:
+    """A bare word (no ``:``) must be one of the vocabulary's standard values; anything else is a URI
+    (a GS1 one, or one of the sender's own)."""
+    if ":" not in value and value not in vocabulary:
+        errors.append(FieldError(where, f"{value!r} is not a CBV {what}; a value of your own must be a URI"))
+
+
+#: (CBV prefix, value as written) -> the value's web URI, or None when it names no CBV value
+_CBV_VALUES: dict[tuple[str, str], str | None] = {}
+
+
+def _cbv_value(
+    value: str, prefix: str, vocabulary: frozenset[str], what: str, where: Location, errors: list[FieldError]
+) -> str | None:
+    """A CBV value (bare, ``urn:epcglobal:cbv:...``, CURIE or web URI) as its web URI: one that lands in
+    the CBV's own namespace (``prefix``, e.g. ``.../cbv/BizStep-``) must be one of its standard values
+    (a misspelt ``shiping`` or ``urn:epcglobal:cbv:bizstep:shiping`` names nothing); any other URI is
+    the sender's own and kept. Results are remembered per distinct value."""
+    found = _CBV_VALUES.get((prefix, value), "")
+    if found == "":
+        found = canonical_value(expand_vocabulary(value, prefix))
+        if found.startswith(prefix) and found[len(prefix) :] not in vocabulary:
+            found = None
+        if len(_CBV_VALUES) >= 65536:
+            _CBV_VALUES.clear()
+        _CBV_VALUES[(prefix, value)] = found
+    if found is None:
+        errors.append(
+            FieldError(
+                where, f"{value!r} is not a CBV {what}; a value of your own must be a URI outside the CBV"
+            )
+        )
+    return found
+
+
 def _location(value: object, key: str, where: Location, errors: list[FieldError]) -> str | None:
     """``readPoint`` / ``bizLocation``: an object whose ``id`` is a URI string; the id canonicalised."""
     if not isinstance(value, dict):
@@ -249,6 +287,11 @@ _SENSOR_METADATA_FIELDS = frozenset(
     {"time", "startTime", "endTime", "deviceID", "deviceMetadata", "rawData", "dataProcessingMethod"}
     | {"bizRules", "id"}
 )
+_SENSOR_VOCABULARIES = (
+    ("type", cbv_vocab.MEASUREMENT_TYPES, "measurement type"),
+    ("exception", cbv_vocab.SENSOR_ALERT_TYPES, "sensor alert type"),
+    ("component", cbv_vocab.COMPONENTS, "component"),
+)
 _SENSOR_REPORT_FIELDS = _SENSOR_NUMBERS | _SENSOR_TEXTS | {"time", "booleanValue", "hexBinaryValue", "id"}
 
 
@@ -312,6 +355,10 @@ def _sensor_readings(value: object, where: Location, errors: list[FieldError]) -
             report_type = report.get("type")
             if report_type is None and report.get("exception") is None:
                 errors.append(FieldError((*r_loc, "type"), "a sensor report needs a type (or an exception)"))
+            for key, vocabulary, what in _SENSOR_VOCABULARIES:
+                word = report.get(key)
+                if type(word) is str and ":" not in word:
+                    _check_vocabulary(word, vocabulary, what, (*r_loc, key), errors)
             number = _number(report.get("value", report.get("meanValue")))
             device = report.get("deviceID") or metadata.get("deviceID")
             readings.append(
@@ -408,12 +455,17 @@ def _party_refs(value: object, key: str, where: Location, errors: list[FieldErro
                     f"a {key} entry needs its type (owning_party, possessing_party, location or a URI)",
                 )
             )
-        elif uri and isinstance(ident, str):  # (the second test for mypy: uri says as much)
-            refs.append(
-                PartyRef(
-                    canonical_value(expand_vocabulary(kind, CBV + "SDT-")), canonical_value(ident.strip())
-                )
-            )
+            continue
+        kind_uri = _cbv_value(
+            kind,
+            _SDT,
+            cbv_vocab.SOURCE_DEST_TYPES,
+            "source/destination type",
+            (*_at(where, value, index), "type"),
+            errors,
+        )
+        if kind_uri is not None and uri and isinstance(ident, str):  # (mypy: uri says ident is a str)
+            refs.append(PartyRef(kind_uri, canonical_value(ident.strip())))
     return tuple(refs)
 
 
@@ -444,12 +496,17 @@ def _biz_transactions(value: object, where: Location, errors: list[FieldError]) 
                         "type must be a business transaction type (a string)",
                     )
                 )
-        if type(ident) is str and ":" in ident:
-            out.append(
-                BizTransaction(
-                    canonical_value(expand_vocabulary(kind, CBV + "BTT-")) if kind else None, ident.strip()
+            else:
+                kind = _cbv_value(
+                    kind,
+                    _BTT,
+                    cbv_vocab.BIZ_TRANSACTION_TYPES,
+                    "business transaction type",
+                    (*_at(where, value, index), "type"),
+                    errors,
                 )
-            )
+        if type(ident) is str and ":" in ident:
+            out.append(BizTransaction(kind or None, ident.strip()))
         else:
             errors.append(
                 FieldError(
@@ -471,7 +528,9 @@ def _dispositions(value: object, where: Location, errors: list[FieldError]) -> t
         if not isinstance(item, str) or not item.strip():
             errors.append(FieldError(loc, "a disposition must be a string"))
             continue
-        disposition = canonical_value(expand_vocabulary(item.strip(), CBV + "Disp-"))
+        disposition = _cbv_value(item.strip(), _DISP, cbv_vocab.DISPOSITIONS, "disposition", loc, errors)
+        if disposition is None:
+            continue
         if disposition in out:
             errors.append(FieldError(loc, f"{item} is listed twice"))
         out.append(disposition)
@@ -522,6 +581,8 @@ def _error_declaration(value: object, where: Location, errors: list[FieldError])
     reason = value.get("reason")
     if reason is not None and not (isinstance(reason, str) and reason.strip()):
         errors.append(FieldError((*where, "reason"), "reason must be an error reason (a string)"))
+    elif reason is not None:
+        _cbv_value(reason.strip(), _ER, cbv_vocab.ERROR_REASONS, "error reason", (*where, "reason"), errors)
     if "correctiveEventIDs" in value:
         corrective = value["correctiveEventIDs"]
         if not isinstance(corrective, list):
@@ -630,12 +691,26 @@ def build_event(
     error_declaration = None
     if "errorDeclaration" in body:
         error_declaration = _error_declaration(get("errorDeclaration"), (*where, "errorDeclaration"), errors)
+    biz_step = disposition = None
+    if "bizStep" in texts:
+        biz_step = _cbv_value(
+            texts["bizStep"], _BIZ_STEP, cbv_vocab.BIZ_STEPS, "business step", (*where, "bizStep"), errors
+        )
+    if "disposition" in texts:
+        disposition = _cbv_value(
+            texts["disposition"],
+            _DISP,
+            cbv_vocab.DISPOSITIONS,
+            "disposition",
+            (*where, "disposition"),
+            errors,
+        )
     if "ilmd" in body and not isinstance(get("ilmd"), dict):
         errors.append(FieldError((*where, "ilmd"), "ilmd must be an object of master data fields"))
     if errors:
         raise EventErrors(errors)
     assert event_time is not None and isinstance(offset, str)
-    biz_step, disposition, parent = texts.get("bizStep"), texts.get("disposition"), texts.get("parentID")
+    parent = texts.get("parentID")
     return EpcisEvent(
         event_type=event_type,
         body=body,
@@ -647,8 +722,8 @@ def build_event(
         record_time=record_time,
         event_id=event_id,
         action=get("action"),  # checked: ADD, OBSERVE, DELETE or (a TransformationEvent) none
-        biz_step=canonical_value(expand_vocabulary(biz_step, CBV + "BizStep-")) if biz_step else None,
-        disposition=canonical_value(expand_vocabulary(disposition, CBV + "Disp-")) if disposition else None,
+        biz_step=biz_step,
+        disposition=disposition,
         read_point=read_point,
         biz_location=biz_location,
         parent_id=canonical_value(parent) if parent else None,
@@ -671,6 +746,7 @@ def build_event(
     )
 
 
+_BIZ_STEP, _DISP, _SDT, _BTT, _ER = (CBV + k for k in ("BizStep-", "Disp-", "SDT-", "BTT-", "ER-"))
 _NO_QUANTITIES: tuple[QuantityElement, ...] = ()
 _NO_PARTIES: tuple[PartyRef, ...] = ()
 _NO_TEXTS: tuple[str, ...] = ()

@@ -244,6 +244,55 @@ CASES: list[tuple[dict[str, Any], tuple[str | int, ...], str, bool]] = [
         "listed twice",
         True,
     ),
+    # a bare word where a CBV value goes must be one of the vocabulary's (anything else is a URI)
+    ({"bizStep": "shiping"}, ("bizStep",), "not a CBV business step", False),
+    ({"disposition": "in-transit"}, ("disposition",), "not a CBV disposition", False),
+    (
+        {"disposition": "https://ref.gs1.org/cbv/Disp-in_transitt"},
+        ("disposition",),
+        "not a CBV disposition",
+        False,
+    ),
+    (
+        {"persistentDisposition": {"set": ["verified"]}},
+        ("persistentDisposition", "set", 0),
+        "disposition",
+        False,
+    ),
+    (
+        {"sourceList": [{**SOURCE, "type": "owner"}]},
+        ("sourceList", 0, "type"),
+        "source/destination type",
+        False,
+    ),
+    (
+        {
+            "bizTransactionList": [
+                {"type": "purchase_order", "bizTransaction": "urn:epcglobal:cbv:bt:4012345000009:1"}
+            ]
+        },
+        ("bizTransactionList", 0, "type"),
+        "business transaction type",
+        False,
+    ),
+    (
+        {"errorDeclaration": {**DECLARED, "reason": "typo"}},
+        ("errorDeclaration", "reason"),
+        "error reason",
+        False,
+    ),
+    (
+        {"sensorElementList": _sensor(type="Temp")},
+        ("sensorElementList", 0, "sensorReport", 0, "type"),
+        "measurement type",
+        False,
+    ),
+    (
+        {"sensorElementList": _sensor(exception="ALARM")},
+        ("sensorElementList", 0, "sensorReport", 0, "exception"),
+        "sensor alert type",
+        False,
+    ),
     # the zone offset within the schema's range
     ({"eventTimeZoneOffset": "+14:30"}, ("eventTimeZoneOffset",), "between -14:00 and +14:00", True),
     ({"eventTimeZoneOffset": "-15:00"}, ("eventTimeZoneOffset",), "between -14:00 and +14:00", True),
@@ -357,6 +406,18 @@ def test_what_the_schema_allows_is_accepted_and_kept(schema: EpcisJsonSchema) ->
     assert event.error_declaration is not None and event.error_declaration["ex:ticket"] == "T-9"
 
 
+def test_values_of_ones_own_outside_the_cbv_are_kept() -> None:
+    (event,) = parse_epcis_document(
+        as_bytes(
+            document(object_event(bizStep="urn:example:bizstep:weighing", disposition="cbv:Disp-in_transit"))
+        )
+    ).events
+    assert (event.biz_step, event.disposition) == (
+        "urn:example:bizstep:weighing",
+        "https://ref.gs1.org/cbv/Disp-in_transit",
+    )
+
+
 def test_a_lone_source_object_reads_as_a_one_element_list() -> None:
     # JSON-LD reads a lone object as a one-element array; GS1's simple-context examples write it so
     (event,) = parse_epcis_document(as_bytes(document(object_event(sourceList=SOURCE)))).events
@@ -437,6 +498,11 @@ def _xml(inner: str, before: str = "") -> bytes:
             "needs a declarationTime",
         ),
         ("<bizStep>urn:epcglobal:cbv:bizstep:receiving</bizStep>", ("bizStep",), "more than once"),
+        (
+            "<disposition>urn:epcglobal:cbv:disp:in_transitt</disposition>",
+            ("disposition",),
+            "not a CBV disposition",
+        ),
         ("<bizstep>shipping</bizstep>", ("bizstep",), "namespace prefix"),
     ],
     ids=lambda value: None,
