@@ -400,11 +400,13 @@ def ingest_in_uow(
     state = IngressState(node, sender, at, IngestReport(), [])
     report = state.report
     ids = [str(w.get("id")) for w in objects if isinstance(w, Mapping) and w.get("type") != TOMBSTONE_TYPE]
+    # The log lock first (PostgreSQL), then what is held: a delivery stored concurrently is either
+    # committed and read here, or waits for this one; so ids not held now are new to the store.
+    position = repo.next_position()
     held_by_id = repo.held_many(ids)
     in_store = set(held_by_id)  # ids with a current version stored (flushed ones join)
     held_by_before = frozenset(in_store)  # ... before this delivery: the others have no intel keys
     tombstones = repo.tombstones_many(ids)
-    position = repo.next_position()
     pending: list[HeldObject] = []
     pending_index: dict[str, int] = {}
     notes: list[SignedObject] = []
