@@ -173,13 +173,16 @@ def case_largest(tmp: Path, megabytes: int) -> dict[str, Any]:
     started = time.perf_counter()
     job = service.capture_events(container.uow(), container.clock, container.signer, actor, data)
     seconds = time.perf_counter() - started
+    # a document this large is parsed by a forked worker: its peak counts too (the two at once at
+    # most: an upper bound on the capture's memory)
+    worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {
         "document_mb": len(data) / 1e6,
         "events": job.event_count,
         "seconds": seconds,
         "events_per_s": job.event_count / seconds,
         "rss_before_mb": before,
-        "rss_peak_mb": peak_mb(),
+        "rss_peak_mb": peak_mb() + worker_peak,
     }
 
 
