@@ -126,3 +126,18 @@ def leaves_from_fields(
         f'{{"body_sha256":"{body}","id":"{id_}","kind":"{kind}","org":"{org}","recorded_at":"{at}"}}'.encode()
         for body, id_, kind, org, at in fields
     ]
+
+
+def leaf_template(kind: str, org: str, recorded_at: str) -> tuple[str, str, str]:
+    """The canonical leaf text of an envelope of ``kind``, ``org`` and ``recorded_at`` around its body
+    hash and record id, for bulk writers that make leaves without envelope objects:
+    ``f"{head}{body_sha256}{middle}{record_id}{tail}".encode()`` is
+    ``LeafEnvelope(kind, record_id, org, recorded_at, body_sha256).to_bytes()`` for any hex body
+    hash and any record id that needs no escaping in JSON (a UUID's text)."""
+    body, record = "f" * 64, "00000000-0000-7000-8000-000000000000"
+    text = LeafEnvelope(kind, record, org, recorded_at, body).to_bytes().decode()
+    head, _, rest = text.partition(body)
+    middle, _, tail = rest.partition(record)
+    if body in head or body in rest or record in head or record in tail:
+        raise ValueError("a leaf's other fields hold the marker of its body hash or record id")
+    return head, middle, tail

@@ -38,6 +38,7 @@ from supplyguard.adapters.db.declarations_repo import coded_party_rows, declarat
 from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.ledger import Ed25519Signer, LeafEnvelope
+from supplyguard.ledger.envelope import leaf_template
 from supplyguard.model.canonical import canonical_json
 from supplyguard.model.clock import Clock, iso_utc
 from supplyguard.model.declarations import (
@@ -296,12 +297,9 @@ class KcsRowPreparer:
             before, after = body.split(str(marker))
             self.outcomes[result] = (outcome_row(outcome)[1:], before, after)
         # Each leaf's text around its body hash and record id, from an envelope's own bytes.
-        self.leaf_parts: dict[str, tuple[str, str, str]] = {}
-        for kind in ("declaration", "outcome"):
-            leaf = LeafEnvelope(kind, str(marker), self.org, self.recorded_at, "f" * 64).to_bytes().decode()
-            head, rest = leaf.split("f" * 64)
-            middle, tail = rest.split(str(marker))
-            self.leaf_parts[kind] = (head, middle, tail)
+        self.leaf_parts = {
+            kind: leaf_template(kind, self.org, self.recorded_at) for kind in ("declaration", "outcome")
+        }
 
     @classmethod
     def of(cls, context: ImportContext, refdata: ReferenceData) -> KcsRowPreparer:

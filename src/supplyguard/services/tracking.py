@@ -37,6 +37,7 @@ from supplyguard.errors import (
     ValidationFailed,
 )
 from supplyguard.ledger import Ed25519Signer, LeafEnvelope
+from supplyguard.ledger.envelope import leaf_template
 from supplyguard.logging import get_logger
 from supplyguard.model.clock import Clock, iso_utc
 from supplyguard.model.ids import new_id
@@ -223,7 +224,7 @@ def _slices(
     """Each slice of events with new row ids, encoded, with its ledger leaves."""
     # event_envelope()'s bytes written around the record id and body hash (plain text: a UUID and
     # hex digits), as LeafEnvelope.to_bytes() writes them
-    head, middle, tail = _leaf_parts(org, recorded_at)
+    head, middle, tail = leaf_template(EVENT_LEAF_KIND, org, recorded_at)
     for part in events:
         rows = new_id_block(len(part))
         # str(uuid.UUID(hex=row)), without making the UUID
@@ -238,17 +239,6 @@ def _slices(
             leaves,
             [sha256(b"\x00" + leaf).digest() for leaf in leaves],  # RFC 9162 leaf hashes
         )
-
-
-def _leaf_parts(org: str, recorded_at: str) -> tuple[str, str, str]:
-    """The text of an event's leaf before its body hash, between it and its record id, and after."""
-    body, record = "f" * 64, "00000000-0000-7000-8000-000000000000"
-    leaf = event_envelope(uuid.UUID(record), uuid.UUID(org), recorded_at, f"ni:///sha-256;{body}?ver=CBV2.0")
-    head, _, rest = leaf.to_bytes().decode().partition(body)
-    middle, _, tail = rest.partition(record)
-    if body in rest or record in tail:
-        raise ValueError("the leaf of an event holds its body hash or record id twice")
-    return head, middle, tail
 
 
 def _parsed_slices(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -8,7 +10,7 @@ from hypothesis import strategies as st
 
 from supplyguard.errors import VerificationFailed
 from supplyguard.ledger import LeafEnvelope
-from supplyguard.ledger.envelope import leaves_of
+from supplyguard.ledger.envelope import leaf_template, leaves_of
 from supplyguard.model.canonical import canonical_json, canonical_sha256
 
 BODY = "ab" * 32
@@ -59,3 +61,13 @@ def test_batch_leaves_of_plain_envelopes_are_canonical() -> None:
     ]
     assert leaves_of(envelopes) == [canonical_json(e.as_dict()) for e in envelopes]
     assert leaves_of([]) == []
+
+
+@pytest.mark.parametrize("kind", ["declaration", "outcome", "tracking_event"])
+def test_a_leaf_template_writes_the_envelopes_own_bytes(kind: str) -> None:
+    org, at = str(uuid.uuid4()), "2026-12-06T16:30:00.123456Z"
+    head, middle, tail = leaf_template(kind, org, at)
+    for _ in range(20):
+        record, body = str(uuid.uuid4()), os.urandom(32).hex()
+        made = f"{head}{body}{middle}{record}{tail}".encode()
+        assert made == LeafEnvelope(kind, record, org, at, body).to_bytes()
