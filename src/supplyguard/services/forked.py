@@ -36,7 +36,54 @@ def can_fork() -> bool:
 
 
 class WorkerFailed(Exception):
-    """The forked child stopped without finishing its stream (an error in it, or it was killed)."""
+    """The forked child stopped without finishing its stream (an error in it, or it was killed).
+
+    ``cause`` is the child's own exception, brought back (None when the child died without one):
+    a caller whose ``produce`` raises errors meant for its own caller re-raises it."""
+
+    def __init__(self, message: str, cause: BaseException | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause
+
+
+class _Rebuilt:
+    """An exception that pickle would not bring back intact (one whose ``__init__`` takes other
+    arguments than its ``args``, as :class:`~supplyguard.errors.ValidationFailed`): its class,
+    args and attributes."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.kind = type(error)
+        self.args = error.args
+        self.state = dict(vars(error))
+
+    def error(self) -> BaseException:
+        error = self.kind.__new__(self.kind)
+        error.args = self.args
+        vars(error).update(self.state)
+        return error
+
+
+def _error_bytes(error: BaseException) -> bytes:
+    """``error`` pickled for the parent: as it is when that brings it back equal, else rebuilt."""
+    try:
+        data = pickle.dumps(error, pickle.HIGHEST_PROTOCOL)
+        back = pickle.loads(data)  # noqa: S301 - our own bytes, just made
+        if type(back) is type(error) and str(back) == str(error) and vars(back) == vars(error):
+            return data
+    except Exception:  # noqa: S110 - not picklable as it is: rebuilt below
+        pass
+    try:
+        return pickle.dumps(_Rebuilt(error), pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return pickle.dumps(RuntimeError(f"{type(error).__name__}: {error}"))
+
+
+def _error_from(data: bytes) -> BaseException | None:
+    try:
+        found = pickle.loads(data)  # noqa: S301 - from our own child
+    except Exception:
+        return None
+    return found.error() if isinstance(found, _Rebuilt) else found
 
 
 _END = "end"
@@ -67,9 +114,10 @@ def _run_child(
             memory[slot * slot_bytes : slot * slot_bytes + len(blob)] = blob
             ready.send((slot, len(blob)))
         ready.send(_END)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(OSError):  # the parent has gone
             ready.send(traceback.format_exc())
+            ready.send_bytes(_error_bytes(error))
 
 
 class ForkedStream(Generic[T]):
@@ -128,7 +176,11 @@ class ForkedStream(Generic[T]):
                     self._finished = True
                     return
                 if isinstance(message, str):
-                    raise WorkerFailed(f"the worker process failed:\n{message}")
+                    try:
+                        cause = _error_from(ready.recv_bytes())
+                    except (EOFError, OSError):
+                        cause = None
+                    raise WorkerFailed(f"the worker process failed:\n{message}", cause)
                 slot, length = message
                 # pickles from our own child, made from this process's memory: trusted
                 if slot < 0:

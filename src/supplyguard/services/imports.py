@@ -21,13 +21,11 @@ from __future__ import annotations
 import gc
 import hashlib
 import math
-import multiprocessing
 import os
-import pickle
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
@@ -56,12 +54,11 @@ from supplyguard.model.organisations import Principal
 from supplyguard.model.permissions import Action, require
 from supplyguard.model.refdata import UNKNOWN_COUNTRY, ReferenceData, load_reference_data
 from supplyguard.services.audit import audit
+from supplyguard.services.forked import ForkedStream, WorkerFailed
 from supplyguard.services.import_formats import RowInput
 from supplyguard.services.ledger_records import sign_tree_head
 
 if TYPE_CHECKING:  # imported where used: the CLI starts without screening, sharing or the model
-    from multiprocessing.connection import Connection
-
     from supplyguard.screening import Screener
     from supplyguard.services.risk_intake import IntakeRisk, IntakeScore
     from supplyguard.services.sharing_watch import IntakeRequest, ReceivedKeyedList
@@ -665,7 +662,7 @@ def _batches(
     With ``stored`` (the backend's form: every accepted row is written), each batch's KCS rows
     are also turned into stored rows, and the parties they name first found (and with
     ``parties_absent``, their rows made). The same in this process and in the reader process
-    (:func:`_forked`)."""
+    (:func:`_batch_source`)."""
     seen: set[str] = set()
     codes_seen: set[str] = set()
     pending: list[PreparedRow | KcsRow] = []
@@ -732,93 +729,16 @@ def _batch(
     return _Batch(read, errors, pending, written, _NewParties(codes, ids, rows))
 
 
-class _Rebuilt:
-    """A reader-process error that pickle would not bring back intact (errors whose ``__init__``
-    takes other arguments than their ``args``, as :class:`ValidationFailed`): its class, args and
-    attributes."""
-
-    def __init__(self, error: BaseException) -> None:
-        self.kind = type(error)
-        self.args = error.args
-        self.state = dict(vars(error))
-
-    def error(self) -> BaseException:
-        error = self.kind.__new__(self.kind)
-        error.args = self.args
-        vars(error).update(self.state)
-        return error
-
-
-def _failure_bytes(error: BaseException) -> bytes:
-    """``error`` for the parent: pickled when that brings it back as it is, else rebuilt."""
+def _reader_errors(batches: Iterator[_Batch]) -> Iterator[_Batch]:
+    """The reader's batches; its own error (a :class:`ValidationFailed` with its field errors, a
+    :class:`UnicodeDecodeError`...) raised here as it was raised there, so the import rolls back and
+    reports it as one made in this process would be."""
     try:
-        data = pickle.dumps(error, pickle.HIGHEST_PROTOCOL)
-        back = pickle.loads(data)  # noqa: S301 - our own bytes, just made
-        if type(back) is type(error) and str(back) == str(error) and vars(back) == vars(error):
-            return b"E" + data
-    except Exception:  # noqa: S110 - not picklable as it is: rebuilt below
-        pass
-    try:
-        return b"R" + pickle.dumps(_Rebuilt(error), pickle.HIGHEST_PROTOCOL)
-    except Exception:
-        return b"E" + pickle.dumps(RuntimeError(f"{type(error).__name__}: {error}"))
-
-
-def _produce(make: Callable[[], Iterator[_Batch]], sender: Connection) -> None:
-    """The reader process: every batch, pickled, then an empty message; or the error it met."""
-    try:
-        for batch in make():
-            sender.send_bytes(b"B" + pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
-        sender.send_bytes(b"")
-    except BaseException as error:  # every failure goes to the parent, which rolls back
-        with suppress(OSError):  # the parent has stopped listening (it failed first)
-            sender.send_bytes(_failure_bytes(error))
-    finally:
-        sender.close()
-
-
-@contextmanager
-def _forked(make: Callable[[], Iterator[_Batch]]) -> Iterator[Iterator[_Batch]]:
-    """The batches of ``make()``, made in a forked reader process while this one writes.
-
-    The reader inherits everything it needs through the fork (the rows' iterator with its open
-    file, the reference data, the preparer); nothing is pickled but the batches, one message each.
-    The pipe holds little, so the reader runs at most one batch ahead. It never touches the
-    database connection, and leaves with ``os._exit`` (multiprocessing's fork start), so nothing
-    of the parent's is closed or flushed by it. Its error is raised here; a failure here stops it.
-    """
-    fork = multiprocessing.get_context("fork")
-    receiver, sender = fork.Pipe(duplex=False)
-    reader = fork.Process(target=_produce, args=(make, sender), name="import-reader", daemon=True)
-    reader.start()
-    sender.close()
-
-    def received() -> Iterator[_Batch]:
-        while True:
-            try:
-                message = receiver.recv_bytes()
-            except EOFError:
-                raise RuntimeError(
-                    f"the import's reader process ended without finishing (exit code {reader.exitcode})"
-                ) from None
-            if not message:
-                return
-            # Pickles from our own forked reader, over a pipe only it and this process hold.
-            kind, data = message[:1], message[1:]
-            if kind == b"B":
-                yield pickle.loads(data)  # noqa: S301
-            elif kind == b"R":
-                raise pickle.loads(data).error()  # noqa: S301
-            else:
-                raise pickle.loads(data)  # noqa: S301
-
-    try:
-        yield received()
-    finally:
-        receiver.close()
-        if reader.is_alive():
-            reader.kill()
-        reader.join()
+        yield from batches
+    except WorkerFailed as failure:
+        if failure.cause is not None:
+            raise failure.cause from None
+        raise RuntimeError(f"the import's reader process ended without finishing: {failure}") from None
 
 
 @contextmanager
@@ -840,8 +760,11 @@ def _batch_source(
     if workers <= 1:
         yield make()
         return
-    with _forked(make) as batches:
-        yield batches
+    # One slot: the reader runs one batch ahead of the writer (it makes the next while this one is
+    # written). It inherits everything it needs through the fork (the rows' iterator with its open
+    # file, the reference data, the preparer) and never touches the database connection.
+    with ForkedStream(make, slots=1) as batches:
+        yield _reader_errors(batches)
 
 
 def default_workers() -> int:

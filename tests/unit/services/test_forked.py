@@ -56,3 +56,17 @@ def test_leaving_early_stops_the_child() -> None:
         assert next(items) == 1
     with pytest.raises(ProcessLookupError):  # stopped and reaped
         os.kill(child, 0)
+
+
+def test_the_childs_own_error_comes_back_as_the_cause() -> None:
+    from supplyguard.errors import FieldError, ValidationFailed
+
+    def refuses() -> Iterator[int]:
+        yield 1
+        raise ValidationFailed([FieldError(("row", 2), "not a date")])
+
+    with pytest.raises(WorkerFailed) as failed, ForkedStream(refuses) as items:
+        list(items)
+    cause = failed.value.cause
+    assert isinstance(cause, ValidationFailed)
+    assert [(e.location, e.message) for e in cause.errors] == [(("row", 2), "not a date")]
