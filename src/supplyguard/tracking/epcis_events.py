@@ -26,7 +26,7 @@ from supplyguard.tracking.epcis_model import (
     SensorReading,
 )
 
-__all__ = ["build_event", "parse_timestamp"]
+__all__ = ["build_event", "context_namespaces", "parse_timestamp"]
 
 Location = tuple[str | int, ...]
 
@@ -50,6 +50,17 @@ def parse_timestamp(text: object) -> datetime | None:
     if moment.tzinfo is None:
         return None
     return moment.astimezone(UTC)
+
+
+def context_namespaces(context: object) -> dict[str, str]:
+    """Prefix -> IRI declared inline in a JSON-LD ``@context`` (remote contexts are not fetched)."""
+    namespaces: dict[str, str] = {}
+    for entry in context if isinstance(context, list) else [context]:
+        if isinstance(entry, dict):
+            for prefix, iri in entry.items():
+                if isinstance(iri, str) and not prefix.startswith("@"):
+                    namespaces[prefix] = iri
+    return namespaces
 
 
 def _as_list(value: object) -> list[Any]:
@@ -613,6 +624,10 @@ def build_event(
     if event_type not in EVENT_TYPES:
         raise EventErrors([FieldError((*where, "type"), f"unknown event type {event_type!r}")])
     assert isinstance(event_type, str)
+    if "@context" in body:  # prefixes an event declares for itself (JSON-LD scoping): its extensions'
+        own = context_namespaces(body["@context"])
+        if own:
+            namespaces = {**namespaces, **own}
     fields = _EVENT_FIELDS[event_type]
     if not fields.issuperset(body):  # user extensions, or a field the type does not have
         _open_unknown_fields(body, fields, where, errors, f"{_article(event_type)}")

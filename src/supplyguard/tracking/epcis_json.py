@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from supplyguard.errors import FieldError, ValidationFailed
-from supplyguard.tracking.epcis_events import EventErrors, build_event, parse_timestamp
+from supplyguard.tracking.epcis_events import EventErrors, build_event, context_namespaces, parse_timestamp
 from supplyguard.tracking.epcis_hash import expand_key
 from supplyguard.tracking.epcis_model import EpcisDocument, EpcisEvent
 
@@ -22,17 +22,6 @@ __all__ = [
 
 DOCUMENT_TYPES = frozenset({"EPCISDocument", "EPCISQueryDocument"})
 SCHEMA_VERSION = re.compile(r"[0-9]+(?:\.[0-9]+)*\Z")  # the GS1 schema's "version" pattern
-
-
-def context_namespaces(context: object) -> dict[str, str]:
-    """Prefix -> IRI declared inline in a JSON-LD ``@context`` (remote contexts are not fetched)."""
-    namespaces: dict[str, str] = {}
-    for entry in context if isinstance(context, list) else [context]:
-        if isinstance(entry, dict):
-            for prefix, iri in entry.items():
-                if isinstance(iri, str) and not prefix.startswith("@"):
-                    namespaces[prefix] = iri
-    return namespaces
 
 
 def load_json_document(data: bytes | str) -> dict[str, Any]:

@@ -583,3 +583,13 @@ def test_xml_extension_attributes_are_kept_and_hashed() -> None:
     assert flagged(b"red") != flagged(b"blue") != parse_epcis_document(plain).events[0].event_hash
     unqualified = plain.replace(b"<ObjectEvent>", b'<ObjectEvent flag="red">')
     assert [location for location, _ in _refusal(unqualified)] == [(*EVENT, "flag")]
+
+
+def test_an_events_own_context_declares_its_extensions_namespace() -> None:
+    # JSON-LD lets an event carry its own @context; its prefixes name its extensions as the document's do
+    own = object_event(**{"@context": {"lab": "https://lab.example.org/"}, "lab:batch": "B7"})
+    (event,) = parse_epcis_document(as_bytes(document(own))).events
+    assert event.namespaces["lab"] == "https://lab.example.org/"
+    shared = document(object_event(**{"lab:batch": "B7"}))
+    shared["@context"] = [*shared["@context"], {"lab": "https://lab.example.org/"}]
+    assert event.event_hash == parse_epcis_document(as_bytes(shared)).events[0].event_hash
