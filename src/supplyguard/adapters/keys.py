@@ -23,6 +23,14 @@ from supplyguard.errors import ConfigurationError
 from supplyguard.ledger import Ed25519Signer
 
 KEY_FILE = "ledger-ed25519.pem"
+WATCH_FOLDER = "watch"  # agreement secrets for keyed watch lists: adapters/sharing_watch_keys.py
+
+
+def has_watch_secret(keys_dir: Path) -> bool:
+    """Whether any watch-list agreement secret is installed (without one no keyed list can be
+    matched). Here, not beside the secrets' own code, so a caller can ask without loading sharing."""
+    folder = Path(keys_dir) / WATCH_FOLDER
+    return folder.is_dir() and any(folder.glob("*.key"))
 
 
 def key_path(keys_dir: Path) -> Path:

@@ -11,7 +11,7 @@ import re
 import secrets
 from pathlib import Path
 
-from supplyguard.adapters.keys import check_private, write_private
+from supplyguard.adapters.keys import WATCH_FOLDER, check_private, write_private
 from supplyguard.errors import ConfigurationError, FieldError, ValidationFailed
 from supplyguard.sharing.keyed import MIN_KEY_BYTES
 
@@ -22,13 +22,7 @@ _HEX = re.compile(r"^(?:[0-9a-fA-F]{2})+$")
 def _key_path(keys_dir: Path, agreement_id: str) -> Path:
     if not _AGREEMENT_ID.match(agreement_id):
         raise ValidationFailed([FieldError(("agreement",), "letters, digits, '.', '_' or '-' (at most 200)")])
-    return Path(keys_dir) / "watch" / f"{agreement_id}.key"
-
-
-def has_watch_secret(keys_dir: Path) -> bool:
-    """Whether any agreement secret is installed (without one no keyed list can be matched)."""
-    folder = Path(keys_dir) / "watch"
-    return folder.is_dir() and any(folder.glob("*.key"))
+    return Path(keys_dir) / WATCH_FOLDER / f"{agreement_id}.key"
 
 
 def parse_secret(text: str) -> bytes:

@@ -41,7 +41,7 @@ def _screener(container: Container) -> Screener | None:
 def _intake_risk(container: Container, actor: Principal) -> IntakeRisk | None:
     """The node's intake scorer; None, without loading the risk modules, when it would have nothing
     to do: no active model for the organisation and no watch-list secret to match partners' lists."""
-    from supplyguard.adapters.sharing_watch_keys import has_watch_secret
+    from supplyguard.adapters.keys import has_watch_secret
 
     with container.uow(readonly=True) as uow:
         scoring = uow.risk.active_model(actor.org_id) is not None

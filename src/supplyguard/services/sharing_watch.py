@@ -50,8 +50,9 @@ from supplyguard.adapters.db.sharing_watch_repo import (
     WatchRepository,
 )
 from supplyguard.adapters.db.uow import SqlUnitOfWork
+from supplyguard.adapters.keys import has_watch_secret
 from supplyguard.adapters.sharing_keys import load_partner_token
-from supplyguard.adapters.sharing_watch_keys import has_watch_secret, load_watch_secret, save_watch_secret
+from supplyguard.adapters.sharing_watch_keys import load_watch_secret, save_watch_secret
 from supplyguard.errors import (
     ConfigurationError,
     FieldError,
