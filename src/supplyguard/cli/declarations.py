@@ -39,14 +39,11 @@ def _screener(container: Container) -> Screener | None:
 
 
 def _intake_risk(container: Container, actor: Principal) -> IntakeRisk | None:
-    """The node's intake scorer; None, without loading the risk modules, when it would have nothing
-    to do: no active model for the organisation and no watch-list secret to match partners' lists."""
-    from supplyguard.adapters.keys import has_watch_secret
-
+    """The node's intake scorer; None, without loading the risk modules, when the organisation has
+    no active model (nothing to score)."""
     with container.uow(readonly=True) as uow:
-        scoring = uow.risk.active_model(actor.org_id) is not None
-    if not scoring and not has_watch_secret(container.settings.keys_dir):
-        return None
+        if uow.risk.active_model(actor.org_id) is None:
+            return None
     from supplyguard.services.risk_intake import intake_risk_for
 
     return intake_risk_for(container.extras, container.settings)
@@ -73,6 +70,7 @@ def import_declarations_command(
     # Imported here: `--help` stays quick, and the import loads the screener and the risk modules
     # only when a list is installed, a model is active or a watch-list secret is installed.
     from supplyguard.services.imports import default_workers, import_declarations
+    from supplyguard.services.watch_intake import WatchIntake
 
     if not path.is_file():
         raise ValidationFailed([FieldError(("PATH",), f"{path} is not a readable file")])
@@ -84,6 +82,7 @@ def import_declarations_command(
     total = path.stat().st_size
     with open_container() as container:
         actor = operator(container, org)
+        watch = WatchIntake.from_settings(container.settings)
         with (
             path.open("r", encoding="utf-8-sig", newline="") as stream,
             Progress(
@@ -117,6 +116,7 @@ def import_declarations_command(
                     screener=_screener(container),
                     on_progress=on_progress,
                     risk=_intake_risk(container, actor),
+                    watch=watch if watch.has_secret() else None,
                 )
             except UnicodeDecodeError as exc:
                 raise ValidationFailed(

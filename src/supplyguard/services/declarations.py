@@ -34,6 +34,7 @@ from supplyguard.services.ledger_records import LedgerRecord, append_records, si
 from supplyguard.services.risk_intake import IntakeRisk, factors_on_view
 from supplyguard.services.risk_signals import reasons_for_reader
 from supplyguard.services.sharing_risk import raise_intake_signals
+from supplyguard.services.watch_intake import WatchIntake
 
 
 def submit_declaration(
@@ -45,14 +46,16 @@ def submit_declaration(
     data: Mapping[str, Any],
     screener: Screener | None = None,
     risk: IntakeRisk | None = None,
+    watch: WatchIntake | None = None,
 ) -> Declaration:
     """Validate, store, prove in the ledger and audit one declaration, all in one transaction; with a
     screener, every named party is screened and its hits stored in the same transaction; with the
     node's intake risk, the declaration is then scored and given a lane in that transaction too
-    (left unscored while the organisation has no active model)."""
+    (left unscored while the organisation has no active model); with ``watch``, its identifiers are
+    matched against the keyed watch lists partners sent us, and a new hit opens a disclosure
+    request once the declaration is committed."""
     require(actor, Action.DECLARATION_CREATE)
     declaration = parse_declaration(data, org_id=actor.org_id, received_at=clock.now(), refdata=refdata)
-    keys_dir = risk.config.keys_dir if risk is not None else None  # partners' keyed watch lists
     with uow:
         if uow.declarations.existing_references(actor.org_id, [declaration.reference]):
             raise Conflict(f"a declaration with reference {declaration.reference!r} already exists")
@@ -68,10 +71,10 @@ def submit_declaration(
                     hit_count += len(hits)
         raise_intake_signals(uow, [declaration], clock.now())  # partner intel, same transaction
         watch_requests: list[Any] = []
-        if keys_dir is not None:  # partners' keyed watch lists: no query while no secret is installed
+        if watch is not None:  # partners' keyed watch lists: no query while no secret is installed
             from supplyguard.services.sharing_watch import match_at_intake, received_for_intake
 
-            lists = received_for_intake(uow, keys_dir)
+            lists = received_for_intake(uow, watch.keys_dir)
             watch_requests = match_at_intake(uow, [declaration], lists, clock.now()) if lists else []
         # scored after the intel match, so its signals are features and count in the lane
         scored = risk.score(uow, actor.org_id, [declaration], clock.now()) if risk is not None else None
@@ -87,15 +90,15 @@ def submit_declaration(
         )
         sign_tree_head(uow, signer, clock)
         uow.commit()
-    if watch_requests and risk is not None and keys_dir is not None:  # after the commit, as a pull
+    if watch_requests and watch is not None:  # after the commit, as a pull
         from supplyguard.services.sharing_watch import open_intake_requests
 
         open_intake_requests(
             uow,
             actor,
             watch_requests,
-            keys_dir=keys_dir,
-            node_name=risk.config.node_name,
+            keys_dir=watch.keys_dir,
+            node_name=watch.node_name,
             signer=signer,
             clock=clock,
         )

@@ -62,6 +62,7 @@ if TYPE_CHECKING:  # imported where used: the CLI starts without screening, shar
     from supplyguard.screening import Screener
     from supplyguard.services.risk_intake import IntakeRisk, IntakeScore
     from supplyguard.services.sharing_watch import IntakeRequest, ReceivedKeyedList
+    from supplyguard.services.watch_intake import WatchIntake
 
 MAX_REPORTED_ERRORS = 10_000
 CHUNK_ROWS = 1000
@@ -812,6 +813,7 @@ def import_declarations(
     screener: Screener | None = None,
     on_progress: Callable[[int], None] | None = None,
     risk: IntakeRisk | None = None,
+    watch: WatchIntake | None = None,
 ) -> ImportReport:
     """Import declarations in one transaction; with ``screener`` every named party is screened, with
     ``risk`` (the node's intake scorer) every new declaration without an outcome is scored and given
@@ -825,7 +827,7 @@ def import_declarations(
     with (
         _collector_paused(),
         uow,
-        _BatchWriter(uow, context, kcs, report, screener, risk, batch_rows) as writer,
+        _BatchWriter(uow, context, kcs, report, screener, risk, watch, batch_rows) as writer,
         _batch_source(
             rows,
             context,
@@ -863,16 +865,15 @@ def import_declarations(
         if report.stored:
             sign_tree_head(uow, signer, clock)
         uow.commit()
-    keys_dir = risk.config.keys_dir if risk is not None else None
-    if writer.watch_requests and risk is not None and keys_dir is not None:  # after the commit, as a pull
+    if writer.watch_requests and watch is not None:  # after the commit, as a pull
         from supplyguard.services.sharing_watch import open_intake_requests
 
         open_intake_requests(
             uow,
             actor,
             writer.watch_requests,
-            keys_dir=keys_dir,
-            node_name=risk.config.node_name,
+            keys_dir=watch.keys_dir,
+            node_name=watch.node_name,
             signer=signer,
             clock=clock,
         )
@@ -911,6 +912,7 @@ class _BatchWriter:
         report: ImportReport,
         screener: Screener | None,
         risk: IntakeRisk | None,
+        watch: WatchIntake | None,
         batch_rows: int,
     ) -> None:
         self.uow = uow
@@ -920,6 +922,7 @@ class _BatchWriter:
         self.report = report
         self.screener = screener
         self.risk = risk
+        self.watch = watch
         self.stored = Stored.on(uow.connection)
         self.scores: list[IntakeScore] = []
         self.watch_held: tuple[ReceivedKeyedList, ...] | None = None  # partners' keyed lists, once
@@ -1104,13 +1107,12 @@ class _BatchWriter:
 
     def _watch_lists(self, declarations: Sequence[Declaration | None]) -> None:
         """Partners' keyed watch lists, loaded once per import (none: not a single query)."""
-        keys_dir = self.risk.config.keys_dir if self.risk is not None else None
-        if keys_dir is None:
+        if self.watch is None:
             return
         from supplyguard.services.sharing_watch import match_at_intake, received_for_intake
 
         if self.watch_held is None:
-            self.watch_held = received_for_intake(self.uow, keys_dir)
+            self.watch_held = received_for_intake(self.uow, self.watch.keys_dir)
         if self.watch_held:
             self.watch_requests.extend(
                 match_at_intake(

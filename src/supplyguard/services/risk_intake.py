@@ -99,9 +99,6 @@ class IntakeConfig:
     yellow_per_day: int
     exploration_share: float
     trust_policy: TrustPolicy = field(default_factory=TrustPolicy)
-    # where partners' keyed watch lists are matched at intake from (the node's keys and name)
-    keys_dir: Path | None = None
-    node_name: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IntakeConfig:
@@ -109,8 +106,6 @@ class IntakeConfig:
             settings.inspection_red_per_day,
             settings.inspection_yellow_per_day,
             settings.exploration_share,
-            keys_dir=settings.keys_dir,
-            node_name=settings.node_name,
         )
 
     @property

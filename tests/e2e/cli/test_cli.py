@@ -141,24 +141,26 @@ def test_usage_errors_are_messages_not_tracebacks(tmp_path: Path) -> None:
 def test_an_import_loads_the_risk_modules_only_when_they_have_work(
     node_env: dict[str, str], tmp_path: Path
 ) -> None:
-    """No active model and no watch-list secret: the import's start-up skips the risk and numpy
-    modules; once a secret is installed, intake matching needs them and they load."""
+    """No active model and no watch-list secret: the import's start-up skips the risk, numpy and
+    sharing modules; once a secret is installed, watch-list matching loads (risk scoring still not)."""
     assert run(node_env, "org", "create", "Customs A", "--country", "NL").returncode == 0
     data = tmp_path / "one.csv"
 
-    def imported_modules(declaration_id: str) -> str:  # the import's -X importtime report
+    def imported_modules(declaration_id: str, *options: str) -> str:  # the import's -X importtime report
         data.write_text(KCS_HEADER + "\n" + GOOD.replace("41256141", declaration_id) + "\n")
         env = {k: v for k, v in os.environ.items() if not k.startswith("SUPPLYGUARD_")} | node_env
         command = [sys.executable, "-X", "importtime", "-m", "supplyguard", "import", "declarations"]
-        command.append(str(data))
+        command += [str(data), *options]
         result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr[-2000:]
         return result.stderr
 
-    first = imported_modules("1")
+    first = imported_modules("1", "--no-outcomes")
     assert "supplyguard.services.risk_intake" not in first and "| numpy\n" not in first
+    assert "supplyguard.services.sharing_watch" not in first
     secret = Path(node_env["SUPPLYGUARD_DATA_DIR"]) / "keys" / "watch" / "nl-kr.key"
     secret.parent.mkdir(parents=True, exist_ok=True)
     secret.write_text("00" * 32 + "\n")
     secret.chmod(0o600)
-    assert "supplyguard.services.risk_intake" in imported_modules("2")
+    second = imported_modules("2", "--no-outcomes")  # an open declaration: matched at intake
+    assert "supplyguard.services.sharing_watch" in second and "supplyguard.services.risk_intake" not in second

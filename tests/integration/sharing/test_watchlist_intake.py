@@ -16,6 +16,7 @@ from supplyguard.services.import_formats import read_ndjson
 from supplyguard.services.imports import import_declarations
 from supplyguard.services.risk_intake import IntakeConfig, IntakeRisk
 from supplyguard.services.sharing_watch import _store_received, install_watch_secret
+from supplyguard.services.watch_intake import WatchIntake
 from supplyguard.sharing import IdentifierKind, KeyedWatchList, watch_list_key_id
 from supplyguard.sharing.keyed import keyed_digest
 from supplyguard.sharing.watch_exchange import list_key, sign_watch_list
@@ -30,6 +31,10 @@ NOT_WATCHED = "MSKU9070323"
 def _risk(node: SharingTestNode) -> IntakeRisk:
     settings = node.container.settings
     return IntakeRisk(IntakeConfig.from_settings(settings))
+
+
+def _watch(node: SharingTestNode) -> WatchIntake:
+    return WatchIntake.from_settings(node.container.settings)
 
 
 def _receive_list_from_b(a: SharingTestNode, b: SharingTestNode) -> str:
@@ -52,7 +57,7 @@ def _receive_list_from_b(a: SharingTestNode, b: SharingTestNode) -> str:
     return digest
 
 
-def _submit(node: SharingTestNode, reference: str, container: str, actor=None) -> None:  # type: ignore[no-untyped-def]
+def _submit(node: SharingTestNode, reference: str, container: str, actor=None, risk=True) -> None:  # type: ignore[no-untyped-def]
     submit_declaration(
         node.container.uow(),
         node.clock,
@@ -60,7 +65,8 @@ def _submit(node: SharingTestNode, reference: str, container: str, actor=None) -
         node.container.signer,
         actor or node.admin,
         declaration_data(reference, containers=[container]),
-        risk=_risk(node),
+        risk=_risk(node) if risk else None,
+        watch=_watch(node),
     )
 
 
@@ -108,6 +114,7 @@ def test_a_submitted_declaration_on_a_received_list_opens_one_request(
         source="test",
         with_outcomes=False,
         risk=_risk(a),
+        watch=_watch(a),
     )
     assert report.stored == 2
     matches, requests = _state(a)
@@ -118,6 +125,18 @@ def test_a_submitted_declaration_on_a_received_list_opens_one_request(
     ]
     assert [r.id for r in requests] == [request.id]
     assert {m.disclosure_id for m in matches} == {request.id}
+
+
+def test_intake_matches_received_lists_without_a_risk_scorer(
+    linked: SharingTestNode, node_b: SharingTestNode
+) -> None:
+    """Watch-list matching is its own seam: a node with no risk scoring at intake still matches."""
+    a = linked
+    digest = _receive_list_from_b(a, node_b)
+    _submit(a, "REF-NO-RISK", WATCHED, risk=False)
+    matches, requests = _state(a)
+    assert [(m.digest, m.local_ref) for m in matches] == [(digest, "declaration REF-NO-RISK (container)")]
+    assert [r.digest for r in requests] == [digest]
 
 
 def test_a_declarant_hit_is_recorded_and_left_to_the_next_pull(
@@ -151,7 +170,7 @@ def _statements(node: SharingTestNode) -> Iterator[list[str]]:
 
 def test_without_a_received_list_intake_runs_no_extra_query(node_a: SharingTestNode) -> None:
     a = node_a
-    without = IntakeRisk(IntakeConfig(1, 1, 0.0))  # no keys: watch lists never looked at
+    without = IntakeRisk(IntakeConfig(1, 1, 0.0))  # and no watch intake: lists never looked at
     first = declaration_data("Q-0")
     submit_declaration(
         a.container.uow(), a.clock, a.container.refdata, a.container.signer, a.admin, first, risk=without
@@ -175,6 +194,7 @@ def test_without_a_received_list_intake_runs_no_extra_query(node_a: SharingTestN
             a.admin,
             declaration_data("Q-2"),
             risk=_risk(a),
+            watch=_watch(a),
         )
     assert not any("sharing_watch" in s for s in watched)
     assert len(watched) == len(plain)

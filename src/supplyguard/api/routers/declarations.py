@@ -31,6 +31,7 @@ from supplyguard.services.import_formats import detect_format, read_csv, read_nd
 from supplyguard.services.imports import import_declarations
 from supplyguard.services.risk_intake import intake_risk_for
 from supplyguard.services.screening import screener_for
+from supplyguard.services.watch_intake import WatchIntake
 
 router = APIRouter(prefix="/v1/declarations", tags=["declarations"])
 
@@ -58,6 +59,7 @@ def create_declaration(
             payload,
             screener,
             intake_risk_for(container.extras, container.settings),
+            WatchIntake.from_settings(container.settings),
         )
         return 201, declaration_out(created).model_dump_json().encode()
 
@@ -110,6 +112,7 @@ async def import_file(
                     with_outcomes=with_outcomes,
                     screener=screener_for(container.extras, container.settings.lists_dir),
                     risk=intake_risk_for(container.extras, container.settings),
+                    watch=WatchIntake.from_settings(container.settings),
                 )
             except UnicodeDecodeError as exc:
                 raise ValidationFailed(
