@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 
 HASH_SIZE = 32
 """Bytes in every tree hash (SHA-256)."""
@@ -23,10 +24,20 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return _sha256(b"\x01" + left + right).digest()
 
 
-def leaf_hashes(leaves: list[bytes]) -> list[bytes]:
-    """Leaf hashes of many leaves (a tight loop for batch appends)."""
-    sha = _sha256
-    return [sha(b"\x00" + leaf).digest() for leaf in leaves]
+_LEAF_PREFIX = _sha256(b"\x00")
+
+
+def leaf_hashes(leaves: Sequence[bytes]) -> list[bytes]:
+    """:func:`leaf_hash` of many leaves, for batch appends: each from a copy of the hashed 0x00
+    prefix, with no concatenation (about a quarter cheaper than ``sha256(b"\\x00" + leaf)``)."""
+    out: list[bytes] = []
+    add = out.append
+    copy = _LEAF_PREFIX.copy
+    for leaf in leaves:
+        hasher = copy()
+        hasher.update(leaf)
+        add(hasher.digest())
+    return out
 
 
 _NODE_PREFIX = _sha256(b"\x01")

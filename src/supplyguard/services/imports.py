@@ -37,6 +37,7 @@ from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.ledger import Ed25519Signer, LeafEnvelope
 from supplyguard.ledger.envelope import leaf_template
+from supplyguard.ledger.hashing import leaf_hashes
 from supplyguard.model.canonical import canonical_json
 from supplyguard.model.clock import Clock, iso_utc
 from supplyguard.model.declarations import (
@@ -591,7 +592,7 @@ class KcsRowPreparer:
                     f"{outcome_head}{sha256(f'{before}{did}{after}'.encode()).hexdigest()}"
                     f"{outcome_middle}{did}{outcome_tail}".encode()
                 )
-        hashes = [sha256(b"\x00" + leaf).digest() for leaf in leaves]
+        hashes = leaf_hashes(leaves)
         if as_copy:
             texts = cast("list[list[str]]", [declaration_tuples, item_tuples, outcome_tuples])
             declarations, items, outcome_rows = (

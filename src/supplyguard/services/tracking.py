@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
-from hashlib import sha256
 from itertools import chain
 from typing import Any
 
@@ -38,6 +37,7 @@ from supplyguard.errors import (
 )
 from supplyguard.ledger import Ed25519Signer, LeafEnvelope
 from supplyguard.ledger.envelope import leaf_template
+from supplyguard.ledger.hashing import leaf_hashes
 from supplyguard.logging import get_logger
 from supplyguard.model.clock import Clock, iso_utc
 from supplyguard.model.ids import new_id
@@ -237,7 +237,7 @@ def _slices(
             encoder.encode(zip(rows, part, strict=True)),
             record_ids,
             leaves,
-            [sha256(b"\x00" + leaf).digest() for leaf in leaves],  # RFC 9162 leaf hashes
+            leaf_hashes(leaves),
         )
 
 

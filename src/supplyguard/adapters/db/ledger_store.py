@@ -42,6 +42,7 @@ from supplyguard.ledger import (
     tree_root,
 )
 from supplyguard.ledger.envelope import LEAF_FIELDS, leaves_from_fields
+from supplyguard.ledger.hashing import leaf_hashes as hash_leaves
 from supplyguard.ledger.tree import grow
 from supplyguard.model.clock import as_utc
 
@@ -59,21 +60,6 @@ _BUNDLE_CACHE = 64  # bundles kept while reading leaves out of index order (abou
 
 _RECORDS_PER_INSERT = 300  # rows per multi-row INSERT on SQLite: 900 parameters, under every limit
 _U16 = [n.to_bytes(2, "big") for n in range(MAX_LEAF_BYTES + 1)]
-
-
-_LEAF_PREFIX = hashlib.sha256(b"\x00")
-
-
-def _leaf_hashes(leaves: Sequence[bytes]) -> list[bytes]:
-    """SHA-256(0x00 || leaf) of each leaf, from a copy of the hashed prefix (no concatenation)."""
-    out: list[bytes] = []
-    add = out.append
-    copy = _LEAF_PREFIX.copy
-    for leaf in leaves:
-        hasher = copy()
-        hasher.update(leaf)
-        add(hasher.digest())
-    return out
 
 
 def pack_bundle(leaves: Sequence[bytes]) -> bytes:
@@ -291,7 +277,7 @@ class LedgerStore:
         size = max(last_bundle, 0) * BUNDLE_WIDTH + last_width
         if max(map(len, leaves)) > MAX_LEAF_BYTES:
             raise InvalidInput(f"a ledger leaf is longer than {MAX_LEAF_BYTES} bytes")
-        hashes = _leaf_hashes(leaves) if leaf_hashes is None else leaf_hashes
+        hashes = hash_leaves(leaves) if leaf_hashes is None else leaf_hashes
         new_size = size + len(leaves)
 
         # The right-edge tiles that are partly filled, as mutable buffers.
@@ -738,7 +724,7 @@ class LedgerStore:
                     problems.append(f"bundle of leaves {base} to {base + expected - 1}: {exc}")
                     gap = True
                     break
-                leaf_hashes = _leaf_hashes(leaves)
+                leaf_hashes = hash_leaves(leaves)
                 if len(leaves) != expected:
                     problems.extend(_misfit(base, expected, leaves, leaf_hashes, stored_hashes))
                     gap = True
