@@ -400,9 +400,7 @@ class IntakeRisk:
     def _load(
         self, uow: SqlUnitOfWork, org_id: uuid.UUID, path: str, digest: str
     ) -> tuple[RiskModel, tuple[Rule, ...], TrustBook]:
-        model = load_model(path)
-        if model.content_sha256 != digest:
-            raise ModelError(f"model file {path} does not match the registered model")
+        model = load_registered_model(path, digest)
         text = RuleSetRepository(uow.connection).active_yaml(org_id)
         rules = parse_rules(text) if text else ()
         return model, rules, trust_book(uow, org_id, self.config.trust_policy)
@@ -590,9 +588,16 @@ def _model_file(path: str, digest: str) -> RiskModel:
 
 @functools.lru_cache(maxsize=4)
 def _loaded_model(path: str, digest: str, _mtime_ns: int, _size: int) -> RiskModel:
+    return load_registered_model(path, digest)
+
+
+def load_registered_model(path: str, digest: str, version: str | None = None) -> RiskModel:
+    """The model file of a registered model; :class:`ModelError` when it cannot be read or its
+    content is not the registered one (``digest``, its SHA-256)."""
     model = load_model(path)
     if model.content_sha256 != digest:
-        raise ModelError(f"model file {path} does not match the registered model")
+        named = f" {version}" if version else ""
+        raise ModelError(f"model file {path} does not match the registered model{named}")
     return model
 
 

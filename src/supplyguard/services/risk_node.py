@@ -43,7 +43,6 @@ from supplyguard.risk import (
     assess_vectors,
     build_feature_table,
     drift_report,
-    load_model,
     parse_rules,
     row_from_declaration,
     save_model,
@@ -54,7 +53,7 @@ from supplyguard.risk.signals import apply_signals
 from supplyguard.risk.trust_register import TrustRegister, parse_trust_register
 from supplyguard.services.audit import audit
 from supplyguard.services.ledger_records import append_record, sign_tree_head
-from supplyguard.services.risk_intake import explain_queued, signals_for, trust_book
+from supplyguard.services.risk_intake import explain_queued, load_registered_model, signals_for, trust_book
 
 MIN_LABELLED = 50
 VALID_SHARE = 0.25
@@ -315,10 +314,7 @@ def _active_model(uow: SqlUnitOfWork, org_id: uuid.UUID) -> RiskModel:
     stored = uow.risk.active_model(org_id)
     if stored is None:
         raise ModelError("no active risk model for this organisation: run `supplyguard risk retrain`")
-    model = load_model(stored.path)
-    if model.content_sha256 != stored.content_sha256:
-        raise ModelError(f"model file {stored.path} does not match the registered model {stored.version}")
-    return model
+    return load_registered_model(stored.path, stored.content_sha256, stored.version)
 
 
 def score_open(
