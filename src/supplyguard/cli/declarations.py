@@ -67,8 +67,9 @@ def import_declarations_command(
     ),
 ) -> None:
     """Import declarations; exits 3 when some rows were rejected (the good ones are stored)."""
-    # Imported here: `--help` stays quick, and the import loads the screener and the risk modules
-    # only when a list is installed, a model is active or a watch-list secret is installed.
+    # Imported here: `--help` stays quick. The import loads the screener only when a list is
+    # installed, the risk modules only when a model is active, and the watch-list matching only
+    # when an agreement secret is installed.
     from supplyguard.services.imports import default_workers, import_declarations
     from supplyguard.services.watch_intake import WatchIntake
 
