@@ -472,7 +472,7 @@ def simulate_online(
     bandit = _Exp3(len(policy.adaptive_shares), random.Random(seed)) if policy.adaptive_shares else None
     inspected_tables: list[FeatureTable] = []
     inspected_ids: list[str] = []
-    inspected = caught = weeks = declarations = frauds_total = possible = explored = 0
+    caught = weeks = declarations = frauds_total = possible = explored = 0
     duty_caught = duty_total = 0.0
     for week, week_rows in enumerate(iter_weeks(vault.hidden)):
         weeks += 1
@@ -495,7 +495,6 @@ def simulate_online(
             inspected_ids.append(original.declaration_id)
             caught += fraud
             duty_caught += original.duty_at_stake * fraud
-        inspected += len(picked)
         reach.observe(week_rows)
         reach.inspected(revealed)
         if bandit is not None:
@@ -512,7 +511,7 @@ def simulate_online(
         policy=policy.name,
         weeks=weeks,
         declarations=declarations,
-        inspected=inspected,
+        inspected=len(inspected_ids),
         frauds_caught=caught,
         frauds_total=frauds_total,
         duty_caught=duty_caught / duty_total if duty_total else 0.0,
