@@ -115,7 +115,7 @@ _SENSOR_TIMES = frozenset({"time", "startTime", "endTime"})
 _SENSOR_TEXTS = frozenset(
     {"type", "exception", "deviceID", "deviceMetadata", "rawData", "dataProcessingMethod", "bizRules"}
     | {"microorganism", "chemicalSubstance", "coordinateReferenceSystem", "component", "stringValue"}
-    | {"uriValue", "uom"}
+    | {"uriValue", "uom", "#text"}  # "#text": the XML element's own text (its type extends xsd:string)
 )
 _ERROR_DECLARATION_FIELDS = frozenset({"declarationTime", "reason", "correctiveEventIDs"})
 
@@ -188,10 +188,15 @@ def _location(value: object, key: str, where: Location, errors: list[FieldError]
         errors.append(FieldError((*where, key), f"{key} must be an object with an id"))
         return None
     ident = value.get("id")
+    if len(value) > 1:  # besides its id, a location holds user extensions only
+        _open_unknown_fields(value, _LOCATION_FIELDS, (*where, key), errors, key)
     if not isinstance(ident, str) or ":" not in ident:
         errors.append(FieldError((*where, key, "id"), f"{key}.id must be a URI string"))
         return None
     return canonical_value(ident.strip())
+
+
+_LOCATION_FIELDS = frozenset({"id", "type"})  # "type": the JSON-LD alias of @type
 
 
 def _entries(value: object, where: Location, errors: list[FieldError], what: str) -> list[Any]:
@@ -296,8 +301,9 @@ _HEX = re.compile(r"[0-9A-Fa-f]+")
 
 _SENSOR_METADATA_FIELDS = frozenset(
     {"time", "startTime", "endTime", "deviceID", "deviceMetadata", "rawData", "dataProcessingMethod"}
-    | {"bizRules", "id"}
+    | {"bizRules", "id", "#text"}
 )
+_SENSOR_ELEMENT_FIELDS = frozenset({"sensorMetadata", "sensorReport", "id", "type"})  # JSON-LD: id, type
 _SENSOR_VOCABULARIES = (
     ("type", cbv_vocab.MEASUREMENT_TYPES, "measurement type"),
     ("exception", cbv_vocab.SENSOR_ALERT_TYPES, "sensor alert type"),
@@ -340,6 +346,8 @@ def _sensor_readings(value: object, where: Location, errors: list[FieldError]) -
         if type(element) is not dict:
             errors.append(FieldError(loc, f"{where[-1]} must hold {what}"))
             continue
+        if not _SENSOR_ELEMENT_FIELDS.issuperset(element):
+            _open_unknown_fields(element, _SENSOR_ELEMENT_FIELDS, loc, errors, "a sensorElement")
         raw_metadata = element.get("sensorMetadata")
         metadata: dict[str, Any] = {}
         if isinstance(raw_metadata, dict):

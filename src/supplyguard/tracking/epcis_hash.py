@@ -266,7 +266,7 @@ def _dict_children(
     for key, item in value.items():
         if vocab and key in vocab and isinstance(item, str):
             children.append((key, expand_vocabulary(item, vocab[key]), ()))
-        elif key not in _NOT_HASHED and not key.startswith("@"):
+        elif key not in _NOT_HASHED and not key.startswith("@") and key != "#text":
             children.extend(_generic_nodes(key, item, namespaces))
     return tuple(children)
 
@@ -277,15 +277,23 @@ def _as_list(value: object) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _own_text(value: object) -> str:
+    return _scalar_text(value.get("#text")) if isinstance(value, dict) else ""
+
+
 def _sensor_element(element: object, namespaces: Mapping[str, str]) -> Node:
     children: list[Node] = []
     if isinstance(element, dict):
         for key, value in element.items():
+            # an XML sensorMetadata / sensorReport's own text ("#text") is its node's text, as the
+            # reference algorithm reads any element: "sensorReport=<text>" before its fields
             if key == "sensorMetadata":
-                children.append(("sensorMetadata", "", _dict_children(value, namespaces)))
+                children.append(("sensorMetadata", _own_text(value), _dict_children(value, namespaces)))
             elif key == "sensorReport":
                 for report in _as_list(value):
-                    children.append(("sensorReport", "", _dict_children(report, namespaces, _SENSOR_VOCAB)))
+                    children.append(
+                        ("sensorReport", _own_text(report), _dict_children(report, namespaces, _SENSOR_VOCAB))
+                    )
             elif key not in _NOT_HASHED and not key.startswith("@"):
                 children.extend(_generic_nodes(key, value, namespaces))
     return ("sensorElement", "", tuple(children))

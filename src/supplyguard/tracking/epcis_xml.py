@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import re
 import xml.etree.ElementTree as ET  # entity declarations are refused before parsing
+from collections.abc import Iterable
 from typing import Any
 
 from supplyguard.errors import FieldError, ValidationFailed
@@ -45,6 +46,7 @@ _PARTY_LISTS = {
 _SENSOR_NUMBERS = frozenset({"value", "minValue", "maxValue", "meanValue", "sDev", "percRank", "percValue"})
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _XSD_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+Location = tuple[str | int, ...]
 
 
 class _Names:
@@ -81,17 +83,28 @@ def _number_or_text(text: str) -> Any:
     return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
 
 
-def _children(element: ET.Element) -> list[ET.Element]:
-    """Child elements with the 1.x ``extension``/``baseExtension`` wrappers flattened away."""
+def _children(element: ET.Element, lifted: list[tuple[str, str]]) -> list[ET.Element]:
+    """Child elements with the 1.x ``extension``/``baseExtension`` wrappers flattened away.
+
+    A wrapper's own attributes (its XSD type allows any, ``xsd:anyAttribute``) are appended to
+    ``lifted``: the caller keeps them as fields of ``element`` itself, where the wrapper's content
+    goes, or refuses them where the JSON form has no place for them; they are never dropped.
+    """
     out: list[ET.Element] = []
     for child in element:
         if not isinstance(child.tag, str):
             continue
         if child.tag in _WRAPPERS:
-            out.extend(_children(child))
+            if child.attrib:
+                lifted.extend(child.attrib.items())
+            out.extend(_children(child, lifted))
         else:
             out.append(child)
     return out
+
+
+def _is_schema_instance(attribute: str) -> bool:
+    return "XMLSchema-instance" in attribute
 
 
 def _add(target: dict[str, Any], key: str, value: Any) -> None:
@@ -103,14 +116,17 @@ def _add(target: dict[str, Any], key: str, value: Any) -> None:
 
 
 def _generic(element: ET.Element, names: _Names) -> Any:
-    children = _children(element)
-    if not children and not element.attrib:
+    """A user extension element: its text alone, or an object of its attributes, child elements
+    (and the attributes of 1.x wrappers among them) and text (``#text``)."""
+    lifted: list[tuple[str, str]] = []
+    children = _children(element, lifted)
+    if not children and not element.attrib and not lifted:
         return _text(element)
     value: dict[str, Any] = {}
-    for attribute, attr_value in element.attrib.items():
+    for attribute, attr_value in (*element.attrib.items(), *lifted):
         key, _ = names.key(attribute)
-        if not key.startswith("xsi:") and "XMLSchema-instance" not in attribute:
-            value[key] = attr_value
+        if not key.startswith("xsi:") and not _is_schema_instance(attribute):
+            _add(value, key, attr_value)
     for child in children:
         key, _ = names.key(child.tag)
         _add(value, key, _generic(child, names))
@@ -122,6 +138,8 @@ def _generic(element: ET.Element, names: _Names) -> Any:
 def _attributes(element: ET.Element, names: _Names, numbers: frozenset[str] = frozenset()) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for attribute, text in element.attrib.items():
+        if _is_schema_instance(attribute):
+            continue
         key, _ = names.key(attribute)
         if key in numbers:
             out[key] = _number_or_text(text)
@@ -132,23 +150,128 @@ def _attributes(element: ET.Element, names: _Names, numbers: frozenset[str] = fr
     return out
 
 
-def _sensor_element(element: ET.Element, names: _Names) -> dict[str, Any]:
+def _keep_attributes(
+    attributes: Iterable[tuple[str, str]],
+    names: _Names,
+    target: dict[str, Any],
+    where: Location,
+    errors: list[FieldError],
+    owner: str,
+) -> None:
+    """Attributes where the XSD allows any (``xsd:anyAttribute``: events, ``errorDeclaration``,
+    ``ilmd``, the 1.x wrappers) kept as fields of ``target`` beside its children, as user extensions;
+    one without a namespace of its own (``foo="1"``, or ``action="ADD"`` standing in for the
+    element) is no extension and is refused."""
+    for attribute, value in attributes:
+        if _is_schema_instance(attribute):
+            continue
+        key, standard = names.key(attribute)
+        if standard:
+            errors.append(
+                FieldError(
+                    (*where, key),
+                    f"attribute {key!r} of <{owner}> is not an EPCIS field; "
+                    f"an extension attribute needs a namespace prefix (ex:{key})",
+                )
+            )
+        else:
+            _add(target, key, value)
+
+
+def _no_attributes(element: ET.Element, names: _Names, where: Location, errors: list[FieldError]) -> None:
+    """An element whose JSON form is a plain value, a list entry or a closed object has no place for
+    attributes: each one (``xsi:`` ones aside) is refused rather than dropped."""
+    for attribute in element.attrib:
+        if not _is_schema_instance(attribute):
+            key, _ = names.key(attribute)
+            tag = names.key(element.tag)[0] if isinstance(element.tag, str) else "?"
+            errors.append(
+                FieldError(where, f"attribute {key!r} of <{tag}>: EPCIS 2.0 has no place for it there")
+            )
+
+
+def _items(
+    element: ET.Element, item_tag: str, names: _Names, where: Location, errors: list[FieldError]
+) -> list[ET.Element]:
+    """The entries of a list element (``epcList``, ``quantityList``...): each must be an
+    ``item_tag`` element without attributes."""
+    if element.attrib:
+        _no_attributes(element, names, where, errors)
+    out = [item for item in element if isinstance(item.tag, str)]
+    for index, item in enumerate(out):
+        if item.tag != item_tag and names.key(item.tag) != (item_tag, True):
+            errors.append(
+                FieldError(
+                    (*where, index), f"<{names.key(item.tag)[0]}> in <{where[-1]}>: expected <{item_tag}>"
+                )
+            )
+        elif item.attrib and item_tag != "quantityElement":
+            _no_attributes(item, names, (*where, index), errors)
+    return out
+
+
+def _sensor_fields(
+    element: ET.Element, names: _Names, numbers: frozenset[str], where: Location, errors: list[FieldError]
+) -> dict[str, Any]:
+    """``sensorMetadata`` / ``sensorReport``: the standard fields are attributes (with any others, as
+    user extensions); the element's text (the XSD types are ``xsd:string`` extended) is kept as
+    ``#text``; namespaced child elements are user extensions, as the keys of the JSON form are."""
+    out = _attributes(element, names, numbers)
+    lifted: list[tuple[str, str]] = []
+    tag = names.key(element.tag)[0]
+    for child in _children(element, lifted):
+        key, standard = names.key(child.tag)
+        if standard:
+            errors.append(
+                FieldError((*where, key), f"<{key}> inside <{tag}>: its fields are written as attributes")
+            )
+        else:
+            _add(out, key, _generic(child, names))
+    if lifted:
+        _keep_attributes(lifted, names, out, where, errors, tag)
+    text = _text(element)
+    if text:
+        out["#text"] = text
+    return out
+
+
+def _sensor_element(
+    element: ET.Element, names: _Names, where: Location, errors: list[FieldError]
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for child in _children(element):
+    lifted: list[tuple[str, str]] = []
+    children = _children(element, lifted)
+    if element.attrib or lifted:
+        _keep_attributes((*element.attrib.items(), *lifted), names, out, where, errors, "sensorElement")
+    for child in children:
         key, standard = names.key(child.tag)
         if standard and key == "sensorMetadata":
-            out["sensorMetadata"] = _attributes(child, names)
+            if key in out:
+                errors.append(FieldError((*where, key), "sensorMetadata appears more than once"))
+            out[key] = _sensor_fields(child, names, frozenset(), (*where, key), errors)
         elif standard and key == "sensorReport":
-            out.setdefault("sensorReport", []).append(_attributes(child, names, _SENSOR_NUMBERS))
+            reports = out.setdefault(key, [])
+            reports.append(_sensor_fields(child, names, _SENSOR_NUMBERS, (*where, key, len(reports)), errors))
         else:
             _add(out, key, _generic(child, names))
     return out
 
 
-def _quantity(element: ET.Element, names: _Names) -> dict[str, Any]:
+def _quantity(
+    element: ET.Element, names: _Names, where: Location, errors: list[FieldError]
+) -> dict[str, Any]:
+    """A quantity element: a closed type (no extension point), so no wrapper is unwrapped in it."""
+    if element.attrib:
+        _no_attributes(element, names, where, errors)
     out: dict[str, Any] = {}
-    for child in _children(element):
+    for child in element:
+        if not isinstance(child.tag, str):
+            continue
         key, _ = names.key(child.tag)
+        if child.attrib:
+            _no_attributes(child, names, (*where, key), errors)
+        if key in out:
+            errors.append(FieldError((*where, key), f"{key} appears more than once"))
         if key == "quantity":
             if _text(child):
                 out[key] = _number_or_text(_text(child))
@@ -157,53 +280,83 @@ def _quantity(element: ET.Element, names: _Names) -> dict[str, Any]:
     return out
 
 
-def _location(element: ET.Element, names: _Names) -> dict[str, Any]:
+def _location(
+    element: ET.Element, names: _Names, where: Location, errors: list[FieldError]
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for child in _children(element):
-        key, _ = names.key(child.tag)
-        _add(out, key, _text(child) if key == "id" else _generic(child, names))
+    lifted: list[tuple[str, str]] = []
+    children = _children(element, lifted)
+    owner = names.key(element.tag)[0]
+    if element.attrib or lifted:
+        _keep_attributes((*element.attrib.items(), *lifted), names, out, where, errors, owner)
+    for child in children:
+        key, standard = names.key(child.tag)
+        if standard and key == "id":
+            if child.attrib:
+                _no_attributes(child, names, (*where, key), errors)
+            if key in out:
+                errors.append(FieldError((*where, key), f"{owner}.id appears more than once"))
+            out[key] = _text(child)
+        else:
+            _add(out, key, _generic(child, names))
     return out
 
 
-def _extension_attributes(element: ET.Element, names: _Names, target: dict[str, Any]) -> None:
-    """The attributes of an element whose XSD type allows any (``xsd:anyAttribute``: events,
-    ``errorDeclaration``, ``ilmd``) as fields beside its children: kept, never dropped (an unqualified
-    one then meets the check that extensions need a namespace)."""
-    for attribute, value in element.attrib.items():
-        key, _ = names.key(attribute)
-        if not key.startswith("xsi:") and "XMLSchema-instance" not in attribute:
-            _add(target, key, value)
-
-
-def _error_declaration(element: ET.Element, names: _Names) -> dict[str, Any]:
+def _error_declaration(
+    element: ET.Element, names: _Names, where: Location, errors: list[FieldError]
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    if element.attrib:
-        _extension_attributes(element, names, out)
-    for child in _children(element):
+    lifted: list[tuple[str, str]] = []
+    children = _children(element, lifted)
+    if element.attrib or lifted:
+        _keep_attributes((*element.attrib.items(), *lifted), names, out, where, errors, "errorDeclaration")
+    for child in children:
         key, standard = names.key(child.tag)
         if standard and key == "correctiveEventIDs":
-            out[key] = [_text(c) for c in child if isinstance(c.tag, str)]
+            out[key] = [_text(c) for c in _items(child, "correctiveEventID", names, (*where, key), errors)]
+        elif standard:
+            if child.attrib:
+                _no_attributes(child, names, (*where, key), errors)
+            _add(out, key, _text(child))
         else:
-            _add(out, key, _text(child) if standard else _generic(child, names))
+            _add(out, key, _generic(child, names))
     return out
 
 
-def _event(element: ET.Element, event_type: str, names: _Names, repeated: list[str]) -> dict[str, Any]:
-    """The event in its JSON form; standard fields that appear twice are named in ``repeated``."""
+def _ilmd(element: ET.Element, names: _Names, where: Location, errors: list[FieldError]) -> dict[str, Any]:
+    ilmd: dict[str, Any] = {}
+    lifted: list[tuple[str, str]] = []
+    items = _children(element, lifted)
+    if element.attrib or lifted:
+        _keep_attributes((*element.attrib.items(), *lifted), names, ilmd, where, errors, "ilmd")
+    for item in items:
+        _add(ilmd, names.key(item.tag)[0], _generic(item, names))
+    return ilmd
+
+
+def _event(
+    element: ET.Element, event_type: str, names: _Names, where: Location, errors: list[FieldError]
+) -> dict[str, Any]:
+    """The event in its JSON form; what has no place in it is refused into ``errors``."""
     event: dict[str, Any] = {"type": event_type}
-    for child in _children(element):
+    lifted: list[tuple[str, str]] = []
+    for child in _children(element, lifted):
         key, standard = names.key(child.tag)
         if not standard:
             _add(event, key, _generic(child, names))
             continue
+        at = (*where, key)
         if key in event and key != "certificationInfo":
-            repeated.append(key)
+            errors.append(FieldError(at, f"{key} appears more than once"))
         if key in _EPC_LISTS:
-            event[key] = [_text(epc) for epc in child if isinstance(epc.tag, str)]
+            event[key] = [_text(epc) for epc in _items(child, "epc", names, at, errors)]
         elif key in _QUANTITY_LISTS:
-            event[key] = [_quantity(q, names) for q in child if isinstance(q.tag, str)]
+            entries = _items(child, "quantityElement", names, at, errors)
+            event[key] = [_quantity(q, names, (*at, i), errors) for i, q in enumerate(entries)]
         elif key in _PARTY_LISTS:
-            entries = []
+            if child.attrib:
+                _no_attributes(child, names, at, errors)
+            parties = []
             for entry in child:
                 if isinstance(entry.tag, str):
                     # every attribute and the element's own name kept, so that the checks refuse what
@@ -211,45 +364,77 @@ def _event(element: ET.Element, event_type: str, names: _Names, repeated: list[s
                     item: dict[str, Any] = {names.key(a)[0]: v for a, v in entry.attrib.items()}
                     tag = names.key(entry.tag)[0]
                     item[tag] = _text(entry)
-                    entries.append(item)
-            event[key] = entries
+                    parties.append(item)
+            event[key] = parties
         elif key in ("readPoint", "bizLocation"):
-            event[key] = _location(child, names)
+            event[key] = _location(child, names, at, errors)
         elif key == "sensorElementList":
-            event[key] = [_sensor_element(s, names) for s in child if isinstance(s.tag, str)]
+            list_lifted: list[tuple[str, str]] = []
+            sensor_elements = _children(child, list_lifted)
+            if child.attrib or list_lifted:
+                for attribute, _value in (*child.attrib.items(), *list_lifted):
+                    if not _is_schema_instance(attribute):
+                        errors.append(
+                            FieldError(
+                                at,
+                                f"attribute {names.key(attribute)[0]!r} on sensorElementList or its "
+                                "<extension>: EPCIS 2.0 has no place for it (put it on a sensorElement)",
+                            )
+                        )
+            readings = []
+            for index, sensor in enumerate(sensor_elements):
+                if names.key(sensor.tag) != ("sensorElement", True):
+                    errors.append(
+                        FieldError(
+                            (*at, index),
+                            f"<{names.key(sensor.tag)[0]}> in <sensorElementList>: expected <sensorElement>",
+                        )
+                    )
+                readings.append(_sensor_element(sensor, names, (*at, index), errors))
+            event[key] = readings
         elif key == "persistentDisposition":
+            if child.attrib:
+                _no_attributes(child, names, at, errors)
             changes: dict[str, list[str]] = {}
             for change in child:
                 if isinstance(change.tag, str):
-                    changes.setdefault(names.key(change.tag)[0], []).append(_text(change))
+                    change_key = names.key(change.tag)[0]
+                    if change.attrib:
+                        _no_attributes(change, names, (*at, change_key), errors)
+                    changes.setdefault(change_key, []).append(_text(change))
             event[key] = changes
         elif key == "errorDeclaration":
-            event[key] = _error_declaration(child, names)
+            event[key] = _error_declaration(child, names, at, errors)
         elif key == "ilmd":
-            ilmd: dict[str, Any] = {}
-            if child.attrib:
-                _extension_attributes(child, names, ilmd)
-            for item_element in _children(child):
-                _add(ilmd, names.key(item_element.tag)[0], _generic(item_element, names))
-            event[key] = ilmd
-        elif key == "certificationInfo":
-            _add(event, key, _text(child))
+            event[key] = _ilmd(child, names, at, errors)
         else:
-            event[key] = _text(child)
-    if element.attrib:
-        _extension_attributes(element, names, event)
+            if child.attrib:
+                _no_attributes(child, names, at, errors)
+            if key == "certificationInfo":
+                _add(event, key, _text(child))
+            else:
+                event[key] = _text(child)
+    if element.attrib or lifted:
+        _keep_attributes((*element.attrib.items(), *lifted), names, event, where, errors, event_type)
     return event
 
 
-def _event_elements(root: ET.Element) -> list[ET.Element]:
-    """The event elements of the document's ``EventList`` (in ``EPCISBody`` or query ``resultsBody``)."""
+def _event_elements(root: ET.Element, names: _Names, errors: list[FieldError]) -> list[ET.Element]:
+    """The event elements of the document's ``EventList`` (in ``EPCISBody`` or query ``resultsBody``);
+    its 1.x ``extension`` wrappers unwrapped (attributes on them belong to no event: refused)."""
     for container in root.iter():
         if isinstance(container.tag, str) and container.tag.rpartition("}")[2] == "EventList":
-            events: list[ET.Element] = []
-            for child in container:
-                if not isinstance(child.tag, str):
-                    continue
-                events.extend(_children(child) if child.tag == "extension" else [child])
+            lifted: list[tuple[str, str]] = []
+            events = _children(container, lifted)
+            errors.extend(
+                FieldError(
+                    ("epcisBody", "eventList"),
+                    f"attribute {names.key(attribute)[0]!r} on an <extension> wrapper of the EventList: "
+                    "it belongs to no event and EPCIS 2.0 has no place for it (put it on the events)",
+                )
+                for attribute, _value in lifted
+                if not _is_schema_instance(attribute)
+            )
             return events
     return []
 
@@ -299,16 +484,11 @@ def epcis_xml_to_json(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]
             [FieldError(("creationDate",), "creationDate must be an ISO 8601 date-time with an offset")]
         )
     events: list[dict[str, Any]] = []
-    repeated: list[str] = []
     errors: list[FieldError] = []
-    for index, element in enumerate(_event_elements(root)):
-        events.append(_event(element, names.key(element.tag)[0], names, repeated))
-        if repeated:
-            errors.extend(
-                FieldError(("epcisBody", "eventList", index, key), f"{key} appears more than once")
-                for key in repeated
-            )
-            repeated.clear()
+    for index, element in enumerate(_event_elements(root, names, errors)):
+        events.append(
+            _event(element, names.key(element.tag)[0], names, ("epcisBody", "eventList", index), errors)
+        )
     if errors:
         raise ValidationFailed(errors)
     return header, events, names.namespaces
