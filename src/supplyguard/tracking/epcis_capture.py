@@ -49,7 +49,8 @@ def parse_epcis_document(
 ) -> EpcisDocument:
     """Parse, validate and hash an EPCIS 2.0 document (JSON/JSON-LD or XML), all or nothing.
 
-    JSON documents are checked against ``schema`` (the GS1 EPCIS JSON schema) when given; every
+    JSON documents are checked against ``schema`` (the GS1 EPCIS JSON schema) when given, XML ones
+    against its URI and date-time formats (:meth:`EpcisJsonSchema.validate_formats`); every
     document gets the semantic checks (event shape, times, unique eventIDs, nothing far in the future
     of ``now``). Raises :class:`ValidationFailed` with one :class:`FieldError` per offending field, or
     :class:`PayloadTooLarge` beyond ``max_bytes``.
@@ -60,6 +61,8 @@ def parse_epcis_document(
     try:
         if syntax == "xml":
             document = parse_epcis_xml(data, max_events=max_events)
+            if schema is not None:  # the schema's URI and date-time formats, on the same fields
+                schema.validate_formats(document)
         else:
             raw = load_json_document(data)
             if schema is not None:
@@ -119,7 +122,10 @@ class SlicedParse:
 
     def _slices(self) -> Generator[tuple[EpcisEvent, ...], None, EpcisDocument]:
         if detect_syntax(self._data, self._media_type) == "xml":
-            return (yield from self._whole(parse_epcis_xml(self._data, max_events=self._max_events)))
+            xml_document = parse_epcis_xml(self._data, max_events=self._max_events)
+            if self._schema is not None:
+                self._schema.validate_formats(xml_document)
+            return (yield from self._whole(xml_document))
         raw = load_json_document(self._data)
         if self._schema is not None:
             self._schema.validate(raw)

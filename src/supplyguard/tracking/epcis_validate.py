@@ -3,23 +3,33 @@
 The GS1 schema (``EPCIS-JSON-Schema.json`` of the standard) is passed in as a dict, so the engine
 never reads files: the service layer loads it once from package data and keeps the compiled
 :class:`EpcisJsonSchema`. Every failure is reported with the path of the offending field.
+
+The schema's ``format`` keywords are checked too (``uri``: RFC 3986, by ``rfc3986-validator``;
+``date-time``: RFC 3339, by ``rfc3339-validator``; the checkers jsonschema uses when they are
+installed, both required dependencies). An XML document is not a JSON one, so the schema as a whole
+is not applied to it, but :meth:`EpcisJsonSchema.validate_formats` checks the same formats on the
+same fields of its events' JSON form (:data:`FORMATTED_FIELDS`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
 import jsonschema
 
-from supplyguard.errors import FieldError, ValidationFailed
+from supplyguard.errors import ConfigurationError, FieldError, ValidationFailed
 from supplyguard.tracking.epcis_model import EpcisDocument
 
-__all__ = ["EpcisJsonSchema", "check_document_semantics"]
+__all__ = ["FORMATTED_FIELDS", "EpcisJsonSchema", "check_document_semantics", "formatted_values"]
 
 _MAX_SCHEMA_ERRORS = 50
+_FORMATS = {
+    "uri": "rfc3986-validator",  # the checker jsonschema registers when the package is installed
+    "date-time": "rfc3339-validator",
+}
 
 
 class EpcisJsonSchema:
@@ -33,22 +43,167 @@ class EpcisJsonSchema:
         inlined = (
             _inline_refs(dict(schema), definitions, frozenset()) if isinstance(definitions, dict) else schema
         )
-        self._validator = validator_class(inlined, format_checker=None)
+        formats = validator_class.FORMAT_CHECKER
+        missing = [
+            f"{name} ({package})" for name, package in _FORMATS.items() if name not in formats.checkers
+        ]
+        if missing:  # jsonschema skips a format it has no checker for: strict mode would be silently lax
+            raise ConfigurationError(
+                "the EPCIS schema's formats cannot be checked: install " + ", ".join(missing)
+            )
+        self._formats = formats
+        self._validator = validator_class(inlined, format_checker=formats)
 
     def errors(self, document: Mapping[str, Any]) -> list[FieldError]:
         """Field errors of ``document``, deepest first, at most 50."""
         found: list[FieldError] = []
         for error in sorted(self._validator.iter_errors(document), key=lambda e: -len(e.absolute_path)):
-            found.append(FieldError(tuple(error.absolute_path), _message(error)))
+            for reported in _reasons(error):
+                field_error = FieldError(tuple(reported.absolute_path), _message(reported))
+                if field_error not in found:
+                    found.append(field_error)
             if len(found) >= _MAX_SCHEMA_ERRORS:
                 break
-        return found
+        return found[:_MAX_SCHEMA_ERRORS]
 
     def validate(self, document: Mapping[str, Any]) -> None:
         """Raise :class:`ValidationFailed` when ``document`` does not follow the schema."""
         errors = self.errors(document)
         if errors:
             raise ValidationFailed(errors)
+
+    def format_errors(self, document: EpcisDocument) -> list[FieldError]:
+        """The fields of a parsed (XML) document whose value is not the URI or date-time the schema
+        asks for there (``format``), each with its path, at most 50."""
+        found: list[FieldError] = []
+        if document.creation_date is not None and not self._formats.conforms(
+            document.creation_date, "date-time"
+        ):
+            found.append(FieldError(("creationDate",), _FORMAT_MESSAGES["date-time"](document.creation_date)))
+        for index, event in enumerate(document.events):
+            for where, value, format_name in formatted_values(event.body):
+                if not self._formats.conforms(value, format_name):
+                    found.append(
+                        FieldError(
+                            ("epcisBody", "eventList", index, *where), _FORMAT_MESSAGES[format_name](value)
+                        )
+                    )
+                    if len(found) >= _MAX_SCHEMA_ERRORS:
+                        return found
+        return found
+
+    def validate_formats(self, document: EpcisDocument) -> None:
+        """Raise :class:`ValidationFailed` when a field of ``document`` breaks its schema ``format``."""
+        errors = self.format_errors(document)
+        if errors:
+            raise ValidationFailed(errors)
+
+
+_URI = "uri"  # a URI (or an array of them: each is checked)
+_WORD_OR_URI = "vocabulary"  # a bare CBV/GS1 word (judged by the capture checks) or a URI
+_TIME = "date-time"
+
+#: The fields of an event's JSON form that the GS1 schema gives ``format: uri`` (its ``uri``, ``id``,
+#: ``eventID`` and ``vocab-uri`` definitions) or ``format: date-time`` (``time``), by the object that
+#: holds them. A vocabulary field (``bizStep``...) may instead hold a bare word of the CBV: the
+#: schema's ``anyOf`` allows either, so only its values that are URIs (hold a ``:``) are checked.
+FORMATTED_FIELDS: Mapping[str, Mapping[str, str]] = {
+    "event": {
+        "eventTime": _TIME,
+        "recordTime": _TIME,
+        "eventID": _URI,
+        "certificationInfo": _URI,
+        "epcList": _URI,
+        "childEPCs": _URI,
+        "inputEPCList": _URI,
+        "outputEPCList": _URI,
+        "parentID": _URI,
+        "transformationID": _URI,
+        "bizStep": _WORD_OR_URI,
+        "disposition": _WORD_OR_URI,
+    },
+    "readPoint": {"id": _URI},
+    "bizLocation": {"id": _URI},
+    "quantityElement": {"epcClass": _URI},
+    "bizTransaction": {"bizTransaction": _URI, "type": _WORD_OR_URI},
+    "source": {"source": _URI, "type": _WORD_OR_URI},
+    "destination": {"destination": _URI, "type": _WORD_OR_URI},
+    "persistentDisposition": {"set": _WORD_OR_URI, "unset": _WORD_OR_URI},
+    "errorDeclaration": {"declarationTime": _TIME, "reason": _WORD_OR_URI, "correctiveEventIDs": _URI},
+    "sensorMetadata": {
+        "time": _TIME,
+        "startTime": _TIME,
+        "endTime": _TIME,
+        **dict.fromkeys(("deviceID", "deviceMetadata", "rawData", "dataProcessingMethod", "bizRules"), _URI),
+    },
+    "sensorReport": {
+        "time": _TIME,
+        **dict.fromkeys(("deviceID", "deviceMetadata", "rawData", "dataProcessingMethod", "bizRules"), _URI),
+        **dict.fromkeys(
+            ("microorganism", "chemicalSubstance", "coordinateReferenceSystem", "uriValue"), _URI
+        ),
+        **dict.fromkeys(("type", "exception", "component"), _WORD_OR_URI),
+    },
+}
+_QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
+_PARTY_LISTS = (
+    ("bizTransactionList", "bizTransaction"),
+    ("sourceList", "source"),
+    ("destinationList", "destination"),
+)
+_FORMAT_MESSAGES: dict[str, Callable[[object], str]] = {
+    _URI: lambda value: f"{value!r} is not a URI (RFC 3986: a scheme, then no spaces or stray characters)",
+    _TIME: lambda value: (
+        f"{value!r} is not a date-time (RFC 3339: date, T, time with seconds and an offset: "
+        "2020-03-04T10:00:30Z)"
+    ),
+}
+
+Path = tuple[str | int, ...]
+Found = Iterator[tuple[Path, str, str]]
+
+
+def _entries(value: object, where: Path) -> Iterator[tuple[Path, object]]:
+    """A list field's entries with their paths (a lone value: one entry at the field itself)."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            yield (*where, index), item
+    else:
+        yield where, value
+
+
+def _fields(holder: object, kind: str, where: Path) -> Found:
+    """(path, value, format) of the string values of ``holder`` (a ``kind`` object) with a format."""
+    if not isinstance(holder, dict):
+        return
+    for key, how in FORMATTED_FIELDS[kind].items():
+        if key in holder:
+            for at, item in _entries(holder[key], (*where, key)):
+                if isinstance(item, str) and (how != _WORD_OR_URI or ":" in item):
+                    yield at, item, _TIME if how == _TIME else _URI
+
+
+def formatted_values(event: Mapping[str, Any]) -> Found:
+    """Every string value of an event (JSON form) that the GS1 schema gives a ``uri`` or
+    ``date-time`` format: (its path in the event, the value, the format's name)."""
+    yield from _fields(event, "event", ())
+    for key in ("readPoint", "bizLocation", "persistentDisposition", "errorDeclaration"):
+        if key in event:
+            yield from _fields(event[key], key, (key,))
+    for key in _QUANTITY_LISTS:
+        if key in event:
+            for at, item in _entries(event[key], (key,)):
+                yield from _fields(item, "quantityElement", at)
+    for key, kind in _PARTY_LISTS:
+        if key in event:
+            for at, item in _entries(event[key], (key,)):
+                yield from _fields(item, kind, at)
+    if "sensorElementList" in event:
+        for at, element in _entries(event["sensorElementList"], ("sensorElementList",)):
+            if isinstance(element, dict):
+                yield from _fields(element.get("sensorMetadata"), "sensorMetadata", (*at, "sensorMetadata"))
+                for r_at, report in _entries(element.get("sensorReport"), (*at, "sensorReport")):
+                    yield from _fields(report, "sensorReport", r_at)
 
 
 def _inline_refs(node: Any, definitions: Mapping[str, Any], open_refs: frozenset[str]) -> Any:
@@ -67,8 +222,40 @@ def _inline_refs(node: Any, definitions: Mapping[str, Any], open_refs: frozenset
     return {k: _inline_refs(v, definitions, open_refs) for k, v in node.items()}
 
 
+def _format_errors_under(error: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:
+    """The ``format`` failures among the alternatives of an ``anyOf`` / ``oneOf``, however deep."""
+    found = []
+    for alternative in error.context or ():
+        if alternative.validator == "format":
+            found.append(alternative)
+        elif alternative.context:
+            found.extend(_format_errors_under(alternative))
+    return found
+
+
+def _reasons(error: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:
+    """What to report for ``error``: an ``anyOf`` that failed because a value is no URI or date-time
+    (``bizStep``, ``certificationInfo``, an event whose ``epcList`` holds a bad EPC) is reported as
+    those format failures, at their own paths, rather than as "not valid under any of the given
+    schemas" at the enclosing object."""
+    if error.validator in ("anyOf", "oneOf"):
+        formats = _format_errors_under(error)
+        if formats:
+            return formats
+    return [error]
+
+
 def _message(error: jsonschema.ValidationError) -> str:
-    message = str(error.message)
+    if error.validator == "format" and error.validator_value in _FORMAT_MESSAGES:
+        value = error.instance
+        parent = error.parent
+        if isinstance(value, str) and ":" not in value and parent is not None and not error.relative_path:
+            # the URI alternative of a value's own anyOf: a bare word, not a standard one either
+            message = f"{value!r} is neither one of the standard values here nor a URI"
+        else:
+            message = _FORMAT_MESSAGES[error.validator_value](value)
+    else:
+        message = str(error.message)
     return message if len(message) <= 300 else message[:297] + "..."
 
 

@@ -1,0 +1,486 @@
+"""What EPCIS capture used to drop or let through: XML text and wrapper attributes, list entries of
+the wrong element, unprefixed keys in open objects, and (strict mode) URI / date-time formats."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from supplyguard.errors import ConfigurationError, ValidationFailed
+from supplyguard.tracking import (
+    EpcisJsonSchema,
+    events_to_query_document,
+    parse_epcis_document,
+    parse_epcis_json,
+)
+from supplyguard.tracking.epcis_hash import event_prehash
+from supplyguard.tracking.epcis_validate import FORMATTED_FIELDS, formatted_values
+
+from .conftest import EPCIS_DATA
+from .factories import as_bytes, document, object_event
+
+EVENT = ("epcisBody", "eventList", 0)
+SCHEMA_FILE = EPCIS_DATA / "gs1-EPCIS" / "EPCIS-JSON-Schema.json"
+
+
+@pytest.fixture(scope="module")
+def schema_document() -> dict[str, Any]:
+    if not SCHEMA_FILE.is_file():
+        pytest.skip(f"GS1 EPCIS JSON schema not found at {SCHEMA_FILE}")
+    loaded: dict[str, Any] = json.loads(SCHEMA_FILE.read_text())
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def schema(schema_document: dict[str, Any]) -> EpcisJsonSchema:
+    return EpcisJsonSchema(schema_document)
+
+
+def xml(inside_event: str = "", *, event_attributes: str = "", before_events: str = "") -> bytes:
+    """One ObjectEvent in an EPCIS 2.0 XML document (namespace ``ex`` declared)."""
+    return f"""<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2" xmlns:ex="https://ex.org/"
+        schemaVersion="2.0" creationDate="2026-03-01T10:00:00Z"><EPCISBody><EventList>{before_events}
+      <ObjectEvent {event_attributes}>
+        <eventTime>2026-03-01T10:00:00.000+01:00</eventTime>
+        <eventTimeZoneOffset>+01:00</eventTimeZoneOffset>
+        <epcList><epc>urn:epc:id:sgtin:4012345.011111.1</epc></epcList>
+        <action>OBSERVE</action>
+        <bizStep>shipping</bizStep>
+        <readPoint><id>urn:epc:id:sgln:4012345.00001.0</id></readPoint>
+        {inside_event}
+      </ObjectEvent></EventList></EPCISBody></epcis:EPCISDocument>""".encode()
+
+
+def _refusal(data: bytes, schema: EpcisJsonSchema | None = None) -> list[tuple[tuple[str | int, ...], str]]:
+    with pytest.raises(ValidationFailed) as caught:
+        parse_epcis_document(data, schema=schema)
+    return [(error.location, error.message) for error in caught.value.errors]
+
+
+def _paths(data: bytes, schema: EpcisJsonSchema | None = None) -> list[tuple[str | int, ...]]:
+    return [path for path, _ in _refusal(data, schema)]
+
+
+def _one_event(data: bytes) -> Any:
+    (event,) = parse_epcis_document(data).events
+    return event
+
+
+SENSOR_WITH_TEXT = """<sensorElementList><sensorElement>
+    <sensorMetadata time="2026-03-01T09:55:00Z">calibrated 2026-01</sensorMetadata>
+    <sensorReport type="gs1:Temperature" value="4.5" uom="CEL">probe B</sensorReport>
+  </sensorElement></sensorElementList>"""
+SENSOR_WITHOUT_TEXT = SENSOR_WITH_TEXT.replace("calibrated 2026-01", "").replace("probe B", "")
+
+
+# --- 1. text content of sensorMetadata / sensorReport -----------------------------------------------
+
+
+def test_sensor_text_is_kept_in_the_json_form() -> None:
+    element = _one_event(xml(SENSOR_WITH_TEXT)).body["sensorElementList"][0]
+    assert element["sensorMetadata"]["#text"] == "calibrated 2026-01"
+    assert element["sensorReport"][0]["#text"] == "probe B"
+    assert element["sensorReport"][0]["value"] == 4.5
+
+
+def test_sensor_text_is_hashed_as_the_element_text() -> None:
+    with_text = _one_event(xml(SENSOR_WITH_TEXT))
+    without_text = _one_event(xml(SENSOR_WITHOUT_TEXT))
+    prehash = event_prehash(with_text.event_type, with_text.body, with_text.namespaces)
+    # the reference algorithm renders an element's text right after its name, before its fields
+    assert "sensorMetadata=calibrated 2026-01time=2026-03-01T09:55:00.000Z" in prehash
+    assert "sensorReport=probe Btype=https://gs1.org/voc/Temperature" in prehash
+    assert with_text.event_hash != without_text.event_hash
+
+
+def test_sensor_text_survives_the_json_ld_round_trip_with_its_hash() -> None:
+    original = parse_epcis_document(xml(SENSOR_WITH_TEXT))
+    query_document = events_to_query_document(original.events)
+    report = query_document["epcisBody"]["queryResults"]["resultsBody"]["eventList"][0]["sensorElementList"][
+        0
+    ]["sensorReport"][0]
+    assert report["#text"] == "probe B"
+    assert parse_epcis_json(query_document).events[0].event_hash == original.events[0].event_hash
+
+
+def test_json_sensor_text_must_be_a_string() -> None:
+    sensors = [{"sensorReport": [{"type": "Temperature", "value": 4, "#text": 5}]}]
+    paths = _paths(as_bytes(document(object_event(sensorElementList=sensors))))
+    assert paths == [(*EVENT, "sensorElementList", 0, "sensorReport", 0, "#text")]
+
+
+def test_namespaced_elements_in_a_sensor_report_are_extensions_like_json_keys() -> None:
+    from_xml = _one_event(xml(SENSOR_WITHOUT_TEXT.replace('uom="CEL">', 'uom="CEL"><ex:probe>B</ex:probe>')))
+    report = {"type": "gs1:Temperature", "value": 4.5, "uom": "CEL", "ex:probe": "B"}
+    sensors = [{"sensorMetadata": {"time": "2026-03-01T09:55:00Z"}, "sensorReport": [report]}]
+    from_json = parse_epcis_document(as_bytes(document(object_event(sensorElementList=sensors)))).events[0]
+    assert from_xml.body["sensorElementList"][0]["sensorReport"][0]["ex:probe"] == "B"
+    assert from_xml.event_hash == from_json.event_hash
+
+
+def test_standard_fields_written_as_elements_in_a_sensor_report_are_refused() -> None:
+    refused = _refusal(
+        xml(SENSOR_WITHOUT_TEXT.replace('value="4.5" uom="CEL">', 'uom="CEL"><value>4.5</value>'))
+    )
+    assert refused == [
+        (
+            (*EVENT, "sensorElementList", 0, "sensorReport", 0, "value"),
+            "<value> inside <sensorReport>: its fields are written as attributes",
+        )
+    ]
+
+
+# --- 2. attributes of the 1.x extension wrappers ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "inside",
+    [
+        '<extension ex:batch="7"/>',
+        '<baseExtension ex:batch="7"/>',
+        '<extension><extension ex:batch="7"/></extension>',
+    ],
+)
+def test_wrapper_attributes_are_kept_and_hashed_like_the_event_own(inside: str) -> None:
+    wrapped = _one_event(xml(inside))
+    on_the_event = _one_event(xml(event_attributes='ex:batch="7"'))
+    as_json = parse_epcis_document(as_bytes(document(object_event(**{"ex:batch": "7"})))).events[0]
+    plain = _one_event(xml())
+    assert wrapped.body["ex:batch"] == "7"
+    assert wrapped.event_hash == on_the_event.event_hash == as_json.event_hash != plain.event_hash
+
+
+@pytest.mark.parametrize(
+    ("inside", "field", "holder"),
+    [
+        (
+            '<ilmd><extension ex:lot="L1"><ex:bestBefore>2027-01-01</ex:bestBefore></extension></ilmd>',
+            "ilmd",
+            None,
+        ),
+        (
+            "<errorDeclaration><declarationTime>2026-03-02T10:00:00Z</declarationTime>"
+            '<extension ex:lot="L1"/></errorDeclaration>',
+            "errorDeclaration",
+            None,
+        ),
+        (
+            '<sensorElementList><sensorElement><sensorReport type="gs1:Temperature" value="4"/>'
+            '<extension ex:lot="L1"/></sensorElement></sensorElementList>',
+            "sensorElementList",
+            0,
+        ),
+    ],
+)
+def test_wrapper_attributes_inside_an_event_stay_with_their_element(
+    inside: str, field: str, holder: int | None
+) -> None:
+    data = xml(inside).replace(b"OBSERVE", b"ADD") if field == "ilmd" else xml(inside)
+    value = _one_event(data).body[field]
+    assert (value if holder is None else value[holder])["ex:lot"] == "L1"
+
+
+def test_location_wrapper_and_own_attributes_are_kept_and_hashed() -> None:
+    with_wrapper = _one_event(
+        xml().replace(b"</id></readPoint>", b'</id><extension ex:dock="4"/></readPoint>')
+    )
+    with_attribute = _one_event(xml().replace(b"<readPoint>", b'<readPoint ex:dock="4">'))
+    as_json = parse_epcis_document(
+        as_bytes(document(object_event(readPoint={"id": "urn:epc:id:sgln:4012345.00001.0", "ex:dock": "4"})))
+    ).events[0]
+    assert with_wrapper.body["readPoint"]["ex:dock"] == "4"
+    assert with_wrapper.event_hash == with_attribute.event_hash == as_json.event_hash
+    assert with_wrapper.event_hash != _one_event(xml()).event_hash
+
+
+@pytest.mark.parametrize(
+    ("data", "path"),
+    [
+        # an attribute without a namespace is no extension (and may not stand in for a standard field)
+        (xml('<extension batch="7"/>'), (*EVENT, "batch")),
+        (xml(event_attributes='disposition="in_transit"'), (*EVENT, "disposition")),
+        # where the JSON form has no place for them
+        (xml(before_events='<extension ex:batch="7"/>'), ("epcisBody", "eventList")),
+        (
+            xml(
+                '<sensorElementList><sensorElement><sensorReport type="gs1:Temperature" value="4"/>'
+                '</sensorElement><extension ex:lot="L1"/></sensorElementList>'
+            ),
+            (*EVENT, "sensorElementList"),
+        ),
+        (xml().replace(b"<epc>", b'<epc ex:tag="1">'), (*EVENT, "epcList", 0)),
+        (xml().replace(b"<eventTime>", b'<eventTime ex:source="gps">'), (*EVENT, "eventTime")),
+        (xml().replace(b"<bizStep>", b'<bizStep ex:v="2">'), (*EVENT, "bizStep")),
+    ],
+)
+def test_attributes_are_refused_where_they_cannot_be_kept(data: bytes, path: tuple[str | int, ...]) -> None:
+    assert _paths(data) == [path]
+
+
+# --- other XML that was read too kindly ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "path", "message"),
+    [
+        (
+            xml().replace(b"<epc>", b"<ex:epc>").replace(b"</epc>", b"</ex:epc>"),
+            (*EVENT, "epcList", 0),
+            "<ex:epc> in <epcList>: expected <epc>",
+        ),
+        (
+            xml(
+                "<quantityList><item><epcClass>urn:epc:class:lgtin:4012345.011111.L1</epcClass>"
+                "<quantity>5</quantity></item></quantityList>"
+            ),
+            (*EVENT, "quantityList", 0),
+            "<item> in <quantityList>: expected <quantityElement>",
+        ),
+        (
+            xml(
+                '<sensorElementList><reading><sensorReport type="gs1:Temperature"/></reading></sensorElementList>'
+            ),
+            (*EVENT, "sensorElementList", 0),
+            "<reading> in <sensorElementList>: expected <sensorElement>",
+        ),
+        (
+            xml(
+                '<sensorElementList><sensorElement><sensorMetadata time="2026-03-01T09:00:00Z"/>'
+                '<sensorMetadata time="2026-03-01T09:30:00Z"/><sensorReport type="gs1:Temperature"/>'
+                "</sensorElement></sensorElementList>"
+            ),
+            (*EVENT, "sensorElementList", 0, "sensorMetadata"),
+            "sensorMetadata appears more than once",
+        ),
+        (
+            xml().replace(b"</id></readPoint>", b"</id><id>urn:epc:id:sgln:4012345.00002.0</id></readPoint>"),
+            (*EVENT, "readPoint", "id"),
+            "readPoint.id appears more than once",
+        ),
+    ],
+)
+def test_xml_elements_out_of_place_are_refused(
+    data: bytes, path: tuple[str | int, ...], message: str
+) -> None:
+    assert _refusal(data) == [(path, message)]
+
+
+@pytest.mark.parametrize(
+    ("fields", "path"),
+    [
+        ({"readPoint": {"id": "urn:epc:id:sgln:4012345.00001.0", "dock": "4"}}, ("readPoint", "dock")),
+        (
+            {"sensorElementList": [{"sensorReport": [{"type": "Temperature"}], "probe": "B"}]},
+            ("sensorElementList", 0, "probe"),
+        ),
+    ],
+)
+def test_json_unprefixed_keys_in_locations_and_sensor_elements_are_refused(
+    fields: dict[str, Any], path: tuple[str | int, ...]
+) -> None:
+    assert _paths(as_bytes(document(object_event(**fields)))) == [(*EVENT, *path)]
+
+
+def test_json_ld_type_and_prefixed_keys_in_locations_and_sensor_elements_are_kept() -> None:
+    location = {"id": "urn:epc:id:sgln:4012345.00001.0", "type": "gs1:Place", "ex:dock": "4"}
+    sensors = [{"type": "epcis:SensorElement", "ex:probe": "B", "sensorReport": [{"type": "Temperature"}]}]
+    (event,) = parse_epcis_document(
+        as_bytes(document(object_event(readPoint=location, sensorElementList=sensors)))
+    ).events
+    assert event.read_point is not None and event.body["sensorElementList"][0]["ex:probe"] == "B"
+
+
+# --- 3. strict mode: the schema's uri and date-time formats, JSON and XML ----------------------------
+
+BAD_JSON_FIELDS = [
+    ({"epcList": ["urn:epc:id:sgtin:4012345.011111.1", "sgtin 2"]}, ("epcList", 1)),
+    ({"bizStep": "urn:example:bizstep:weigh ing"}, ("bizStep",)),
+    ({"disposition": "urn:example:disp:on hold"}, ("disposition",)),
+    ({"readPoint": {"id": "urn:example:dock 4"}}, ("readPoint", "id")),
+    ({"bizLocation": {"id": "urn:example:depot <7>"}}, ("bizLocation", "id")),
+    ({"certificationInfo": "https://cert.example.org/a b"}, ("certificationInfo",)),
+    (
+        {"certificationInfo": ["https://cert.example.org/ok", "https://cert.example.org/a b"]},
+        ("certificationInfo", 1),
+    ),
+    ({"eventTime": "2026-03-01T10:00+01:00"}, ("eventTime",)),  # no seconds: ISO 8601, not RFC 3339
+    ({"recordTime": "2026-03-01 10:00:00Z"}, ("recordTime",)),
+    (
+        {"errorDeclaration": {"declarationTime": "2026-03-02T10:00+01:00"}},
+        ("errorDeclaration", "declarationTime"),
+    ),
+    (
+        {
+            "sensorElementList": [
+                {"sensorMetadata": {"time": "2026-03-01T09:55Z"}, "sensorReport": [{"type": "Temperature"}]}
+            ]
+        },
+        ("sensorElementList", 0, "sensorMetadata", "time"),
+    ),
+    (
+        {
+            "sensorElementList": [
+                {"sensorReport": [{"type": "Temperature", "deviceID": "urn:example:probe 1"}]}
+            ]
+        },
+        ("sensorElementList", 0, "sensorReport", 0, "deviceID"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("fields", "path"), BAD_JSON_FIELDS)
+def test_strict_json_refuses_bad_uris_and_times_at_their_path(
+    schema: EpcisJsonSchema, fields: dict[str, Any], path: tuple[str | int, ...]
+) -> None:
+    data = as_bytes(document(object_event(**fields)))
+    parse_epcis_document(data)  # the always-on checks let these through: only strict mode refuses them
+    refused = _refusal(data, schema)
+    assert [p for p, _ in refused] == [(*EVENT, *path)]
+    assert "is not a URI" in refused[0][1] or "is not a date-time" in refused[0][1]
+
+
+BAD_XML_FIELDS = [
+    (xml().replace(b"4012345.011111.1</epc>", b"4012345.011111.1 </epc><epc>sgtin 2</epc>"), ("epcList", 1)),
+    (xml().replace(b"<bizStep>shipping", b"<bizStep>urn:example:bizstep:weigh ing"), ("bizStep",)),
+    (xml().replace(b"4012345.00001.0</id>", b"dock 4</id>"), ("readPoint", "id")),
+    (xml("<certificationInfo>https://cert.example.org/a b</certificationInfo>"), ("certificationInfo",)),
+    (xml().replace(b"10:00:00.000+01:00</eventTime>", b"10:00+01:00</eventTime>"), ("eventTime",)),
+    (xml("<recordTime>2026-03-01T10:00+01:00</recordTime>"), ("recordTime",)),
+    (
+        xml(
+            '<sensorElementList><sensorElement><sensorMetadata startTime="2026-03-01T09:55Z"/>'
+            '<sensorReport type="gs1:Temperature" rawData="https://ex.org/raw data"/>'
+            "</sensorElement></sensorElementList>"
+        ),
+        ("sensorElementList", 0, "sensorMetadata", "startTime"),
+        ("sensorElementList", 0, "sensorReport", 0, "rawData"),
+    ),
+    (
+        xml(
+            "<errorDeclaration><declarationTime>2026-03-02T10:00+01:00</declarationTime>"
+            "<correctiveEventIDs><correctiveEventID>urn:uuid:not one</correctiveEventID></correctiveEventIDs>"
+            "</errorDeclaration>"
+        ),
+        ("errorDeclaration", "declarationTime"),
+        ("errorDeclaration", "correctiveEventIDs", 0),
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", *("path",)), [(case[0], case[1:]) for case in BAD_XML_FIELDS])
+def test_strict_xml_refuses_bad_uris_and_times_at_their_path(
+    schema: EpcisJsonSchema, data: bytes, path: tuple[tuple[str | int, ...], ...]
+) -> None:
+    parse_epcis_document(data)
+    assert sorted(map(str, _paths(data, schema))) == sorted(str((*EVENT, *p)) for p in path)
+
+
+def test_strict_xml_checks_the_creation_date(schema: EpcisJsonSchema) -> None:
+    data = xml().replace(b'creationDate="2026-03-01T10:00:00Z"', b'creationDate="2026-03-01T10:00Z"')
+    assert _paths(data, schema) == [("creationDate",)]
+
+
+def test_sliced_parse_checks_xml_formats_too(schema: EpcisJsonSchema) -> None:
+    from supplyguard.tracking.epcis_capture import SlicedParse
+
+    with pytest.raises(ValidationFailed) as caught:
+        list(SlicedParse(BAD_XML_FIELDS[0][0], schema=schema))
+    assert [e.location for e in caught.value.errors] == [(*EVENT, "epcList", 1)]
+
+
+def _every_formatted_field_broken() -> dict[str, Any]:
+    """An event whose every field with a schema format holds a value that breaks it."""
+    bad_uri, bad_time = "urn:example:no spaces", "2026-03-01T10:00Z"
+    sensor = FORMATTED_FIELDS["sensorReport"]
+    return object_event(
+        eventTime=bad_time,
+        recordTime=bad_time,
+        eventID=bad_uri,
+        certificationInfo=[bad_uri],
+        epcList=[bad_uri],
+        bizStep=bad_uri,
+        disposition=bad_uri,
+        readPoint={"id": bad_uri},
+        bizLocation={"id": bad_uri},
+        quantityList=[{"epcClass": bad_uri, "quantity": 1}],
+        bizTransactionList=[{"type": bad_uri, "bizTransaction": bad_uri}],
+        sourceList=[{"type": bad_uri, "source": bad_uri}],
+        destinationList=[{"type": bad_uri, "destination": bad_uri}],
+        persistentDisposition={"set": [bad_uri], "unset": [bad_uri]},
+        errorDeclaration={"declarationTime": bad_time, "reason": bad_uri, "correctiveEventIDs": [bad_uri]},
+        sensorElementList=[
+            {
+                "sensorMetadata": {
+                    key: bad_time if how == "date-time" else bad_uri
+                    for key, how in FORMATTED_FIELDS["sensorMetadata"].items()
+                },
+                "sensorReport": [
+                    {key: bad_time if how == "date-time" else bad_uri for key, how in sensor.items()}
+                ],
+            }
+        ],
+    )
+
+
+def test_the_xml_format_table_is_the_gs1_schema_s(schema_document: dict[str, Any]) -> None:
+    # every format error the GS1 schema finds in the event is found by the XML path, and no other
+    event = _every_formatted_field_broken()
+    validator = jsonschema.Draft7Validator(
+        schema_document, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER
+    )
+    by_schema = set()
+    for error in validator.iter_errors(document(event)):
+        for leaf in [error, *error.context] if error.validator == "anyOf" else [error]:
+            if leaf.validator == "format":
+                by_schema.add(
+                    tuple(leaf.absolute_path)[len(EVENT) :] or tuple(error.absolute_path)[len(EVENT) :]
+                )
+    by_table = {where for where, _value, _format in formatted_values(event)}
+    assert by_schema == by_table
+    assert len(by_table) >= 40
+
+
+def test_a_parsed_document_is_checked_on_its_event_bodies(schema: EpcisJsonSchema) -> None:
+    (event,) = parse_epcis_json(document(object_event())).events
+    broken = dataclasses.replace(event, body=_every_formatted_field_broken())
+    parsed = parse_epcis_json(document(object_event()))
+    errors = schema.format_errors(dataclasses.replace(parsed, events=(broken,)))
+    assert {e.location for e in errors} == {
+        (*EVENT, *where) for where, _v, _f in formatted_values(broken.body)
+    }
+
+
+@pytest.mark.parametrize("folder", ["XML", "JSON"])
+def test_every_official_example_passes_strict_mode(schema: EpcisJsonSchema, folder: str) -> None:
+    root = EPCIS_DATA / "gs1-EPCIS" / folder
+    suffixes = (".xml",) if folder == "XML" else (".jsonld", ".json")
+    files = [p for p in sorted(root.rglob("*")) if p.suffix in suffixes and "CaptureJob" not in p.parts]
+    assert len(files) >= 30
+    for path in files:
+        parse_epcis_document(path.read_bytes(), schema=schema)
+
+
+def test_a_missing_format_checker_is_a_configuration_error(
+    schema_document: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # without rfc3986-validator jsonschema registers no "uri" checker and would skip the format
+    monkeypatch.setattr(jsonschema.Draft7Validator, "FORMAT_CHECKER", jsonschema.FormatChecker(["date-time"]))
+    with pytest.raises(ConfigurationError, match="uri"):
+        EpcisJsonSchema(schema_document)
+
+
+def test_the_schema_file_service_says_when_a_checker_is_missing(
+    schema_document: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from supplyguard.services.epcis_schema import load_epcis_schema
+
+    path = tmp_path / "schema.json"
+    path.write_text(json.dumps(schema_document))
+    monkeypatch.setattr(jsonschema.Draft7Validator, "FORMAT_CHECKER", jsonschema.FormatChecker(["uri"]))
+    with pytest.raises(ConfigurationError, match="date-time"):
+        load_epcis_schema(path)
