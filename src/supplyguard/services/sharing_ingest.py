@@ -202,26 +202,79 @@ def check_objects(
     """Verdicts of :func:`check_object` for ``objects`` (pure: no database; runs in any process)."""
     ring = context.keyring() if keyring is None else keyring
     agreements = context.agreements()
-    return [check_object(wire, ring, agreements, context) for wire in objects]
+    shapes: dict[Any, str | tuple[str, ...]] = {}
+    return [check_object(wire, ring, agreements, context, shapes) for wire in objects]
+
+
+#: What :func:`check_ingress` reads of an object: its type, its TLP markings, the paths (not the
+#: values) of its disclosed fields, and for an identity its class (individuals' details are personal
+#: data). Objects alike in all of these, from one author under one check context, get the same
+#: decision: the agreement is re-checked once per shape and the verdict applies to each of them.
+_Shape = tuple[str, tuple[str, ...], Any, Any, str]
+
+
+def _shape(stix: Mapping[str, Any], paths: tuple[str, ...], author: str) -> _Shape | None:
+    markings = stix.get("object_marking_refs")
+    if type(markings) is list:
+        markings = tuple(markings)
+    identity_class = stix.get("identity_class") if stix.get("type") == "identity" else None
+    shape = (str(stix.get("type")), paths, markings, identity_class, author)
+    try:
+        hash(shape)
+    except TypeError:  # an odd marking or identity class (a dict, a list of lists): no memo
+        return None
+    return shape
+
+
+def _agreement_of(
+    stix: Mapping[str, Any],
+    paths: tuple[str, ...],
+    agreements: Sequence[Agreement],
+    context: CheckContext,
+    author: str,
+    shapes: dict[Any, str | tuple[str, ...]] | None,
+) -> str:
+    """The id of the agreement the object came under (:func:`_ingress`), or AgreementViolation;
+    ``shapes`` remembers the decisions of one check context by object shape (:data:`_Shape`)."""
+    shape = _shape(stix, paths, author) if shapes is not None else None
+    known = shapes.get(shape) if shapes is not None and shape is not None else None
+    if known is None:
+        try:
+            known = _ingress(
+                stix, agreements, context.sender, context.recipient, author, context.on
+            ).agreement_id
+        except AgreementViolation as violation:
+            known = violation.reasons
+        if shapes is not None and shape is not None:
+            shapes[shape] = known
+    if isinstance(known, tuple):
+        raise AgreementViolation("(none)", str(stix.get("id", "?")), known)
+    return known
 
 
 def check_object(
-    wire: Any, keyring: Keyring, agreements: Sequence[Agreement], context: CheckContext
+    wire: Any,
+    keyring: Keyring,
+    agreements: Sequence[Agreement],
+    context: CheckContext,
+    shapes: dict[Any, str | tuple[str, ...]] | None = None,
 ) -> Checked | None:
     """Verify one received object and re-check its agreement. None for a tombstone (its checks
-    need what is held) and for what is not a JSON object (refused where it is stored)."""
+    need what is held) and for what is not a JSON object (refused where it is stored).
+    ``shapes``, shared by the calls of one check context, remembers agreement decisions by object
+    shape (:data:`_Shape`)."""
     if not isinstance(wire, Mapping) or wire.get("type") == TOMBSTONE_TYPE:
         return None
     object_id = str(wire.get("id", "?"))
     try:
         signed = SignedObject.from_stix(wire)
-        verify_object(signed, keyring)
+        fields = verify_object(signed, keyring)
         key = keyring.get(signed.header.key_id)
         author = key.node_id if key is not None else context.sender
         if author == context.recipient:
             return Checked(object_id, author)  # our own object coming back: we hold the original
-        ingress = _ingress(signed.stix, agreements, context.sender, context.recipient, author, context.on)
-        return Checked(object_id, author, ingress.agreement_id)
+        agreement_id = _agreement_of(signed.stix, tuple(fields), agreements, context, author, shapes)
+        return Checked(object_id, author, agreement_id)
     except SignedObjectInvalid as error:
         return Checked(object_id, check=error.check, detail=error.message)
     except AgreementViolation as error:
@@ -397,6 +450,7 @@ def ingest_in_uow(
     agreements = context.agreements()
     if checked is not None and (checked_under != context or len(checked) != len(objects)):
         checked = None
+    shapes: dict[Any, str | tuple[str, ...]] = {}
     state = IngressState(node, sender, at, IngestReport(), [])
     report = state.report
     ids = [str(w.get("id")) for w in objects if isinstance(w, Mapping) and w.get("type") != TOMBSTONE_TYPE]
@@ -437,7 +491,7 @@ def ingest_in_uow(
                 continue
             verdict = checked[index] if checked is not None else None
             if verdict is None or verdict.object_id != object_id:
-                verdict = check_object(wire, keyring, agreements, context)
+                verdict = check_object(wire, keyring, agreements, context, shapes)
             if verdict is None:  # cannot happen: tombstones and non-objects are handled above
                 raise SignedObjectInvalid(object_id, "format", "not a signed object")
             if verdict.check is not None:

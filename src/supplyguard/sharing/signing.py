@@ -154,7 +154,7 @@ class SignedHeader:
         try:
             if data["scheme"] != SCHEME:
                 raise SignedObjectInvalid(object_id, "format", f"unknown signature scheme {data['scheme']!r}")
-            commitments = tuple(str(c) for c in data["commitments"])
+            commitments = tuple(map(str, data["commitments"]))
             return cls(
                 object_id=str(data["id"]),
                 object_type=str(data["type"]),
@@ -334,8 +334,13 @@ def disclose(signed: SignedObject, keep: Iterable[str]) -> SignedObject:
     )
 
 
-def verify_object(signed: SignedObject, keyring: Keyring) -> None:
-    """Check key, author, signature and every disclosed field; raise :class:`SignedObjectInvalid`."""
+def verify_object(signed: SignedObject, keyring: Keyring) -> dict[str, Any]:
+    """Check key, author, signature and every disclosed field; raise :class:`SignedObjectInvalid`.
+
+    Returns the object's disclosed fields (path -> value, :func:`object_fields`), every one of them
+    checked against its commitment, so a caller that needs them does not walk the object again.
+    A value that has no canonical form (a lone surrogate, an integer beyond 2^53, NaN) cannot
+    match a commitment: the object is refused (``format``), never an error of the caller's."""
     header, stix = signed.header, signed.stix
     object_id = header.object_id
     expected = {
@@ -370,28 +375,41 @@ def verify_object(signed: SignedObject, keyring: Keyring) -> None:
         signature = decode_b64url(signed.signature)
     except ValueError as error:
         raise SignedObjectInvalid(object_id, "signature", "signature is not base64url") from error
-    if not key.verifies(signature, header.message()):
+    try:
+        message = header.message()
+    except ValueError as error:  # a lone surrogate in the header cannot be UTF-8 encoded
+        raise SignedObjectInvalid(object_id, "format", "the signed header has no canonical form") from error
+    if not key.verifies(signature, message):
         raise SignedObjectInvalid(
             object_id, "signature", f"Ed25519 signature does not verify under key {key.key_id}"
         )
-    committed = set(header.commitments)
+    committed = frozenset(header.commitments)
     fields = object_fields(stix)
-    for path in signed.salts:
+    salts = signed.salts
+    for path in salts:
         if path not in fields:
             raise SignedObjectInvalid(
                 object_id, "field", f"a salt is given for {path!r}, which is not disclosed"
             )
+    sha256, from_hex = hashlib.sha256, bytes.fromhex
     for path, value in fields.items():
-        salt_text = signed.salts.get(path)
+        salt_text = salts.get(path)
         if salt_text is None:
             raise SignedObjectInvalid(
                 object_id, "field", f"field {path!r} is not covered by the author's signature"
             )
         try:
-            salt = bytes.fromhex(salt_text)
+            salt = from_hex(salt_text)
         except ValueError as error:
             raise SignedObjectInvalid(object_id, "field", f"salt of {path!r} is not hex") from error
-        if commitment(salt, path, value) not in committed:
+        try:
+            pair = _canonical_pair(path, value)
+        except ValueError as error:  # rfc8785's errors and UnicodeEncodeError are ValueErrors
+            raise SignedObjectInvalid(
+                object_id, "format", f"field {path!r} has no canonical JSON form: {error}"
+            ) from error
+        if sha256(salt + pair).hexdigest() not in committed:
             raise SignedObjectInvalid(
                 object_id, "field", f"field {path!r} was altered after the author signed it"
             )
+    return fields
