@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from supplyguard.adapters.db import ledger_tables
-from supplyguard.adapters.db.engine import BULK_WAL_PAGES, create_db_engine
+from supplyguard.adapters.db.engine import BULK_WAL_BYTES, SQLITE_PAGE_SIZE, create_db_engine
 from supplyguard.adapters.db.ledger_store import LedgerStore, pack_bundle, unpack_bundle
 from supplyguard.errors import InvalidInput, ProofRequestInvalid, VerificationFailed
 from supplyguard.ledger import (
@@ -307,7 +308,23 @@ def test_bulk_appends_on_sqlite_checkpoint_the_wal_less_often(tmp_path: Path) ->
         assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
         store.append_many(envelopes(300, 3))
         conn.commit()
-        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == BULK_WAL_PAGES
+        pages = conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+        assert pages == BULK_WAL_BYTES // SQLITE_PAGE_SIZE
+    engine.dispose()
+
+
+def test_a_new_sqlite_database_gets_large_pages_and_an_existing_one_keeps_its_own(tmp_path: Path) -> None:
+    engine = _sqlite_engine(tmp_path)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA page_size").scalar() == SQLITE_PAGE_SIZE
+    engine.dispose()
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as raw:
+        raw.execute("CREATE TABLE t (x)")
+    engine = create_db_engine(f"sqlite:///{old}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     engine.dispose()
 
 

@@ -19,10 +19,19 @@ def normalise_url(url: str) -> str:
     return url
 
 
+SQLITE_PAGE_SIZE = 16_384
+"""Page size of a new SQLite database. Four times SQLite's default: a commit writes a quarter of the
+WAL frames (each a write and a checksum), a ledger hash tile (16,320 bytes) fits in one page
+instead of a chain of four, and a ledger bundle (about 52 kB) spans four pages instead of thirteen.
+A 1,000-leaf ledger append with its commit costs about a sixth less CPU (2026-12-06)."""
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy's "begin" event below emit BEGIN itself (pysqlite's own handling is too lazy).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    # Only a new, empty database takes it (before WAL is set); an existing one keeps its own.
+    cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -56,19 +65,22 @@ def create_db_engine(url: str) -> Engine:
     raise ConfigurationError(f"unsupported database backend {parsed.get_backend_name()!r}")
 
 
-BULK_WAL_PAGES = 10_000
-"""WAL pages (about 40 MB) a bulk writer lets pile up before it checkpoints. SQLite's default, 1,000,
-means a checkpoint and its two fsyncs every eight or so commits of a 1,000-leaf ledger batch."""
+BULK_WAL_BYTES = 40 * 2**20
+"""WAL a bulk writer lets pile up before it checkpoints (40 MiB: 2,560 pages of 16 KiB, 10,240 of
+4 KiB). SQLite's default, 1,000 pages, means a checkpoint and its two fsyncs every few commits of a
+1,000-leaf ledger batch."""
 
 
 def relax_wal_checkpoints(conn: Connection) -> None:
-    """For a bulk writer on SQLite: checkpoint the WAL every :data:`BULK_WAL_PAGES` pages instead of
-    every 1,000. Set once per pooled connection (it stays so on it); a no-op on PostgreSQL."""
+    """For a bulk writer on SQLite: checkpoint the WAL every :data:`BULK_WAL_BYTES` instead of every
+    1,000 pages. Set once per pooled connection (it stays so on it); a no-op on PostgreSQL."""
     if conn.dialect.name != "sqlite":
         return
     info = conn.connection.info
     if not info.get("supplyguard_bulk_wal"):
-        conn.connection.driver_connection.execute(f"PRAGMA wal_autocheckpoint={BULK_WAL_PAGES}")  # type: ignore[union-attr]
+        driver = conn.connection.driver_connection
+        page_size = int(driver.execute("PRAGMA page_size").fetchone()[0])  # type: ignore[union-attr]
+        driver.execute(f"PRAGMA wal_autocheckpoint={BULK_WAL_BYTES // page_size}")  # type: ignore[union-attr]
         info["supplyguard_bulk_wal"] = True
 
 
