@@ -151,8 +151,9 @@ class Settings(BaseSettings):
         default=None,
         description=(
             "GS1's EPCIS 2.0 JSON schema (`EPCIS-JSON-Schema.json`); set, every JSON / JSON-LD capture "
-            "is also validated against it (strict mode, about 10-30 times slower to parse). Unset: the "
-            "structural and semantic checks only."
+            "is also validated against it, its `uri` and `date-time` formats included, and every XML "
+            "capture against those formats on the same fields (strict mode, about 10-30 times slower "
+            "to parse JSON). Unset: the structural and semantic checks only."
         ),
     )
     mqtt_url: str = Field(
