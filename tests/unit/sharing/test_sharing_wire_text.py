@@ -1,4 +1,5 @@
-"""The stored JSON text of a shared object is what ``json.dumps`` writes (compact, non-ASCII kept)."""
+"""The stored JSON text of a shared object is what ``json.dumps`` writes (compact, non-ASCII kept),
+and a sync page is read as ``json.loads`` reads it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from supplyguard.adapters.db.sharing_repo import _wire_text
+from supplyguard.services.sharing_sync import parse_page
 
 _SCALARS = st.none() | st.booleans() | st.integers() | st.text()
 _VALUES = st.recursive(
@@ -48,3 +50,27 @@ def test_wire_text_without_floats_is_the_text_json_dumps_writes(wire: dict[str, 
 def test_a_value_json_cannot_write_still_raises() -> None:
     with pytest.raises(TypeError):
         _wire_text({"a": object()})
+
+
+@given(_VALUES, st.booleans())
+def test_a_page_is_read_as_json_loads_reads_it(value: Any, ascii_only: bool) -> None:
+    text = json.dumps({"more": False, "objects": [value]}, ensure_ascii=ascii_only).encode()
+    assert parse_page(text) == json.loads(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"objects":[{"name":"signed","name":"last wins"}]}',
+        b'{"objects":[{"name":"\\ud800 lone surrogate"}]}',
+        b'{"objects":[{"n":123456789012345678901234567890,"x":1e400,"y":-0.0}]}',
+    ],
+    ids=["duplicate keys", "lone surrogate escape", "numbers"],
+)
+def test_a_page_reads_the_odd_cases_as_json_loads_does(text: bytes) -> None:
+    assert parse_page(text) == json.loads(text)
+
+
+def test_a_page_that_is_not_json_raises_as_json_loads_does() -> None:
+    with pytest.raises(json.JSONDecodeError):
+        parse_page(b'{"objects":[1,2,]}')
