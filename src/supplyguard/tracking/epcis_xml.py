@@ -83,12 +83,15 @@ def _number_or_text(text: str) -> Any:
     return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
 
 
-def _children(element: ET.Element, lifted: list[tuple[str, str]]) -> list[ET.Element]:
+def _children(
+    element: ET.Element, lifted: list[tuple[str, str]], stray: list[str] | None = None
+) -> list[ET.Element]:
     """Child elements with the 1.x ``extension``/``baseExtension`` wrappers flattened away.
 
     A wrapper's own attributes (its XSD type allows any, ``xsd:anyAttribute``) are appended to
     ``lifted``: the caller keeps them as fields of ``element`` itself, where the wrapper's content
-    goes, or refuses them where the JSON form has no place for them; they are never dropped.
+    goes, or refuses them where the JSON form has no place for them; they are never dropped. Text
+    directly in a wrapper goes to ``stray`` when given (the caller refuses it, see :func:`_no_text`).
     """
     out: list[ET.Element] = []
     for child in element:
@@ -97,10 +100,53 @@ def _children(element: ET.Element, lifted: list[tuple[str, str]]) -> list[ET.Ele
         if child.tag in _WRAPPERS:
             if child.attrib:
                 lifted.extend(child.attrib.items())
-            out.extend(_children(child, lifted))
+            if stray is not None:
+                text = _stray_text(child)
+                if text:
+                    stray.append(text)
+            out.extend(_children(child, lifted, stray))
         else:
             out.append(child)
     return out
+
+
+def _stray_text(element: ET.Element) -> str:
+    """Non-blank text directly in ``element`` (before or between its child elements), if any."""
+    text = element.text
+    if text and not text.isspace():
+        return text.strip()
+    for child in element:
+        tail = child.tail
+        if tail and not tail.isspace():
+            return tail.strip()
+    return ""
+
+
+def _no_text(
+    element: ET.Element,
+    names: _Names,
+    where: Location,
+    errors: list[FieldError],
+    stray: list[str] | None = None,
+) -> None:
+    """An element whose XSD type holds elements only (an event, a list, a location...): text in it
+    (or in its wrappers, ``stray``) has no place in the JSON form and is refused, not dropped."""
+    text = _stray_text(element) or (stray[0] if stray else "")
+    if text:
+        tag = names.key(element.tag)[0]
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        errors.append(FieldError(where, f"text {shown!r} in <{tag}>, which holds elements only"))
+
+
+def _value(element: ET.Element, names: _Names, where: Location, errors: list[FieldError]) -> str:
+    """The text of an element whose XSD type is a plain value (``eventTime``, ``epc``, ``id``...);
+    attributes or child elements in it have no place in the JSON form and are refused."""
+    if element.attrib:
+        _no_attributes(element, names, where, errors)
+    if len(element):
+        tag = names.key(element.tag)[0]
+        errors.append(FieldError(where, f"<{tag}> holds a value, not elements"))
+    return _text(element)
 
 
 def _is_schema_instance(attribute: str) -> bool:
@@ -194,9 +240,10 @@ def _items(
     element: ET.Element, item_tag: str, names: _Names, where: Location, errors: list[FieldError]
 ) -> list[ET.Element]:
     """The entries of a list element (``epcList``, ``quantityList``...): each must be an
-    ``item_tag`` element without attributes."""
+    ``item_tag`` element; a plain value (``epc``...) without attributes or elements in it."""
     if element.attrib:
         _no_attributes(element, names, where, errors)
+    _no_text(element, names, where, errors)
     out = [item for item in element if isinstance(item.tag, str)]
     for index, item in enumerate(out):
         if item.tag != item_tag and names.key(item.tag) != (item_tag, True):
@@ -205,8 +252,8 @@ def _items(
                     (*where, index), f"<{names.key(item.tag)[0]}> in <{where[-1]}>: expected <{item_tag}>"
                 )
             )
-        elif item.attrib and item_tag != "quantityElement":
-            _no_attributes(item, names, (*where, index), errors)
+        elif (item.attrib or len(item)) and item_tag != "quantityElement":
+            _value(item, names, (*where, index), errors)
     return out
 
 
@@ -240,7 +287,9 @@ def _sensor_element(
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     lifted: list[tuple[str, str]] = []
-    children = _children(element, lifted)
+    stray: list[str] = []
+    children = _children(element, lifted, stray)
+    _no_text(element, names, where, errors, stray)
     if element.attrib or lifted:
         _keep_attributes((*element.attrib.items(), *lifted), names, out, where, errors, "sensorElement")
     for child in children:
@@ -263,20 +312,20 @@ def _quantity(
     """A quantity element: a closed type (no extension point), so no wrapper is unwrapped in it."""
     if element.attrib:
         _no_attributes(element, names, where, errors)
+    _no_text(element, names, where, errors)
     out: dict[str, Any] = {}
     for child in element:
         if not isinstance(child.tag, str):
             continue
         key, _ = names.key(child.tag)
-        if child.attrib:
-            _no_attributes(child, names, (*where, key), errors)
+        text = _value(child, names, (*where, key), errors)
         if key in out:
             errors.append(FieldError((*where, key), f"{key} appears more than once"))
         if key == "quantity":
-            if _text(child):
-                out[key] = _number_or_text(_text(child))
+            if text:
+                out[key] = _number_or_text(text)
         else:
-            out[key] = _text(child)
+            out[key] = text
     return out
 
 
@@ -285,18 +334,18 @@ def _location(
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     lifted: list[tuple[str, str]] = []
-    children = _children(element, lifted)
+    stray: list[str] = []
+    children = _children(element, lifted, stray)
     owner = names.key(element.tag)[0]
+    _no_text(element, names, where, errors, stray)
     if element.attrib or lifted:
         _keep_attributes((*element.attrib.items(), *lifted), names, out, where, errors, owner)
     for child in children:
         key, standard = names.key(child.tag)
         if standard and key == "id":
-            if child.attrib:
-                _no_attributes(child, names, (*where, key), errors)
             if key in out:
                 errors.append(FieldError((*where, key), f"{owner}.id appears more than once"))
-            out[key] = _text(child)
+            out[key] = _value(child, names, (*where, key), errors)
         else:
             _add(out, key, _generic(child, names))
     return out
@@ -307,7 +356,9 @@ def _error_declaration(
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     lifted: list[tuple[str, str]] = []
-    children = _children(element, lifted)
+    stray: list[str] = []
+    children = _children(element, lifted, stray)
+    _no_text(element, names, where, errors, stray)
     if element.attrib or lifted:
         _keep_attributes((*element.attrib.items(), *lifted), names, out, where, errors, "errorDeclaration")
     for child in children:
@@ -315,9 +366,7 @@ def _error_declaration(
         if standard and key == "correctiveEventIDs":
             out[key] = [_text(c) for c in _items(child, "correctiveEventID", names, (*where, key), errors)]
         elif standard:
-            if child.attrib:
-                _no_attributes(child, names, (*where, key), errors)
-            _add(out, key, _text(child))
+            _add(out, key, _value(child, names, (*where, key), errors))
         else:
             _add(out, key, _generic(child, names))
     return out
@@ -326,7 +375,9 @@ def _error_declaration(
 def _ilmd(element: ET.Element, names: _Names, where: Location, errors: list[FieldError]) -> dict[str, Any]:
     ilmd: dict[str, Any] = {}
     lifted: list[tuple[str, str]] = []
-    items = _children(element, lifted)
+    stray: list[str] = []
+    items = _children(element, lifted, stray)
+    _no_text(element, names, where, errors, stray)
     if element.attrib or lifted:
         _keep_attributes((*element.attrib.items(), *lifted), names, ilmd, where, errors, "ilmd")
     for item in items:
@@ -340,7 +391,10 @@ def _event(
     """The event in its JSON form; what has no place in it is refused into ``errors``."""
     event: dict[str, Any] = {"type": event_type}
     lifted: list[tuple[str, str]] = []
-    for child in _children(element, lifted):
+    stray: list[str] = []
+    children = _children(element, lifted, stray)
+    _no_text(element, names, where, errors, stray)
+    for child in children:
         key, standard = names.key(child.tag)
         if not standard:
             _add(event, key, _generic(child, names))
@@ -356,9 +410,17 @@ def _event(
         elif key in _PARTY_LISTS:
             if child.attrib:
                 _no_attributes(child, names, at, errors)
-            parties = []
+            _no_text(child, names, at, errors)
+            parties: list[dict[str, Any]] = []
             for entry in child:
                 if isinstance(entry.tag, str):
+                    if len(entry):
+                        errors.append(
+                            FieldError(
+                                (*at, len(parties)),
+                                f"<{names.key(entry.tag)[0]}> holds a value, not elements",
+                            )
+                        )
                     # every attribute and the element's own name kept, so that the checks refuse what
                     # the XSD does not allow (another attribute, another element) instead of dropping it
                     item: dict[str, Any] = {names.key(a)[0]: v for a, v in entry.attrib.items()}
@@ -370,9 +432,11 @@ def _event(
             event[key] = _location(child, names, at, errors)
         elif key == "sensorElementList":
             list_lifted: list[tuple[str, str]] = []
-            sensor_elements = _children(child, list_lifted)
+            list_stray: list[str] = []
+            sensor_elements = _children(child, list_lifted, list_stray)
+            _no_text(child, names, at, errors, list_stray)
             if child.attrib or list_lifted:
-                for attribute, _value in (*child.attrib.items(), *list_lifted):
+                for attribute, _attribute_value in (*child.attrib.items(), *list_lifted):
                     if not _is_schema_instance(attribute):
                         errors.append(
                             FieldError(
@@ -395,25 +459,22 @@ def _event(
         elif key == "persistentDisposition":
             if child.attrib:
                 _no_attributes(child, names, at, errors)
+            _no_text(child, names, at, errors)
             changes: dict[str, list[str]] = {}
             for change in child:
                 if isinstance(change.tag, str):
                     change_key = names.key(change.tag)[0]
-                    if change.attrib:
-                        _no_attributes(change, names, (*at, change_key), errors)
-                    changes.setdefault(change_key, []).append(_text(change))
+                    text = _value(change, names, (*at, change_key), errors)
+                    changes.setdefault(change_key, []).append(text)
             event[key] = changes
         elif key == "errorDeclaration":
             event[key] = _error_declaration(child, names, at, errors)
         elif key == "ilmd":
             event[key] = _ilmd(child, names, at, errors)
+        elif key == "certificationInfo":
+            _add(event, key, _value(child, names, at, errors))
         else:
-            if child.attrib:
-                _no_attributes(child, names, at, errors)
-            if key == "certificationInfo":
-                _add(event, key, _text(child))
-            else:
-                event[key] = _text(child)
+            event[key] = _value(child, names, at, errors)
     if element.attrib or lifted:
         _keep_attributes((*element.attrib.items(), *lifted), names, event, where, errors, event_type)
     return event
@@ -432,7 +493,7 @@ def _event_elements(root: ET.Element, names: _Names, errors: list[FieldError]) -
                     f"attribute {names.key(attribute)[0]!r} on an <extension> wrapper of the EventList: "
                     "it belongs to no event and EPCIS 2.0 has no place for it (put it on the events)",
                 )
-                for attribute, _value in lifted
+                for attribute, _attribute_value in lifted
                 if not _is_schema_instance(attribute)
             )
             return events

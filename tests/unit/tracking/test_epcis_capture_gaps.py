@@ -12,8 +12,10 @@ import jsonschema
 import pytest
 
 from supplyguard.errors import ConfigurationError, ValidationFailed
+from supplyguard.services.epcis_schema import load_epcis_schema
 from supplyguard.tracking import (
     EpcisJsonSchema,
+    SlicedParse,
     events_to_query_document,
     parse_epcis_document,
     parse_epcis_json,
@@ -243,7 +245,8 @@ def test_attributes_are_refused_where_they_cannot_be_kept(data: bytes, path: tup
         ),
         (
             xml(
-                '<sensorElementList><reading><sensorReport type="gs1:Temperature"/></reading></sensorElementList>'
+                "<sensorElementList><reading>"
+                '<sensorReport type="gs1:Temperature"/></reading></sensorElementList>'
             ),
             (*EVENT, "sensorElementList", 0),
             "<reading> in <sensorElementList>: expected <sensorElement>",
@@ -265,6 +268,52 @@ def test_attributes_are_refused_where_they_cannot_be_kept(data: bytes, path: tup
     ],
 )
 def test_xml_elements_out_of_place_are_refused(
+    data: bytes, path: tuple[str | int, ...], message: str
+) -> None:
+    assert _refusal(data) == [(path, message)]
+
+
+@pytest.mark.parametrize(
+    ("data", "path", "message"),
+    [
+        (
+            xml().replace(b"<action>", b"late<action>"),
+            EVENT,
+            "text 'late' in <ObjectEvent>, which holds elements only",
+        ),
+        (
+            xml("<extension>stray<ex:batch>7</ex:batch></extension>"),
+            EVENT,
+            "text 'stray' in <ObjectEvent>, which holds elements only",
+        ),
+        (
+            xml().replace(b"</id></readPoint>", b"</id>dock 4</readPoint>"),
+            (*EVENT, "readPoint"),
+            "text 'dock 4' in <readPoint>, which holds elements only",
+        ),
+        (
+            xml().replace(b"</epc></epcList>", b"</epc>and more</epcList>"),
+            (*EVENT, "epcList"),
+            "text 'and more' in <epcList>, which holds elements only",
+        ),
+        (
+            xml().replace(b"<action>OBSERVE</action>", b"<action>OBSERVE<ex:why>audit</ex:why></action>"),
+            (*EVENT, "action"),
+            "<action> holds a value, not elements",
+        ),
+        (
+            xml().replace(b"4012345.011111.1</epc>", b"4012345.011111.1<ex:note>x</ex:note></epc>"),
+            (*EVENT, "epcList", 0),
+            "<epc> holds a value, not elements",
+        ),
+        (
+            xml().replace(b"4012345.00001.0</id>", b"4012345.00001.0<ex:dock>4</ex:dock></id>"),
+            (*EVENT, "readPoint", "id"),
+            "<id> holds a value, not elements",
+        ),
+    ],
+)
+def test_xml_text_and_elements_where_the_json_form_has_no_place_are_refused(
     data: bytes, path: tuple[str | int, ...], message: str
 ) -> None:
     assert _refusal(data) == [(path, message)]
@@ -386,8 +435,6 @@ def test_strict_xml_checks_the_creation_date(schema: EpcisJsonSchema) -> None:
 
 
 def test_sliced_parse_checks_xml_formats_too(schema: EpcisJsonSchema) -> None:
-    from supplyguard.tracking.epcis_capture import SlicedParse
-
     with pytest.raises(ValidationFailed) as caught:
         list(SlicedParse(BAD_XML_FIELDS[0][0], schema=schema))
     assert [e.location for e in caught.value.errors] == [(*EVENT, "epcList", 1)]
@@ -477,8 +524,6 @@ def test_a_missing_format_checker_is_a_configuration_error(
 def test_the_schema_file_service_says_when_a_checker_is_missing(
     schema_document: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from supplyguard.services.epcis_schema import load_epcis_schema
-
     path = tmp_path / "schema.json"
     path.write_text(json.dumps(schema_document))
     monkeypatch.setattr(jsonschema.Draft7Validator, "FORMAT_CHECKER", jsonschema.FormatChecker(["uri"]))
