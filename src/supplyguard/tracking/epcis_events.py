@@ -728,8 +728,12 @@ def build_event(
             (*where, "disposition"),
             errors,
         )
-    if "ilmd" in body and not isinstance(get("ilmd"), dict):
-        errors.append(FieldError((*where, "ilmd"), "ilmd must be an object of master data fields"))
+    if "ilmd" in body:
+        ilmd = body["ilmd"]
+        if not isinstance(ilmd, dict):
+            errors.append(FieldError((*where, "ilmd"), "ilmd must be an object of master data fields"))
+        else:  # master data attributes are all user vocabulary: prefixed names (cbvmda:lotNumber)
+            _open_unknown_fields(ilmd, _NO_FIELDS, (*where, "ilmd"), errors, "ilmd")
     if errors:
         raise EventErrors(errors)
     assert event_time is not None and isinstance(offset, str)
@@ -773,3 +777,4 @@ _BIZ_STEP, _DISP, _SDT, _BTT, _ER = (CBV + k for k in ("BizStep-", "Disp-", "SDT
 _NO_QUANTITIES: tuple[QuantityElement, ...] = ()
 _NO_PARTIES: tuple[PartyRef, ...] = ()
 _NO_TEXTS: tuple[str, ...] = ()
+_NO_FIELDS: frozenset[str] = frozenset()

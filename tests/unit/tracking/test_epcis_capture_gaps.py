@@ -327,12 +327,18 @@ def test_xml_text_and_elements_where_the_json_form_has_no_place_are_refused(
             {"sensorElementList": [{"sensorReport": [{"type": "Temperature"}], "probe": "B"}]},
             ("sensorElementList", 0, "probe"),
         ),
+        ({"action": "ADD", "ilmd": {"ex:lot": "L1", "lot": "L1"}}, ("ilmd", "lot")),
     ],
 )
 def test_json_unprefixed_keys_in_locations_and_sensor_elements_are_refused(
     fields: dict[str, Any], path: tuple[str | int, ...]
 ) -> None:
     assert _paths(as_bytes(document(object_event(**fields)))) == [(*EVENT, *path)]
+
+
+def test_xml_ilmd_elements_without_a_namespace_are_refused_like_json_keys() -> None:
+    data = xml("<ilmd><ex:lot>L1</ex:lot><lot>L1</lot></ilmd>").replace(b"OBSERVE", b"ADD")
+    assert _paths(data) == [(*EVENT, "ilmd", "lot")]
 
 
 def test_json_ld_type_and_prefixed_keys_in_locations_and_sensor_elements_are_kept() -> None:
