@@ -253,3 +253,28 @@ def test_an_event_id_already_captured_is_refused_for_another_event(container) ->
         capture(container, actor, as_bytes(document(event(2), reused)))
     assert [e.location for e in refused.value.errors] == [("epcisBody", "eventList", 1, "eventID")]
     assert stored_count(container, actor) == 1
+
+
+def test_values_that_need_escaping_and_times_as_written_read_back_unchanged(container) -> None:  # type: ignore[no-untyped-def]
+    # PostgreSQL gets the rows as COPY text: a backslash, tab, line break or carriage return in any
+    # value must be escaped, and an eventTime written into the text as sent must be the same instant
+    actor = admin_principal(make_org(container))
+    awkward = event(0) | {
+        "eventID": "urn:x:back\\slash\\N",
+        "eventTime": "2026-03-01T10:00:00.123456+02:00",
+        "eventTimeZoneOffset": "+02:00",
+        "ex:note": "tab\there\nline\r\\N é ☃",
+    }
+    plain = event(1) | {"eventID": "urn:x:plain", "eventTime": "2026-03-01T08:00:00.5Z"}
+    shifted = event(2) | {"eventID": "urn:x:shifted", "eventTime": "2026-03-01T08:00:00-05:30"}
+    data = as_bytes(document(awkward, plain, shifted))
+    capture(container, actor, data)
+    with container.uow(readonly=True) as uow:
+        repo = TrackingRepository(uow.connection)
+        for sent in parse_epcis_document(data).events:
+            assert sent.event_id is not None
+            (stored,) = repo.find(actor.org_id, sent.event_id)
+            assert stored.event.event_id == sent.event_id
+            assert stored.event.event_time == sent.event_time
+            assert stored.event.body == sent.body
+            assert stored.event.event_hash == sent.event_hash

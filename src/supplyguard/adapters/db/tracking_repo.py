@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -56,6 +57,12 @@ def _sqlite_time(moment: datetime) -> str:
 def _pg_time(moment: datetime) -> str:
     """A time as PostgreSQL reads a ``timestamptz`` from COPY text (with its offset)."""
     return moment.isoformat()
+
+
+#: An ISO 8601 time that PostgreSQL reads as the same instant as ``datetime.fromisoformat`` does
+#: (four-digit year, ``T``, up to microseconds, ``Z`` or an offset in hours and minutes): an event's
+#: ``eventTime`` of this form goes into COPY text as written instead of formatted again.
+_PG_READS_AS_IS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-][01]\d:[0-5]\d)")
 
 
 _COPY_NULL = "\\N"
@@ -161,6 +168,8 @@ class EventEncoder:
 
     def encode(self, events: Iterable[tuple[str, EpcisEvent]]) -> EncodedEvents:
         """The rows of (row id, event) pairs, each row id as its 32 hex digits."""
+        if self.postgres:
+            return self._encode_copy(events)
         timestamp, org, capture, recorded = self._timestamp, self._org, self._capture, self._recorded
         declared = self._declared
         namespace_text: dict[int, str] = {}
@@ -200,11 +209,118 @@ class EventEncoder:
                     for seq, reading in enumerate(event.sensor_readings)
                     if reading.value is not None
                 )
-        if not self.postgres:
-            return EncodedEvents(False, event_rows, epc_rows, sensor_rows)
-        lines = copy_text(event_rows).text.split("\n")
-        lines.pop()  # the text ends with a line break
-        return EncodedEvents(True, lines, copy_text(epc_rows), copy_text(sensor_rows))
+        return EncodedEvents(False, event_rows, epc_rows, sensor_rows)
+
+    def _encode_copy(self, events: Iterable[tuple[str, EpcisEvent]]) -> EncodedEvents:
+        """:meth:`encode` for PostgreSQL: each event row written straight as its COPY text line (one
+        f-string, no row tuple), the identifier rows as one COPY text. The text needs no escaping
+        unless some value holds a backslash, tab, line break or carriage return: checked once over
+        the whole text (each NULL is the one backslash of ``\\N``), else the rows are made again as
+        tuples and escaped value by value (:func:`~supplyguard.adapters.db.bulk.copy_text`)."""
+        events = list(events)
+        org, capture, recorded = self._org, self._capture, self._recorded
+        namespace_text: dict[int, str] = {}
+        lines: list[str] = []
+        add_line = lines.append
+        epc_lines: list[str] = []
+        add_epc = epc_lines.append
+        epc_count = 0
+        sensor_rows: list[tuple[Any, ...]] = []
+        nulls = 0
+        null = _COPY_NULL
+        encode_json = _JSON_ENCODE
+        as_is = _PG_READS_AS_IS.fullmatch
+        for row, event in events:
+            namespaces = event.namespaces
+            names = namespace_text.get(id(namespaces))
+            if names is None:
+                names = namespace_text[id(namespaces)] = _JSON_ENCODE(dict(namespaces))
+            action, biz_step, disposition = event.action, event.biz_step, event.disposition
+            read_point, biz_location, parent = event.read_point, event.biz_location, event.parent_id
+            body = event.body
+            written = body.get("eventTime")
+            event_time = written if type(written) is str and as_is(written) else event.event_time.isoformat()
+            add_line(
+                f"{row}\t{org}\t{event.event_hash}\t{event.event_id or event.event_hash}\t"
+                f"{event.event_type}\t{event_time}\t{recorded}\t"
+                f"{null if action is None else action}\t{null if biz_step is None else biz_step}\t"
+                f"{null if disposition is None else disposition}\t"
+                f"{null if read_point is None else read_point}\t"
+                f"{null if biz_location is None else biz_location}\t"
+                f"{null if parent is None else parent}\t{'f' if event.error_declaration is None else 't'}\t"
+                f"{encode_json(body if type(body) is dict else dict(body))}\t{names}\t{capture}"
+            )
+            nulls += (
+                (action is None)
+                + (biz_step is None)
+                + (disposition is None)
+                + (read_point is None)
+                + (biz_location is None)
+                + (parent is None)
+            )
+            keys = identifier_keys(event)
+            epc_count += len(keys)
+            for epc, role in keys:
+                add_epc(f"{row}\t{org}\t{epc}\t{role}")
+            if event.sensor_readings:
+                sensor_rows.extend(
+                    (row, seq, org, reading.type, reading.value)
+                    for seq, reading in enumerate(event.sensor_readings)
+                    if reading.value is not None
+                )
+        sensors = copy_text(sensor_rows)
+        if not lines:
+            return EncodedEvents(True, lines, CopyText("", 0, 4), sensors)
+        text = "\n".join(lines)
+        epc_text = "\n".join(epc_lines) + "\n" if epc_lines else ""
+        width = len(tracking_events.columns) - 1  # the ledger index is added when stored
+        if (
+            text.count("\t") != (width - 1) * len(lines)
+            or text.count("\n") != len(lines) - 1
+            or text.count("\\") != nulls
+            or "\r" in text
+            or epc_text.count("\t") != 3 * epc_count
+            or epc_text.count("\n") != epc_count
+            or "\\" in epc_text
+            or "\r" in epc_text
+        ):  # some value needs escaping: the general path
+            rows = self._tuples(events)
+            event_lines = copy_text(rows[0]).text.split("\n")
+            event_lines.pop()
+            return EncodedEvents(True, event_lines, copy_text(rows[1]), sensors)
+        return EncodedEvents(True, lines, CopyText(epc_text, epc_count, 4), sensors)
+
+    def _tuples(
+        self, events: list[tuple[str, EpcisEvent]]
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """The event and identifier rows as tuples of stored values (PostgreSQL's, unescaped)."""
+        org, capture, recorded = self._org, self._capture, self._recorded
+        event_rows: list[tuple[Any, ...]] = []
+        epc_rows: list[tuple[Any, ...]] = []
+        for row, event in events:
+            event_rows.append(
+                (
+                    row,
+                    org,
+                    event.event_hash,
+                    event.event_id or event.event_hash,
+                    event.event_type,
+                    event.event_time.isoformat(),
+                    recorded,
+                    event.action,
+                    event.biz_step,
+                    event.disposition,
+                    event.read_point,
+                    event.biz_location,
+                    event.parent_id,
+                    "f" if event.error_declaration is None else "t",
+                    _JSON_ENCODE(event.body if type(event.body) is dict else dict(event.body)),
+                    _JSON_ENCODE(dict(event.namespaces)),
+                    capture,
+                )
+            )
+            epc_rows.extend([(row, org, epc, role) for epc, role in identifier_keys(event)])
+        return event_rows, epc_rows
 
 
 class TrackingRepository:
