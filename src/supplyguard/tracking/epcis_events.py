@@ -117,6 +117,10 @@ _SENSOR_TEXTS = frozenset(
     | {"microorganism", "chemicalSubstance", "coordinateReferenceSystem", "component", "stringValue"}
     | {"uriValue", "uom", "#text"}  # "#text": the XML element's own text (its type extends xsd:string)
 )
+#: sensor fields the GS1 schema types as URIs (``format: uri``)
+_SENSOR_URIS = frozenset(
+    {"deviceID", "deviceMetadata", "rawData", "dataProcessingMethod", "bizRules"}
+) | frozenset({"microorganism", "chemicalSubstance", "coordinateReferenceSystem", "uriValue"})
 _ERROR_DECLARATION_FIELDS = frozenset({"declarationTime", "reason", "correctiveEventIDs"})
 
 
@@ -125,12 +129,12 @@ def _identifiers(value: object, where: Location, errors: list[FieldError]) -> tu
     if not isinstance(value, list):
         errors.append(FieldError(where, f"{where[-1]} must be an array of URIs"))
         return ()
-    out = tuple([canonical_value(item.strip()) for item in value if isinstance(item, str)])
+    out = tuple([canonical_value(item.strip()) for item in value if type(item) is str and ":" in item])
     if len(out) != len(value):
         errors.extend(
             FieldError((*where, index), "an EPC must be a URI string")
             for index, item in enumerate(value)
-            if not isinstance(item, str)
+            if not (isinstance(item, str) and ":" in item)
         )
     elif len(value) > 1 and len(set(value)) != len(value):  # as written (the schema's uniqueItems)
         seen: set[str] = set()
@@ -253,9 +257,12 @@ def _quantities(value: object, where: Location, errors: list[FieldError]) -> tup
             errors.append(FieldError(_at(where, value, index), f"{where[-1]} must hold {what}"))
             continue
         epc_class = element.get("epcClass")
-        if not isinstance(epc_class, str):
+        if not isinstance(epc_class, str) or ":" not in epc_class:
             errors.append(
-                FieldError((*_at(where, value, index), "epcClass"), "a quantity element needs an epcClass")
+                FieldError(
+                    (*_at(where, value, index), "epcClass"),
+                    "a quantity element needs an epcClass, a URI string",
+                )
             )
             continue
         if len(element) > 1 and not _QUANTITY_FIELDS.issuperset(element):
@@ -326,6 +333,8 @@ def _check_sensor_fields(
         elif key in _SENSOR_TEXTS:
             if not isinstance(raw, str):
                 errors.append(FieldError((*where, key), f"{key} must be a string"))
+            elif key in _SENSOR_URIS and ":" not in raw:
+                errors.append(FieldError((*where, key), f"{key} must be a URI string"))
         elif key in _SENSOR_TIMES:
             if parse_timestamp(raw) is None:
                 errors.append(
@@ -674,6 +683,9 @@ def build_event(
         errors.append(
             FieldError((*where, "eventID"), "eventID must be a URI string (urn:uuid:..., ni:///...)")
         )
+    for key in _URI_TEXT_FIELDS:
+        if key in texts and ":" not in texts[key]:
+            errors.append(FieldError((*where, key), f"{key} must be a URI string"))
     read_point = _location(body["readPoint"], "readPoint", where, errors) if "readPoint" in body else None
     biz_location = (
         _location(body["bizLocation"], "bizLocation", where, errors) if "bizLocation" in body else None
@@ -778,3 +790,4 @@ _NO_QUANTITIES: tuple[QuantityElement, ...] = ()
 _NO_PARTIES: tuple[PartyRef, ...] = ()
 _NO_TEXTS: tuple[str, ...] = ()
 _NO_FIELDS: frozenset[str] = frozenset()
+_URI_TEXT_FIELDS = ("parentID", "transformationID")

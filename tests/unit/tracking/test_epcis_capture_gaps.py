@@ -336,6 +336,45 @@ def test_json_unprefixed_keys_in_locations_and_sensor_elements_are_refused(
     assert _paths(as_bytes(document(object_event(**fields)))) == [(*EVENT, *path)]
 
 
+@pytest.mark.parametrize(
+    ("fields", "path", "message"),
+    [
+        (
+            {"epcList": ["urn:epc:id:sgtin:4012345.011111.1", "4012345.011111.2"]},
+            ("epcList", 1),
+            "an EPC must be a URI string",
+        ),
+        ({"epcList": [""]}, ("epcList", 0), "an EPC must be a URI string"),
+        (
+            {"epcList": None, "quantityList": [{"epcClass": "lgtin 4012345.011111.L1", "quantity": 1}]},
+            ("quantityList", 0, "epcClass"),
+            "a quantity element needs an epcClass, a URI string",
+        ),
+        (
+            {"type": "AggregationEvent", "epcList": None, "action": "ADD", "parentID": "pallet-7"}
+            | {"childEPCs": ["urn:epc:id:sgtin:4012345.011111.1"]},
+            ("parentID",),
+            "parentID must be a URI string",
+        ),
+        (
+            {"type": "TransformationEvent", "epcList": None, "action": None, "transformationID": "batch 7"}
+            | {"inputEPCList": ["urn:epc:id:sgtin:4012345.011111.1"]},
+            ("transformationID",),
+            "transformationID must be a URI string",
+        ),
+        (
+            {"sensorElementList": [{"sensorReport": [{"type": "Temperature", "deviceID": "probe-1"}]}]},
+            ("sensorElementList", 0, "sensorReport", 0, "deviceID"),
+            "deviceID must be a URI string",
+        ),
+    ],
+)
+def test_identifiers_that_are_no_uri_at_all_are_refused_without_strict_mode(
+    fields: dict[str, Any], path: tuple[str | int, ...], message: str
+) -> None:
+    assert _refusal(as_bytes(document(object_event(**fields)))) == [((*EVENT, *path), message)]
+
+
 def test_xml_ilmd_elements_without_a_namespace_are_refused_like_json_keys() -> None:
     data = xml("<ilmd><ex:lot>L1</ex:lot><lot>L1</lot></ilmd>").replace(b"OBSERVE", b"ADD")
     assert _paths(data) == [(*EVENT, "ilmd", "lot")]
@@ -353,7 +392,7 @@ def test_json_ld_type_and_prefixed_keys_in_locations_and_sensor_elements_are_kep
 # --- 3. strict mode: the schema's uri and date-time formats, JSON and XML ----------------------------
 
 BAD_JSON_FIELDS = [
-    ({"epcList": ["urn:epc:id:sgtin:4012345.011111.1", "sgtin 2"]}, ("epcList", 1)),
+    ({"epcList": ["urn:epc:id:sgtin:4012345.011111.1", "urn:epc:sgtin 2"]}, ("epcList", 1)),
     ({"bizStep": "urn:example:bizstep:weigh ing"}, ("bizStep",)),
     ({"disposition": "urn:example:disp:on hold"}, ("disposition",)),
     ({"readPoint": {"id": "urn:example:dock 4"}}, ("readPoint", "id")),
@@ -400,7 +439,10 @@ def test_strict_json_refuses_bad_uris_and_times_at_their_path(
 
 
 BAD_XML_FIELDS = [
-    (xml().replace(b"4012345.011111.1</epc>", b"4012345.011111.1 </epc><epc>sgtin 2</epc>"), ("epcList", 1)),
+    (
+        xml().replace(b"4012345.011111.1</epc>", b"4012345.011111.1 </epc><epc>urn:epc:sgtin 2</epc>"),
+        ("epcList", 1),
+    ),
     (xml().replace(b"<bizStep>shipping", b"<bizStep>urn:example:bizstep:weigh ing"), ("bizStep",)),
     (xml().replace(b"4012345.00001.0</id>", b"dock 4</id>"), ("readPoint", "id")),
     (xml("<certificationInfo>https://cert.example.org/a b</certificationInfo>"), ("certificationInfo",)),
