@@ -43,6 +43,13 @@ _PARTY_LISTS = {
     "sourceList": "source",
     "destinationList": "destination",
 }
+_STRUCTURED = (
+    _EPC_LISTS
+    | _QUANTITY_LISTS
+    | frozenset(_PARTY_LISTS)
+    | {"readPoint", "bizLocation", "sensorElementList", "persistentDisposition", "errorDeclaration"}
+    | {"ilmd", "certificationInfo"}
+)
 _SENSOR_NUMBERS = frozenset({"value", "minValue", "maxValue", "meanValue", "sDev", "percRank", "percValue"})
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _XSD_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
@@ -91,19 +98,24 @@ def _children(
     A wrapper's own attributes (its XSD type allows any, ``xsd:anyAttribute``) are appended to
     ``lifted``: the caller keeps them as fields of ``element`` itself, where the wrapper's content
     goes, or refuses them where the JSON form has no place for them; they are never dropped. Text
-    directly in a wrapper goes to ``stray`` when given (the caller refuses it, see :func:`_no_text`).
+    directly in ``element`` or a wrapper (before or between child elements) goes to ``stray`` when
+    given: the caller's type holds elements only and refuses it (:func:`_no_text`).
     """
     out: list[ET.Element] = []
+    if stray is not None:
+        text = element.text
+        if text and not text.isspace():
+            stray.append(text.strip())
     for child in element:
+        if stray is not None:
+            tail = child.tail
+            if tail and not tail.isspace():
+                stray.append(tail.strip())
         if not isinstance(child.tag, str):
             continue
         if child.tag in _WRAPPERS:
-            if child.attrib:
-                lifted.extend(child.attrib.items())
-            if stray is not None:
-                text = _stray_text(child)
-                if text:
-                    stray.append(text)
+            if child.keys():
+                lifted.extend(child.items())
             out.extend(_children(child, lifted, stray))
         else:
             out.append(child)
@@ -130,8 +142,9 @@ def _no_text(
     stray: list[str] | None = None,
 ) -> None:
     """An element whose XSD type holds elements only (an event, a list, a location...): text in it
-    (or in its wrappers, ``stray``) has no place in the JSON form and is refused, not dropped."""
-    text = _stray_text(element) or (stray[0] if stray else "")
+    has no place in the JSON form and is refused, not dropped. ``stray``: the text :func:`_children`
+    already found in it and its wrappers (``None``: look at the element here)."""
+    text = (stray[0] if stray else "") if stray is not None else _stray_text(element)
     if text:
         tag = names.key(element.tag)[0]
         shown = text if len(text) <= 40 else text[:37] + "..."
@@ -141,7 +154,7 @@ def _no_text(
 def _value(element: ET.Element, names: _Names, where: Location, errors: list[FieldError]) -> str:
     """The text of an element whose XSD type is a plain value (``eventTime``, ``epc``, ``id``...);
     attributes or child elements in it have no place in the JSON form and are refused."""
-    if element.attrib:
+    if element.keys():
         _no_attributes(element, names, where, errors)
     if len(element):
         tag = names.key(element.tag)[0]
@@ -166,10 +179,10 @@ def _generic(element: ET.Element, names: _Names) -> Any:
     (and the attributes of 1.x wrappers among them) and text (``#text``)."""
     lifted: list[tuple[str, str]] = []
     children = _children(element, lifted)
-    if not children and not element.attrib and not lifted:
+    if not children and not element.keys() and not lifted:
         return _text(element)
     value: dict[str, Any] = {}
-    for attribute, attr_value in (*element.attrib.items(), *lifted):
+    for attribute, attr_value in (*element.items(), *lifted):
         key, _ = names.key(attribute)
         if not key.startswith("xsi:") and not _is_schema_instance(attribute):
             _add(value, key, attr_value)
@@ -183,7 +196,7 @@ def _generic(element: ET.Element, names: _Names) -> Any:
 
 def _attributes(element: ET.Element, names: _Names, numbers: frozenset[str] = frozenset()) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for attribute, text in element.attrib.items():
+    for attribute, text in element.items():
         if _is_schema_instance(attribute):
             continue
         key, _ = names.key(attribute)
@@ -227,7 +240,7 @@ def _keep_attributes(
 def _no_attributes(element: ET.Element, names: _Names, where: Location, errors: list[FieldError]) -> None:
     """An element whose JSON form is a plain value, a list entry or a closed object has no place for
     attributes: each one (``xsi:`` ones aside) is refused rather than dropped."""
-    for attribute in element.attrib:
+    for attribute, _attribute_value in element.items():
         if not _is_schema_instance(attribute):
             key, _ = names.key(attribute)
             tag = names.key(element.tag)[0] if isinstance(element.tag, str) else "?"
@@ -241,10 +254,21 @@ def _items(
 ) -> list[ET.Element]:
     """The entries of a list element (``epcList``, ``quantityList``...): each must be an
     ``item_tag`` element; a plain value (``epc``...) without attributes or elements in it."""
-    if element.attrib:
+    if element.keys():
         _no_attributes(element, names, where, errors)
-    _no_text(element, names, where, errors)
-    out = [item for item in element if isinstance(item.tag, str)]
+    out: list[ET.Element] = []
+    stray: list[str] = []
+    text = element.text
+    if text and not text.isspace():
+        stray.append(text.strip())
+    for item in element:
+        tail = item.tail
+        if tail and not tail.isspace():
+            stray.append(tail.strip())
+        if isinstance(item.tag, str):
+            out.append(item)
+    if stray:
+        _no_text(element, names, where, errors, stray)
     for index, item in enumerate(out):
         if item.tag != item_tag and names.key(item.tag) != (item_tag, True):
             errors.append(
@@ -252,7 +276,7 @@ def _items(
                     (*where, index), f"<{names.key(item.tag)[0]}> in <{where[-1]}>: expected <{item_tag}>"
                 )
             )
-        elif (item.attrib or len(item)) and item_tag != "quantityElement":
+        elif (item.keys() or len(item)) and item_tag != "quantityElement":
             _value(item, names, (*where, index), errors)
     return out
 
@@ -290,8 +314,8 @@ def _sensor_element(
     stray: list[str] = []
     children = _children(element, lifted, stray)
     _no_text(element, names, where, errors, stray)
-    if element.attrib or lifted:
-        _keep_attributes((*element.attrib.items(), *lifted), names, out, where, errors, "sensorElement")
+    if element.keys() or lifted:
+        _keep_attributes((*element.items(), *lifted), names, out, where, errors, "sensorElement")
     for child in children:
         key, standard = names.key(child.tag)
         if standard and key == "sensorMetadata":
@@ -310,7 +334,7 @@ def _quantity(
     element: ET.Element, names: _Names, where: Location, errors: list[FieldError]
 ) -> dict[str, Any]:
     """A quantity element: a closed type (no extension point), so no wrapper is unwrapped in it."""
-    if element.attrib:
+    if element.keys():
         _no_attributes(element, names, where, errors)
     _no_text(element, names, where, errors)
     out: dict[str, Any] = {}
@@ -336,16 +360,21 @@ def _location(
     lifted: list[tuple[str, str]] = []
     stray: list[str] = []
     children = _children(element, lifted, stray)
-    owner = names.key(element.tag)[0]
-    _no_text(element, names, where, errors, stray)
-    if element.attrib or lifted:
-        _keep_attributes((*element.attrib.items(), *lifted), names, out, where, errors, owner)
+    if stray:
+        _no_text(element, names, where, errors, stray)
+    if element.keys() or lifted:
+        owner = names.key(element.tag)[0]
+        _keep_attributes((*element.items(), *lifted), names, out, where, errors, owner)
     for child in children:
         key, standard = names.key(child.tag)
         if standard and key == "id":
             if key in out:
-                errors.append(FieldError((*where, key), f"{owner}.id appears more than once"))
-            out[key] = _value(child, names, (*where, key), errors)
+                errors.append(
+                    FieldError((*where, key), f"{names.key(element.tag)[0]}.id appears more than once")
+                )
+            out[key] = (
+                _value(child, names, (*where, key), errors) if child.keys() or len(child) else _text(child)
+            )
         else:
             _add(out, key, _generic(child, names))
     return out
@@ -359,8 +388,8 @@ def _error_declaration(
     stray: list[str] = []
     children = _children(element, lifted, stray)
     _no_text(element, names, where, errors, stray)
-    if element.attrib or lifted:
-        _keep_attributes((*element.attrib.items(), *lifted), names, out, where, errors, "errorDeclaration")
+    if element.keys() or lifted:
+        _keep_attributes((*element.items(), *lifted), names, out, where, errors, "errorDeclaration")
     for child in children:
         key, standard = names.key(child.tag)
         if standard and key == "correctiveEventIDs":
@@ -378,8 +407,8 @@ def _ilmd(element: ET.Element, names: _Names, where: Location, errors: list[Fiel
     stray: list[str] = []
     items = _children(element, lifted, stray)
     _no_text(element, names, where, errors, stray)
-    if element.attrib or lifted:
-        _keep_attributes((*element.attrib.items(), *lifted), names, ilmd, where, errors, "ilmd")
+    if element.keys() or lifted:
+        _keep_attributes((*element.items(), *lifted), names, ilmd, where, errors, "ilmd")
     for item in items:
         _add(ilmd, names.key(item.tag)[0], _generic(item, names))
     return ilmd
@@ -393,22 +422,28 @@ def _event(
     lifted: list[tuple[str, str]] = []
     stray: list[str] = []
     children = _children(element, lifted, stray)
-    _no_text(element, names, where, errors, stray)
+    if stray:
+        _no_text(element, names, where, errors, stray)
     for child in children:
         key, standard = names.key(child.tag)
         if not standard:
             _add(event, key, _generic(child, names))
             continue
-        at = (*where, key)
         if key in event and key != "certificationInfo":
-            errors.append(FieldError(at, f"{key} appears more than once"))
+            errors.append(FieldError((*where, key), f"{key} appears more than once"))
+        if key not in _STRUCTURED:  # a plain value (eventTime, action, bizStep...): the common case
+            event[key] = (
+                _value(child, names, (*where, key), errors) if child.keys() or len(child) else _text(child)
+            )
+            continue
+        at = (*where, key)
         if key in _EPC_LISTS:
             event[key] = [_text(epc) for epc in _items(child, "epc", names, at, errors)]
         elif key in _QUANTITY_LISTS:
             entries = _items(child, "quantityElement", names, at, errors)
             event[key] = [_quantity(q, names, (*at, i), errors) for i, q in enumerate(entries)]
         elif key in _PARTY_LISTS:
-            if child.attrib:
+            if child.keys():
                 _no_attributes(child, names, at, errors)
             _no_text(child, names, at, errors)
             parties: list[dict[str, Any]] = []
@@ -423,7 +458,7 @@ def _event(
                         )
                     # every attribute and the element's own name kept, so that the checks refuse what
                     # the XSD does not allow (another attribute, another element) instead of dropping it
-                    item: dict[str, Any] = {names.key(a)[0]: v for a, v in entry.attrib.items()}
+                    item: dict[str, Any] = {names.key(a)[0]: v for a, v in entry.items()}
                     tag = names.key(entry.tag)[0]
                     item[tag] = _text(entry)
                     parties.append(item)
@@ -435,8 +470,8 @@ def _event(
             list_stray: list[str] = []
             sensor_elements = _children(child, list_lifted, list_stray)
             _no_text(child, names, at, errors, list_stray)
-            if child.attrib or list_lifted:
-                for attribute, _attribute_value in (*child.attrib.items(), *list_lifted):
+            if child.keys() or list_lifted:
+                for attribute, _attribute_value in (*child.items(), *list_lifted):
                     if not _is_schema_instance(attribute):
                         errors.append(
                             FieldError(
@@ -457,7 +492,7 @@ def _event(
                 readings.append(_sensor_element(sensor, names, (*at, index), errors))
             event[key] = readings
         elif key == "persistentDisposition":
-            if child.attrib:
+            if child.keys():
                 _no_attributes(child, names, at, errors)
             _no_text(child, names, at, errors)
             changes: dict[str, list[str]] = {}
@@ -471,12 +506,10 @@ def _event(
             event[key] = _error_declaration(child, names, at, errors)
         elif key == "ilmd":
             event[key] = _ilmd(child, names, at, errors)
-        elif key == "certificationInfo":
+        else:  # certificationInfo, which may be given more than once
             _add(event, key, _value(child, names, at, errors))
-        else:
-            event[key] = _value(child, names, at, errors)
-    if element.attrib or lifted:
-        _keep_attributes((*element.attrib.items(), *lifted), names, event, where, errors, event_type)
+    if element.keys() or lifted:
+        _keep_attributes((*element.items(), *lifted), names, event, where, errors, event_type)
     return event
 
 
