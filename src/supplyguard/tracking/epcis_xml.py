@@ -5,6 +5,13 @@ EPCIS 2.0 standard, section 12), so that both syntaxes share one checker, one ha
 serialiser. User extensions keep their namespace: ``<example:myField>`` becomes the key
 ``example:myField`` with ``example`` in the document's namespaces.
 
+Nothing at event level or below is dropped. What the JSON form has a place for is kept there: the
+attributes an event, ``ilmd``, ``errorDeclaration`` or a 1.x ``extension`` wrapper may carry (as
+fields of the element the wrapper wraps into), the text of a ``sensorReport`` / ``sensorMetadata``
+(as ``#text``). Everything else is refused with its path: an attribute on a plain field or a list
+entry, text in an element that holds elements only, an element inside one that holds a value, a
+list entry that is not the element the list holds.
+
 Safety: the stdlib expat parser never fetches external entities; documents that declare entities
 (``<!ENTITY``, the way to a "billion laughs" expansion) are refused before parsing.
 """
