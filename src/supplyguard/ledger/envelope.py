@@ -117,7 +117,8 @@ def leaves_from_fields(
     columns: Sequence[Sequence[str]],
 ) -> list[bytes]:
     """:func:`leaves_of` for a caller that already has ``fields`` (``body_sha256, id, kind, org,
-    recorded_at`` of each envelope) and their ``columns`` (the same, transposed)."""
+    recorded_at`` of each envelope) and their ``columns`` (the same, transposed; the first column,
+    the body hashes, is not read and may be empty)."""
     _, ids, kinds, orgs, times = columns
     # Kinds and orgs repeat across a batch: each distinct one is checked once.
     if not _plain("".join(ids) + "".join(set(kinds)) + "".join(set(orgs)) + "".join(times)):
