@@ -1,6 +1,7 @@
 """Platform-core benchmarks: bulk import of the KCS data from the CLI, and queue listing at 1M rows.
 
     python bench/core_bench.py import [--repeat N] [--workers 1 2]  # KCS 54,000 rows, from the CLI
+    python bench/core_bench.py import --backends sqlite --src /tmp/old/src src  # two code trees, in turn
     python bench/core_bench.py import --lists ../shared/data/screening/ofac   # also with lists installed
     python bench/core_bench.py listing [--rows N] # 100-row queue pages over an N-declaration table
 
@@ -9,6 +10,9 @@ raw floor: the same rows loaded with no validation, no ledger and no audit (exec
 table on SQLite, COPY on PostgreSQL). Prints a table and the machine. ``--workers 1 2`` runs the import
 once per setting in each round (the CLI's default: 2 where a second core is free), so the one-process
 import is the peer of the two-process one in the same run; the CLI's CPU includes its reader process.
+``--src`` runs the CLI from each of several source trees in turn in each round (one made by e.g.
+``mkdir /tmp/old && git archive HEAD~1 src | tar -x -C /tmp/old``), so old and new code are measured
+interleaved, on the same machine at the same time; ``--backends sqlite`` leaves PostgreSQL out.
 """
 
 from __future__ import annotations
@@ -53,6 +57,11 @@ def cli(env: dict[str, str], *args: str) -> float:
     return cli_timed(env, *args)[0]
 
 
+def with_source(env: dict[str, str], src: str | None) -> dict[str, str]:
+    """``env`` with ``src`` (a folder holding the supplyguard package) first on the import path."""
+    return env if src is None else env | {"PYTHONPATH": str(Path(src).resolve())}
+
+
 def cli_timed(env: dict[str, str], *args: str) -> tuple[float, float]:
     """Wall seconds and CPU seconds (user + system) of one CLI process; CPU time is far less
     sensitive than wall time to other jobs on a shared machine (PostgreSQL's own CPU is not in it)."""
@@ -95,42 +104,61 @@ def raw_floor(url: str, path: Path) -> float:
     return elapsed
 
 
-def bench_import(lists: list[str], repeat: int = 1, workers: list[int] | None = None) -> None:
+def bench_import(
+    lists: list[str],
+    repeat: int = 1,
+    workers: list[int] | None = None,
+    sources: list[str] | None = None,
+    only: list[str] | None = None,
+) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="sg-bench-"))
     path = kcs_file(tmp)
     rows = sum(1 for _ in path.open()) - 1
-    backends = [("sqlite", None)]
-    pg = create_pg_database()
+    backends: list[tuple[str, str | None]] = []
+    if not only or "sqlite" in only:
+        backends.append(("sqlite", None))
+    pg = create_pg_database() if not only or "postgresql" in only else None
     if pg:
         backends.append(("postgresql", pg))
+    trees: list[str | None] = list(sources) if sources else [None]
     print(f"# bulk import of {rows:,} KCS rows (declarations + their outcomes), end to end from the CLI")
     print(f"# {datetime.now(UTC):%Y-%m-%d} · {machine()}")
+    if sources:
+        for number, src in enumerate(sources, 1):
+            print(f"# code {number}: {Path(src).resolve()}")
     print(
-        f"{'backend':<14}{'workers':>8}{'supplyguard s':>15}{'rows/s':>10}{'CLI CPU s':>11}{'rows/CPU-s':>12}"
-        f"{'raw floor s':>13}{'floor rows/s':>14}"
+        f"{'backend':<14}{'code':>5}{'workers':>8}{'supplyguard s':>15}{'rows/s':>10}{'CLI CPU s':>11}"
+        f"{'rows/CPU-s':>12}{'raw floor s':>13}{'floor rows/s':>14}"
     )
     settings: list[int | None] = list(workers) if workers else [None]
     try:
         for backend, url in backends:
+            first = True
             for run in range(repeat):  # each run into a fresh node, the floor beside it
                 for setting in settings:
-                    env = {"SUPPLYGUARD_DATA_DIR": str(tmp / f"{backend}-{run}-{setting}")}
-                    if url:
-                        if run or setting != settings[0]:
-                            drop_pg_database(url)
-                            url = pg = create_pg_database()
-                            assert url is not None
-                        env["SUPPLYGUARD_DATABASE_URL"] = url
-                    cli(env, "db", "upgrade")
-                    cli(env, "org", "create", "KCS", "--country", "KR")
-                    extra = [] if setting is None else ["--workers", str(setting)]
-                    seconds, cpu = cli_timed(env, "import", "declarations", str(path), *extra)
-                    floor = raw_floor(url or f"sqlite:///{tmp / f'floor-{run}-{setting}.db'}", path)
-                    print(
-                        f"{backend:<14}{setting or 'default':>8}{seconds:>15.2f}{rows / seconds:>10,.0f}"
-                        f"{cpu:>11.2f}{rows / cpu:>12,.0f}{floor:>13.2f}{rows / floor:>14,.0f}"
-                        f"   load {os.getloadavg()[0]:.1f}"
-                    )
+                    for number, src in enumerate(trees, 1):
+                        env = {"SUPPLYGUARD_DATA_DIR": str(tmp / f"{backend}-{run}-{setting}-{number}")}
+                        if url:
+                            if not first:
+                                drop_pg_database(url)
+                                url = pg = create_pg_database()
+                                assert url is not None
+                            env["SUPPLYGUARD_DATABASE_URL"] = url
+                        first = False
+                        env = with_source(env, src)
+                        cli(env, "db", "upgrade")
+                        cli(env, "org", "create", "KCS", "--country", "KR")
+                        extra = [] if setting is None else ["--workers", str(setting)]
+                        seconds, cpu = cli_timed(env, "import", "declarations", str(path), *extra)
+                        floor = raw_floor(
+                            url or f"sqlite:///{tmp / f'floor-{run}-{setting}-{number}.db'}", path
+                        )
+                        print(
+                            f"{backend:<14}{number:>5}{setting or 'default':>8}{seconds:>15.2f}"
+                            f"{rows / seconds:>10,.0f}{cpu:>11.2f}{rows / cpu:>12,.0f}{floor:>13.2f}"
+                            f"{rows / floor:>14,.0f}   load {os.getloadavg()[0]:.1f}",
+                            flush=True,
+                        )
             if lists:
                 # The same import into a fresh node with screening lists installed (the screener is
                 # loaded; KCS parties carry only codes, so no name is screened).
@@ -147,7 +175,7 @@ def bench_import(lists: list[str], repeat: int = 1, workers: list[int] | None = 
                 seconds, cpu = cli_timed(env, "import", "declarations", str(path))
                 label = f"{backend}+lists"
                 print(
-                    f"{label:<14}{'default':>8}{seconds:>15.2f}{rows / seconds:>10,.0f}{cpu:>11.2f}"
+                    f"{label:<14}{'':>5}{'default':>8}{seconds:>15.2f}{rows / seconds:>10,.0f}{cpu:>11.2f}"
                     f"{rows / cpu:>12,.0f}"
                 )
     finally:
@@ -284,9 +312,18 @@ def main() -> None:
     parser.add_argument(
         "--lists", nargs="*", default=[], help="screening list files to install for a second import run"
     )
+    parser.add_argument(
+        "--src",
+        nargs="*",
+        default=[],
+        help="source trees (folders holding supplyguard), each run in turn",
+    )
+    parser.add_argument(
+        "--backends", nargs="*", default=[], choices=["sqlite", "postgresql"], help="default: both"
+    )
     args = parser.parse_args()
     if args.what in ("import", "all"):
-        bench_import(args.lists, args.repeat, args.workers)
+        bench_import(args.lists, args.repeat, args.workers, args.src, args.backends)
     if args.what in ("listing", "all"):
         bench_listing(args.rows)
 

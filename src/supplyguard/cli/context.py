@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from supplyguard.config import load_settings
 from supplyguard.errors import ConfigurationError, FieldError, ValidationFailed
 from supplyguard.model.organisations import Principal, Role
 
@@ -27,9 +26,11 @@ out_console = Console(markup=False, highlight=False, soft_wrap=True)
 
 @contextmanager
 def open_container(*, require_schema: bool = True) -> Iterator[Container]:
-    # Imported here, not at the top: `supplyguard --help` and file-only commands stay fast.
+    # Imported here, not at the top: `supplyguard --help` and file-only commands stay fast, and a
+    # command that starts work beside it first (the import's reader process) starts it sooner.
     from supplyguard.adapters.db.migrate import is_up_to_date
     from supplyguard.bootstrap import build
+    from supplyguard.config import load_settings
 
     container = build(load_settings())
     try:

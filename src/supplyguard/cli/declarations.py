@@ -67,11 +67,8 @@ def import_declarations_command(
     ),
 ) -> None:
     """Import declarations; exits 3 when some rows were rejected (the good ones are stored)."""
-    # Imported here: `--help` stays quick. The import loads the screener only when a list is
-    # installed, the risk modules only when a model is active, and the watch-list matching only
-    # when an agreement secret is installed.
-    from supplyguard.services.imports import default_workers, import_declarations
-    from supplyguard.services.watch_intake import WatchIntake
+    from supplyguard.model.clock import SystemClock
+    from supplyguard.services.import_rows import ImportReader, default_workers
 
     if not path.is_file():
         raise ValidationFailed([FieldError(("PATH",), f"{path} is not a readable file")])
@@ -81,49 +78,61 @@ def import_declarations_command(
         head = probe.read(64)
     fmt = fmt or detect_format(path.name, None, head)
     total = path.stat().st_size
-    with open_container() as container:
-        actor = operator(container, org)
-        watch = WatchIntake.from_settings(container.settings)
-        with (
-            path.open("r", encoding="utf-8-sig", newline="") as stream,
-            Progress(
+    with (
+        path.open("r", encoding="utf-8-sig", newline="") as stream,
+        ImportReader(
+            read_csv(stream) if fmt == "csv" else read_ndjson(stream),
+            received_at=SystemClock().now(),
+            with_outcomes=outcomes,
+            workers=workers or default_workers(),
+        ) as rows,
+    ):
+        # The reader process (with 2 workers) has started: it checks rows while this process loads
+        # the database layer and opens the node. The import loads the screener only when a list is
+        # installed, the risk modules only when a model is active, and the watch-list matching
+        # only when an agreement secret is installed.
+        from supplyguard.services.imports import import_declarations
+        from supplyguard.services.watch_intake import WatchIntake
+
+        with open_container() as container:
+            actor = operator(container, org)
+            watch = WatchIntake.from_settings(container.settings)
+            progress = Progress(
                 TextColumn("[bold]importing[/] {task.description}"),
                 BarColumn(),
                 TextColumn("{task.percentage:>3.0f}%  {task.fields[rows]} rows"),
                 TimeElapsedColumn(),
                 console=err_console,
                 transient=False,
-            ) as progress,
-        ):
-            task = progress.add_task(path.name, total=total, rows=0)
-            rows = read_csv(stream) if fmt == "csv" else read_ndjson(stream)
+            )
+            with progress:
+                task = progress.add_task(path.name, total=total, rows=0)
 
-            def on_progress(rows_read: int) -> None:
-                position = stream.buffer.tell()  # type: ignore[attr-defined]
-                progress.update(task, completed=min(position, total), rows=rows_read)
+                def on_progress(rows_read: int) -> None:
+                    position = stream.buffer.tell()  # type: ignore[attr-defined]
+                    progress.update(task, completed=min(position, total), rows=rows_read)
 
-            try:
-                result = import_declarations(
-                    container.uow(),
-                    container.clock,
-                    container.refdata,
-                    container.signer,
-                    actor,
-                    rows,
-                    source=f"cli-{fmt}",
-                    batch_rows=container.settings.import_batch_rows,
-                    with_outcomes=outcomes,
-                    workers=workers or default_workers(),
-                    screener=_screener(container),
-                    on_progress=on_progress,
-                    risk=_intake_risk(container, actor),
-                    watch=watch if watch.has_secret() else None,
-                )
-            except UnicodeDecodeError as exc:
-                raise ValidationFailed(
-                    [FieldError(("PATH",), f"{path} is not UTF-8 text: {exc.reason}")]
-                ) from exc
-            progress.update(task, completed=total, rows=result.rows_read)
+                try:
+                    result = import_declarations(
+                        container.uow(),
+                        container.clock,
+                        container.refdata,
+                        container.signer,
+                        actor,
+                        rows,
+                        source=f"cli-{fmt}",
+                        batch_rows=container.settings.import_batch_rows,
+                        with_outcomes=outcomes,
+                        screener=_screener(container),
+                        on_progress=on_progress,
+                        risk=_intake_risk(container, actor),
+                        watch=watch if watch.has_secret() else None,
+                    )
+                except UnicodeDecodeError as exc:
+                    raise ValidationFailed(
+                        [FieldError(("PATH",), f"{path} is not UTF-8 text: {exc.reason}")]
+                    ) from exc
+                progress.update(task, completed=total, rows=result.rows_read)
     summary = result.as_dict()
     if report is not None:
         report.write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")

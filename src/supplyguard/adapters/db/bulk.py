@@ -12,11 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache, lru_cache
-from typing import Any
-
-from sqlalchemy import JSON, Boolean, Connection, Date, DateTime, Table, Uuid
+from typing import TYPE_CHECKING, Any
 
 from supplyguard.model.ids import new_id
+
+if TYPE_CHECKING:  # SQLAlchemy is imported where used: a forked import reader makes stored rows
+    # (new_id_block, Stored, copy_text) without loading it
+    from sqlalchemy import Connection, Table
 
 Encoder = Callable[[Any], Any]
 
@@ -56,6 +58,8 @@ def _bool_int(value: bool | None) -> int | None:
 
 @cache
 def _encoders(table: Table, dialect: str) -> tuple[Encoder | None, ...]:
+    from sqlalchemy import JSON, Boolean, Date, DateTime, Uuid
+
     encoders: list[Encoder | None] = []
     for column in table.columns:
         kind = column.type

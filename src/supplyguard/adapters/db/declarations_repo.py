@@ -18,6 +18,7 @@ from supplyguard.adapters.db.bulk import (
     insert_stored,
     new_id_block,
 )
+from supplyguard.adapters.db.table_rows import declaration_rows, outcome_row
 from supplyguard.adapters.db.tables import RISK_KEY, declaration_items, declarations, outcomes, parties
 from supplyguard.model.clock import as_utc
 from supplyguard.model.declarations import (
@@ -45,88 +46,10 @@ class DeclarationFilter:
 SORTS = ("risk", "date", "-date", "value")
 
 
-def _party_json(ref: PartyRef | None) -> dict[str, str] | None:
-    if ref is None:
-        return None
-    body = {"code": ref.code}
-    if ref.name:
-        body["name"] = ref.name
-    if ref.country:
-        body["country"] = ref.country
-    return body
-
-
 def _party_ref(data: Any) -> PartyRef | None:
     if not data:
         return None
     return PartyRef(code=data["code"], name=data.get("name"), country=data.get("country"))
-
-
-def declaration_rows(
-    decl: Declaration, import_batch: uuid.UUID | None = None
-) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
-    """The declaration's row and its items' rows, in table column order, for :func:`bulk_insert`."""
-    declarant, seller, courier = decl.declarant, decl.seller, decl.courier
-    row = (
-        decl.id,
-        decl.org_id,
-        decl.reference,
-        decl.declared_on,
-        decl.office_id,
-        decl.transport_mode,
-        decl.process_type,
-        decl.import_type,
-        decl.import_use,
-        decl.payment_type,
-        declarant.code if declarant else None,
-        decl.importer.code,
-        seller.code if seller else None,
-        courier.code if courier else None,
-        {role: _party_json(ref) for role, ref in decl.parties().items()},
-        list(decl.containers),
-        decl.total_value,
-        decl.total_duty,
-        decl.received_at,
-        decl.source,
-        import_batch,
-        decl.lane.value if decl.lane else None,
-        decl.score,
-        "open",
-        None,
-        None,
-        None,
-        None,  # model_lane: set when the declaration is scored
-    )
-    items = [
-        (
-            decl.id,
-            item.line_no,
-            item.hs_code,
-            item.origin_country,
-            item.departure_country,
-            item.origin_indicator,
-            item.net_mass_kg,
-            item.value,
-            item.tax_rate_pct,
-            item.tax_type,
-            item.duty,
-            item.description,
-        )
-        for item in decl.items
-    ]
-    return row, items
-
-
-def outcome_row(o: InspectionOutcome) -> tuple[Any, ...]:
-    return (
-        o.declaration_id,
-        o.inspected,
-        o.result.value if o.result else None,
-        o.duty_recovered,
-        o.notes,
-        o.recorded_at,
-        o.recorded_by,
-    )
 
 
 def _any_of(conn: Connection, table: Table, org_id: uuid.UUID) -> bool:
@@ -468,19 +391,6 @@ def _to_outcome(row: Any) -> InspectionOutcome:
     )
 
 
-def coded_party_rows(
-    org_id: uuid.UUID, codes: Sequence[str], now: datetime, stored: Stored
-) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """New ids (hex) and stored rows for parties known only by their codes (distinct, none stored
-    yet), as :meth:`PartyRepository.add_new` writes them: the name is the code."""
-    org, created = stored.uuid(org_id), stored.timestamp(now)
-    ids = new_id_block(len(codes))
-    return ids, [
-        (hex_id, org, code, code, None, "[]", "[]", None, created)
-        for hex_id, code in zip(ids, codes, strict=True)
-    ]
-
-
 class PartyRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -501,7 +411,7 @@ class PartyRepository:
         return found
 
     def add_stored(self, rows: Sequence[tuple[Any, ...]] | CopyText) -> None:
-        """Insert party rows in stored form (:func:`coded_party_rows`)."""
+        """Insert party rows in stored form (:func:`~.table_rows.coded_party_rows`)."""
         insert_stored(self._conn, parties, rows)
 
     def add_new(self, org_id: uuid.UUID, refs: Sequence[PartyRef], now: datetime) -> list[str]:
