@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from supplyguard.adapters.db import ledger_store, ledger_tables
+from supplyguard.adapters.db import ledger_tables
 from supplyguard.adapters.db.engine import create_db_engine, relax_wal_checkpoints
 from supplyguard.adapters.db.ledger_store import BUNDLE_WIDTH, LedgerStore, pack_bundle
 from supplyguard.ledger import (
@@ -117,7 +117,6 @@ def bench_supplyguard(leaves: list[LeafEnvelope], batch: int, samples: int, fold
     results["append_cpu_per_s"] = n / (time.process_time() - c0)
     results["append_s"] = append_s
     results["bulk_per_s"], results["bulk_cpu_per_s"] = _bulk_append(leaves, batch, folder)
-    results["worker_pair"] = _worker_pair(leaves, batch, folder)
     results["floor_per_s"], results["floor_cpu_per_s"] = _sqlite_floor(leaves, batch, folder)
     results["old_floor_per_s"], results["old_floor_cpu_per_s"] = _old_row_floor(leaves, batch, folder)
 
@@ -202,40 +201,6 @@ def _bulk_append(leaves: list[LeafEnvelope], batch: int, folder: Path) -> tuple[
     for suffix in ("", "-wal", "-shm"):
         (folder / (db_path.name + suffix)).unlink(missing_ok=True)
     return len(leaves) / elapsed, len(leaves) / cpu
-
-
-def _worker_pair(leaves: list[LeafEnvelope], batch: int, folder: Path) -> dict[str, tuple[float, float]]:
-    """The append with and without its hashing worker thread (``HASH_IN_WORKER_FROM``), interleaved:
-    two logs, batch k appended (and committed) to one then to the other, alternating which goes
-    first, each timed on its own. Returns (wall, CPU) leaves/s for "worker" and "no worker"."""
-    engines = {}
-    for name in ("worker", "no worker"):
-        db_path = folder / f"supplyguard-{name.replace(' ', '-')}.db"
-        for suffix in ("", "-wal", "-shm"):
-            (folder / (db_path.name + suffix)).unlink(missing_ok=True)
-        engines[name] = (db_path, create_db_engine(f"sqlite:///{db_path}"))
-        ledger_tables.metadata.create_all(engines[name][1], tables=TABLES)
-    spent = {name: [0.0, 0.0] for name in engines}
-    default = ledger_store.HASH_IN_WORKER_FROM
-    with engines["worker"][1].connect() as with_worker, engines["no worker"][1].connect() as without:
-        conns = {"worker": with_worker, "no worker": without}
-        stores = {name: LedgerStore(conn) for name, conn in conns.items()}
-        try:
-            for k, start in enumerate(range(0, len(leaves), batch)):
-                order = ("worker", "no worker") if k % 2 == 0 else ("no worker", "worker")
-                for name in order:
-                    ledger_store.HASH_IN_WORKER_FROM = default if name == "worker" else sys.maxsize
-                    t0, c0 = time.perf_counter(), time.process_time()
-                    stores[name].append_many(leaves[start : start + batch])
-                    conns[name].commit()
-                    spent[name][0] += time.perf_counter() - t0
-                    spent[name][1] += time.process_time() - c0
-        finally:
-            ledger_store.HASH_IN_WORKER_FROM = default
-        assert stores["worker"].root() == stores["no worker"].root()
-    for db_path, engine in engines.values():
-        _drop_sqlite(folder, db_path, engine)
-    return {name: (len(leaves) / wall, len(leaves) / cpu) for name, (wall, cpu) in spent.items()}
 
 
 def _fresh_sqlite(folder: Path, name: str) -> tuple[Path, Any]:
@@ -435,16 +400,6 @@ def main() -> None:
         (
             f"append/s, one transaction per {args.batch}-leaf batch",
             rate(ours["append_per_s"], ours["append_cpu_per_s"]),
-            None,
-        ),
-        (
-            "  interleaved, with the hashing worker",
-            rate(*ours["worker_pair"]["worker"]),
-            None,
-        ),
-        (
-            "  interleaved, hashing in the appending thread",
-            rate(*ours["worker_pair"]["no worker"]),
             None,
         ),
         (

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import random
 import sqlite3
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,8 +14,8 @@ from sqlalchemy import Engine, text
 
 from supplyguard.adapters.db import ledger_tables
 from supplyguard.adapters.db.engine import BULK_WAL_BYTES, SQLITE_PAGE_SIZE, create_db_engine
-from supplyguard.adapters.db.ledger_store import LedgerStore, _Offload, pack_bundle, unpack_bundle
-from supplyguard.errors import InvalidInput, LedgerError, ProofRequestInvalid, VerificationFailed
+from supplyguard.adapters.db.ledger_store import LedgerStore, pack_bundle, unpack_bundle
+from supplyguard.errors import InvalidInput, ProofRequestInvalid, VerificationFailed
 from supplyguard.ledger import (
     COSIGNATURE_V1,
     Checkpoint,
@@ -352,32 +351,3 @@ def test_appends_past_the_third_tile_level_match_the_memory_tree(tmp_path: Path)
                 assert store.consistency_proof(old, size) == memory.consistency_proof(old, size)
         assert store.audit() == []
     engine.dispose()
-
-
-def test_hashing_handed_to_a_worker_thread_returns_its_result_or_its_error() -> None:
-    # A bulk append on SQLite hashes in a worker thread while SQLite inserts the look-up rows, or
-    # in the caller's thread when the worker has not started yet: either way the caller gets the
-    # result, or the error, of exactly one run.
-    worker_started = threading.Event()
-    runs: list[int] = []
-
-    def work_that_waits() -> str:
-        worker_started.set()
-        runs.append(threading.get_ident())
-        return "hashed"
-
-    claimed_by_worker = _Offload(work_that_waits)
-    assert worker_started.wait(5)  # blocks this thread: the worker takes the work
-    assert claimed_by_worker.result() == "hashed"
-    assert runs == [runs[0]] and runs[0] != threading.get_ident()
-
-    def failing() -> str:
-        raise LedgerError("a tile is missing")
-
-    for _ in range(20):  # whichever thread claims it, the caller sees the error
-        with pytest.raises(LedgerError, match="a tile is missing"):
-            _Offload(failing).result()
-    for _ in range(20):
-        counted: list[int] = []
-        assert _Offload(lambda counted=counted: counted.append(1) or len(counted)).result() == 1
-        assert counted == [1]

@@ -11,17 +11,14 @@ proof reads the few tiles holding its nodes, a leaf is one bundle row. Layout: s
 
 from __future__ import annotations
 
-import _thread
 import hashlib
 import re
-import sqlite3
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
 from operator import itemgetter
-from typing import Any, Generic, TypeVar, cast
+from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
@@ -59,15 +56,11 @@ _ADVISORY_LOCK = 0x5347_4C45_4447  # "SGLEDG": serialises appends on PostgreSQL
 _EMPTY_TILE = bytes(TILE_BYTES)
 BUNDLE_WIDTH = 256
 MAX_LEAF_BYTES = 0xFFFF
-_T = TypeVar("_T")
-HASH_IN_WORKER_FROM = BUNDLE_WIDTH
-"""On SQLite an append of this many leaves or more hashes in a worker thread while SQLite inserts
-its look-up rows (the benchmark raises it to measure the append without the worker)."""
 _FIELD_COLUMNS = [itemgetter(i) for i in range(1, 5)]  # id, kind, org, recorded_at of LEAF_FIELDS
 _BUNDLE_CACHE = 64  # bundles kept while reading leaves out of index order (about 4 MB)
 
 
-_RECORDS_PER_INSERT = 1024  # rows per multi-row INSERT on SQLite, at most (see _sqlite_rows_per_insert)
+_RECORDS_PER_INSERT = 300  # rows per multi-row INSERT on SQLite: 900 parameters, under every limit
 _U16 = [n.to_bytes(2, "big") for n in range(MAX_LEAF_BYTES + 1)]
 
 
@@ -287,6 +280,7 @@ class LedgerStore:
         size = max(last_bundle, 0) * BUNDLE_WIDTH + last_width
         if max(map(len, leaves)) > MAX_LEAF_BYTES:
             raise InvalidInput(f"a ledger leaf is longer than {MAX_LEAF_BYTES} bytes")
+        hashes = hash_leaves(leaves) if leaf_hashes is None else leaf_hashes
         new_size = size + len(leaves)
 
         # The right-edge tiles that are partly filled, as mutable buffers.
@@ -307,73 +301,6 @@ class LedgerStore:
                 )
             edge[level] = bytes(tiles[key][offset : offset + 32])
 
-        def new_rows() -> tuple[list[tuple[int, int, int, int, bytes]], list[tuple[int, int, bytes]]]:
-            hashes = hash_leaves(leaves) if leaf_hashes is None else leaf_hashes
-            return self._new_rows(size, partial, leaves, hashes, tiles, edge)
-
-        # The look-up rows need no hash. On SQLite, which inserts them with the GIL released, a
-        # bulk append hashes in a worker thread meanwhile (or here, if the thread has not started).
-        worker = not self._postgres and len(leaves) >= HASH_IN_WORKER_FROM
-        hashing = _Offload(new_rows) if worker else None
-        self._write_records(kinds, ids, size)
-        tile_rows, bundle_rows = new_rows() if hashing is None else hashing.result()
-        cursor.executemany(
-            self._sql(
-                "INSERT INTO ledger_bundles (bundle_index, width, entries) VALUES (?, ?, ?) "
-                "ON CONFLICT (bundle_index) DO UPDATE SET width = excluded.width, entries = excluded.entries"
-            ),
-            bundle_rows,
-        )
-        cursor.executemany(
-            self._sql(
-                "INSERT INTO ledger_tiles (tile_key, tile_level, tile_index, width, hashes) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (tile_key) DO UPDATE "
-                "SET width = excluded.width, hashes = excluded.hashes"
-            ),
-            tile_rows,
-        )
-        return list(range(size, new_size))
-
-    def _write_records(self, kinds: Sequence[str], ids: Sequence[str], first: int) -> None:
-        """Insert the look-up rows ``(kinds[i], ids[i], first + i)``."""
-        cursor = self._cursor()
-        if self._postgres:
-            # COPY is several times faster than INSERT on PostgreSQL, and just as transactional.
-            with cursor.copy("COPY ledger_records (kind, record_id, idx) FROM STDIN") as copy:
-                for record in zip(kinds, ids, range(first, first + len(ids)), strict=True):
-                    copy.write_row(record)
-            return
-        # Multi-row INSERTs: a third less work per row in SQLite than executemany, and one
-        # statement per batch, so SQLite inserts the whole batch with the GIL released (while a
-        # bulk append hashes in its worker thread). Not sorted into key order first: that saves
-        # SQLite about 800 instructions a row but costs Python's sort of (kind, id, index) tuples
-        # about 3,300 (callgrind, 2026-12-06). OR IGNORE: a multi-row INSERT that may abort keeps a
-        # statement journal, which for rows in arrival order spills to a temporary file (about 120
-        # writes a batch); the only row it could ignore is one already holding exactly this (kind,
-        # record id, new index).
-        values = list(chain.from_iterable(zip(kinds, ids, range(first, first + len(ids)), strict=True)))
-        step = 3 * _sqlite_rows_per_insert(cursor.connection)
-        for at in range(0, len(values), step):
-            chunk = values[at : at + step]
-            marks = ",".join(["(?,?,?)"] * (len(chunk) // 3))
-            cursor.execute(
-                f"INSERT OR IGNORE INTO ledger_records (kind, record_id, idx) VALUES {marks}", chunk
-            )
-
-    def _new_rows(
-        self,
-        size: int,
-        partial: bytes | None,
-        leaves: Sequence[bytes],
-        hashes: list[bytes],
-        tiles: dict[int, bytearray],
-        edge: dict[int, bytes],
-    ) -> tuple[list[tuple[int, int, int, int, bytes]], list[tuple[int, int, bytes]]]:
-        """The tile rows and bundle rows that appending ``leaves`` (with leaf ``hashes``) to a log of
-        ``size`` leaves writes. ``tiles`` holds the partly filled right-edge tiles (filled in
-        place), ``edge`` the compact range of the old tree, ``partial`` the last bundle's entries
-        when it is partial. Pure computation: no database access."""
-        new_size = size + len(leaves)
         touched: set[int] = set()  # tiles that gain nodes: only these are written back
         for run in grow(size, edge, hashes):
             tile_level, j = divmod(run.level, TILE_HEIGHT)
@@ -393,7 +320,7 @@ class LedgerStore:
                 index += take
 
         # Leaf bytes in entry bundles: the partial last one filled up and rewritten, then new ones.
-        bundle_rows: list[tuple[int, int, bytes]] = []
+        bundle_rows = []
         done, bundle = 0, size // BUNDLE_WIDTH
         fill = BUNDLE_WIDTH - size % BUNDLE_WIDTH
         head = partial if partial is not None and size % BUNDLE_WIDTH else b""
@@ -403,7 +330,34 @@ class LedgerStore:
             bundle_rows.append((bundle, BUNDLE_WIDTH - fill + take, entries))
             done += take
             bundle, fill, head = bundle + 1, BUNDLE_WIDTH, b""
-        tile_rows: list[tuple[int, int, int, int, bytes]] = []
+        cursor.executemany(
+            self._sql(
+                "INSERT INTO ledger_bundles (bundle_index, width, entries) VALUES (?, ?, ?) "
+                "ON CONFLICT (bundle_index) DO UPDATE SET width = excluded.width, entries = excluded.entries"
+            ),
+            bundle_rows,
+        )
+        if self._postgres:
+            # COPY is several times faster than INSERT on PostgreSQL, and just as transactional.
+            with cursor.copy("COPY ledger_records (kind, record_id, idx) FROM STDIN") as copy:
+                for record in zip(kinds, ids, range(size, new_size), strict=True):
+                    copy.write_row(record)
+        else:
+            # Multi-row INSERTs: a third less work per row in SQLite than executemany. Not sorted into
+            # key order first: that saves SQLite about 800 instructions a row but costs Python's
+            # sort of (kind, id, index) tuples about 3,300 (callgrind, 2026-12-06). OR IGNORE: a
+            # multi-row INSERT that may abort keeps a statement journal, which for rows in arrival
+            # order spills to a temporary file (about 120 writes a batch); the only row it could
+            # ignore is one already holding exactly this (kind, record id, new index).
+            values = list(chain.from_iterable(zip(kinds, ids, range(size, new_size), strict=True)))
+            step = 3 * _RECORDS_PER_INSERT
+            for at in range(0, len(values), step):
+                chunk = values[at : at + step]
+                marks = ",".join(["(?,?,?)"] * (len(chunk) // 3))
+                cursor.execute(
+                    f"INSERT OR IGNORE INTO ledger_records (kind, record_id, idx) VALUES {marks}", chunk
+                )
+        tile_rows = []
         # A right-edge tile higher up often gains nothing (a level-16 node completes once per
         # 65,536 leaves): it is not rewritten.
         for key in sorted(touched):
@@ -411,7 +365,15 @@ class LedgerStore:
             tile_level, tile_index = key >> 48, key & ((1 << 48) - 1)
             width = min(TILE_WIDTH, (new_size >> (TILE_HEIGHT * tile_level)) - (tile_index << TILE_HEIGHT))
             tile_rows.append((key, tile_level, tile_index, width, bytes(buffer)))
-        return tile_rows, bundle_rows
+        cursor.executemany(
+            self._sql(
+                "INSERT INTO ledger_tiles (tile_key, tile_level, tile_index, width, hashes) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (tile_key) DO UPDATE "
+                "SET width = excluded.width, hashes = excluded.hashes"
+            ),
+            tile_rows,
+        )
+        return list(range(size, new_size))
 
     def append(self, envelope: LeafEnvelope) -> int:
         """Append one leaf; prefer :meth:`append_many` for batches."""
@@ -889,49 +851,6 @@ class LedgerStore:
             f"(no leaf backs them: {', '.join(stray[:20])})"
         )
         return problems
-
-
-class _Offload(Generic[_T]):
-    """``work()`` run by a new thread while the caller does something that releases the GIL (SQLite
-    inserting rows), or by the caller itself if the thread has not started by the time the caller
-    asks for the result: on a busy machine the caller never waits for a thread to be scheduled.
-
-    The thread is started without waiting for it (``_thread``; ``threading.Thread.start`` waits
-    until the new thread runs). It must not touch the database connection."""
-
-    def __init__(self, work: Callable[[], _T]) -> None:
-        self._work = work
-        self._claim = threading.Lock()  # whoever takes it first does the work
-        self._finished = threading.Lock()
-        self._finished.acquire()
-        self._result: _T | None = None
-        self._error: BaseException | None = None
-        _thread.start_new_thread(self._run, ())
-
-    def _run(self) -> None:
-        if not self._claim.acquire(blocking=False):
-            return
-        try:
-            self._result = self._work()
-        except BaseException as exc:  # handed to the caller by result()
-            self._error = exc
-        finally:
-            self._finished.release()
-
-    def result(self) -> _T:
-        if self._claim.acquire(blocking=False):
-            return self._work()
-        self._finished.acquire()
-        if self._error is not None:
-            raise self._error
-        return cast(_T, self._result)
-
-
-def _sqlite_rows_per_insert(driver_connection: Any) -> int:
-    """Look-up rows per multi-row ``INSERT``: a whole 1,024-leaf batch where the build allows
-    3,072 parameters (SQLite 3.32 and later allow 32,766), else as many as fit."""
-    limit = int(driver_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
-    return max(1, min(_RECORDS_PER_INSERT, limit // 3))
 
 
 def _misfit(
