@@ -93,8 +93,18 @@ class EpcisJsonSchema:
         return found
 
     def validate_formats(self, document: EpcisDocument) -> None:
-        """Raise :class:`ValidationFailed` when a field of ``document`` breaks its schema ``format``."""
-        errors = self.format_errors(document)
+        """Raise :class:`ValidationFailed` when a parsed (XML) document lacks the ``schemaVersion``
+        or ``creationDate`` its header needs (required attributes in the XSD, required properties
+        of an ``EPCISDocument`` in the schema) or a field of it breaks its schema ``format``."""
+        errors = [
+            FieldError((name,), f"an EPCIS document needs its {name}")
+            for name, value in (
+                ("schemaVersion", document.schema_version),
+                ("creationDate", document.creation_date),
+            )
+            if not value
+        ]
+        errors.extend(self.format_errors(document))
         if errors:
             raise ValidationFailed(errors)
 

@@ -482,6 +482,16 @@ def test_strict_xml_checks_the_creation_date(schema: EpcisJsonSchema) -> None:
     assert _paths(data, schema) == [("creationDate",)]
 
 
+@pytest.mark.parametrize("attribute", [b' schemaVersion="2.0"', b' creationDate="2026-03-01T10:00:00Z"'])
+def test_strict_xml_needs_the_header_attributes_the_xsd_requires(
+    schema: EpcisJsonSchema, attribute: bytes
+) -> None:
+    data = xml().replace(attribute, b"")
+    parse_epcis_document(data)  # the default is lenient about the header
+    name = attribute.split(b"=")[0].strip().decode()
+    assert _refusal(data, schema) == [((name,), f"an EPCIS document needs its {name}")]
+
+
 def test_sliced_parse_checks_xml_formats_too(schema: EpcisJsonSchema) -> None:
     with pytest.raises(ValidationFailed) as caught:
         list(SlicedParse(BAD_XML_FIELDS[0][0], schema=schema))
