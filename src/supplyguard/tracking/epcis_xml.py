@@ -520,24 +520,52 @@ def _event(
     return event
 
 
-def _event_elements(root: ET.Element, names: _Names, errors: list[FieldError]) -> list[ET.Element]:
-    """The event elements of the document's ``EventList`` (in ``EPCISBody`` or query ``resultsBody``);
-    its 1.x ``extension`` wrappers unwrapped (attributes on them belong to no event: refused)."""
-    for container in root.iter():
-        if isinstance(container.tag, str) and container.tag.rpartition("}")[2] == "EventList":
-            lifted: list[tuple[str, str]] = []
-            events = _children(container, lifted)
-            errors.extend(
-                FieldError(
-                    ("epcisBody", "eventList"),
-                    f"attribute {names.key(attribute)[0]!r} on an <extension> wrapper of the EventList: "
-                    "it belongs to no event and EPCIS 2.0 has no place for it (put it on the events)",
-                )
-                for attribute, _attribute_value in lifted
-                if not _is_schema_instance(attribute)
-            )
-            return events
-    return []
+def _document_parts(root: ET.Element) -> tuple[list[ET.Element], ET.Element | None]:
+    """The ``EventList`` elements of a document (in ``EPCISBody`` or a query's ``resultsBody``) and its
+    ``ignoreFields`` element, if any; found without walking into the event lists (events are most of
+    a document: the walk costs the header's size, not the document's)."""
+    event_lists: list[ET.Element] = []
+    ignore_fields: ET.Element | None = None
+    stack = [root]
+    while stack:
+        for child in stack.pop():
+            tag = child.tag
+            if not isinstance(tag, str):
+                continue
+            local = tag.rpartition("}")[2]
+            if local == "EventList":
+                event_lists.append(child)
+            elif local == "ignoreFields" and tag.startswith("{"):
+                ignore_fields = child
+            else:
+                stack.append(child)
+    return event_lists, ignore_fields
+
+
+def _event_elements(
+    event_lists: list[ET.Element], names: _Names, errors: list[FieldError]
+) -> list[ET.Element]:
+    """The event elements of the document's ``EventList``, its 1.x ``extension`` wrappers unwrapped
+    (attributes on them belong to no event: refused); a second ``EventList`` is refused, not
+    skipped (the XSD allows one)."""
+    if not event_lists:
+        return []
+    if len(event_lists) > 1:
+        errors.append(
+            FieldError(("epcisBody",), f"{len(event_lists)} EventList elements: a document holds one")
+        )
+    lifted: list[tuple[str, str]] = []
+    events = _children(event_lists[0], lifted)
+    errors.extend(
+        FieldError(
+            ("epcisBody", "eventList"),
+            f"attribute {names.key(attribute)[0]!r} on an <extension> wrapper of the EventList: "
+            "it belongs to no event and EPCIS 2.0 has no place for it (put it on the events)",
+        )
+        for attribute, _attribute_value in lifted
+        if not _is_schema_instance(attribute)
+    )
+    return events
 
 
 def _parse_tree(data: bytes) -> tuple[ET.Element, dict[str, str]]:
@@ -568,9 +596,9 @@ def epcis_xml_to_json(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]
         "schemaVersion": root.get("schemaVersion", ""),
         "creationDate": root.get("creationDate"),
     }
-    for child in root.iter():
-        if isinstance(child.tag, str) and child.tag.endswith("}ignoreFields"):
-            header["ignoreFields"] = [names.key(c.tag)[0] for c in child if isinstance(c.tag, str)]
+    event_lists, ignore_fields = _document_parts(root)
+    if ignore_fields is not None:
+        header["ignoreFields"] = [names.key(c.tag)[0] for c in ignore_fields if isinstance(c.tag, str)]
     if document_type == "EPCISMasterDataDocument":
         return header, [], names.namespaces
     if document_type not in ("EPCISDocument", "EPCISQueryDocument"):
@@ -585,7 +613,7 @@ def epcis_xml_to_json(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]
         )
     events: list[dict[str, Any]] = []
     errors: list[FieldError] = []
-    for index, element in enumerate(_event_elements(root, names, errors)):
+    for index, element in enumerate(_event_elements(event_lists, names, errors)):
         events.append(
             _event(element, names.key(element.tag)[0], names, ("epcisBody", "eventList", index), errors)
         )

@@ -375,6 +375,19 @@ def test_identifiers_that_are_no_uri_at_all_are_refused_without_strict_mode(
     assert _refusal(as_bytes(document(object_event(**fields)))) == [((*EVENT, *path), message)]
 
 
+def test_a_second_event_list_is_refused_not_skipped() -> None:
+    data = xml().replace(b"</EventList></EPCISBody>", b"</EventList><EventList/></EPCISBody>")
+    assert _refusal(data) == [(("epcisBody",), "2 EventList elements: a document holds one")]
+
+
+def test_an_ignore_fields_extension_inside_an_event_is_a_field_of_the_event() -> None:
+    # only the document's own ignoreFields (outside the events) leaves fields out of the hash
+    inside = _one_event(xml("<ex:ignoreFields><ex:batch/></ex:ignoreFields><ex:batch>7</ex:batch>"))
+    plain = _one_event(xml("<ex:batch>7</ex:batch>"))
+    assert inside.hash_ignored_fields == frozenset()
+    assert inside.event_hash != plain.event_hash
+
+
 def test_xml_ilmd_elements_without_a_namespace_are_refused_like_json_keys() -> None:
     data = xml("<ilmd><ex:lot>L1</ex:lot><lot>L1</lot></ilmd>").replace(b"OBSERVE", b"ADD")
     assert _paths(data) == [(*EVENT, "ilmd", "lot")]
