@@ -44,6 +44,11 @@ def document_event_list(document: Mapping[str, Any]) -> tuple[list[Any], tuple[s
     if not isinstance(body, dict):
         raise ValidationFailed([FieldError(("epcisBody",), "missing epcisBody")])
     where: tuple[str | int, ...]
+    present = [key for key in ("eventList", "queryResults", "event") if key in body]
+    if len(present) > 1:  # one would be read and the other dropped
+        raise ValidationFailed(
+            [FieldError(("epcisBody", present[1]), f"epcisBody holds both {present[0]} and {present[1]}")]
+        )
     if "eventList" in body:
         events, where = body["eventList"], ("epcisBody", "eventList")
     elif "queryResults" in body:

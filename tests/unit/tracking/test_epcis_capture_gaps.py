@@ -380,6 +380,12 @@ def test_a_second_event_list_is_refused_not_skipped() -> None:
     assert _refusal(data) == [(("epcisBody",), "2 EventList elements: a document holds one")]
 
 
+def test_a_json_body_with_two_lists_of_events_is_refused_not_half_read() -> None:
+    data = document(object_event())
+    data["epcisBody"]["event"] = object_event(eventTime="2026-03-02T10:00:00.000+01:00")
+    assert _refusal(as_bytes(data)) == [(("epcisBody", "event"), "epcisBody holds both eventList and event")]
+
+
 def test_an_ignore_fields_extension_inside_an_event_is_a_field_of_the_event() -> None:
     # only the document's own ignoreFields (outside the events) leaves fields out of the hash
     inside = _one_event(xml("<ex:ignoreFields><ex:batch/></ex:ignoreFields><ex:batch>7</ex:batch>"))
