@@ -34,7 +34,7 @@ from itertools import islice
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
-from supplyguard.adapters.db.bulk import CopyText, Stored, copy_text, new_id_block
+from supplyguard.adapters.db.bulk import CommonValues, CopyText, Stored, copy_text, new_id_block
 from supplyguard.adapters.db.table_rows import coded_party_rows, declaration_rows, outcome_row
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.ledger.envelope import LeafEnvelope, leaf_template
@@ -500,6 +500,7 @@ class KcsRowPreparer(KcsRowChecker):
         outcome_head, outcome_middle, outcome_tail = self.leaf_parts["outcome"]
         constants = f"{org}{received}{source}{batch}{inspected}{notes}{outcome_at}{actor}"
         as_copy = as_copy and stored.postgres and not any(c in constants for c in "\t\n\r\\")
+        narrow = not stored.postgres
         declaration_end = f"{received}\t{source}\t{batch}\t\\N\t\\N\topen\tnull\t\\N\t\\N\t\\N"
         outcome_lines = {
             result: f"\t{inspected}\t{result.value}\t0.0\t{notes}\t{outcome_at}\t{actor}"
@@ -544,6 +545,13 @@ class KcsRowPreparer(KcsRowChecker):
                     f"{N if indicator is None else indicator}\t{mass!r}\t{value!r}\t{rate!r}\t"
                     f"{N if tax_type is None else tax_type}\t{duty!r}\t{N}"
                 )
+            elif narrow:  # the values that differ from row to row (see common below)
+                add_declaration(
+                    (hex_id, reference, declared_iso, office, transport, process_type, import_type,
+                     import_use, payment_type, declarant, importer, seller, courier, parties, 0 + value,
+                     0 + duty)
+                )  # fmt: skip
+                add_item((hex_id, hs, origin, departure, indicator, mass, value, rate, tax_type, duty))
             else:
                 add_declaration(
                     (hex_id, org, reference, declared_iso, office, transport, process_type, import_type,
@@ -583,6 +591,8 @@ class KcsRowPreparer(KcsRowChecker):
                 _, before, after = outcomes[result]
                 if as_copy:
                     add_outcome(f"{hex_id}{outcome_lines[result]}")
+                elif narrow:
+                    add_outcome((hex_id, result.value))
                 else:
                     add_outcome((hex_id, inspected, result.value, 0.0, notes, outcome_at, actor))
                 add_kind("outcome")
@@ -599,15 +609,34 @@ class KcsRowPreparer(KcsRowChecker):
                 for lines, width in zip(texts, (_DECLARATION_WIDTH, _ITEM_WIDTH, _OUTCOME_WIDTH), strict=True)
             )
             return KcsStored(declarations, items, outcome_rows, kinds, ids, leaves, hashes)
+        if narrow:
+            # SQLite binds each value of each row: the values common to every row are written into
+            # the statement once instead (bulk.CommonValues), and are not passed between processes
+            common = (
+                {1: org, 15: "[]", 18: received, 19: source, 20: batch, 21: None, 22: None,
+                 23: "open", 24: "null", 25: None, 26: None, 27: None},
+                {1: 1, 11: None},
+                {1: inspected, 3: 0.0, 4: notes, 5: outcome_at, 6: actor},
+            )  # fmt: skip
+            return KcsStored(
+                CommonValues(declaration_tuples, common[0]),
+                CommonValues(item_tuples, common[1]),
+                CommonValues(outcome_tuples, common[2]),
+                kinds,
+                ids,
+                leaves,
+                hashes,
+            )
         return KcsStored(declaration_tuples, item_tuples, outcome_tuples, kinds, ids, leaves, hashes)
 
 
 @dataclass(frozen=True, slots=True)
 class KcsStored:
-    #: the rows of each table; on PostgreSQL, in a batch made by the reader, as COPY text
-    declarations: list[tuple[Any, ...]] | CopyText
-    items: list[tuple[Any, ...]] | CopyText
-    outcomes: list[tuple[Any, ...]] | CopyText
+    #: the rows of each table: on SQLite with the values common to every row apart; on PostgreSQL
+    #: whole, or in a batch made by the reader as COPY text
+    declarations: list[tuple[Any, ...]] | CopyText | CommonValues
+    items: list[tuple[Any, ...]] | CopyText | CommonValues
+    outcomes: list[tuple[Any, ...]] | CopyText | CommonValues
     #: per ledger leaf: its kind, record id, bytes and RFC 9162 leaf hash
     leaf_kinds: list[str]
     leaf_ids: list[str]

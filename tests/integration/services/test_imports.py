@@ -363,3 +363,28 @@ def test_party_names_with_backslashes_and_null_markers_are_stored_as_given(conta
         party = uow.parties.get_by_code(org.id, "ESC\\1")
         assert party is not None and party.name == name
         assert uow.parties.get_by_code(org.id, "DCL1") is not None
+
+
+def test_values_common_to_every_row_are_stored_as_given(container) -> None:  # type: ignore[no-untyped-def]
+    """Bulk rows may leave out the values every row shares (the KCS rows on SQLite do): on SQLite
+    they are written into the statement, quoted; on PostgreSQL the rows are made whole again."""
+    from sqlalchemy import Column, Float, Integer, MetaData, Table, Text
+
+    from supplyguard.adapters.db.bulk import CommonValues, insert_stored
+
+    table = Table(
+        "common_values_check",
+        MetaData(),
+        Column("a", Text),
+        Column("b", Text),
+        Column("c", Integer),
+        Column("d", Float),
+        Column("e", Text),
+    )
+    common = {1: "o'brien'); DROP TABLE parties; --?", 3: 0.5, 4: None}
+    with container.engine.begin() as conn:
+        table.create(conn)
+        insert_stored(conn, table, CommonValues([("x", 1), ("y?", 2)], common))
+        rows = conn.exec_driver_sql("SELECT a, b, c, d, e FROM common_values_check ORDER BY a").all()
+        assert conn.exec_driver_sql("SELECT count(*) FROM parties").scalar() == 0  # still there
+    assert [tuple(row) for row in rows] == [("x", common[1], 1, 0.5, None), ("y?", common[1], 2, 0.5, None)]

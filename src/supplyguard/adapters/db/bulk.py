@@ -6,6 +6,7 @@ back through the normal repositories unchanged.
 from __future__ import annotations
 
 import json
+import math
 import os
 import uuid
 from collections.abc import Callable, Sequence
@@ -159,6 +160,48 @@ class CopyText:
         return self.rows
 
 
+@dataclass(frozen=True, slots=True)
+class CommonValues:
+    """Rows in stored form for a table's first columns, where the columns at the positions of
+    ``common`` hold the same value in every row: each row holds only the other columns' values, in
+    column order (less to build, to pass between processes and to bind); :meth:`full` gives the
+    whole rows. ``len()`` is their number."""
+
+    rows: list[tuple[Any, ...]]
+    common: dict[int, Any]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def width(self) -> int:
+        return (len(self.rows[0]) if self.rows else 0) + len(self.common)
+
+    def full(self) -> list[tuple[Any, ...]]:
+        """The rows with every column."""
+        common, width = self.common, self.width()
+        own = [position for position in range(width) if position not in common]
+        rows = []
+        for row in self.rows:
+            values = [common.get(position) for position in range(width)]
+            for position, value in zip(own, row, strict=True):
+                values[position] = value
+            rows.append(tuple(values))
+        return rows
+
+
+def _sql_literal(value: Any) -> str:
+    """A stored value as an SQLite literal (NULL, a number, or text in single quotes)."""
+    if value is None:
+        return "NULL"
+    if type(value) is int:
+        return str(value)
+    if type(value) is float and math.isfinite(value):
+        return repr(value)
+    if type(value) is str and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    raise ValueError(f"no SQL literal for {value!r}")
+
+
 def copy_text(rows: Sequence[tuple[Any, ...]]) -> CopyText:
     """``rows`` (stored form, the same width) as a COPY text stream: text is escaped only when some
     value holds a backslash, tab or line break (checked on the whole stream at once)."""
@@ -186,11 +229,14 @@ def copy_text(rows: Sequence[tuple[Any, ...]]) -> CopyText:
     return CopyText(text + "\n" if rows else "", len(rows), width)
 
 
-def insert_stored(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]] | CopyText) -> None:
+def insert_stored(
+    conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]] | CopyText | CommonValues
+) -> None:
     """Insert rows whose values are already in stored form (:class:`Stored`; numbers as numbers,
     None for NULL) in the table's first columns, in the caller's transaction: on SQLite by
-    ``executemany``, on PostgreSQL as one COPY text stream (:func:`copy_text`; ``rows`` may be one
-    already, on PostgreSQL only)."""
+    ``executemany`` (the values :class:`CommonValues` shares written once into the statement), on
+    PostgreSQL as one COPY text stream (:func:`copy_text`; ``rows`` may be one already, on
+    PostgreSQL only)."""
     if not rows:
         return
     if not conn.in_transaction():
@@ -198,11 +244,18 @@ def insert_stored(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]
     if conn.dialect.name != "postgresql":
         if isinstance(rows, CopyText):
             raise ValueError("COPY text is for PostgreSQL only")
-        width = len(rows[0])
+        values: Sequence[tuple[Any, ...]]
+        if isinstance(rows, CommonValues):
+            width, common, values = rows.width(), rows.common, rows.rows
+            marks = ", ".join(_sql_literal(common[i]) if i in common else "?" for i in range(width))
+        else:
+            width, values = len(rows[0]), rows
+            marks = ", ".join("?" * width)
         names = ", ".join(f'"{c.name}"' for c in list(table.columns)[:width])
-        marks = ", ".join("?" * width)
-        conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
+        conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', values)
         return
+    if isinstance(rows, CommonValues):
+        rows = rows.full()
     copied = rows if isinstance(rows, CopyText) else copy_text(rows)
     names = ", ".join(f'"{c.name}"' for c in list(table.columns)[: copied.width])
     driver = conn.connection.driver_connection

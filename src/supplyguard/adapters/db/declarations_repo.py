@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, exists, func, or_, select, text, tuple_, update
 
 from supplyguard.adapters.db.bulk import (
+    CommonValues,
     CopyText,
     Stored,
     bulk_insert,
@@ -109,9 +110,9 @@ class DeclarationRepository:
 
     def add_stored(
         self,
-        declaration_tuples: Sequence[tuple[Any, ...]] | CopyText,
-        item_tuples: Sequence[tuple[Any, ...]] | CopyText,
-        outcome_tuples: Sequence[tuple[Any, ...]] | CopyText,
+        declaration_tuples: Sequence[tuple[Any, ...]] | CopyText | CommonValues,
+        item_tuples: Sequence[tuple[Any, ...]] | CopyText | CommonValues,
+        outcome_tuples: Sequence[tuple[Any, ...]] | CopyText | CommonValues,
     ) -> None:
         """Insert declaration, item and outcome rows whose values are already in stored form
         (:func:`~supplyguard.adapters.db.bulk.insert_stored`; the bulk import writes KCS rows so),
