@@ -297,7 +297,8 @@ def _sensor_fields(
     out = _attributes(element, names, numbers)
     lifted: list[tuple[str, str]] = []
     tag = names.key(element.tag)[0]
-    for child in _children(element, lifted):
+    children = _children(element, lifted)
+    for child in children:
         key, standard = names.key(child.tag)
         if standard:
             errors.append(
@@ -308,9 +309,15 @@ def _sensor_fields(
     if lifted:
         _keep_attributes(lifted, names, out, where, errors, tag)
     text = _text(element)
+    if children:  # text around extension elements too, not only before the first
+        text = " ".join(part for part in (text, *(_tail(child) for child in element)) if part)
     if text:
         out["#text"] = text
     return out
+
+
+def _tail(element: ET.Element) -> str:
+    return (element.tail or "").strip()
 
 
 def _sensor_element(

@@ -125,6 +125,14 @@ def test_namespaced_elements_in_a_sensor_report_are_extensions_like_json_keys() 
     assert from_xml.event_hash == from_json.event_hash
 
 
+def test_sensor_text_around_extension_elements_is_kept_whole() -> None:
+    (event,) = parse_epcis_document(
+        xml(SENSOR_WITHOUT_TEXT.replace('uom="CEL">', 'uom="CEL">probe <ex:probe>B</ex:probe> of 2'))
+    ).events
+    report = event.body["sensorElementList"][0]["sensorReport"][0]
+    assert report["#text"] == "probe of 2" and report["ex:probe"] == "B"
+
+
 def test_standard_fields_written_as_elements_in_a_sensor_report_are_refused() -> None:
     refused = _refusal(
         xml(SENSOR_WITHOUT_TEXT.replace('value="4.5" uom="CEL">', 'uom="CEL"><value>4.5</value>'))
