@@ -125,12 +125,14 @@ def test_namespaced_elements_in_a_sensor_report_are_extensions_like_json_keys() 
     assert from_xml.event_hash == from_json.event_hash
 
 
-def test_sensor_text_around_extension_elements_is_kept_whole() -> None:
+def test_sensor_text_before_extension_elements_is_kept_and_after_them_refused() -> None:
     (event,) = parse_epcis_document(
-        xml(SENSOR_WITHOUT_TEXT.replace('uom="CEL">', 'uom="CEL">probe <ex:probe>B</ex:probe> of 2'))
+        xml(SENSOR_WITHOUT_TEXT.replace('uom="CEL">', 'uom="CEL">probe <ex:probe>B</ex:probe>'))
     ).events
     report = event.body["sensorElementList"][0]["sensorReport"][0]
-    assert report["#text"] == "probe of 2" and report["ex:probe"] == "B"
+    assert report["#text"] == "probe" and report["ex:probe"] == "B"
+    after = xml(SENSOR_WITHOUT_TEXT.replace('uom="CEL">', 'uom="CEL">probe <ex:probe>B</ex:probe> of 2'))
+    assert _paths(after) == [(*EVENT, "sensorElementList", 0, "sensorReport", 0, "ex:probe")]
 
 
 def test_standard_fields_written_as_elements_in_a_sensor_report_are_refused() -> None:
