@@ -81,6 +81,10 @@ def test_every_official_example_is_captured_and_read_back(container, epcis_schem
             path
         )
         assert len(body) == len(expected.events)
+        with container.uow(readonly=True) as uow:  # the eventTime column, which time filters read
+            rows = TrackingRepository(uow.connection).query(actor.org_id, EventQuery(), None, 1000)
+            stored = sorted((row.event.event_hash, row.event.event_time) for row in rows)
+        assert stored == sorted((e.event_hash, e.event_time) for e in expected.events), path
 
 
 def test_each_event_is_a_ledger_leaf_whose_body_hash_is_the_event_hash(container) -> None:  # type: ignore[no-untyped-def]
@@ -265,16 +269,20 @@ def test_values_that_need_escaping_and_times_as_written_read_back_unchanged(cont
         "eventTimeZoneOffset": "+02:00",
         "ex:note": "tab\there\nline\r\\N é ☃",
     }
-    plain = event(1) | {"eventID": "urn:x:plain", "eventTime": "2026-03-01T08:00:00.5Z"}
-    shifted = event(2) | {"eventID": "urn:x:shifted", "eventTime": "2026-03-01T08:00:00-05:30"}
-    data = as_bytes(document(awkward, plain, shifted))
-    capture(container, actor, data)
-    with container.uow(readonly=True) as uow:
-        repo = TrackingRepository(uow.connection)
-        for sent in parse_epcis_document(data).events:
-            assert sent.event_id is not None
-            (stored,) = repo.find(actor.org_id, sent.event_id)
-            assert stored.event.event_id == sent.event_id
-            assert stored.event.event_time == sent.event_time
-            assert stored.event.body == sent.body
-            assert stored.event.event_hash == sent.event_hash
+    times = [  # nothing to escape in this document: its times go into the COPY text as sent
+        event(1) | {"eventID": "urn:x:fraction", "eventTime": "2026-03-01T08:00:00.5Z"},
+        event(2) | {"eventID": "urn:x:west", "eventTime": "2026-03-01T08:00:00-05:30"},
+        event(3) | {"eventID": "urn:x:east", "eventTime": "2026-03-01T08:00:00.123456+13:45"},
+        event(4) | {"eventID": "urn:x:seconds", "eventTime": "2026-03-01T08:00:00+00:00"},
+    ]
+    for data in (as_bytes(document(awkward)), as_bytes(document(*times))):
+        capture(container, actor, data)
+        with container.uow(readonly=True) as uow:
+            repo = TrackingRepository(uow.connection)
+            for sent in parse_epcis_document(data).events:
+                assert sent.event_id is not None
+                (stored,) = repo.find(actor.org_id, sent.event_id)
+                assert stored.event.event_id == sent.event_id
+                assert stored.event.event_time == sent.event_time
+                assert stored.event.body == sent.body
+                assert stored.event.event_hash == sent.event_hash
