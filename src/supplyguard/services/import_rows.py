@@ -669,8 +669,8 @@ class _Batch:
     written: KcsStored | None
     accepted: int
     #: with ``written``, for a batch of KCS rows alone: the party codes it names first, in order
-    #: (what :meth:`_BatchWriter._parties` would find), and, for an organisation with no party
-    #: before the import, their new ids and stored rows
+    #: (what the writer's ``_BatchWriter._parties`` would find), and, for an organisation with no
+    #: party before the import, their new ids and stored rows
     parties: _NewParties | None = None
 
 
