@@ -256,7 +256,12 @@ def check_ingress(
     on: date,
     author_node: str | None = None,
 ) -> IngressDecision:
-    """Re-check what ``sender`` sent us (``recipient``) against the agreement; raise AgreementViolation."""
+    """Re-check what ``sender`` sent us (``recipient``) against the agreement; raise AgreementViolation.
+
+    Of the object it reads only the type, the TLP markings, the paths (not the values) of the
+    disclosed fields and an identity's class (and the id, for messages): ingest remembers its
+    decisions by exactly these (``services.sharing_ingest._shape``); reading more here means adding
+    it there."""
     object_id = str(stix_object.get("id", "?"))
     if author_node is not None and author_node != sender:
         tlp = tlp_of(stix_object)
