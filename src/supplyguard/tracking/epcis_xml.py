@@ -244,6 +244,28 @@ def _keep_attributes(
             _add(target, key, value)
 
 
+def _open_children(
+    element: ET.Element,
+    names: _Names,
+    target: dict[str, Any],
+    where: Location,
+    errors: list[FieldError],
+    owner: str | None = None,
+) -> list[ET.Element]:
+    """The child elements of an element whose XSD type holds elements only and allows any attribute
+    (an event, a location, a sensor element, an error declaration, ``ilmd``): text in it is refused,
+    its attributes and those of its 1.x wrappers are kept as fields of ``target``."""
+    lifted: list[tuple[str, str]] = []
+    stray: list[str] = []
+    children = _children(element, lifted, stray)
+    if stray:
+        _no_text(element, names, where, errors, stray)
+    if element.keys() or lifted:
+        owner = owner or names.key(element.tag)[0]
+        _keep_attributes((*element.items(), *lifted), names, target, where, errors, owner)
+    return children
+
+
 def _no_attributes(element: ET.Element, names: _Names, where: Location, errors: list[FieldError]) -> None:
     """An element whose JSON form is a plain value, a list entry or a closed object has no place for
     attributes: each one (``xsi:`` ones aside) is refused rather than dropped."""
@@ -328,12 +350,7 @@ def _sensor_element(
     element: ET.Element, names: _Names, where: Location, errors: list[FieldError]
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    lifted: list[tuple[str, str]] = []
-    stray: list[str] = []
-    children = _children(element, lifted, stray)
-    _no_text(element, names, where, errors, stray)
-    if element.keys() or lifted:
-        _keep_attributes((*element.items(), *lifted), names, out, where, errors, "sensorElement")
+    children = _open_children(element, names, out, where, errors, "sensorElement")
     for child in children:
         key, standard = names.key(child.tag)
         if standard and key == "sensorMetadata":
@@ -375,14 +392,7 @@ def _location(
     element: ET.Element, names: _Names, where: Location, errors: list[FieldError]
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    lifted: list[tuple[str, str]] = []
-    stray: list[str] = []
-    children = _children(element, lifted, stray)
-    if stray:
-        _no_text(element, names, where, errors, stray)
-    if element.keys() or lifted:
-        owner = names.key(element.tag)[0]
-        _keep_attributes((*element.items(), *lifted), names, out, where, errors, owner)
+    children = _open_children(element, names, out, where, errors)
     for child in children:
         key, standard = names.key(child.tag)
         if standard and key == "id":
@@ -402,12 +412,7 @@ def _error_declaration(
     element: ET.Element, names: _Names, where: Location, errors: list[FieldError]
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    lifted: list[tuple[str, str]] = []
-    stray: list[str] = []
-    children = _children(element, lifted, stray)
-    _no_text(element, names, where, errors, stray)
-    if element.keys() or lifted:
-        _keep_attributes((*element.items(), *lifted), names, out, where, errors, "errorDeclaration")
+    children = _open_children(element, names, out, where, errors, "errorDeclaration")
     for child in children:
         key, standard = names.key(child.tag)
         if standard and key == "correctiveEventIDs":
@@ -421,12 +426,7 @@ def _error_declaration(
 
 def _ilmd(element: ET.Element, names: _Names, where: Location, errors: list[FieldError]) -> dict[str, Any]:
     ilmd: dict[str, Any] = {}
-    lifted: list[tuple[str, str]] = []
-    stray: list[str] = []
-    items = _children(element, lifted, stray)
-    _no_text(element, names, where, errors, stray)
-    if element.keys() or lifted:
-        _keep_attributes((*element.items(), *lifted), names, ilmd, where, errors, "ilmd")
+    items = _open_children(element, names, ilmd, where, errors, "ilmd")
     for item in items:
         _add(ilmd, names.key(item.tag)[0], _generic(item, names))
     return ilmd
