@@ -8,8 +8,6 @@ be exactly those made when the form is known from the first row.
 from __future__ import annotations
 
 import io
-import uuid
-from datetime import UTC, datetime
 
 import pytest
 
@@ -17,20 +15,12 @@ from supplyguard.adapters.db.bulk import Stored
 from supplyguard.model.refdata import load_reference_data
 from supplyguard.services.import_formats import read_csv
 from supplyguard.services.import_rows import (
-    ImportContext,
     KcsRowChecker,
     WriteForm,
     read_batches,
 )
+from tests.unit.test_import_kcs_path import CONTEXT  # the same import context for both
 
-CONTEXT = ImportContext(
-    org_id=uuid.UUID(int=5),
-    actor_id=uuid.UUID(int=6),
-    received_at=datetime(2026, 12, 6, 1, 2, 3, 4, tzinfo=UTC),
-    source="cli-csv",
-    batch_id=uuid.UUID(int=9),
-    with_outcomes=True,
-)
 HEADER = (
     "Declaration ID,Date,Office ID,Process Type,Import Type,Import Use,Payment Type,Mode of Transport,"
     "Declarant ID,Importer ID,Seller ID,Courier ID,HS6 Code,Country of Departure,Country of Origin,Tax Rate,"
