@@ -143,6 +143,7 @@ def main() -> None:
     parser.add_argument("--page", type=int, default=1000)
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--profile", action="store_true", help="print the pull's top functions (cProfile)")
+    parser.add_argument("--profile-out", default=None, help="with --profile: also dump the stats here")
     parser.add_argument("--runs", type=int, default=1, help="pulls into fresh B databases")
     parser.add_argument("--verify-workers", type=int, default=None, help="the sync's verification workers")
     args = parser.parse_args()
@@ -220,6 +221,8 @@ def main() -> None:
             if profiler is not None:
                 sort = os.environ.get("SG_PROFILE_SORT", "cumulative")
                 pstats.Stats(profiler).sort_stats(sort).print_stats(45)
+                if args.profile_out:
+                    profiler.dump_stats(args.profile_out)
             assert result.error is None and result.stored == args.objects, result.as_dict()
             runs.append((run, sync_s, b_cpu, a_cpu, warm_cpu))
             b.close()

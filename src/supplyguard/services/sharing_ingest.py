@@ -45,7 +45,7 @@ from supplyguard.services.sharing_publish import (
     held_from_signed,
     tombstone_marker,
 )
-from supplyguard.services.sharing_risk import forget_deleted, index_received
+from supplyguard.services.sharing_risk import Observed, forget_deleted, index_received, observed
 from supplyguard.sharing import (
     Agreement,
     Forwarding,
@@ -187,23 +187,28 @@ class Checked:
     """The verdict on one received object of the checks that need no database: the author's
     signature, every disclosed field against its commitment, and the agreement. Refused: ``check``
     names the failed check. Passed: ``author`` is the author's node and ``agreement_id`` the
-    agreement it came under (None for our own object coming back)."""
+    agreement it came under (None for our own object coming back). ``derived``, where the checker
+    was asked for it (the sync's verification worker), is what storing the passed object needs of
+    it alone: its header's content hash and :func:`~supplyguard.services.sharing_risk.observed` of
+    its stored form, so that the storing process does not work them out again."""
 
     object_id: str
     author: str = ""
     agreement_id: str | None = None
     check: str | None = None
     detail: str = ""
+    derived: tuple[str, Observed] | None = None
 
 
 def check_objects(
-    objects: Sequence[Any], context: CheckContext, keyring: Keyring | None = None
+    objects: Sequence[Any], context: CheckContext, keyring: Keyring | None = None, *, derive: bool = False
 ) -> list[Checked | None]:
-    """Verdicts of :func:`check_object` for ``objects`` (pure: no database; runs in any process)."""
+    """Verdicts of :func:`check_object` for ``objects`` (pure: no database; runs in any process);
+    with ``derive``, each passed one carries :attr:`Checked.derived`."""
     ring = context.keyring() if keyring is None else keyring
     agreements = context.agreements()
     shapes: dict[Any, str | tuple[str, ...]] = {}
-    return [check_object(wire, ring, agreements, context, shapes) for wire in objects]
+    return [check_object(wire, ring, agreements, context, shapes, derive=derive) for wire in objects]
 
 
 #: What :func:`check_ingress` reads of an object: its type, its TLP markings, the paths (not the
@@ -258,6 +263,8 @@ def check_object(
     agreements: Sequence[Agreement],
     context: CheckContext,
     shapes: dict[Any, str | tuple[str, ...]] | None = None,
+    *,
+    derive: bool = False,
 ) -> Checked | None:
     """Verify one received object and re-check its agreement. None for a tombstone (its checks
     need what is held) and for what is not a JSON object (refused where it is stored).
@@ -274,7 +281,10 @@ def check_object(
         if author == context.recipient:
             return Checked(object_id, author)  # our own object coming back: we hold the original
         agreement_id = _agreement_of(signed.stix, tuple(fields), agreements, context, author, shapes)
-        return Checked(object_id, author, agreement_id)
+        if not derive:
+            return Checked(object_id, author, agreement_id)
+        derived = (signed.header.content_hash, observed(signed.to_stix()))
+        return Checked(object_id, author, agreement_id, derived=derived)
     except SignedObjectInvalid as error:
         return Checked(object_id, check=error.check, detail=error.message)
     except AgreementViolation as error:
@@ -466,6 +476,7 @@ def ingest_in_uow(
     notes: list[SignedObject] = []
     relays: list[tuple[SignedObject, int, str, str]] = []
     accepted: list[HeldObject] = []
+    seen: dict[int, Observed] = {}  # by log position: what the verification worker observed
 
     def flush() -> None:
         if pending:
@@ -511,6 +522,7 @@ def ingest_in_uow(
             if decision.outcome in (Freshness.DUPLICATE, Freshness.KEPT_HELD):
                 report.duplicates += 1
                 continue
+            derived = verdict.derived
             stored = held_from_signed(
                 signed,
                 position=position,
@@ -518,7 +530,10 @@ def ingest_in_uow(
                 received_from=sender,
                 agreement_id=agreement_id,
                 stored_at=at,
+                content_hash=None if derived is None else derived[0],
             )
+            if derived is not None:
+                seen[position] = derived[1]
             position += 1
             earlier = pending_index.get(stored.stix_id)
             if earlier is not None:
@@ -551,7 +566,7 @@ def ingest_in_uow(
     for deleted in report.deleted:
         forget_deleted(uow, deleted)
     new = {held.stix_id for held in accepted}.difference(held_by_before)
-    report.signals = index_received(uow, node.node_id, agreements, accepted, at, new=new)
+    report.signals = index_received(uow, node.node_id, agreements, accepted, at, new=new, seen=seen)
     append_records(uow, state.records)
     if state.records:
         sign_if_appended(uow, node, at)

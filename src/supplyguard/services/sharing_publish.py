@@ -83,7 +83,9 @@ def held_from_signed(
     received_from: str | None,
     agreement_id: str | None,
     stored_at: datetime,
+    content_hash: str | None = None,
 ) -> HeldObject:
+    """The held row of ``signed``; ``content_hash``, when the caller has it, is its header's."""
     stix = signed.stix
     tlp = tlp_of(stix)
     return HeldObject(
@@ -93,7 +95,7 @@ def held_from_signed(
         version=signed.header.version,
         author_ref=signed.header.author_ref,
         author_node=author_node,
-        content_hash=signed.header.content_hash,
+        content_hash=signed.header.content_hash if content_hash is None else content_hash,
         tlp=None if tlp is None else tlp.value,
         wire=signed.to_stix(),
         received_from=received_from,

@@ -92,11 +92,23 @@ def serves_risk_targeting(stix: Mapping[str, Any], agreement: Agreement | None, 
     return level is not None and level.rank < Tlp.RED.rank
 
 
-def intel_keys(held: HeldObject) -> list[IntelKey]:
-    kind = object_kind(held.wire)
+#: What an object gives the intel-key index, worked out from the object alone: its kind in words
+#: and its observables as (kind, value, found in). The sync's verification worker works it out for
+#: each object it passes, so the storing process does not walk the object again.
+Observed = tuple[str, tuple[tuple[str, str, str], ...]]
+
+
+def observed(wire: Mapping[str, Any]) -> Observed:
+    """The :data:`Observed` of an object (as stored: ``HeldObject.wire``)."""
+    return object_kind(wire), tuple((o.kind.value, o.value, o.found_in) for o in extract_observables(wire))
+
+
+def intel_keys(held: HeldObject, seen: Observed | None = None) -> list[IntelKey]:
+    """The keys of a held version; ``seen``, when given, is :func:`observed` of its wire."""
+    kind, found = observed(held.wire) if seen is None else seen
     return [
-        IntelKey(held.stix_id, o.kind.value, o.value, o.found_in, kind, held.author_node, held.position)
-        for o in extract_observables(held.wire)
+        IntelKey(held.stix_id, key_kind, value, found_in, kind, held.author_node, held.position)
+        for key_kind, value, found_in in found
     ]
 
 
@@ -220,11 +232,13 @@ def index_received(
     now: datetime,
     *,
     new: Collection[str] = (),
+    seen: Mapping[int, Observed] | None = None,
 ) -> int:
     """At ingest, inside the caller's open unit of work: store the keys of the accepted versions
     that serve risk targeting (dropping those of versions that no longer do), then match them
     against the open declarations of every organisation and raise signals. Returns signals raised.
-    ``new`` may name accepted ids of which no version was stored before (no keys to drop)."""
+    ``new`` may name accepted ids of which no version was stored before (no keys to drop);
+    ``seen`` may hold :func:`observed` of accepted versions' wire by log position."""
     if not accepted:
         return 0
     repo = SharingRepository(uow.connection)
@@ -235,7 +249,7 @@ def index_received(
     fresh: list[IntelKey] = []
     for held in latest.values():
         if serves_risk_targeting(held.wire, by_id.get(held.agreement_id or ""), node_id):
-            fresh.extend(intel_keys(held))
+            fresh.extend(intel_keys(held, None if seen is None else seen.get(held.position)))
         elif held.revoked:  # a signed revocation withdraws what the object raised, as a deletion does
             withdraw_signals(uow, SignalSource.INTEL, held.stix_id)
     repo.replace_intel_keys_many(list(latest), fresh, new=new)

@@ -42,6 +42,7 @@ from supplyguard.services.sharing_ingest import (
 )
 from supplyguard.services.sharing_node import SharingNode, sharing_node
 from supplyguard.services.sharing_requests import NodeRequestAuth
+from supplyguard.services.sharing_risk import Observed
 
 log = get_logger(__name__)
 
@@ -121,7 +122,8 @@ def _chunk_bounds(count: int, chunk: int) -> tuple[int, int]:
     return count * chunk // CHUNKS, count * (chunk + 1) // CHUNKS
 
 
-_Verdict = tuple[str, str, str | None, str | None, str] | None  # a Checked's fields, or None
+#: A :class:`Checked`'s fields (id, author, agreement, check, detail, derived), or None.
+_Verdict = tuple[str, str, str | None, str | None, str, tuple[str, Observed] | None] | None
 
 
 def _check_page(slot: int, start: int, size: int, context: CheckContext) -> list[tuple[int, list[_Verdict]]]:
@@ -141,14 +143,22 @@ def _check_page(slot: int, start: int, size: int, context: CheckContext) -> list
     for chunk in range(CHUNKS):
         if _claim(_claims, slot, chunk):
             low, high = _chunk_bounds(len(objects), chunk)
-            done.append((chunk, [_as_tuple(v) for v in check_objects(objects[low:high], context)]))
+            verdicts = check_objects(objects[low:high], context, derive=True)
+            done.append((chunk, [_as_tuple(v) for v in verdicts]))
     return done
 
 
 def _as_tuple(verdict: Checked | None) -> _Verdict:
     if verdict is None:
         return None
-    return (verdict.object_id, verdict.author, verdict.agreement_id, verdict.check, verdict.detail)
+    return (
+        verdict.object_id,
+        verdict.author,
+        verdict.agreement_id,
+        verdict.check,
+        verdict.detail,
+        verdict.derived,
+    )
 
 
 def _from_tuple(verdict: _Verdict) -> Checked | None:

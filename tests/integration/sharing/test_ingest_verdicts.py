@@ -14,8 +14,10 @@ from supplyguard.services.sharing_ingest import (
     check_objects,
     ingest_in_uow,
 )
-from supplyguard.services.sharing_publish import publish_object
+from supplyguard.services.sharing_publish import held_from_signed, publish_object
+from supplyguard.services.sharing_risk import observed
 from supplyguard.services.sharing_specs import build_from_spec
+from supplyguard.sharing import SignedObject
 from tests.integration.sharing.nodes import SUSPECT, SharingTestNode
 
 
@@ -72,3 +74,38 @@ def test_a_verdict_naming_another_object_is_not_used(
     lie = [Checked("indicator--00000000-0000-4000-8000-000000000000", "test.node", "cmaa-test")]
     report = _ingest(node_b, [forged], checked=lie, checked_under=_context(node_b))
     assert report.stored == [] and [r.check_name for r in report.rejected] == ["field"]
+
+
+def test_a_worker_verdict_carries_what_storing_would_work_out(
+    linked: SharingTestNode, node_b: SharingTestNode
+) -> None:
+    genuine = _delivery(linked)[0]
+    forged = copy.deepcopy(genuine)
+    forged["name"] = "Nothing to see here"
+    context = _context(node_b)
+    plain, refused = check_objects([genuine, forged], context)
+    passed, refused_derived = check_objects([genuine, forged], context, derive=True)
+    assert plain is not None and plain.derived is None
+    assert refused == refused_derived and refused is not None and refused.derived is None
+    assert passed is not None and passed.derived is not None
+    held = held_from_signed(
+        SignedObject.from_stix(genuine),
+        position=1,
+        author_node="test.node",
+        received_from="test.node",
+        agreement_id="cmaa-test",
+        stored_at=node_b.clock.now(),
+    )
+    assert passed.derived == (held.content_hash, observed(held.wire))
+    kind, found = passed.derived[1]
+    assert found  # a suspect shipment names its container and parties
+    report = _ingest(node_b, [genuine], checked=[passed], checked_under=context)
+    assert report.stored == [genuine["id"]]
+    with node_b.container.uow(readonly=True) as uow:
+        repo = SharingRepository(uow.connection)
+        stored = repo.held(genuine["id"])
+        keys = repo.intel_keys_matching((k, v) for k, v, _ in found)
+    assert stored is not None and stored.content_hash == held.content_hash
+    assert sorted((k.kind, k.value, k.found_in, k.object_kind) for k in keys) == sorted(
+        (k, v, where, kind) for k, v, where in found
+    )
