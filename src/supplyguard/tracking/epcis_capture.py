@@ -64,7 +64,7 @@ def parse_epcis_document(
             if schema is not None:  # the schema's URI and date-time formats, on the same fields
                 schema.validate_formats(document)
         else:
-            raw = load_json_document(data)
+            raw = load_json_document(data, refuse_repeated_keys=schema is not None)
             if schema is not None:
                 schema.validate(raw)
             document = parse_epcis_json(raw, max_events=max_events)
@@ -126,7 +126,7 @@ class SlicedParse:
             if self._schema is not None:
                 self._schema.validate_formats(xml_document)
             return (yield from self._whole(xml_document))
-        raw = load_json_document(self._data)
+        raw = load_json_document(self._data, refuse_repeated_keys=self._schema is not None)
         if self._schema is not None:
             self._schema.validate(raw)
         try:

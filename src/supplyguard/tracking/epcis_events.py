@@ -303,7 +303,7 @@ def _new_uom(uom: str) -> bool:
     return True
 
 
-_HEX = re.compile(r"[0-9A-Fa-f]+")
+_HEX = re.compile(r"(?:[0-9A-Fa-f]{2})+")  # xsd:hexBinary: two digits an octet (the JSON schema allows odd)
 
 
 _SENSOR_METADATA_FIELDS = frozenset(
@@ -344,7 +344,9 @@ def _check_sensor_fields(
             if not isinstance(raw, bool):
                 errors.append(FieldError((*where, key), "booleanValue must be true or false"))
         elif key == "hexBinaryValue" and not (isinstance(raw, str) and _HEX.fullmatch(raw)):
-            errors.append(FieldError((*where, key), "hexBinaryValue must be hexadecimal digits"))
+            errors.append(
+                FieldError((*where, key), "hexBinaryValue must be hexadecimal digits, two for each octet")
+            )
 
 
 def _sensor_readings(value: object, where: Location, errors: list[FieldError]) -> tuple[SensorReading, ...]:

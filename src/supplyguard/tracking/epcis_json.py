@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from supplyguard.errors import FieldError, ValidationFailed
@@ -24,18 +24,80 @@ DOCUMENT_TYPES = frozenset({"EPCISDocument", "EPCISQueryDocument"})
 SCHEMA_VERSION = re.compile(r"[0-9]+(?:\.[0-9]+)*\Z")  # the GS1 schema's "version" pattern
 
 
-def load_json_document(data: bytes | str) -> dict[str, Any]:
+def load_json_document(data: bytes | str, *, refuse_repeated_keys: bool = False) -> dict[str, Any]:
+    """The JSON object ``data`` holds. A name given twice in one object is taken with its last value
+    (``json.loads``, as the GS1 reference hash's ``JSON.parse`` does), or, with
+    ``refuse_repeated_keys`` (strict mode), refused at its path: RFC 8259 leaves the meaning of such
+    an object to each reader, so two readers may see two different events."""
     if isinstance(data, bytes):
         data = data.removeprefix(b"\xef\xbb\xbf")
+    repeated: list[tuple[dict[str, Any], str]] = []
     try:
-        document = json.loads(data)
+        if refuse_repeated_keys:
+            document = json.loads(data, object_pairs_hook=_noting_repeats(repeated))
+        else:
+            document = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValidationFailed([FieldError((), f"not valid JSON: {exc}")]) from exc
     except RecursionError as exc:
         raise ValidationFailed([FieldError((), "JSON nested too deeply")]) from exc
     if not isinstance(document, dict):
         raise ValidationFailed([FieldError((), "an EPCIS document must be a JSON object")])
+    if repeated:
+        errors = _repeated_key_errors(document, repeated)
+        if errors:
+            raise ValidationFailed(errors)
     return document
+
+
+def _noting_repeats(
+    repeated: list[tuple[dict[str, Any], str]],
+) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
+    """An ``object_pairs_hook`` building each object as ``json.loads`` does, noting (object, name) of
+    each name it finds twice in one object (the object's path is found afterwards, only then)."""
+
+    def build(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        built = dict(pairs)
+        if len(built) != len(pairs):
+            seen: set[str] = set()
+            for key, _value in pairs:
+                if key in seen:
+                    repeated.append((built, key))
+                seen.add(key)
+        return built
+
+    return build
+
+
+def _repeated_key_errors(
+    document: dict[str, Any], repeated: list[tuple[dict[str, Any], str]]
+) -> list[FieldError]:
+    """One error per repeated name, at its path (``epcisBody.eventList.3.eventTime``), inner objects
+    first (the order ``json.loads`` finishes them in). One repeat is tolerated, the last value kept:
+    an event's ``eventID`` (GS1's own ``AssociationEvent-h`` example gives its event a hash ID and
+    then a UUID), as the numeric ``schemaVersion`` of its simple-context examples is."""
+    paths: dict[int, tuple[str | int, ...]] = {}
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(document, ())]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            paths[id(node)] = where
+            stack.extend((value, (*where, key)) for key, value in node.items())
+        elif isinstance(node, list):
+            stack.extend((value, (*where, index)) for index, value in enumerate(node))
+    errors = []
+    for holder, key in repeated:
+        at = paths.get(id(holder), ())
+        if not (key == "eventID" and _is_event_path(at)):
+            errors.append(FieldError((*at, key), f"{key!r} appears more than once in one JSON object"))
+    return errors
+
+
+def _is_event_path(where: tuple[str | int, ...]) -> bool:
+    """Whether ``where`` is the path of an event (an entry of an event list, or a body's lone event)."""
+    return where[-2:] == ("epcisBody", "event") or (
+        len(where) >= 2 and where[-2] == "eventList" and isinstance(where[-1], int)
+    )
 
 
 def document_event_list(document: Mapping[str, Any]) -> tuple[list[Any], tuple[str | int, ...]]:

@@ -9,6 +9,10 @@ The schema's ``format`` keywords are checked too (``uri``: RFC 3986, by ``rfc398
 installed, both required dependencies). An XML document is not a JSON one, so the schema as a whole
 is not applied to it, but :meth:`EpcisJsonSchema.validate_formats` checks the same formats on the
 same fields of its events' JSON form (:data:`FORMATTED_FIELDS`).
+
+One key the schema does not name is accepted where the node's own XML mapping writes it
+(:data:`NODE_KEYS`): ``#text``, the text of a ``sensorMetadata`` / ``sensorReport``, so that the
+node's JSON-LD output of any event it captured from XML is captured again in strict mode.
 """
 
 from __future__ import annotations
@@ -24,7 +28,15 @@ import jsonschema
 from supplyguard.errors import ConfigurationError, FieldError, ValidationFailed
 from supplyguard.tracking.epcis_model import EpcisDocument
 
-__all__ = ["FORMATTED_FIELDS", "EpcisJsonSchema", "check_document_semantics", "formatted_values"]
+__all__ = [
+    "FORMATTED_FIELDS",
+    "NAMED_OBJECTS",
+    "NODE_KEYS",
+    "EpcisJsonSchema",
+    "check_document_semantics",
+    "extension_names",
+    "formatted_values",
+]
 
 _MAX_SCHEMA_ERRORS = 50
 _FORMATS = {
@@ -40,6 +52,8 @@ class EpcisJsonSchema:
         validator_class = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
         validator_class.check_schema(schema)
         definitions = schema.get("definitions", {})
+        if isinstance(definitions, dict):
+            definitions = _with_node_keys(definitions)
         # local $refs inlined once: reference resolution is most of jsonschema's time on this schema
         inlined = (
             _inline_refs(dict(schema), definitions, frozenset()) if isinstance(definitions, dict) else schema
@@ -67,7 +81,8 @@ class EpcisJsonSchema:
 
     def format_errors(self, document: EpcisDocument) -> list[FieldError]:
         """The fields of a parsed (XML) document whose value is not the URI or date-time the schema
-        asks for there (``format``), each with its path, at most 50."""
+        asks for there (``format``), and the extension names that are no URI where the schema asks
+        names to be one (:func:`extension_names`), each with its path, at most 50."""
         found: list[FieldError] = []
         if document.creation_date is not None and not self._formats.conforms(
             document.creation_date, "date-time"
@@ -81,6 +96,11 @@ class EpcisJsonSchema:
                             ("epcisBody", "eventList", index, *where), _FORMAT_MESSAGES[format_name](value)
                         )
                     )
+                    if len(found) >= _MAX_SCHEMA_ERRORS:
+                        return found
+            for where, name in extension_names(event.body):
+                if not self._formats.conforms(name, _URI):
+                    found.append(FieldError(("epcisBody", "eventList", index, *where), _name_message(name)))
                     if len(found) >= _MAX_SCHEMA_ERRORS:
                         return found
         return found
@@ -100,6 +120,33 @@ class EpcisJsonSchema:
         errors.extend(self.format_errors(document))
         if errors:
             raise ValidationFailed(errors)
+
+
+#: Keys the node writes itself that the GS1 schema names nowhere, accepted by strict mode where the
+#: node's XML mapping puts them, as a string: ``#text``, the text of an XML ``sensorMetadata`` /
+#: ``sensorReport`` (their XSD types extend ``xsd:string``; the GS1 reference hash reads an element's
+#: text from that key too), so that the node's own JSON-LD of such an event is captured strictly.
+NODE_KEYS: Mapping[str, str] = {"sensorMetadata": "#text", "sensorReport": "#text"}
+
+
+def _with_node_keys(definitions: Mapping[str, Any]) -> dict[str, Any]:
+    """The schema's definitions with :data:`NODE_KEYS` allowed (as strings) in the objects named."""
+    out = dict(definitions)
+    for name, key in NODE_KEYS.items():
+        definition = out.get(name)
+        if not isinstance(definition, dict):
+            continue
+        definition = dict(definition)
+        if isinstance(definition.get("properties"), dict):
+            definition["properties"] = {**definition["properties"], key: {"type": "string"}}
+        names = definition.get("propertyNames")
+        if isinstance(names, dict) and isinstance(names.get("anyOf"), list):
+            definition["propertyNames"] = {
+                **names,
+                "anyOf": [*names["anyOf"], {"type": "string", "enum": [key]}],
+            }
+        out[name] = definition
+    return out
 
 
 def _remembering_format_checker(formats: jsonschema.FormatChecker) -> jsonschema.FormatChecker:
@@ -233,6 +280,43 @@ def formatted_values(event: Mapping[str, Any]) -> Found:
                 yield from _fields(element.get("sensorMetadata"), "sensorMetadata", (*at, "sensorMetadata"))
                 for r_at, report in _entries(element.get("sensorReport"), (*at, "sensorReport")):
                     yield from _fields(report, "sensorReport", r_at)
+
+
+#: The objects of an event's JSON form whose names the GS1 schema checks (``propertyNames``): a name
+#: that is not one of its own, an extension's ``prefix:local``, must be a URI (``format: uri``), so
+#: its prefix a URI scheme (``my_ns:foo`` is refused: ``_`` is no scheme character).
+NAMED_OBJECTS = ("event", "errorDeclaration", "ilmd", "sensorElement", "sensorMetadata", "sensorReport")
+
+
+def _names(holder: object, where: Path) -> Iterator[tuple[Path, str]]:
+    if isinstance(holder, dict):
+        for key in holder:
+            if isinstance(key, str) and ":" in key:
+                yield (*where, key), key
+
+
+def extension_names(event: Mapping[str, Any]) -> Iterator[tuple[Path, str]]:
+    """(path, name) of each prefixed name (``ex:lane``) of an event (JSON form) in the objects whose
+    names the GS1 schema checks as URIs (:data:`NAMED_OBJECTS`); the XML path checks them so that
+    strict mode refuses in XML the extension names it refuses in JSON."""
+    yield from _names(event, ())
+    for key in ("errorDeclaration", "ilmd"):
+        if key in event:
+            yield from _names(event[key], (key,))
+    if "sensorElementList" in event:
+        for at, element in _entries(event["sensorElementList"], ("sensorElementList",)):
+            if isinstance(element, dict):
+                yield from _names(element, at)
+                yield from _names(element.get("sensorMetadata"), (*at, "sensorMetadata"))
+                for r_at, report in _entries(element.get("sensorReport"), (*at, "sensorReport")):
+                    yield from _names(report, r_at)
+
+
+def _name_message(name: str) -> str:
+    return (
+        f"{name!r} is not a URI, as an extension's name must be: its prefix must be a URI scheme "
+        "(a letter, then letters, digits, '+', '-' or '.') and no spaces or stray characters follow"
+    )
 
 
 def _inline_refs(node: Any, definitions: Mapping[str, Any], open_refs: frozenset[str]) -> Any:

@@ -21,7 +21,7 @@ from supplyguard.tracking import (
     parse_epcis_json,
 )
 from supplyguard.tracking.epcis_hash import event_prehash
-from supplyguard.tracking.epcis_validate import FORMATTED_FIELDS, formatted_values
+from supplyguard.tracking.epcis_validate import FORMATTED_FIELDS, extension_names, formatted_values
 
 from .conftest import EPCIS_DATA
 from .factories import as_bytes, document, object_event
@@ -522,8 +522,10 @@ def test_strict_xml_needs_the_header_attributes_the_xsd_requires(
 
 
 def test_sliced_parse_checks_xml_formats_too(schema: EpcisJsonSchema) -> None:
+    data = BAD_XML_FIELDS[0][0]
+    assert isinstance(data, bytes)
     with pytest.raises(ValidationFailed) as caught:
-        list(SlicedParse(BAD_XML_FIELDS[0][0], schema=schema))
+        list(SlicedParse(data, schema=schema))
     assert [e.location for e in caught.value.errors] == [(*EVENT, "epcList", 1)]
 
 
@@ -616,3 +618,167 @@ def test_the_schema_file_service_says_when_a_checker_is_missing(
     monkeypatch.setattr(jsonschema.Draft7Validator, "FORMAT_CHECKER", jsonschema.FormatChecker(["uri"]))
     with pytest.raises(ConfigurationError, match="date-time"):
         load_epcis_schema(path)
+
+
+# --- strict mode and the node's own output; repeated JSON names; hexBinary; XML extension names -----
+
+
+def _strict_round_trip(data: bytes, schema: EpcisJsonSchema) -> tuple[str, str]:
+    """(hash of the event captured from ``data``, hash of it captured again, strictly, from the
+    node's own JSON-LD query output)."""
+    (original,) = parse_epcis_document(data, schema=schema).events
+    output = json.dumps(events_to_query_document((original,))).encode()
+    (again,) = parse_epcis_document(output, schema=schema).events
+    return original.event_hash, again.event_hash
+
+
+def test_the_json_ld_of_an_xml_event_with_sensor_text_is_captured_again_in_strict_mode(
+    schema: EpcisJsonSchema,
+) -> None:
+    sensors = SENSOR_WITH_TEXT.replace(
+        'uom="CEL">probe B', 'uom="CEL">probe B<ex:probe ex:unit="x">B</ex:probe>'
+    )
+    data = xml(
+        sensors + '<ex:box ex:size="2">open<ex:lid>1</ex:lid></ex:box>', event_attributes='ex:lane="3"'
+    )
+    original, again = _strict_round_trip(data, schema)
+    assert again == original
+    assert original != _one_event(xml(SENSOR_WITHOUT_TEXT)).event_hash
+
+
+def test_strict_mode_takes_text_only_where_the_xml_mapping_puts_it(schema: EpcisJsonSchema) -> None:
+    report = {"type": "Temperature", "value": 4, "#text": "probe B"}
+    accepted = object_event(
+        sensorElementList=[{"sensorMetadata": {"#text": "cal"}, "sensorReport": [report]}]
+    )
+    parse_epcis_document(as_bytes(document(accepted)), schema=schema)
+    not_text = [{"sensorReport": [{**report, "#text": 5}]}]
+    assert (*EVENT, "sensorElementList", 0, "sensorReport", 0, "#text") in _paths(
+        as_bytes(document(object_event(sensorElementList=not_text))), schema
+    )
+    assert _paths(as_bytes(document(object_event(**{"#text": "x"}))), schema)  # not an event field
+    element = [{"#text": "x", "sensorReport": [report]}]  # nor a sensorElement's
+    assert _paths(as_bytes(document(object_event(sensorElementList=element))), schema)
+
+
+def _repeating(name: str, value: str, data: bytes) -> bytes:
+    """``data`` with ``"name": value`` put before the first ``name`` of it (which stays the last)."""
+    head, found, tail = data.partition(f'"{name}": '.encode())
+    assert found
+    return head + f'"{name}": {value}, '.encode() + found + tail
+
+
+def test_strict_mode_refuses_a_name_given_twice_at_its_path(schema: EpcisJsonSchema) -> None:
+    data = as_bytes(document(object_event(), object_event(bizStep="receiving")))
+    twice = _repeating("bizStep", '"receiving"', data)
+    assert _refusal(twice, schema) == [
+        ((*EVENT, "bizStep"), "'bizStep' appears more than once in one JSON object")
+    ]
+    report = {"type": "Temperature", "value": 4}
+    sensors = as_bytes(document(object_event(sensorElementList=[{"sensorReport": [report]}])))
+    assert _paths(_repeating("value", "5", sensors), schema) == [
+        (*EVENT, "sensorElementList", 0, "sensorReport", 0, "value")
+    ]
+    assert _paths(_repeating("schemaVersion", '"2.1"', data), schema) == [("schemaVersion",)]
+    with pytest.raises(ValidationFailed) as caught:
+        list(SlicedParse(twice, schema=schema, size=1))
+    assert [e.location for e in caught.value.errors] == [(*EVENT, "bizStep")]
+
+
+def test_without_strict_mode_a_name_given_twice_keeps_its_last_value() -> None:
+    twice = _repeating("bizStep", '"shipping"', as_bytes(document(object_event(bizStep="receiving"))))
+    (event,) = parse_epcis_document(twice).events
+    assert event.body["bizStep"] == "receiving"
+    assert event.event_hash == _one_event(as_bytes(document(object_event(bizStep="receiving")))).event_hash
+
+
+def test_strict_mode_tolerates_an_event_id_given_twice_as_gs1_s_own_example_does(
+    schema: EpcisJsonSchema,
+) -> None:
+    data = as_bytes(document(object_event(eventID="urn:uuid:fd338495-0e6d-41dd-afee-a862ecd32518")))
+    (event,) = parse_epcis_document(_repeating("eventID", '"urn:uuid:1"', data), schema=schema).events
+    assert event.event_id == "urn:uuid:fd338495-0e6d-41dd-afee-a862ecd32518"
+    extension = as_bytes(document(object_event(**{"ex:ref": {"eventID": "urn:uuid:2"}})))
+    assert _paths(_repeating("eventID", '"urn:uuid:3"', extension), schema) == [(*EVENT, "ex:ref", "eventID")]
+
+
+@pytest.mark.parametrize("hex_value", ["f0f", "0", "abcde"])
+def test_an_odd_number_of_hex_digits_is_refused_in_both_syntaxes(
+    hex_value: str, schema: EpcisJsonSchema
+) -> None:
+    where = (*EVENT, "sensorElementList", 0, "sensorReport", 0, "hexBinaryValue")
+    report = {"type": "Temperature", "hexBinaryValue": hex_value}
+    from_json = as_bytes(document(object_event(sensorElementList=[{"sensorReport": [report]}])))
+    from_xml = xml(
+        "<sensorElementList><sensorElement>"
+        f'<sensorReport type="gs1:Temperature" hexBinaryValue="{hex_value}"/>'
+        "</sensorElement></sensorElementList>"
+    )
+    for data in (from_json, from_xml):
+        assert _paths(data) == [where]
+        assert _paths(data, schema) == [where]
+    even = {**report, "hexBinaryValue": hex_value + "A"}
+    (event,) = parse_epcis_document(
+        as_bytes(document(object_event(sensorElementList=[{"sensorReport": [even]}]))), schema=schema
+    ).events
+    assert event.body["sensorElementList"][0]["sensorReport"][0]["hexBinaryValue"] == hex_value + "A"
+
+
+@pytest.mark.parametrize(
+    ("inside", "attributes", "path"),
+    [
+        ("<my_ns:lane>3</my_ns:lane>", "", ("my_ns:lane",)),
+        ("", 'my_ns:lane="3"', ("my_ns:lane",)),
+        ("<ilmd><my_ns:lot>7</my_ns:lot></ilmd>", "", ("ilmd", "my_ns:lot")),
+        (
+            '<sensorElementList><sensorElement my_ns:e="1"><sensorReport type="gs1:Temperature"/>'
+            "</sensorElement></sensorElementList>",
+            "",
+            ("sensorElementList", 0, "my_ns:e"),
+        ),
+        (
+            '<sensorElementList><sensorElement><sensorReport type="gs1:Temperature" my_ns:r="1"/>'
+            "</sensorElement></sensorElementList>",
+            "",
+            ("sensorElementList", 0, "sensorReport", 0, "my_ns:r"),
+        ),
+    ],
+)
+def test_strict_xml_refuses_an_extension_prefix_that_is_no_uri_scheme_as_json_does(
+    inside: str, attributes: str, path: tuple[str | int, ...], schema: EpcisJsonSchema
+) -> None:
+    data = xml(inside, event_attributes=attributes).replace(
+        b"xmlns:ex=", b'xmlns:my_ns="https://my.org/" xmlns:ex='
+    )
+    (event,) = parse_epcis_document(data).events  # without strict mode: kept
+    assert _paths(data, schema) == [(*EVENT, *path)]
+    json_form = as_bytes(document(dict(event.body)))
+    assert _paths(json_form, schema)  # the schema refuses the same name in JSON
+    parse_epcis_document(data.replace(b"my_ns", b"my-ns"), schema=schema)  # a scheme: accepted
+
+
+def test_the_objects_whose_names_strict_xml_checks_are_the_gs1_schema_s(
+    schema_document: dict[str, Any],
+) -> None:
+    bad = "my_ns:x"
+    sensors = [{"sensorMetadata": {bad: 1}, "sensorReport": [{"type": "Temperature", bad: 1}], bad: 1}]
+    event = object_event(
+        action="ADD",
+        ilmd={bad: 1},
+        errorDeclaration={"declarationTime": "2026-03-01T10:00:00Z", bad: 1},
+        sensorElementList=sensors,
+        readPoint={"id": "urn:epc:id:sgln:4012345.00001.0", bad: 1},
+        **{bad: 1},
+    )
+    validator = jsonschema.Draft7Validator(
+        schema_document, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER
+    )
+    by_schema = set()
+    errors = list(validator.iter_errors(document(event)))
+    while errors:
+        error = errors.pop()
+        errors.extend(error.context or ())
+        if error.validator == "format" and error.instance == bad:
+            by_schema.add(tuple(error.absolute_path)[len(EVENT) :])
+    assert by_schema == {where[:-1] for where, _name in extension_names(event)}
+    assert len(by_schema) == 6  # the event, ilmd, errorDeclaration, the sensor element, metadata, report
