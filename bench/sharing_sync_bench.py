@@ -178,7 +178,7 @@ def main() -> None:
             raise SystemExit(f"publishing on A failed (exit {publisher.exitcode})")
         publish_s = time.perf_counter() - started
 
-        runs: list[tuple[int, float, float, float, float]] = []  # (run, s, B CPU, A CPU, A warm-up)
+        runs: list[tuple[int, float, float, float, float, float]] = []  # (run, s, B, workers, A, warm-up)
         for run in range(1, args.runs + 1):
             b, b_admin, _ = _node(tmp, "customs-b", args.postgres, run=run)
             register_partner(
@@ -214,7 +214,9 @@ def main() -> None:
             if profiler is not None:
                 profiler.disable()
             sync_s = time.perf_counter() - started
-            b_cpu = time.process_time() - cpu + _children_cpu_s() - workers_cpu
+            own_cpu = time.process_time() - cpu
+            workers_cpu = _children_cpu_s() - workers_cpu
+            b_cpu = own_cpu + workers_cpu
             a_cpu = _process_cpu_s(server.pid) - server_cpu
             server.terminate()
             server.join(timeout=10)
@@ -224,7 +226,7 @@ def main() -> None:
                 if args.profile_out:
                     profiler.dump_stats(args.profile_out)
             assert result.error is None and result.stored == args.objects, result.as_dict()
-            runs.append((run, sync_s, b_cpu, a_cpu, warm_cpu))
+            runs.append((run, sync_s, b_cpu, workers_cpu, a_cpu, warm_cpu))
             b.close()
 
         backend = "PostgreSQL" if args.postgres else "SQLite"
@@ -234,13 +236,17 @@ def main() -> None:
         print(f"{'step':52} {'seconds':>9} {'objects/s':>10}")
         publish_rate = args.objects / publish_s
         print(f"{'publish on A (sign, compile copies, ledger)':52} {publish_s:9.2f} {publish_rate:10.0f}")
-        for run, sync_s, b_cpu, a_cpu, warm_cpu in runs:
+        for run, sync_s, b_cpu, workers_cpu, a_cpu, warm_cpu in runs:
             label = f"pull A -> B over loopback TAXII, verified (run {run})"
             print(f"{label:52} {sync_s:9.2f} {args.objects / sync_s:10.0f}")
             per_object = (b_cpu + a_cpu) / args.objects * 1e6
             print(
                 f"  CPU: B {b_cpu:.2f} s (sync + verification workers), A {a_cpu:.2f} s (server); "
                 f"{per_object:.0f} us/object in all (A's warm-up before the pull: {warm_cpu:.2f} s)"
+            )
+            own_us, workers_us = (b_cpu - workers_cpu) / args.objects * 1e6, workers_cpu / args.objects * 1e6
+            print(
+                f"  B per object: syncing process {own_us:.0f} us, verification workers {workers_us:.0f} us"
             )
         print(f"load average after the runs: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         a.close()

@@ -26,6 +26,7 @@ from supplyguard.adapters.db.sharing_repo import (
     HeldObject,
     Rejection,
     SharingRepository,
+    wire_text,
 )
 from supplyguard.adapters.db.uow import SqlUnitOfWork
 from supplyguard.errors import AgreementViolation, InvalidInput, PermissionDenied, SignedObjectInvalid
@@ -59,6 +60,7 @@ from supplyguard.sharing import (
     check_ingress,
     parse_agreement,
     preview,
+    tlp_of,
     verify_object,
     verify_tombstone,
 )
@@ -182,6 +184,34 @@ def check_context(repo: SharingRepository, node: SharingNode, sender: str, on: d
     return CheckContext(tuple(keys), texts, sender, node.node_id, on)
 
 
+#: What storing a passed object needs of it alone, worked out where it was verified: its header's
+#: content hash, :func:`~supplyguard.services.sharing_risk.observed` of its stored form, that form's
+#: JSON text (:func:`~supplyguard.adapters.db.sharing_repo.wire_text`), its type, version and author
+#: identity (the signed header's), its TLP and whether it is revoked.
+Derived = tuple[str, Observed, str, str, str, str, str | None, bool]
+
+
+def _derived(signed: SignedObject) -> Derived | None:
+    """The :data:`Derived` of a verified object; None where its stored form cannot be written."""
+    header, stix = signed.header, signed.stix
+    stored = signed.to_stix()
+    try:
+        text = wire_text(stored)
+    except (ValueError, TypeError):
+        return None
+    tlp = tlp_of(stix)
+    return (
+        header.content_hash,
+        observed(stored),
+        text,
+        header.object_type,
+        header.version,
+        header.author_ref,
+        None if tlp is None else tlp.value,
+        bool(stix.get("revoked", False)),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Checked:
     """The verdict on one received object of the checks that need no database: the author's
@@ -189,15 +219,14 @@ class Checked:
     names the failed check. Passed: ``author`` is the author's node and ``agreement_id`` the
     agreement it came under (None for our own object coming back). ``derived``, where the checker
     was asked for it (the sync's verification worker), is what storing the passed object needs of
-    it alone: its header's content hash and :func:`~supplyguard.services.sharing_risk.observed` of
-    its stored form, so that the storing process does not work them out again."""
+    it alone (:data:`Derived`), so that the storing process does not read the object again."""
 
     object_id: str
     author: str = ""
     agreement_id: str | None = None
     check: str | None = None
     detail: str = ""
-    derived: tuple[str, Observed] | None = None
+    derived: Derived | None = None
 
 
 def check_objects(
@@ -283,8 +312,7 @@ def check_object(
         agreement_id = _agreement_of(signed.stix, tuple(fields), agreements, context, author, shapes)
         if not derive:
             return Checked(object_id, author, agreement_id)
-        derived = (signed.header.content_hash, observed(signed.to_stix()))
-        return Checked(object_id, author, agreement_id, derived=derived)
+        return Checked(object_id, author, agreement_id, derived=_derived(signed))
     except SignedObjectInvalid as error:
         return Checked(object_id, check=error.check, detail=error.message)
     except AgreementViolation as error:
@@ -386,21 +414,23 @@ def _onward_deliveries(
     node: SharingNode,
     sender: str,
     agreements: Sequence[Agreement],
-    received: Sequence[tuple[SignedObject, int, str, str]],
+    received: Sequence[tuple[SignedObject | Mapping[str, Any], int, str, str]],
     at: datetime,
 ) -> list[Delivery]:
-    """Copies of received objects for our other partners, where the agreement they came under and
-    their TLP allow onward transfer; each keeps the author's signature (MISP's relays lose it)."""
+    """Copies of received objects (each verified, as a SignedObject or as received) for our other
+    partners, where the agreement they came under and their TLP allow onward transfer; each keeps
+    the author's signature (MISP's relays lose it)."""
     if not received:
         return []
     by_id = {agreement.agreement_id: agreement for agreement in agreements}
     others = [p.node_id for p in repo.partners() if p.status == "active" and p.node_id != sender]
     result: list[Delivery] = []
-    for signed, position, author, agreement_id in received:
+    for verified, position, author, agreement_id in received:
         targets = [partner for partner in others if partner != author]
         received_under = by_id.get(agreement_id)
         if not targets or received_under is None:
             continue
+        signed = verified if isinstance(verified, SignedObject) else SignedObject.from_stix(verified)
         decisions = preview(
             signed.stix,
             agreements,
@@ -474,7 +504,7 @@ def ingest_in_uow(
     pending: list[HeldObject] = []
     pending_index: dict[str, int] = {}
     notes: list[SignedObject] = []
-    relays: list[tuple[SignedObject, int, str, str]] = []
+    relays: list[tuple[SignedObject | Mapping[str, Any], int, str, str]] = []
     accepted: list[HeldObject] = []
     seen: dict[int, Observed] = {}  # by log position: what the verification worker observed
 
@@ -511,27 +541,54 @@ def ingest_in_uow(
                 report.duplicates += 1  # our own object coming back: we hold the original
                 continue
             author, agreement_id = verdict.author, verdict.agreement_id
-            signed = SignedObject.from_stix(wire)
-            held = held_by_id.get(signed.object_id)
-            stored_tombstone = tombstones.get(signed.object_id)
-            decision = check_freshness(
-                signed.header,
-                None if held is None else SignedObject.from_stix(held.wire).header,
-                None if stored_tombstone is None else Tombstone.from_dict(stored_tombstone),
-            )
-            if decision.outcome in (Freshness.DUPLICATE, Freshness.KEPT_HELD):
-                report.duplicates += 1
-                continue
             derived = verdict.derived
-            stored = held_from_signed(
-                signed,
-                position=position,
-                author_node=author,
-                received_from=sender,
-                agreement_id=agreement_id,
-                stored_at=at,
-                content_hash=None if derived is None else derived[0],
-            )
+            if derived is not None and object_id not in held_by_id and object_id not in tombstones:
+                # A first version (nothing held, no deletion: check_freshness would say NEW) that
+                # was verified and written out where it was checked (a passed verdict means the
+                # object's id is its signed header's): stored as written there, not read again.
+                content_hash, _, text, stix_type, version, author_ref, tlp, revoked = derived
+                stored = HeldObject(
+                    position,
+                    object_id,
+                    stix_type,
+                    version,
+                    author_ref,
+                    author,
+                    content_hash,
+                    tlp,
+                    dict(wire),
+                    sender,
+                    agreement_id,
+                    True,
+                    revoked,
+                    False,
+                    at,
+                    text,
+                )
+                verified: SignedObject | Mapping[str, Any] = wire
+                is_note = stix_type == "note"
+            else:
+                signed = SignedObject.from_stix(wire)
+                held = held_by_id.get(signed.object_id)
+                stored_tombstone = tombstones.get(signed.object_id)
+                decision = check_freshness(
+                    signed.header,
+                    None if held is None else SignedObject.from_stix(held.wire).header,
+                    None if stored_tombstone is None else Tombstone.from_dict(stored_tombstone),
+                )
+                if decision.outcome in (Freshness.DUPLICATE, Freshness.KEPT_HELD):
+                    report.duplicates += 1
+                    continue
+                stored = held_from_signed(
+                    signed,
+                    position=position,
+                    author_node=author,
+                    received_from=sender,
+                    agreement_id=agreement_id,
+                    stored_at=at,
+                    content_hash=None if derived is None else derived[0],
+                )
+                verified, is_note = signed, signed.header.object_type == "note"
             if derived is not None:
                 seen[position] = derived[1]
             position += 1
@@ -546,9 +603,9 @@ def ingest_in_uow(
             state.records.append(
                 intel_record("intel.received", stored, node, {"from": sender, "agreement": agreement_id})
             )
-            if signed.header.object_type == "note":
-                notes.append(signed)
-            relays.append((signed, stored.position, author, agreement_id))
+            if is_note:
+                notes.append(verified if isinstance(verified, SignedObject) else SignedObject.from_stix(wire))
+            relays.append((verified, stored.position, author, agreement_id))
         except (_Refused, SignedObjectInvalid, AgreementViolation, InvalidInput) as error:
             if isinstance(error, _Refused | SignedObjectInvalid):
                 check = error.check

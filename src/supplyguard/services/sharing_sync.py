@@ -34,6 +34,7 @@ from supplyguard.services.sharing_feed import MAX_PAGE, position_cursor
 from supplyguard.services.sharing_ingest import (
     CheckContext,
     Checked,
+    Derived,
     IngestReport,
     check_context,
     check_objects,
@@ -42,7 +43,6 @@ from supplyguard.services.sharing_ingest import (
 )
 from supplyguard.services.sharing_node import SharingNode, sharing_node
 from supplyguard.services.sharing_requests import NodeRequestAuth
-from supplyguard.services.sharing_risk import Observed
 
 log = get_logger(__name__)
 
@@ -123,7 +123,7 @@ def _chunk_bounds(count: int, chunk: int) -> tuple[int, int]:
 
 
 #: A :class:`Checked`'s fields (id, author, agreement, check, detail, derived), or None.
-_Verdict = tuple[str, str, str | None, str | None, str, tuple[str, Observed] | None] | None
+_Verdict = tuple[str, str, str | None, str | None, str, Derived | None] | None
 
 
 def _check_page(slot: int, start: int, size: int, context: CheckContext) -> list[tuple[int, list[_Verdict]]]:

@@ -4,9 +4,10 @@ under the very context they were reached in, and only for the objects they name.
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
-from supplyguard.adapters.db.sharing_repo import SharingRepository
+from supplyguard.adapters.db.sharing_repo import SharingRepository, wire_text
 from supplyguard.services.sharing_feed import feed_page
 from supplyguard.services.sharing_ingest import (
     Checked,
@@ -18,7 +19,7 @@ from supplyguard.services.sharing_publish import held_from_signed, publish_objec
 from supplyguard.services.sharing_risk import observed
 from supplyguard.services.sharing_specs import build_from_spec
 from supplyguard.sharing import SignedObject
-from tests.integration.sharing.nodes import SUSPECT, SharingTestNode
+from tests.integration.sharing.nodes import SUSPECT, SharingTestNode, link
 
 
 def _delivery(a: SharingTestNode) -> list[dict[str, Any]]:
@@ -96,7 +97,16 @@ def test_a_worker_verdict_carries_what_storing_would_work_out(
         agreement_id="cmaa-test",
         stored_at=node_b.clock.now(),
     )
-    assert passed.derived == (held.content_hash, observed(held.wire))
+    assert passed.derived == (
+        held.content_hash,
+        observed(held.wire),
+        wire_text(held.wire),
+        held.stix_type,
+        held.version,
+        held.author_ref,
+        held.tlp,
+        held.revoked,
+    )
     kind, found = passed.derived[1]
     assert found  # a suspect shipment names its container and parties
     report = _ingest(node_b, [genuine], checked=[passed], checked_under=context)
@@ -105,7 +115,28 @@ def test_a_worker_verdict_carries_what_storing_would_work_out(
         repo = SharingRepository(uow.connection)
         stored = repo.held(genuine["id"])
         keys = repo.intel_keys_matching((k, v) for k, v, _ in found)
-    assert stored is not None and stored.content_hash == held.content_hash
+    assert stored is not None
+    assert replace(stored, position=1, stored_at=held.stored_at) == held  # as if stored without it
     assert sorted((k.kind, k.value, k.found_in, k.object_kind) for k in keys) == sorted(
         (k, v, where, kind) for k, v, where in found
     )
+
+
+def test_objects_stored_from_worker_verdicts_are_relayed_signed(
+    linked: SharingTestNode, node_b: SharingTestNode, carrier: SharingTestNode
+) -> None:
+    link(node_b, carrier)
+    wires = _delivery(linked)
+    context = _context(node_b)
+    verdicts = check_objects(wires, context, derive=True)
+    assert all(v is not None and v.derived is not None for v in verdicts)
+    report = _ingest(node_b, wires, checked=verdicts, checked_under=context)
+    assert report.stored == [w["id"] for w in wires]
+    page = feed_page(node_b.container.uow(readonly=True), "carrier-x", limit=10)
+    relayed = [entry.wire for entry in page.entries]
+    assert len(relayed) == 1 and "Golden Harbor" not in str(relayed[0])
+    uow = carrier.container.uow()
+    with uow:
+        onward = ingest_in_uow(uow, carrier.node, "customs-b", relayed)
+        uow.commit()
+    assert onward.stored == [wires[0]["id"]] and not onward.rejected

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from supplyguard.adapters.db.sharing_repo import _wire_text
+from supplyguard.adapters.db.sharing_repo import wire_text
 from supplyguard.services.sharing_sync import parse_page
 
 _SCALARS = st.none() | st.booleans() | st.integers() | st.text()
@@ -27,7 +27,7 @@ def _dumps(value: Any) -> str:
 
 @given(st.dictionaries(st.text(max_size=8), _VALUES, max_size=6))
 def test_wire_text_reads_back_as_the_same_object(wire: dict[str, Any]) -> None:
-    assert json.loads(_wire_text(wire)) == json.loads(_dumps(wire))
+    assert json.loads(wire_text(wire)) == json.loads(_dumps(wire))
 
 
 @given(
@@ -44,12 +44,12 @@ def test_wire_text_reads_back_as_the_same_object(wire: dict[str, Any]) -> None:
     )
 )
 def test_wire_text_without_floats_is_the_text_json_dumps_writes(wire: dict[str, Any]) -> None:
-    assert _wire_text(wire) == _dumps(wire)
+    assert wire_text(wire) == _dumps(wire)
 
 
 def test_a_value_json_cannot_write_still_raises() -> None:
     with pytest.raises(TypeError):
-        _wire_text({"a": object()})
+        wire_text({"a": object()})
 
 
 @given(_VALUES, st.booleans())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -89,6 +89,10 @@ class HeldObject:
     revoked: bool
     deleted: bool
     stored_at: datetime
+    #: The JSON text stored for ``wire``, when it was written already: the sync's verification
+    #: worker writes that of the very object it verified (``wire`` is then the object as received:
+    #: the same header, salts, signature and fields). None: written from ``wire`` when stored.
+    text: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +246,7 @@ _TOMBSTONE = select(sharing_tombstones.c.wire).where(
 )
 
 
-def _wire_text(wire: dict[str, Any]) -> str:
+def wire_text(wire: dict[str, Any]) -> str:
     """The stored JSON text of an object: compact, non-ASCII kept. pydantic-core's encoder writes
     the text ``json.dumps(wire, separators=(",", ":"), ensure_ascii=False)`` gives (a property
     test checks it; only a float may be spelt otherwise, as the same number: ``1e-7``, not
@@ -535,7 +539,7 @@ class SharingRepository:
                     o.author_node,
                     o.content_hash,
                     o.tlp,
-                    _wire_text(o.wire),
+                    wire_text(o.wire) if o.text is None else o.text,
                     o.received_from,
                     o.agreement_id,
                     o.current,
@@ -570,7 +574,7 @@ class SharingRepository:
                 "author_node": obj.author_node,
                 "content_hash": obj.content_hash,
                 "tlp": obj.tlp,
-                "wire": _wire_text(obj.wire),
+                "wire": wire_text(obj.wire) if obj.text is None else obj.text,
                 "received_from": obj.received_from,
                 "agreement_id": obj.agreement_id,
                 "current": obj.current,
@@ -721,7 +725,7 @@ class SharingRepository:
                         "agreement_id": d.agreement_id,
                         "outcome": d.outcome,
                         "removed_fields": json.dumps(list(d.removed_fields)),
-                        "wire": _wire_text(d.wire),
+                        "wire": wire_text(d.wire),
                         "current": d.current,
                         "created_at": d.created_at,
                     }
@@ -793,7 +797,7 @@ class SharingRepository:
                 author_ref=author_ref,
                 deleted_at=deleted_at,
                 reason=reason,
-                wire=_wire_text(wire),
+                wire=wire_text(wire),
                 recorded_at=at,
             )
         )
