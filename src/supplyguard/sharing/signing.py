@@ -265,8 +265,9 @@ _SAFE_INT = 2**53 - 1
 
 
 def _canonical_pair(path: str, value: Any) -> bytes:
-    """``RFC8785([path, value])``: strings, safe integers, booleans and null written directly
-    (byte-identical to :func:`canonical_json`, which a test checks), anything else through it."""
+    """``RFC8785([path, value])``: strings, safe integers, booleans, null, lists of strings and flat
+    objects of strings under ASCII names written directly (byte-identical to :func:`canonical_json`,
+    which property tests check), anything else through it."""
     kind = type(value)
     if kind is str:
         encoded = encode_basestring(value)
@@ -278,6 +279,14 @@ def _canonical_pair(path: str, value: Any) -> bytes:
         encoded = str(value)
     elif kind is list and all(type(item) is str for item in value):
         encoded = "[" + ",".join(map(encode_basestring, value)) + "]"  # lists of strings: most lists
+    elif kind is dict and all(type(k) is str and k.isascii() and type(v) is str for k, v in value.items()):
+        # Flat objects of strings under ASCII names (a conveyance, an address): members in code
+        # point order, which for ASCII names is RFC 8785's UTF-16 order.
+        encoded = (
+            "{"
+            + ",".join(f"{encode_basestring(k)}:{encode_basestring(v)}" for k, v in sorted(value.items()))
+            + "}"
+        )
     else:
         return canonical_json([path, value])
     return f"[{encode_basestring(path)},{encoded}]".encode()

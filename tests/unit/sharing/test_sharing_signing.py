@@ -229,6 +229,22 @@ def test_commitment_input_of_string_lists_is_exactly_rfc8785(path: str, value: l
     assert _canonical_pair(path, value) == expected
 
 
+@given(
+    st.text(),
+    st.dictionaries(
+        st.one_of(st.text(alphabet=st.characters(max_codepoint=127)), st.text()),
+        st.one_of(st.text(), json_scalars),
+        max_size=5,
+    ),
+)
+def test_commitment_input_of_flat_objects_is_exactly_rfc8785(path: str, value: dict[str, object]) -> None:
+    try:
+        expected = canonical_json([path, value])
+    except (UnicodeEncodeError, ValueError):
+        return  # lone surrogates are not JSON text
+    assert _canonical_pair(path, value) == expected
+
+
 @given(st.text(), st.text(), st.lists(st.text(), max_size=4), st.text(), st.text())
 def test_signed_header_bytes_are_exactly_rfc8785(
     object_id: str, author: str, commitments: list[str], version: str, key_id: str
