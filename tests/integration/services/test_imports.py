@@ -382,9 +382,12 @@ def test_values_common_to_every_row_are_stored_as_given(container) -> None:  # t
         Column("e", Text),
     )
     common = {1: "o'brien'); DROP TABLE parties; --?", 3: 0.5, 4: None}
-    with container.engine.begin() as conn:
+    # In one transaction that is rolled back: the table must not outlive the test (the database is
+    # shared by the session's tests, and the schema test compares it with the migrations).
+    with container.engine.connect() as conn, conn.begin() as transaction:
         table.create(conn)
         insert_stored(conn, table, CommonValues([("x", 1), ("y?", 2)], common))
         rows = conn.exec_driver_sql("SELECT a, b, c, d, e FROM common_values_check ORDER BY a").all()
         assert conn.exec_driver_sql("SELECT count(*) FROM parties").scalar() == 0  # still there
+        transaction.rollback()
     assert [tuple(row) for row in rows] == [("x", common[1], 1, 0.5, None), ("y?", common[1], 2, 0.5, None)]
