@@ -191,6 +191,41 @@ def check_context(repo: SharingRepository, node: SharingNode, sender: str, on: d
 Derived = tuple[str, Observed, str, str, str, str, str | None, bool]
 
 
+def _held_from_derived(
+    derived: Derived,
+    object_id: str,
+    wire: Mapping[str, Any],
+    *,
+    position: int,
+    author_node: str,
+    received_from: str | None,
+    agreement_id: str | None,
+    stored_at: datetime,
+) -> HeldObject:
+    """The held row of a verified first version, from its :data:`Derived` (what
+    :func:`~supplyguard.services.sharing_publish.held_from_signed` reads of a SignedObject) and the
+    object as received, stored with the text written where it was verified."""
+    content_hash, _, text, stix_type, version, author_ref, tlp, revoked = derived
+    return HeldObject(
+        position=position,
+        stix_id=object_id,
+        stix_type=stix_type,
+        version=version,
+        author_ref=author_ref,
+        author_node=author_node,
+        content_hash=content_hash,
+        tlp=tlp,
+        wire=dict(wire),
+        received_from=received_from,
+        agreement_id=agreement_id,
+        current=True,
+        revoked=revoked,
+        deleted=False,
+        stored_at=stored_at,
+        text=text,
+    )
+
+
 def _derived(signed: SignedObject) -> Derived | None:
     """The :data:`Derived` of a verified object; None where its stored form cannot be written."""
     header, stix = signed.header, signed.stix
@@ -546,27 +581,18 @@ def ingest_in_uow(
                 # A first version (nothing held, no deletion: check_freshness would say NEW) that
                 # was verified and written out where it was checked (a passed verdict means the
                 # object's id is its signed header's): stored as written there, not read again.
-                content_hash, _, text, stix_type, version, author_ref, tlp, revoked = derived
-                stored = HeldObject(
-                    position,
+                stored = _held_from_derived(
+                    derived,
                     object_id,
-                    stix_type,
-                    version,
-                    author_ref,
-                    author,
-                    content_hash,
-                    tlp,
-                    dict(wire),
-                    sender,
-                    agreement_id,
-                    True,
-                    revoked,
-                    False,
-                    at,
-                    text,
+                    wire,
+                    position=position,
+                    author_node=author,
+                    received_from=sender,
+                    agreement_id=agreement_id,
+                    stored_at=at,
                 )
                 verified: SignedObject | Mapping[str, Any] = wire
-                is_note = stix_type == "note"
+                is_note = stored.stix_type == "note"
             else:
                 signed = SignedObject.from_stix(wire)
                 held = held_by_id.get(signed.object_id)
