@@ -55,6 +55,22 @@ def submit(node: SharingTestNode, reference: str, **overrides: Any) -> Declarati
     return submit_declaration(c.uow(), c.clock, c.refdata, c.signer, node.admin, data)
 
 
+def close(node: SharingTestNode, declaration: Declaration) -> None:
+    """Record a compliant inspection outcome: the declaration is closed."""
+    c = node.container
+    record_outcome(
+        c.uow(),
+        c.clock,
+        c.signer,
+        node.admin,
+        declaration.id,
+        inspected=True,
+        result="compliant",
+        duty_recovered=0.0,
+        notes="ok",
+    )
+
+
 def signals(node: SharingTestNode, declaration: Declaration) -> dict[str, Any]:
     with node.container.uow(readonly=True) as uow:
         stored = uow.risk.signals_for([declaration.id]).get(declaration.id, [])
@@ -129,18 +145,7 @@ def test_declarations_with_an_outcome_are_not_raised_at_ingest(
 ) -> None:
     link(node_a, node_b)
     closed = submit(node_a, "DECL-CLOSED")
-    c = node_a.container
-    record_outcome(
-        c.uow(),
-        c.clock,
-        c.signer,
-        node_a.admin,
-        closed.id,
-        inspected=True,
-        result="compliant",
-        duty_recovered=0.0,
-        notes="ok",
-    )
+    close(node_a, closed)
     still_open = submit(node_a, "DECL-OPEN")
     publish(node_b, SEIZURE)
     assert pull(node_a, node_b).signals == 1
@@ -161,17 +166,7 @@ def test_ingest_looks_up_only_the_declarations_its_keys_can_match(
     by_name = submit(node_a, "DECL-N", containers=["MSKU1234565"])
     unrelated = submit(node_a, "DECL-U", containers=["MSKU1234565"], importer=other_name)
     closed = submit(node_a, "DECL-X")
-    record_outcome(
-        c.uow(),
-        c.clock,
-        c.signer,
-        node_a.admin,
-        closed.id,
-        inspected=True,
-        result="compliant",
-        duty_recovered=0.0,
-        notes="ok",
-    )
+    close(node_a, closed)
     with c.uow(readonly=True) as uow:
         repo = SharingRepository(uow.connection)
         keys = {
@@ -210,7 +205,7 @@ def test_the_migration_indexes_the_declarations_open_when_it_runs(node_a: Sharin
     c = node_a.container
     still_open = submit(node_a, "DECL-OPEN", containers=["MSKU1234565", "CSQU3054383"])
     closed = submit(node_a, "DECL-X")
-    record_outcome(c.uow(), c.clock, c.signer, node_a.admin, closed.id, inspected=True, result="compliant")
+    close(node_a, closed)
 
     def indexed() -> set[tuple[str, str, Any]]:
         with c.uow(readonly=True) as uow:

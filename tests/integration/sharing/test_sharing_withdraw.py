@@ -8,12 +8,11 @@ from typing import Any
 import pytest
 
 from supplyguard.model.declarations import Lane
-from supplyguard.services.declarations import record_outcome
 from supplyguard.services.sharing_publish import delete_object, publish_object
 from supplyguard.services.sharing_specs import build_from_spec
 from supplyguard.sharing import stix_timestamp
 from tests.integration.sharing.nodes import SharingTestNode, link
-from tests.integration.sharing.test_sharing_risk import PARTY, SEIZURE, publish, pull, signals, submit
+from tests.integration.sharing.test_sharing_risk import PARTY, SEIZURE, close, publish, pull, signals, submit
 
 
 def _state(node: SharingTestNode, declaration: Any) -> dict[str, Any]:
@@ -38,18 +37,7 @@ def test_a_signed_deletion_withdraws_its_signals_from_open_declarations_only(
     by_name = before["by_ref"][party]
     assert (by_container.min_lane, by_name.min_lane) == (Lane.RED, Lane.YELLOW)
     assert before["lane"] == "red"
-    c = node_a.container
-    record_outcome(
-        c.uow(),
-        c.clock,
-        c.signer,
-        node_a.admin,
-        closed.id,
-        inspected=True,
-        result="compliant",
-        duty_recovered=0.0,
-        notes="ok",
-    )
+    close(node_a, closed)
 
     delete_object(node_b.container.uow(), node_b.admin, node_b.node, seizure, "entered in error")
     report = pull(node_a, node_b)
