@@ -16,7 +16,6 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -44,29 +43,26 @@ from supplyguard.ledger import (
 )
 from supplyguard.ledger.envelope import LEAF_FIELDS, leaves_from_fields
 from supplyguard.ledger.hashing import leaf_hashes as hash_leaves
-from supplyguard.ledger.tree import grow
+from supplyguard.ledger.tail import (
+    BUNDLE_WIDTH,
+    MAX_LEAF_BYTES,
+    AppendRows,
+    LogTail,
+    TailMissing,
+    edge_tile_keys,
+    node_place,
+)
+from supplyguard.ledger.tail import (
+    pack_bundle as pack_bundle,  # re-exported: bench and tests pack bundles
+)
 from supplyguard.model.clock import as_utc
 
-TILE_HEIGHT = 8
-TILE_WIDTH = 1 << TILE_HEIGHT
-HASHES_PER_TILE = 2 * TILE_WIDTH - 2
-TILE_BYTES = HASHES_PER_TILE * 32
-_LEVEL_OFFSET = [(2 * TILE_WIDTH - (2 * TILE_WIDTH >> j)) * 32 for j in range(TILE_HEIGHT)]
 _ADVISORY_LOCK = 0x5347_4C45_4447  # "SGLEDG": serialises appends on PostgreSQL
-_EMPTY_TILE = bytes(TILE_BYTES)
-BUNDLE_WIDTH = 256
-MAX_LEAF_BYTES = 0xFFFF
 _FIELD_COLUMNS = [itemgetter(i) for i in range(1, 5)]  # id, kind, org, recorded_at of LEAF_FIELDS
 _BUNDLE_CACHE = 64  # bundles kept while reading leaves out of index order (about 4 MB)
 
 
 _RECORDS_PER_INSERT = 300  # rows per multi-row INSERT on SQLite: 900 parameters, under every limit
-_U16 = [n.to_bytes(2, "big") for n in range(MAX_LEAF_BYTES + 1)]
-
-
-def pack_bundle(leaves: Sequence[bytes]) -> bytes:
-    """Entry-bundle bytes (C2SP tlog-tiles): each leaf as a big-endian uint16 length and its bytes."""
-    return b"".join(chain.from_iterable(zip(map(_U16.__getitem__, map(len, leaves)), leaves, strict=True)))
 
 
 def unpack_bundle(entries: bytes) -> list[bytes]:
@@ -83,18 +79,6 @@ def unpack_bundle(entries: bytes) -> list[bytes]:
         out.append(entries[at : at + length])
         at += length
     return out
-
-
-def tile_key(tile_level: int, tile_index: int) -> int:
-    return (tile_level << 48) | tile_index
-
-
-def _node_place(level: int, index: int) -> tuple[int, int]:
-    """``(tile key, byte offset)`` of node ``(level, index)``."""
-    tile_level, j = divmod(level, TILE_HEIGHT)
-    shift = TILE_HEIGHT - j
-    tile_index = index >> shift
-    return tile_key(tile_level, tile_index), _LEVEL_OFFSET[j] + (index - (tile_index << shift)) * 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +130,30 @@ class StoredCheckpoint:
         return Checkpoint.parse_body(parse_note(self.note).text)
 
 
+def leaf_columns(envelopes: Sequence[LeafEnvelope]) -> tuple[list[str], list[str], list[bytes]]:
+    """``(kinds, record ids, leaf bytes)`` of a batch of envelopes, their field lengths checked
+    (:class:`InvalidInput`)."""
+    # One pass in C per column: the envelope fields, each column (itemgetter: a third of what
+    # zip(*fields) costs with a thousand arguments), then their lengths (the limits).
+    fields = list(map(LEAF_FIELDS, envelopes))
+    ids, kinds, orgs, times = [list(map(column, fields)) for column in _FIELD_COLUMNS]
+    if max(map(len, orgs)) > 64 or max(map(len, times)) > 40:
+        raise InvalidInput("a ledger envelope field is too long (kind/org 64, id 128, recorded_at 40)")
+    return kinds, ids, leaves_from_fields(envelopes, fields, ((), ids, kinds, orgs, times))
+
+
+def check_leaf_columns(
+    kinds: Sequence[str], ids: Sequence[str], leaves: Sequence[bytes], leaf_hashes: Sequence[bytes] | None
+) -> None:
+    """What :meth:`LedgerStore.append_leaves` checks before it writes anything."""
+    if max(map(len, kinds)) > 64 or max(map(len, ids)) > 128:
+        raise InvalidInput("a ledger envelope field is too long (kind/org 64, id 128, recorded_at 40)")
+    if not len(kinds) == len(ids) == len(leaves) == len(leaf_hashes or leaves):
+        raise ValueError("one kind, one record id (and one hash, when given) per leaf")
+    if max(map(len, leaves)) > MAX_LEAF_BYTES:
+        raise InvalidInput(f"a ledger leaf is longer than {MAX_LEAF_BYTES} bytes")
+
+
 class _TileReader:
     """A :class:`~supplyguard.ledger.HashReader` over ``ledger_tiles``: one query per batch of nodes."""
 
@@ -153,7 +161,7 @@ class _TileReader:
         self._store = store
 
     def node_hashes(self, nodes: Sequence[Node]) -> list[bytes]:
-        places = [_node_place(level, index) for level, index in nodes]
+        places = [node_place(level, index) for level, index in nodes]
         blobs = self._store._tiles({key for key, _ in places})
         try:
             out = [blobs[key][offset : offset + 32] for key, offset in places]
@@ -244,14 +252,7 @@ class LedgerStore:
         """
         if not envelopes:
             return []
-        # One pass in C per column: the envelope fields, each column (itemgetter: a third of what
-        # zip(*fields) costs with a thousand arguments), then their lengths (the limits).
-        fields = list(map(LEAF_FIELDS, envelopes))
-        ids, kinds, orgs, times = [list(map(column, fields)) for column in _FIELD_COLUMNS]
-        if max(map(len, orgs)) > 64 or max(map(len, times)) > 40:
-            raise InvalidInput("a ledger envelope field is too long (kind/org 64, id 128, recorded_at 40)")
-        leaves = leaves_from_fields(envelopes, fields, ((), ids, kinds, orgs, times))
-        return self.append_leaves(kinds, ids, leaves)
+        return self.append_leaves(*leaf_columns(envelopes))
 
     def append_leaves(
         self,
@@ -267,81 +268,66 @@ class LedgerStore:
         back as envelopes, so leaves that are not canonical envelopes fail ``ledger verify``."""
         if not leaves:
             return []
-        if max(map(len, kinds)) > 64 or max(map(len, ids)) > 128:
-            raise InvalidInput("a ledger envelope field is too long (kind/org 64, id 128, recorded_at 40)")
-        if not len(kinds) == len(ids) == len(leaves) == len(leaf_hashes or leaves):
-            raise ValueError("one kind, one record id (and one hash, when given) per leaf")
+        check_leaf_columns(kinds, ids, leaves, leaf_hashes)
+        tail = self.tail(bulk=len(leaves) >= BUNDLE_WIDTH)
+        rows = tail.extend(kinds, ids, leaves, hash_leaves(leaves) if leaf_hashes is None else leaf_hashes)
+        self._write(rows)
+        return list(range(rows.first, rows.first + rows.count))
+
+    def _lock(self, *, bulk: bool) -> Any:
+        """The cursor, with the append lock taken on PostgreSQL (held to the end of the transaction)
+        or, for a bulk append on SQLite, fewer WAL checkpoints (fsyncs)."""
         cursor = self._cursor()
         if self._postgres:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_ADVISORY_LOCK,))
-        elif len(leaves) >= BUNDLE_WIDTH:
-            relax_wal_checkpoints(self._conn)  # a bulk append: fewer WAL checkpoints (fsyncs)
+        elif bulk:
+            relax_wal_checkpoints(self._conn)
+        return cursor
+
+    def tail(self, *, bulk: bool = True) -> LogTail:
+        """The log's right edge as stored (the partial last bundle, the partly filled tiles), read
+        in the caller's transaction with the append lock taken (see :meth:`write_rows`)."""
+        self._lock(bulk=bulk)
         last_bundle, last_width, partial = self._last_bundle()
         size = max(last_bundle, 0) * BUNDLE_WIDTH + last_width
-        if max(map(len, leaves)) > MAX_LEAF_BYTES:
-            raise InvalidInput(f"a ledger leaf is longer than {MAX_LEAF_BYTES} bytes")
-        hashes = hash_leaves(leaves) if leaf_hashes is None else leaf_hashes
-        new_size = size + len(leaves)
+        try:
+            return LogTail(size, partial or b"", self._tiles(edge_tile_keys(size)))
+        except TailMissing as exc:
+            raise LedgerError(str(exc)) from exc
 
-        # The right-edge tiles that are partly filled, as mutable buffers.
-        tiles: dict[int, bytearray] = {}
-        edge_keys = {
-            tile_key(tl, (size >> (TILE_HEIGHT * tl)) >> TILE_HEIGHT)
-            for tl in range((size.bit_length() + TILE_HEIGHT - 1) // TILE_HEIGHT)
-            if (size >> (TILE_HEIGHT * tl)) & (TILE_WIDTH - 1)
-        }
-        for key, blob in self._tiles(edge_keys).items():
-            tiles[key] = bytearray(blob)
-        edge: dict[int, bytes] = {}
-        for level, index in Frontier.edge_nodes(size):
-            key, offset = _node_place(level, index)
-            if key not in tiles:
-                raise LedgerError(
-                    f"ledger tile {key} on the right edge is missing: the log's storage is damaged"
-                )
-            edge[level] = bytes(tiles[key][offset : offset + 32])
+    def write_rows(self, rows: AppendRows) -> list[int] | None:
+        """Write rows that :meth:`LogTail.extend` made from a tail read earlier (by :meth:`tail`,
+        perhaps in another transaction), in the caller's transaction; return the new leaves'
+        indexes, or ``None``, writing nothing, when the stored log is no longer the one the rows
+        were made on (``rows.first`` leaves with the compact range ``rows.edge``: another writer
+        appended, or a transaction was rolled back, since): the caller then appends those leaves
+        again from a fresh tail."""
+        if not rows.count:
+            return []
+        self._lock(bulk=rows.count >= BUNDLE_WIDTH)
+        if (
+            self.size() != rows.first
+            or self._reader.node_hashes(Frontier.edge_nodes(rows.first)) != rows.edge
+        ):
+            return None
+        self._write(rows)
+        return list(range(rows.first, rows.first + rows.count))
 
-        touched: set[int] = set()  # tiles that gain nodes: only these are written back
-        for run in grow(size, edge, hashes):
-            tile_level, j = divmod(run.level, TILE_HEIGHT)
-            shift = TILE_HEIGHT - j
-            index, done, count = run.first, 0, len(run.hashes)
-            while done < count:
-                tile_index = index >> shift
-                take = min(count - done, ((tile_index + 1) << shift) - index)
-                key = tile_key(tile_level, tile_index)
-                buffer = tiles.get(key)
-                if buffer is None:
-                    buffer = tiles[key] = bytearray(_EMPTY_TILE)
-                touched.add(key)
-                offset = _LEVEL_OFFSET[j] + (index - (tile_index << shift)) * 32
-                buffer[offset : offset + take * 32] = b"".join(run.hashes[done : done + take])
-                done += take
-                index += take
-
-        # Leaf bytes in entry bundles: the partial last one filled up and rewritten, then new ones.
-        bundle_rows = []
-        done, bundle = 0, size // BUNDLE_WIDTH
-        fill = BUNDLE_WIDTH - size % BUNDLE_WIDTH
-        head = partial if partial is not None and size % BUNDLE_WIDTH else b""
-        while done < len(leaves):
-            take = min(fill, len(leaves) - done)
-            entries = head + pack_bundle(leaves[done : done + take])
-            bundle_rows.append((bundle, BUNDLE_WIDTH - fill + take, entries))
-            done += take
-            bundle, fill, head = bundle + 1, BUNDLE_WIDTH, b""
+    def _write(self, rows: AppendRows) -> None:
+        cursor = self._cursor()
         cursor.executemany(
             self._sql(
                 "INSERT INTO ledger_bundles (bundle_index, width, entries) VALUES (?, ?, ?) "
                 "ON CONFLICT (bundle_index) DO UPDATE SET width = excluded.width, entries = excluded.entries"
             ),
-            bundle_rows,
+            rows.bundle_rows,
         )
+        values = rows.records
         if self._postgres:
             # COPY is several times faster than INSERT on PostgreSQL, and just as transactional.
             with cursor.copy("COPY ledger_records (kind, record_id, idx) FROM STDIN") as copy:
-                for record in zip(kinds, ids, range(size, new_size), strict=True):
-                    copy.write_row(record)
+                for at in range(0, len(values), 3):
+                    copy.write_row(values[at : at + 3])
         else:
             # Multi-row INSERTs: a third less work per row in SQLite than executemany. Not sorted into
             # key order first: that saves SQLite about 800 instructions a row but costs Python's
@@ -349,7 +335,6 @@ class LedgerStore:
             # multi-row INSERT that may abort keeps a statement journal, which for rows in arrival
             # order spills to a temporary file (about 120 writes a batch); the only row it could
             # ignore is one already holding exactly this (kind, record id, new index).
-            values = list(chain.from_iterable(zip(kinds, ids, range(size, new_size), strict=True)))
             step = 3 * _RECORDS_PER_INSERT
             for at in range(0, len(values), step):
                 chunk = values[at : at + step]
@@ -357,23 +342,14 @@ class LedgerStore:
                 cursor.execute(
                     f"INSERT OR IGNORE INTO ledger_records (kind, record_id, idx) VALUES {marks}", chunk
                 )
-        tile_rows = []
-        # A right-edge tile higher up often gains nothing (a level-16 node completes once per
-        # 65,536 leaves): it is not rewritten.
-        for key in sorted(touched):
-            buffer = tiles[key]
-            tile_level, tile_index = key >> 48, key & ((1 << 48) - 1)
-            width = min(TILE_WIDTH, (new_size >> (TILE_HEIGHT * tile_level)) - (tile_index << TILE_HEIGHT))
-            tile_rows.append((key, tile_level, tile_index, width, bytes(buffer)))
         cursor.executemany(
             self._sql(
                 "INSERT INTO ledger_tiles (tile_key, tile_level, tile_index, width, hashes) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (tile_key) DO UPDATE "
                 "SET width = excluded.width, hashes = excluded.hashes"
             ),
-            tile_rows,
+            rows.tile_rows,
         )
-        return list(range(size, new_size))
 
     def append(self, envelope: LeafEnvelope) -> int:
         """Append one leaf; prefer :meth:`append_many` for batches."""
