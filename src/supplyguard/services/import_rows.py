@@ -671,11 +671,16 @@ class _Batch:
     #: with ``written``, for a batch of KCS rows alone: the party codes it names first, in order
     #: (what the writer's ``_BatchWriter._parties`` would find), and, for an organisation with no
     #: party before the import, their new ids and stored rows
-    parties: _NewParties | None = None
+    parties: NewParties | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class _NewParties:
+class NewParties:
+    """The parties a batch of KCS rows names first, as the reader found them for the writer
+    (:meth:`supplyguard.services.imports._BatchWriter.write`): their codes in the order the writer
+    would meet them and, for an organisation with no party before the import, their new ids (32 hex
+    digits) and stored rows (COPY text on PostgreSQL); None when the writer resolves the codes."""
+
     codes: list[str]
     ids: list[str] | None
     rows: list[tuple[Any, ...]] | CopyText | None
@@ -820,7 +825,7 @@ def _batch(
     needed: list[PreparedRow | KcsRow] = (
         pending if form.every_row else [row for row in kcs_rows if row[24] is None]
     )
-    return _Batch(read, errors, needed, written, len(pending), _NewParties(codes, ids, rows))
+    return _Batch(read, errors, needed, written, len(pending), NewParties(codes, ids, rows))
 
 
 def _reader_errors(batches: Iterator[_Batch]) -> Iterator[_Batch]:

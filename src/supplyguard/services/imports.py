@@ -42,10 +42,10 @@ from supplyguard.services.import_rows import (
     KcsRow,
     KcsRowPreparer,
     KcsStored,
+    NewParties,
     PreparedRow,
     RowError,
     WriteForm,
-    _NewParties,
     default_workers,
     prepare_row,
     prepare_rows,
@@ -283,7 +283,7 @@ class _BatchWriter:
         self,
         pending: list[PreparedRow | KcsRow],
         written: KcsStored | None,
-        parties: _NewParties | None = None,
+        parties: NewParties | None = None,
         accepted: int | None = None,
     ) -> None:
         """Hand over a batch (after the previous one is written); ``written`` and ``parties``: the
@@ -323,7 +323,7 @@ class _BatchWriter:
         self,
         pending: list[PreparedRow | KcsRow],
         written: KcsStored | None,
-        parties: _NewParties | None,
+        parties: NewParties | None,
         accepted: int,
     ) -> tuple[int, int, list[RowError]]:
         uow, context = self.uow, self.context
@@ -391,7 +391,7 @@ class _BatchWriter:
         stored = accepted - (len(pending) - len(good))  # less those already stored
         return stored, len(written.outcomes) + len(general_outcomes), errors
 
-    def _coded_parties(self, parties: _NewParties) -> None:
+    def _coded_parties(self, parties: NewParties) -> None:
         """Store the parties a batch of KCS rows names first (known by their codes alone: nothing
         to screen)."""
         if parties.rows is not None and parties.ids is not None:
