@@ -92,7 +92,7 @@ def append_batches(
             yield _rows(tail, batch)
 
     stale = False
-    with ForkedStream(produce, slots=2, slot_bytes=_SLOT_BYTES) as prepared:
+    with ForkedStream(produce, slots=4, slot_bytes=_SLOT_BYTES) as prepared:
         try:
             for rows in prepared:
                 indexes = None if stale else store.write_rows(rows)
