@@ -295,12 +295,28 @@ class _BatchWriter:
             return
         self.finish()
         if self._restore_indexes is None:
-            # A first batch that fills up, into tables holding fewer rows than it: the secondary
-            # indexes are built once at the end instead of updated row by row.
-            below = accepted if accepted >= self.batch_rows else 0
-            self._restore_indexes = self.uow.declarations.defer_indexes(below) if below else _nothing
+            self._restore_indexes = self._defer_indexes(accepted)
         assert self._thread is not None
         self._running = self._thread.submit(self._write, pending, written, parties, accepted)
+
+    def _defer_indexes(self, first_batch: int) -> Callable[[], None]:
+        """A first batch that fills up, into tables holding fewer rows than it: the secondary
+        indexes are built once at the end instead of updated row by row. When the import looks
+        nothing up by their keys either (no reference to check, no party stored before, no
+        scoring), the keys go too (PostgreSQL; those no other table refers to), the ledger
+        records' among them. Returns what builds them all again."""
+        if first_batch < self.batch_rows:
+            return _nothing
+        keys = not self.check_references and self.parties_absent and self.risk is None
+        restore = [self.uow.declarations.defer_indexes(first_batch, keys=keys)]
+        if keys:
+            restore.append(self.uow.ledger.defer_keys(first_batch))
+
+        def build() -> None:
+            for step in restore:
+                step()
+
+        return build
 
     def close(self) -> None:
         """Wait for the last batch and build the indexes that were put off."""

@@ -339,6 +339,75 @@ def test_indexes_put_off_during_a_bulk_load_come_back_as_they_were(container) ->
         assert uow.declarations.count(other.id) == 0
 
 
+def _kcs_rows(count: int, first: int = 0) -> str:
+    return (
+        KCS_HEADER + "\n" + "\n".join(GOOD.replace("41256141", str(n)) for n in range(first, first + count))
+    )
+
+
+def _constraints_dropped(container, load) -> list[str]:  # type: ignore[no-untyped-def]
+    """The constraints ``load()`` drops (on PostgreSQL, where keys can be put off)."""
+    from sqlalchemy import event
+
+    dropped: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if "DROP CONSTRAINT" in statement:
+            dropped.append(statement.rsplit(" ", 1)[1].strip('"'))
+
+    event.listen(container.engine, "before_cursor_execute", seen)
+    try:
+        load()
+    finally:
+        event.remove(container.engine, "before_cursor_execute", seen)
+    return dropped
+
+
+def test_a_first_load_puts_off_the_keys_it_looks_nothing_up_by(container) -> None:  # type: ignore[no-untyped-def]
+    """Into an organisation with no declaration and no party, the unique keys nothing refers to (the
+    reference's, the party code's, the ledger records') are put off too on PostgreSQL, and come
+    back as they were: the records are found by their keys and the ledger verifies; a second import
+    into the same organisation checks its references, so it keeps them."""
+    before = _index_definitions(container)
+    org = make_org(container, "First load")
+    reports = []
+
+    def load(text: str, batch_rows: int) -> None:
+        reports.append(
+            import_declarations(
+                container.uow(),
+                container.clock,
+                container.refdata,
+                container.signer,
+                admin_principal(org),
+                read_csv(io.StringIO(text)),
+                source="test",
+                batch_rows=batch_rows,
+            )
+        )
+
+    first = _constraints_dropped(container, lambda: load(_kcs_rows(1200), 500))
+    assert reports[0].stored == 1200
+    assert _index_definitions(container) == before
+    if container.engine.dialect.name == "postgresql":
+        assert {"uq_declarations_org_reference", "uq_parties_org_code", "pk_ledger_records"} <= set(first)
+        assert {"pk_declarations", "pk_parties"}.isdisjoint(first)  # other tables refer to these
+    else:
+        assert first == []
+    # a first batch larger than the tables again: indexes put off, the keys kept
+    again = _constraints_dropped(container, lambda: load(_kcs_rows(2500, first=1100), 2000))
+    assert (reports[1].stored, reports[1].rejected) == (2400, 100)  # 100 references already stored
+    if container.engine.dialect.name == "postgresql":
+        assert "fk_declaration_items_declaration_id_declarations" in again
+    assert not {"uq_declarations_org_reference", "uq_parties_org_code", "pk_ledger_records"} & set(again)
+    assert _index_definitions(container) == before
+    with container.uow(readonly=True) as uow:
+        assert uow.declarations.count(org.id) == 3600
+        assert set(uow.declarations.ids_for_references(org.id, ["5", "3550"])) == {"5", "3550"}
+    verified = verify_database(container.uow(), container.clock, None)
+    assert verified.ok, verified.problems[:3]
+
+
 def test_party_names_with_backslashes_and_null_markers_are_stored_as_given(container) -> None:  # type: ignore[no-untyped-def]
     """New parties go in stored form (one COPY text stream on PostgreSQL): text that would break it
     is escaped."""

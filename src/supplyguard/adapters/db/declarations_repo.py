@@ -121,12 +121,16 @@ class DeclarationRepository:
         insert_stored(self._conn, declaration_items, item_tuples)
         insert_stored(self._conn, outcomes, outcome_tuples)
 
-    def defer_indexes(self, below_rows: int) -> Callable[[], None]:
+    def defer_indexes(self, below_rows: int, *, keys: bool = False) -> Callable[[], None]:
         """For a bulk load: the secondary indexes of declarations, their items, outcomes and parties
-        put off while those tables hold fewer than ``below_rows`` rows (see
+        put off while those tables hold fewer than ``below_rows`` rows, with ``keys`` (a load that
+        looks nothing up by them) their keys no other table refers to too (see
         :func:`~supplyguard.adapters.db.bulk.defer_indexes`); returns what builds them again."""
         return defer_indexes(
-            self._conn, (declarations, declaration_items, outcomes, parties), below_rows=below_rows
+            self._conn,
+            (declarations, declaration_items, outcomes, parties),
+            below_rows=below_rows,
+            keys=keys,
         )
 
     def any_of(self, org_id: uuid.UUID) -> bool:

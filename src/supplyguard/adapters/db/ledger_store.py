@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter
@@ -21,8 +21,9 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
+from supplyguard.adapters.db.bulk import defer_indexes
 from supplyguard.adapters.db.engine import relax_wal_checkpoints
-from supplyguard.adapters.db.ledger_tables import ledger_checkpoints, ledger_cosignatures
+from supplyguard.adapters.db.ledger_tables import ledger_checkpoints, ledger_cosignatures, ledger_records
 from supplyguard.errors import InvalidInput, LedgerError, ProofRequestInvalid, VerificationFailed
 from supplyguard.ledger import (
     Checkpoint,
@@ -253,6 +254,20 @@ class LedgerStore:
         if not envelopes:
             return []
         return self.append_leaves(*leaf_columns(envelopes))
+
+    def defer_keys(self, below_rows: int) -> Callable[[], None]:
+        """For a bulk append in a transaction that reads no record back by its key (the bulk
+        import's): on PostgreSQL, the records' primary key is put off while they number fewer than
+        ``below_rows`` (:func:`~supplyguard.adapters.db.bulk.defer_indexes`, with ``keys``): built
+        once from the appended records instead of kept record by record. Returns what builds it
+        again, to call before the commit. Until then, readers of the records wait for the commit,
+        as other writers of the log already do (the append lock). On SQLite the key is the table
+        (WITHOUT ROWID): nothing is put off."""
+        if not self._postgres:
+            return lambda: None
+        # the append lock first, as an append takes it, so that two writers cannot wait on each other
+        self._cursor().execute("SELECT pg_advisory_xact_lock(%s)", (_ADVISORY_LOCK,))
+        return defer_indexes(self._conn, (ledger_records,), below_rows=below_rows, keys=True)
 
     def append_leaves(
         self,
