@@ -40,7 +40,7 @@ from supplyguard.model.declarations import Declaration, Lane
 from supplyguard.risk.signals import RiskSignal, SignalSource
 from supplyguard.services.risk_signals import raise_signal, withdraw_signals
 from supplyguard.sharing import Agreement, IdentifierKind, Tlp, canonical_identifier, tlp_of
-from supplyguard.sharing.correlation import extract_observables
+from supplyguard.sharing.correlation import found_observables
 from supplyguard.sharing.extensions import PARTY_EXTENSION_ID, SEIZURE_EXTENSION_ID, SHIPMENT_EXTENSION_ID
 from supplyguard.sharing.identifiers import IdentifierInvalid
 
@@ -100,7 +100,11 @@ Observed = tuple[str, tuple[tuple[str, str, str], ...]]
 
 def observed(wire: Mapping[str, Any]) -> Observed:
     """The :data:`Observed` of an object (as stored: ``HeldObject.wire``)."""
-    return object_kind(wire), tuple((o.kind.value, o.value, o.found_in) for o in extract_observables(wire))
+    found = found_observables(wire)
+    return object_kind(wire), tuple((_KIND_VALUES[kind], value, where) for kind, value, where in found)
+
+
+_KIND_VALUES = {kind: kind.value for kind in IdentifierKind}  # without the enum's property per value
 
 
 def intel_keys(held: HeldObject, seen: Observed | None = None) -> list[IntelKey]:

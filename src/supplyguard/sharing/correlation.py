@@ -9,7 +9,7 @@ about the size of the identifiers it holds (no pairwise correlation table as in 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,39 +73,45 @@ def _canonical(kind: IdentifierKind, value: str, country: str | None = None) -> 
 
 
 def _shipment_observables(
-    payload: Mapping[str, Any], prefix: str
-) -> Iterator[tuple[IdentifierKind, str, str]]:
+    payload: Mapping[str, Any], prefix: str, raw: list[tuple[IdentifierKind, Any, str, Any]]
+) -> None:
     for number in payload.get("container_numbers", ()):
-        yield IdentifierKind.CONTAINER, number, f"{prefix}.container_numbers"
+        raw.append((IdentifierKind.CONTAINER, number, f"{prefix}.container_numbers", None))
     conveyance = payload.get("conveyance") or {}
-    for prop, kind in (
-        ("vessel_imo", IdentifierKind.IMO),
-        ("flight_number", IdentifierKind.FLIGHT),
-        ("truck_plate", IdentifierKind.TRUCK_PLATE),
-    ):
+    for prop, kind in _CONVEYANCE_KINDS:
         if conveyance.get(prop):
-            yield kind, conveyance[prop], f"{prefix}.conveyance.{prop}"
+            raw.append((kind, conveyance[prop], f"{prefix}.conveyance.{prop}", None))
     if payload.get("consignee_eori"):
-        yield IdentifierKind.EORI, payload["consignee_eori"], f"{prefix}.consignee_eori"
+        raw.append((IdentifierKind.EORI, payload["consignee_eori"], f"{prefix}.consignee_eori", None))
     for prop in ("consignor_name", "consignee_name"):
         if payload.get(prop):
-            yield IdentifierKind.PARTY_NAME, payload[prop], f"{prefix}.{prop}"
+            raw.append((IdentifierKind.PARTY_NAME, payload[prop], f"{prefix}.{prop}", None))
 
 
-def extract_observables(stix_object: Mapping[str, Any]) -> tuple[Observable, ...]:
-    """Identifiers and party names in an incoming object (customs extensions, identity, pattern)."""
-    raw: list[tuple[IdentifierKind, str, str, str | None]] = []
+_CONVEYANCE_KINDS = (
+    ("vessel_imo", IdentifierKind.IMO),
+    ("flight_number", IdentifierKind.FLIGHT),
+    ("truck_plate", IdentifierKind.TRUCK_PLATE),
+)
+
+
+def _is_mapping(value: Any) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)  # parsed JSON: a dict, no ABC check
+
+
+def found_observables(stix_object: Mapping[str, Any]) -> list[tuple[IdentifierKind, str, str]]:
+    """:func:`extract_observables` as plain ``(kind, canonical value, found in)`` tuples, in the
+    same order (what the intel-key index stores, without an :class:`Observable` per value)."""
+    raw: list[tuple[IdentifierKind, Any, str, Any]] = []
     extensions = stix_object.get("extensions") or {}
     for ext_id, prefix in ((SEIZURE_EXTENSION_ID, "seizure"), (SHIPMENT_EXTENSION_ID, "shipment")):
         payload = extensions.get(ext_id)
-        if isinstance(payload, Mapping):
-            raw.extend(
-                (kind, value, where, None) for kind, value, where in _shipment_observables(payload, prefix)
-            )
+        if payload is not None and _is_mapping(payload):
+            _shipment_observables(payload, prefix, raw)
     if stix_object.get("type") == "identity" and stix_object.get("name"):
         raw.append((IdentifierKind.PARTY_NAME, stix_object["name"], "name", None))
         party = extensions.get(PARTY_EXTENSION_ID)
-        if isinstance(party, Mapping):
+        if party is not None and _is_mapping(party):
             raw.extend(
                 (IdentifierKind.PARTY_NAME, alias, "party.aliases", None)
                 for alias in party.get("aliases", ())
@@ -124,19 +130,27 @@ def extract_observables(stix_object: Mapping[str, Any]) -> tuple[Observable, ...
     # A value met again (the pattern and the extension name the same container) is canonicalised
     # once: the second time it would give the same canonical value, or fail the same way.
     tried: set[tuple[IdentifierKind, str, str | None]] = set()
-    found: list[Observable] = []
+    found: list[tuple[IdentifierKind, str, str]] = []
     for kind, value, where, country in raw:
-        text = str(value)
+        text = value if type(value) is str else str(value)
         if country is None or type(country) is str:
             attempt = (kind, text, country)
             if attempt in tried:
                 continue
             tried.add(attempt)
-        canonical = _canonical(kind, text, country)
-        if canonical is not None and (kind, canonical) not in seen:
+        try:
+            canonical = canonical_identifier(kind, text, country)
+        except IdentifierInvalid:
+            continue
+        if (kind, canonical) not in seen:
             seen.add((kind, canonical))
-            found.append(Observable(kind, canonical, where))
-    return tuple(found)
+            found.append((kind, canonical, where))
+    return found
+
+
+def extract_observables(stix_object: Mapping[str, Any]) -> tuple[Observable, ...]:
+    """Identifiers and party names in an incoming object (customs extensions, identity, pattern)."""
+    return tuple(Observable(kind, value, where) for kind, value, where in found_observables(stix_object))
 
 
 def record_keys(record: LocalRecord) -> tuple[list[tuple[IdentifierKind, str]], list[str]]:

@@ -400,7 +400,7 @@ def verify_object(signed: SignedObject, keyring: Keyring) -> dict[str, Any]:
             raise SignedObjectInvalid(
                 object_id, "field", f"a salt is given for {path!r}, which is not disclosed"
             )
-    sha256, from_hex = hashlib.sha256, bytes.fromhex
+    sha256, from_hex, encode = hashlib.sha256, bytes.fromhex, encode_basestring
     for path, value in fields.items():
         salt_text = salts.get(path)
         if salt_text is None:
@@ -412,7 +412,12 @@ def verify_object(signed: SignedObject, keyring: Keyring) -> dict[str, Any]:
         except ValueError as error:
             raise SignedObjectInvalid(object_id, "field", f"salt of {path!r} is not hex") from error
         try:
-            pair = _canonical_pair(path, value)
+            # A string (most fields) written here as _canonical_pair writes it, without the call.
+            pair = (
+                ("[" + encode(path) + "," + encode(value) + "]").encode()
+                if type(value) is str
+                else _canonical_pair(path, value)
+            )
         except ValueError as error:  # rfc8785's errors and UnicodeEncodeError are ValueErrors
             raise SignedObjectInvalid(
                 object_id, "format", f"field {path!r} has no canonical JSON form: {error}"
