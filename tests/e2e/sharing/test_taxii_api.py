@@ -98,6 +98,7 @@ def test_partner_and_staff_views(api: Api) -> None:
     assert partner.status_code == 200 and partner.headers["content-type"] == TAXII
     assert len(partner.json()["objects"]) == 1
     assert partner.headers["X-SupplyGuard-Last-Position"] == "1"
+    assert partner.headers["content-length"] == str(len(partner.content))  # sent in parts, sized
     staff = client.get(base + "objects/", headers=auth(tokens["anna"]))
     assert len(staff.json()["objects"]) == 2
     discovery = api.get_as_b("/v1/taxii2/").json()

@@ -6,7 +6,10 @@ import gc
 import json
 import threading
 
-from supplyguard.services.sharing_feed import feed_page, objects_envelope
+import pytest
+
+from supplyguard.services import sharing_feed
+from supplyguard.services.sharing_feed import feed_page, objects_envelope, objects_envelope_parts
 from supplyguard.services.sharing_ingest import gc_paused
 from supplyguard.services.sharing_publish import publish_object
 from supplyguard.services.sharing_specs import build_from_spec
@@ -32,6 +35,24 @@ def test_a_page_spliced_from_stored_text_is_the_page_json_would_write(linked: Sh
         assert len(empty.entries) == 1
     nothing = feed_page(linked.container.uow(readonly=True), "customs-b", types=["no-such-type"])
     assert json.loads(objects_envelope(nothing)) == {"more": False}
+
+
+@pytest.mark.parametrize("per_part", [1, 2, 5])
+def test_a_page_sent_in_parts_is_the_same_document(
+    linked: SharingTestNode, monkeypatch: pytest.MonkeyPatch, per_part: int
+) -> None:
+    monkeypatch.setattr(sharing_feed, "ENVELOPE_PART_OBJECTS", per_part)
+    for n in range(5):
+        stix = build_from_spec({**SUSPECT, "key": f"part-{n}"}, linked.node.author_ref, linked.clock.now())
+        publish_object(linked.container.uow(), linked.admin, linked.node, stix)
+    page = feed_page(linked.container.uow(readonly=True), None, limit=4)
+    parts = objects_envelope_parts(page)
+    assert len(parts) == -(-4 // per_part)
+    body = json.loads(b"".join(parts))
+    assert body == {"more": True, "next": page.next_cursor, "objects": [e.wire for e in page.entries]}
+    assert b"".join(parts) == objects_envelope(page)
+    nothing = feed_page(linked.container.uow(readonly=True), None, types=["no-such-type"])
+    assert objects_envelope_parts(nothing) == [b'{"more":false}']
 
 
 def test_gc_pauses_nest_across_threads_and_restore_the_collector() -> None:

@@ -17,11 +17,13 @@ account must also sign the request with its node key (``Signature-Input``/``Sign
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from supplyguard.api.deps import ContainerDep, SignedPrincipalDep
 from supplyguard.bootstrap import Container
@@ -34,7 +36,7 @@ from supplyguard.services.sharing_feed import (
     FeedPage,
     feed_page,
     object_versions,
-    objects_envelope,
+    objects_envelope_parts,
 )
 from supplyguard.services.sharing_partners import partner_for_principal
 from supplyguard.services.sharing_sync import POSITION_HEADER, TAXII_MEDIA_TYPE, collection_id_for
@@ -208,7 +210,15 @@ def get_objects(
 ) -> Response:
     """Objects after the ``next`` cursor (or ``added_after``), oldest first."""
     page = _page(container, principal, collection_id, query)
-    return Response(objects_envelope(page), media_type=TAXII_MEDIA_TYPE, headers=_page_headers(page))
+    parts = objects_envelope_parts(page)
+    headers = {**_page_headers(page), "Content-Length": str(sum(map(len, parts)))}
+    return StreamingResponse(_sent(parts), media_type=TAXII_MEDIA_TYPE, headers=headers)
+
+
+async def _sent(parts: list[bytes]) -> AsyncIterator[bytes]:
+    """A page's parts, one at a time (a big page is not copied whole on its way to the socket)."""
+    for part in parts:
+        yield part
 
 
 @router.get("/api/collections/{collection_id}/manifest/", response_class=Response)
