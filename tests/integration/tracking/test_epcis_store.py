@@ -260,15 +260,15 @@ def test_an_event_id_already_captured_is_refused_for_another_event(container) ->
 
 
 def test_values_that_need_escaping_and_times_as_written_read_back_unchanged(container) -> None:  # type: ignore[no-untyped-def]
-    # PostgreSQL gets the event rows in binary COPY form (times as microseconds since 2000) and the
-    # identifier rows as COPY text (a backslash, tab, line break or carriage return escaped)
+    # PostgreSQL gets the event and identifier rows in binary COPY form (times as microseconds since
+    # 2000, texts as their UTF-8 length and bytes: nothing escaped)
     actor = admin_principal(make_org(container))
     awkward = event(0) | {
         "eventID": "urn:x:back\\slash\\N",
         "eventTime": "2026-03-01T10:00:00.123456+02:00",
         "eventTimeZoneOffset": "+02:00",
         "ex:note": "tab\there\nline\r\\N é ☃",
-        "epcList": ["urn:x:odd\\epc\\N"],
+        "epcList": ["urn:x:odd\\epc\\N", "urn:x:caf\u00e9-\u2603"],
     }
     times = [  # fractions and offsets, in a document of their own
         event(1) | {"eventID": "urn:x:fraction", "eventTime": "2026-03-01T08:00:00.5Z"},
@@ -287,9 +287,8 @@ def test_values_that_need_escaping_and_times_as_written_read_back_unchanged(cont
                 assert stored.event.event_time == sent.event_time
                 assert stored.event.body == sent.body
                 assert stored.event.event_hash == sent.event_hash
-    # the identifier rows (COPY text on PostgreSQL) too: the odd EPC finds its event
-    page = service.query_events(
-        container.uow(readonly=True), container.clock, actor, {"MATCH_epc": "urn:x:odd\\epc\\N"}
-    )
-    found = page.document["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
-    assert [e["eventID"] for e in found] == ["urn:x:back\\slash\\N"]
+    # the identifier rows too: each odd EPC finds its event
+    for odd in ("urn:x:odd\\epc\\N", "urn:x:caf\u00e9-\u2603"):
+        page = service.query_events(container.uow(readonly=True), container.clock, actor, {"MATCH_epc": odd})
+        found = page.document["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+        assert [e["eventID"] for e in found] == ["urn:x:back\\slash\\N"]

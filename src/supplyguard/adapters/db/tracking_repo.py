@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from typing import Any
 
 import psycopg
@@ -14,6 +15,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
+    Table,
     Uuid,
     and_,
     func,
@@ -153,15 +155,16 @@ def identifier_rows(row_id: uuid.UUID, org_id: uuid.UUID, event: EpcisEvent) -> 
 @dataclass(frozen=True, slots=True)
 class EncodedEvents:
     """Rows of captured events as the tables store them (see :class:`EventEncoder`), cheap to
-    pickle: on SQLite tuples of strings, numbers and ``None``; on PostgreSQL the event rows in
-    binary COPY form and the others as COPY text (:func:`~supplyguard.adapters.db.bulk.copy_text`).
-    Event rows lack their last column, the ledger index, which
-    :meth:`TrackingRepository.write_events` adds: ``events`` holds a tuple, or a binary COPY row
-    without its last field, per event."""
+    pickle: on SQLite tuples of strings, numbers and ``None``; on PostgreSQL the event and
+    identifier rows in binary COPY form and the sensor rows as COPY text
+    (:func:`~supplyguard.adapters.db.bulk.copy_text`). Event rows lack their last column, the
+    ledger index, which :meth:`TrackingRepository.write_events` adds: ``events`` holds a tuple, or
+    a binary COPY row without its last field, per event. On PostgreSQL ``epcs`` is the identifier
+    rows' binary COPY rows, one after the other (no signature, no trailer)."""
 
     postgres: bool
     events: list[Any]
-    epcs: list[tuple[Any, ...]] | CopyText
+    epcs: list[tuple[Any, ...]] | bytes
     sensors: list[tuple[Any, ...]] | CopyText
 
 
@@ -229,20 +232,24 @@ class EventEncoder:
 
     def _encode_copy(self, events: Iterable[tuple[str, EpcisEvent]]) -> EncodedEvents:
         """:meth:`encode` for PostgreSQL: each event row in binary COPY form (without its ledger
-        index), the identifier rows as one COPY text, checked once for anything that needs
-        escaping (else escaped value by value: :func:`~supplyguard.adapters.db.bulk.copy_text`)."""
-        org = self._org
+        index) and the identifier rows in binary COPY form, one after the other (nothing to escape).
+
+        The columns most events share with others (type; action, bizStep, disposition, readPoint,
+        bizLocation and parentID) are written once per slice and their bytes reused."""
         # each row starts with its 16-bit field count: every column of the table (COPY names them all)
-        row_start = struct.pack(">h", len(tracking_events.columns))
+        row_start = struct.pack(">h", len(tracking_events.columns)) + _UUID_FIELD
+        epc_start = struct.pack(">h", len(tracking_event_epcs.columns)) + _UUID_FIELD
         org_field = _UUID_FIELD + bytes.fromhex(self._org)
         capture_field = _UUID_FIELD + bytes.fromhex(self._capture)
         recorded_field = _binary_time(self._record_time)
         namespace_fields: dict[int, bytes] = {}
+        type_fields: dict[str, bytes] = {}
+        where_fields: dict[tuple[str | None, ...], bytes] = {}
+        role_fields: dict[str, bytes] = {}
         rows: list[bytes] = []
         add_row = rows.append
-        epc_lines: list[str] = []
-        add_epc = epc_lines.append
-        epc_rows: list[tuple[Any, ...]] = []
+        epc_rows: list[bytes] = []
+        add_epc = epc_rows.append
         sensor_rows: list[tuple[Any, ...]] = []
         encode_json, text, time, null, fromhex = (
             _JSON_ENCODE,
@@ -256,27 +263,37 @@ class EventEncoder:
             names = namespace_fields.get(id(namespaces))
             if names is None:
                 names = namespace_fields[id(namespaces)] = text(_JSON_ENCODE(dict(namespaces)))
-            action, biz_step, disposition = event.action, event.biz_step, event.disposition
-            read_point, biz_location, parent = event.read_point, event.biz_location, event.parent_id
+            event_type = event.event_type
+            type_field = type_fields.get(event_type)
+            if type_field is None:
+                type_field = type_fields[event_type] = text(event_type)
+            where = (
+                event.action,
+                event.biz_step,
+                event.disposition,
+                event.read_point,
+                event.biz_location,
+                event.parent_id,
+            )
+            where_field = where_fields.get(where)
+            if where_field is None:
+                where_field = where_fields[where] = b"".join(
+                    [null if value is None else text(value) for value in where]
+                )
+            row_id = fromhex(row)
             body = event.body
             add_row(
                 b"".join(
                     (
                         row_start,
-                        _UUID_FIELD,
-                        fromhex(row),
+                        row_id,
                         org_field,
                         text(event.event_hash),
                         text(event.event_id or event.event_hash),
-                        text(event.event_type),
+                        type_field,
                         time(event.event_time),
                         recorded_field,
-                        null if action is None else text(action),
-                        null if biz_step is None else text(biz_step),
-                        null if disposition is None else text(disposition),
-                        null if read_point is None else text(read_point),
-                        null if biz_location is None else text(biz_location),
-                        null if parent is None else text(parent),
+                        where_field,
                         _FALSE_FIELD if event.error_declaration is None else _TRUE_FIELD,
                         text(encode_json(body if type(body) is dict else dict(body))),
                         names,
@@ -285,25 +302,17 @@ class EventEncoder:
                 )
             )
             for epc, role in identifier_keys(event):
-                add_epc(f"{row}\t{org}\t{epc}\t{role}")
-                epc_rows.append((row, org, epc, role))
+                role_field = role_fields.get(role)
+                if role_field is None:
+                    role_field = role_fields[role] = text(role)
+                add_epc(b"".join((epc_start, row_id, org_field, text(epc), role_field)))
             if event.sensor_readings:
                 sensor_rows.extend(
-                    (row, seq, org, reading.type, reading.value)
+                    (row, seq, self._org, reading.type, reading.value)
                     for seq, reading in enumerate(event.sensor_readings)
                     if reading.value is not None
                 )
-        epc_text = "\n".join(epc_lines) + "\n" if epc_lines else ""
-        if (
-            epc_text.count("\t") != 3 * len(epc_lines)
-            or epc_text.count("\n") != len(epc_lines)
-            or "\\" in epc_text
-            or "\r" in epc_text
-        ):  # an identifier needs escaping
-            epcs = copy_text(epc_rows)
-        else:
-            epcs = CopyText(epc_text, len(epc_lines), 4)
-        return EncodedEvents(True, rows, epcs, copy_text(sensor_rows))
+        return EncodedEvents(True, rows, b"".join(epc_rows), copy_text(sensor_rows))
 
 
 class TrackingRepository:
@@ -381,29 +390,32 @@ class TrackingRepository:
                 insert_stored(self._conn, tracking_events, event_rows)
         except (IntegrityError, psycopg.IntegrityError) as exc:
             raise EventsAlreadyStored(str(exc)) from exc
-        insert_stored(self._conn, tracking_event_epcs, rows.epcs)
+        if isinstance(rows.epcs, bytes):
+            if rows.epcs:
+                self._copy_binary(
+                    tracking_event_epcs, b"".join((_BINARY_SIGNATURE, rows.epcs, _BINARY_TRAILER))
+                )
+        else:
+            insert_stored(self._conn, tracking_event_epcs, rows.epcs)
         insert_stored(self._conn, tracking_event_sensors, rows.sensors)
 
     def _copy_binary_events(self, rows: Sequence[bytes], ledger_indexes: Sequence[int | None]) -> None:
         """COPY event rows in binary form (each lacking its last field), each with its ledger index."""
-        data = b"".join(
-            [
-                _BINARY_SIGNATURE,
-                *[
-                    row + (_BINARY_NULL if index is None else _INT8(8, index))
-                    for row, index in zip(rows, ledger_indexes, strict=True)
-                ],
-                _BINARY_TRAILER,
-            ]
-        )
-        names = ", ".join(f'"{c.name}"' for c in tracking_events.columns)
+        indexes = [_BINARY_NULL if index is None else _INT8(8, index) for index in ledger_indexes]
+        # each row and its index field side by side, joined once (no row copied twice)
+        pieces = chain.from_iterable(zip(rows, indexes, strict=True))
+        self._copy_binary(tracking_events, b"".join([_BINARY_SIGNATURE, *pieces, _BINARY_TRAILER]))
+
+    def _copy_binary(self, table: Table, data: bytes) -> None:
+        """COPY binary COPY ``data`` (signature, rows, trailer) into all columns of ``table``."""
+        names = ", ".join(f'"{c.name}"' for c in table.columns)
         if not self._conn.in_transaction():
             self._conn.begin()
         driver = self._conn.connection.driver_connection
         assert driver is not None
         with (
             driver.cursor() as cursor,
-            cursor.copy(f'COPY "tracking_events" ({names}) FROM STDIN (FORMAT BINARY)') as copy,
+            cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT BINARY)') as copy,
         ):
             copy.write(data)
 
