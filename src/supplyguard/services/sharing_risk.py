@@ -268,7 +268,7 @@ def index_received(
         _Candidate(open_one.id, open_one.org_id, _keys(open_one.containers, open_one.party_names))
         for open_one in repo.open_declarations_matching(wanted)
     ]
-    return _raise_all(uow, candidates, fresh, now)
+    return _raise_all(uow, candidates, fresh, now) if candidates else 0
 
 
 def forget_deleted(uow: SqlUnitOfWork, stix_id: str) -> int:

@@ -227,3 +227,10 @@ def test_the_migration_indexes_the_declarations_open_when_it_runs(node_a: Sharin
         command.downgrade(config, "0020")
     upgrade(c.engine)
     assert indexed() == {key for key in at_intake if key[2] == still_open.id}  # the closed one: none
+
+
+def test_an_intel_key_is_a_row_of_its_table_in_column_order() -> None:
+    from supplyguard.adapters.db.sharing_repo import IntelKey
+    from supplyguard.adapters.db.sharing_tables import sharing_intel_keys
+
+    assert IntelKey._fields == tuple(column.name for column in sharing_intel_keys.columns)

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic_core import PydanticSerializationError, to_json
 from sqlalchemy import Connection, Table, and_, bindparam, delete, exists, func, insert, select, update
@@ -270,9 +270,10 @@ class ObjectQuery:
     limit: int = 100
 
 
-@dataclass(frozen=True, slots=True)
-class IntelKey:
-    """One identifier (or name key) of received intelligence, as intake matches it."""
+class IntelKey(NamedTuple):
+    """One identifier (or name key) of received intelligence, as intake matches it: a row of
+    ``sharing_intel_keys``, its fields in the table's column order (a page's thousands of keys
+    are made and inserted as they are, with no object per key to build and take apart)."""
 
     stix_id: str
     kind: str
@@ -817,15 +818,8 @@ class SharingRepository:
         for start in range(0, len(dropping), 500):
             chunk = dropping[start : start + 500]
             self._conn.execute(delete(sharing_intel_keys).where(sharing_intel_keys.c.stix_id.in_(chunk)))
-        if keys:  # one bulk insert (executemany / COPY), rows in the table's column order
-            bulk_insert(
-                self._conn,
-                sharing_intel_keys,
-                [
-                    (k.stix_id, k.kind, k.value, k.found_in, k.object_kind, k.author_node, k.position)
-                    for k in keys
-                ],
-            )
+        if keys:  # one bulk insert (executemany / COPY): an IntelKey is a row in column order
+            bulk_insert(self._conn, sharing_intel_keys, keys)
 
     def intel_keys_matching(self, values: Iterable[tuple[str, str]]) -> list[IntelKey]:
         """Stored keys equal to any of ``values`` ((kind, value) pairs)."""
