@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 import rfc8785
+from cryptography.exceptions import InvalidSignature
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -31,7 +32,7 @@ from supplyguard.sharing import (
     verify_tombstone,
     winning_version,
 )
-from supplyguard.sharing.signing import SignedHeader, _canonical_pair, _header_bytes
+from supplyguard.sharing.signing import SignedHeader, TrustedKey, _canonical_pair, _header_bytes
 from tests.unit.sharing.sharing_factories import AUTHOR_A, TODAY, authoring, suspect_shipment_object
 
 
@@ -255,3 +256,57 @@ def test_signed_header_bytes_are_exactly_rfc8785(
     except (UnicodeEncodeError, ValueError, rfc8785.CanonicalizationError):
         return  # lone surrogates are not JSON text
     assert _header_bytes(header) == expected == canonical_json(header.as_dict())
+
+
+# --- Ed25519 verification: libsodium (PyNaCl) beside OpenSSL (cryptography) ---------------------
+
+_ORDER = 2**252 + 27742317777372353535851937790883648493  # L, the order of the base point
+
+
+def _both(key: TrustedKey, signature: bytes, message: bytes) -> tuple[bool, bool]:
+    """(TrustedKey.verifies, OpenSSL's verdict through cryptography) on the same signature."""
+    try:
+        key.public_key.verify(signature, message)
+        openssl = True
+    except InvalidSignature:
+        openssl = False
+    return key.verifies(signature, message), openssl
+
+
+@given(st.binary(max_size=2000), st.integers(min_value=0, max_value=511))
+def test_libsodium_and_openssl_agree_on_honest_and_altered_signatures(message: bytes, bit: int) -> None:
+    signer = SigningKey.generate("node-x", "identity--x")
+    key = signer.trusted()
+    signature = signer.sign(message)
+    assert _both(key, signature, message) == (True, True)
+    flipped = bytearray(signature)
+    flipped[bit // 8] ^= 1 << (bit % 8)
+    assert _both(key, bytes(flipped), message) == (False, False)
+    assert _both(key, signature, message + b"\x00") == (False, False)
+    other = SigningKey.generate("node-y", "identity--y").trusted()
+    assert _both(other, signature, message) == (False, False)
+
+
+def test_a_signature_of_the_wrong_length_or_a_key_without_its_bytes_is_checked_by_openssl() -> None:
+    signer = SigningKey.generate("node-x", "identity--x")
+    key = signer.trusted()
+    signature = signer.sign(b"m")
+    assert not key.verifies(signature[:63], b"m") and not key.verifies(signature + b"\x00", b"m")
+    bare = TrustedKey(key.node_id, key.author_ref, key.public_key, key.key_id)  # no raw bytes
+    assert bare.verifies(signature, b"m") and not bare.verifies(signature, b"n")
+
+
+def test_libsodium_refuses_what_openssl_lets_a_small_order_key_sign() -> None:
+    identity_point = b"\x01" + bytes(31)  # the neutral element: a small-order "public key"
+    key = TrustedKey.from_public_bytes("node-x", "identity--x", identity_point)
+    forged = identity_point + bytes(32)  # R = neutral element, S = 0: "verifies" any message
+    assert _both(key, forged, b"any message") == (False, True)
+
+
+def test_a_non_canonical_s_is_refused_by_both() -> None:
+    signer = SigningKey.generate("node-x", "identity--x")
+    key = signer.trusted()
+    signature = signer.sign(b"m")
+    s = int.from_bytes(signature[32:], "little") + _ORDER
+    assert s < 2**256
+    assert _both(key, signature[:32] + s.to_bytes(32, "little"), b"m") == (False, False)
