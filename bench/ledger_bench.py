@@ -1,6 +1,7 @@
 """Ledger benchmark: append, proofs and verification at 1,000,000 leaves, beside pymerkle.
 
     python bench/ledger_bench.py [--leaves 1000000] [--batch 1000] [--samples 2000] [--dir /tmp]
+    python bench/ledger_bench.py --leaves 300000 --append-rounds 3   # the appends only, interleaved
 
 Measures supplyguard's :class:`LedgerStore` on SQLite (interior hashes persisted as tiles) and, in
 the same run on the same data, pymerkle's SQLite backend if it is importable. pymerkle is GPL: it
@@ -383,6 +384,66 @@ def bench_pymerkle(
     return results
 
 
+def _append_rounds(
+    leaves: list[LeafEnvelope], batch: int, folder: Path, rounds: int, site: str | None
+) -> None:
+    """Only the appends, ``rounds`` times, each path after the other in every round (so that a load
+    change hits them alike): batch by batch with ``append_many``, the stream in process and with
+    the worker (a commit per batch each), pymerkle's bulk append of the same leaves (one
+    transaction) and the floor. One line per round: wall leaves/s (leaves per CPU-second)."""
+    if site:
+        sys.path.append(site)
+    try:
+        from pymerkle import SqliteTree  # type: ignore[import-not-found]  # GPL: bench only, lazy
+    except ImportError:
+        SqliteTree = None
+    data = [e.to_bytes() for e in leaves]
+    n = len(leaves)
+
+    def per_batch() -> tuple[float, float, float]:
+        db_path, engine = _fresh_sqlite(folder, "rounds.db")
+        ledger_tables.metadata.create_all(engine, tables=TABLES)
+        t0, c0 = time.perf_counter(), time.process_time()
+        with engine.connect() as conn:
+            store = LedgerStore(conn)
+            for start in range(0, n, batch):
+                store.append_many(leaves[start : start + batch])
+                conn.commit()
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        _drop_sqlite(folder, db_path, engine)
+        return n / wall, n / cpu, n / cpu
+
+    def pymerkle_bulk() -> tuple[float, float, float]:
+        path = folder / "rounds-pymerkle.db"
+        path.unlink(missing_ok=True)
+        with SqliteTree(str(path), algorithm="sha256") as tree:
+            t0, c0 = time.perf_counter(), time.process_time()
+            tree.append_entries(data, chunksize=batch)
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        path.unlink(missing_ok=True)
+        return n / wall, n / cpu, n / cpu
+
+    for r in range(rounds):
+        load = os.getloadavg()[0]
+        results = {
+            "append_many": per_batch(),
+            "stream in process": _stream_append(leaves, batch, folder, 1),
+            "stream + worker": _stream_append(leaves, batch, folder, 2),
+        }
+        if SqliteTree is not None:
+            results["pymerkle bulk"] = pymerkle_bulk()
+        floor_wall, floor_cpu = _sqlite_floor(leaves, batch, folder)
+        results["floor"] = (floor_wall, floor_cpu, floor_cpu)
+        print(
+            f"round {r + 1} (load {load:.2f} -> {os.getloadavg()[0]:.2f}): "
+            + "; ".join(
+                f"{name} {w:,.0f} ({c:,.0f} CPU" + (f", {t:,.0f} both processes)" if t != c else ")")
+                for name, (w, c, t) in results.items()
+            ),
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leaves", type=int, default=1_000_000)
@@ -393,6 +454,12 @@ def main() -> None:
     )
     parser.add_argument("--pymerkle-site", default=os.environ.get("PYMERKLE_SITE"))
     parser.add_argument("--skip-pymerkle", action="store_true")
+    parser.add_argument(
+        "--append-rounds",
+        type=int,
+        default=0,
+        help="only the appends (ours three ways, pymerkle, the floor), interleaved, this many rounds",
+    )
     args = parser.parse_args()
 
     folder = args.dir or Path(tempfile.mkdtemp(prefix="ledger-bench-"))
@@ -406,6 +473,9 @@ def main() -> None:
     t0 = time.perf_counter()
     leaves = envelopes(args.leaves, SEED)
     print(f"generated {args.leaves:,} envelopes in {time.perf_counter() - t0:.1f} s (seed {SEED})")
+    if args.append_rounds:
+        _append_rounds(leaves, args.batch, folder, args.append_rounds, args.pymerkle_site)
+        return
     ours = bench_supplyguard(leaves, args.batch, args.samples, folder)
     theirs = (
         None
