@@ -53,6 +53,7 @@ from supplyguard.tracking import (
     EpcisEvent,
     EpcisJsonSchema,
     EventQuery,
+    ParseAgain,
     SlicedParse,
     decode_page_token,
     detect_syntax,
@@ -67,9 +68,10 @@ log = get_logger(__name__)
 
 #: The largest EPCIS document captured or hashed (API: also ``max_body_bytes``). A document is parsed
 #: whole (in slices, by a worker, for large ones) before anything is committed (all or nothing); a
-#: capture needs about 9 times its size in memory (a 60 MB document: 550 MB more; in the worker when
-#: one parses it), so this bounds a capture to about 600 MB. Larger documents are refused (413), never
-#: read whole.
+#: capture needs about 11 times its size in memory (a 60 MB document: 650 MB more; in the worker when
+#: one parses it, which keeps the document's text while it reads the events one by one: about twice
+#: its size of that), so this bounds a capture to about 700 MB. Larger documents are refused (413),
+#: never read whole.
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 #: The ledger kind of a captured event; its body hash is the hex digest of the CBV event hash.
 EVENT_LEAF_KIND = "tracking.event"
@@ -177,6 +179,8 @@ class _ParseOptions:
     now: datetime
     slice_events: int
     worker: bool = False
+    #: the worker reads a JSON document's events as it parses them (SlicedParse's stream)
+    stream: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,13 +219,29 @@ class _Refused:
         return ValidationFailed(self.errors, self.message)
 
 
-_Item = _Slice | _End | _Refused
+@dataclass(frozen=True, slots=True)
+class _Again:
+    """The streamed slices differ from the whole document's (:class:`ParseAgain`): drop them."""
+
+
+_Item = _Slice | _End | _Refused | _Again
+
+
+class _ParseWhole(Exception):
+    """The worker's streamed slices were dropped (nothing stored): capture again, the document
+    read whole."""
 
 
 def _slices(
-    events: Iterable[Sequence[EpcisEvent]], encoder: EventEncoder, org: str, recorded_at: str
+    events: Iterable[Sequence[EpcisEvent]],
+    encoder: EventEncoder,
+    org: str,
+    recorded_at: str,
+    texts: Callable[[], Sequence[str] | None] = lambda: None,
 ) -> Iterator[_Slice]:
-    """Each slice of events with new row ids, encoded, with its ledger leaves."""
+    """Each slice of events with new row ids, encoded, with its ledger leaves. ``texts()``, called
+    once a slice has come, gives its events' JSON text as the document holds it, when known: the
+    encoder stores it as the body instead of writing the body anew."""
     # event_envelope()'s bytes written around the record id and body hash (plain text: a UUID and
     # hex digits), as LeafEnvelope.to_bytes() writes them
     head, middle, tail = leaf_template(EVENT_LEAF_KIND, org, recorded_at)
@@ -234,7 +254,7 @@ def _slices(
             for record, event in zip(record_ids, part, strict=True)
         ]
         yield _Slice(
-            encoder.encode(zip(rows, part, strict=True)),
+            encoder.encode(zip(rows, part, strict=True), texts()),
             record_ids,
             leaves,
             leaf_hashes(leaves),
@@ -254,11 +274,15 @@ def _parsed_slices(
         max_events=options.max_events,
         now=options.now,
         size=options.slice_events,
+        stream=options.stream,
     )
     try:
-        yield from _slices(parse, encoder, org, recorded_at)
+        yield from _slices(parse, encoder, org, recorded_at, lambda: parse.slice_texts)
     except InvalidInput as exc:
         yield _Refused.of(exc)
+        return
+    except ParseAgain:
+        yield _Again()
         return
     assert parse.document is not None
     yield _End(parse.document.document_type, _repeats(parse.document, _keys(parse.document)))
@@ -281,7 +305,11 @@ def _capture(
 ) -> CaptureJob:
     if options.worker:
         try:
-            return _capture_checked(uow, clock, signer, actor, data, job_id, created_at, source, options)
+            try:
+                return _capture_checked(uow, clock, signer, actor, data, job_id, created_at, source, options)
+            except _ParseWhole:  # rolled back: the worker loads the whole document this time
+                options = dataclasses.replace(options, stream=False)
+                return _capture_checked(uow, clock, signer, actor, data, job_id, created_at, source, options)
         except WorkerFailed as exc:  # nothing stored: the document is captured again, in this process
             log.warning("epcis.capture.worker_failed", error=str(exc)[-2000:])
             options = dataclasses.replace(options, worker=False)
@@ -373,6 +401,8 @@ def _store(
             for item in stream:
                 if isinstance(item, _Refused):
                     raise item.error()
+                if isinstance(item, _Again):
+                    raise _ParseWhole
                 if isinstance(item, _End):
                     end = item
                     break

@@ -22,7 +22,13 @@ from supplyguard.tracking.custody import (
     geo_uri_position,
     object_states,
 )
-from supplyguard.tracking.epcis_capture import SLICE_EVENTS, SlicedParse, detect_syntax, parse_epcis_document
+from supplyguard.tracking.epcis_capture import (
+    SLICE_EVENTS,
+    ParseAgain,
+    SlicedParse,
+    detect_syntax,
+    parse_epcis_document,
+)
 from supplyguard.tracking.epcis_hash import event_hash, event_prehash, hash_prehash
 from supplyguard.tracking.epcis_json import parse_epcis_json
 from supplyguard.tracking.epcis_model import (
@@ -78,6 +84,7 @@ __all__ = [
     "Geofence",
     "GeofenceIndex",
     "ObjectState",
+    "ParseAgain",
     "PartyRef",
     "Position",
     "PositionFilter",

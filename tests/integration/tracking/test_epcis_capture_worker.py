@@ -3,11 +3,14 @@ the same rows, leaves and outcomes as capture in one process, on SQLite and Post
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from sqlalchemy import Text, cast, select
 
 from supplyguard.adapters.db.tracking_repo import TrackingRepository
+from supplyguard.adapters.db.tracking_tables import tracking_events
 from supplyguard.errors import DuplicateEvents, InvalidInput
 from supplyguard.ledger import LeafEnvelope
 from supplyguard.model.organisations import Principal
@@ -134,3 +137,59 @@ def test_an_error_declaration_in_a_later_slice(container) -> None:  # type: igno
     actor = admin_principal(make_org(container))
     assert capture(container, actor, as_bytes(document(*events, declared)), worker=True).event_count == 11
     assert len(stored(container, actor)) == 11
+
+
+def test_members_after_the_event_list_are_captured_as_read_whole(container, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # the worker streams the events, meets a member after the list, drops what it stored and
+    # captures again from the whole document: the outcome of one process, stored once
+    doc = document(*(event(n) for n in range(23)))
+    doc["epcisBody"]["ex:note"] = ["after the events"]
+    data = as_bytes(doc)
+    assert data.rstrip().endswith(b"]}}")
+    alone, forked = (admin_principal(make_org(container, name, "NL")) for name in ("Alone", "Forked"))
+    size = ledger_size(container)
+    assert capture(container, alone, data, worker=False).event_count == 23
+    streamed: list[bool] = []
+    checked = service._capture_checked
+
+    def noting(*args: Any) -> service.CaptureJob:
+        streamed.append(args[-1].stream)
+        return checked(*args)
+
+    monkeypatch.setattr(service, "_capture_checked", noting)
+    assert capture(container, forked, data, worker=True).event_count == 23
+    assert streamed == [True, False]  # streamed, then read whole
+    assert stored(container, forked) == stored(container, alone)
+    assert ledger_size(container) == size + 46
+    with container.uow(readonly=True) as uow:
+        jobs = TrackingRepository(uow.connection).jobs(forked.org_id)
+    assert [job.status for job in jobs] == ["succeeded"]
+
+
+def stored_bodies(container: Any, actor: Principal) -> list[str]:
+    """Each stored event's body as the database holds it (its JSON text), in capture order."""
+    t = tracking_events.c
+    with container.uow(readonly=True) as uow:
+        query = select(cast(t.body, Text)).where(t.org_id == actor.org_id).order_by(t.record_time, t.id)
+        return list(uow.connection.execute(query).scalars())
+
+
+def test_the_worker_stores_an_event_s_json_as_sent_on_one_line(container) -> None:  # type: ignore[no-untyped-def]
+    # the streamed worker keeps each event's text (no body written anew); a pretty-printed document's
+    # bodies, and a capture in one process, are written compact: the same JSON values either way
+    events = [event(n) for n in range(23)]
+    events[5] = {**events[5], "ex:note": 'caf\u00e9 \u2603 \\ "quoted"'}
+    one_line = json.dumps(document(*events)).encode()
+    pretty = json.dumps(document(*events), indent=2, ensure_ascii=False).encode()
+    compact = [json.dumps(e, separators=(",", ":")) for e in events]
+    for name, data, worker, expected in (
+        ("As sent", one_line, True, [json.dumps(e) for e in events]),
+        ("Pretty", pretty, True, compact),
+        ("Alone", one_line, False, compact),
+    ):
+        actor = admin_principal(make_org(container, name, "NL"))
+        capture(container, actor, data, worker=worker)
+        texts = stored_bodies(container, actor)
+        assert texts == expected
+        assert [json.loads(text) for text in texts] == events
+        assert [e[0] for e in stored(container, actor)] == events

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from supplyguard.errors import FieldError, InvalidInput, ValidationFailed
-from supplyguard.tracking import EpcisDocument, SlicedParse, parse_epcis_document
+from supplyguard.tracking import EpcisDocument, ParseAgain, SlicedParse, parse_epcis_document
 from supplyguard.tracking.epcis_capture import slice_bounds
 
 from .conftest import EPCIS_DATA
@@ -46,11 +46,15 @@ def sliced(data: bytes, size: int, **options: Any) -> tuple[list[tuple[Any, ...]
     return slices, parse.document
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["loaded", "streamed"])
 @pytest.mark.parametrize("path", _examples(), ids=lambda p: p.name)
-def test_every_official_example_in_slices_of_one(path: Path) -> None:
+def test_every_official_example_in_slices_of_one(path: Path, stream: bool) -> None:
     data = path.read_bytes()
     whole = parse_epcis_document(data)
-    slices, again = sliced(data, 1)
+    try:
+        slices, again = sliced(data, 1, stream=stream)
+    except ParseAgain:  # members after the event list: read whole, as parsed again
+        slices, again = sliced(data, 1)
     assert again == whole
     assert [e for part in slices for e in part] == list(whole.events)
     assert all(len(part) == 1 for part in slices)
@@ -66,10 +70,11 @@ def events(count: int) -> list[dict[str, Any]]:
     ]
 
 
-def test_slices_in_order_with_the_whole_document() -> None:
+@pytest.mark.parametrize("stream", [False, True], ids=["loaded", "streamed"])
+def test_slices_in_order_with_the_whole_document(stream: bool) -> None:
     data = json.dumps(document(*events(23))).encode()
     whole = parse_epcis_document(data)
-    slices, again = sliced(data, 5)
+    slices, again = sliced(data, 5, stream=stream)
     assert [len(part) for part in slices] == [1, 1, 2, 5, 5, 5, 2, 1, 1]
     assert again == whole
 
@@ -133,31 +138,87 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["loaded", "streamed"])
 @pytest.mark.parametrize("name", list(CASES))
-def test_the_same_outcome_and_errors_as_the_whole_parse(name: str) -> None:
+def test_the_same_outcome_and_errors_as_the_whole_parse(name: str, stream: bool) -> None:
     data = json.dumps(CASES[name]).encode()
     expected = outcome(lambda: parse_epcis_document(data, now=NOW, max_events=30))
-    got = outcome(lambda: sliced(data, 4, now=NOW, max_events=30)[1])
+    got = outcome(lambda: sliced(data, 4, now=NOW, max_events=30, stream=stream)[1])
     assert got == expected
     if expected[0] == "refused":  # while failing: nothing yielded after the first bad slice
-        parse = SlicedParse(data, size=4, now=NOW)
+        parse = SlicedParse(data, size=4, now=NOW, stream=stream)
         seen: list[Any] = []
         with pytest.raises(InvalidInput):
             seen.extend(parse)
         assert parse.document is None
 
 
-def test_the_event_limit_counts_the_whole_list() -> None:
+@pytest.mark.parametrize("stream", [False, True], ids=["loaded", "streamed"])
+def test_the_event_limit_counts_the_whole_list(stream: bool) -> None:
     data = json.dumps(BASE).encode()
     with pytest.raises(ValidationFailed) as caught:
-        list(SlicedParse(data, size=4, max_events=22))
+        list(SlicedParse(data, size=4, max_events=22, stream=stream))
     assert caught.value.errors == (FieldError(BODY, "23 events exceed the limit of 22"),)
 
 
-def test_no_slice_after_the_first_bad_one() -> None:
+@pytest.mark.parametrize("stream", [False, True], ids=["loaded", "streamed"])
+def test_no_slice_after_the_first_bad_one(stream: bool) -> None:
     data = json.dumps(mutate(BASE, (*BODY, 9), "action", "LOOK")).encode()
     seen: list[tuple[Any, ...]] = []
     with pytest.raises(ValidationFailed) as caught:
-        seen.extend(SlicedParse(data, size=4))
+        seen.extend(SlicedParse(data, size=4, stream=stream))
     assert [len(part) for part in seen] == [1, 1, 2, 4]  # events 0-7; 8-11 holds the bad one
     assert [e.location for e in caught.value.errors] == [(*BODY, 9, "action")]
+
+
+def test_streamed_slices_come_before_the_end_of_the_document_is_read() -> None:
+    # the last event is not JSON: json.loads refuses the document before any event is parsed; the
+    # streamed parse yields the slices before it, then the whole parse's error
+    text = json.dumps(document(*events(23)), indent=2)
+    at = text.rindex('"eventID":')
+    data = (text[:at] + '"eventID" ' + text[at + 10 :]).encode()
+    expected = outcome(lambda: parse_epcis_document(data))
+    assert expected[0] == "refused" and "not valid JSON" in expected[1][1]
+    seen: list[tuple[Any, ...]] = []
+    with pytest.raises(ValidationFailed) as caught:
+        seen.extend(SlicedParse(data, size=4, stream=True))
+    assert [len(part) for part in seen] == [1, 1, 2, 4, 4, 4]  # 22 events read, 6 waiting
+    assert (type(caught.value), caught.value.message, caught.value.errors) == expected[1]
+
+
+@pytest.mark.parametrize(
+    "broken",
+    ['"eventList": [', "}, {", '"action": "OBSERVE"'],
+    ids=["no list", "a missing comma", "a missing colon"],
+)
+def test_streamed_json_errors_are_the_whole_parse_s(broken: str) -> None:
+    text = json.dumps(document(*events(23)))
+    at = text.rindex(broken) if broken != '"eventList": [' else len(text) - 3
+    mangled = {"no list": text[:at], "}, {": text[:at] + "} {" + text[at + 4 :]}.get(
+        broken, text[:at] + broken.replace(":", "") + text[at + len(broken) :]
+    )
+    data = mangled.encode()
+    expected = outcome(lambda: parse_epcis_document(data))
+    assert expected[0] == "refused"
+    assert outcome(lambda: sliced(data, 4, stream=True)[1]) == expected
+
+
+def test_members_after_the_event_list_mean_parsing_again() -> None:
+    # the list does not close the document after all: what followed it could change the header
+    doc = document(*events(23))
+    doc["epcisBody"]["x:tail"] = [1]
+    data = json.dumps(doc).encode()
+    assert data.endswith(b"]}}")
+    with pytest.raises(ParseAgain):
+        list(SlicedParse(data, size=4, stream=True))
+    _slices, again = sliced(data, 4)
+    assert again == parse_epcis_document(data)
+
+
+def test_a_header_after_the_body_is_read_whole() -> None:
+    doc = document(*events(23))
+    body = doc.pop("epcisBody")
+    data = json.dumps({"epcisBody": body, **doc}).encode()  # @context after the events
+    slices, again = sliced(data, 4, stream=True)
+    assert again == parse_epcis_document(data)
+    assert [len(part) for part in slices] == [1, 1, 2, 4, 4, 4, 4, 2, 1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import chain
@@ -82,6 +82,20 @@ def _binary_text(value: str) -> bytes:
 def _binary_time(moment: datetime) -> bytes:
     """A timestamptz field (an aware time)."""
     return _INT8(8, (moment - _PG_EPOCH) // _MICROSECOND)
+
+
+def _as_sent(text: str) -> str | None:
+    """An event's JSON text as its document has it, where it can be stored as the body as it is:
+    on one line (a pretty-printed document's indentation is not kept) and in UTF-8 (no lone
+    surrogate), else None (the body is written anew, compact)."""
+    if "\n" in text:
+        return None
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            return None
+    return text
 
 
 class EventsAlreadyStored(Exception):
@@ -185,10 +199,16 @@ class EventEncoder:
         self._recorded = self._timestamp(record_time)
         self._declared: tuple[Any, Any] = ("t", "f") if postgres else (1, 0)
 
-    def encode(self, events: Iterable[tuple[str, EpcisEvent]]) -> EncodedEvents:
-        """The rows of (row id, event) pairs, each row id as its 32 hex digits."""
+    def encode(
+        self, events: Iterable[tuple[str, EpcisEvent]], texts: Sequence[str] | None = None
+    ) -> EncodedEvents:
+        """The rows of (row id, event) pairs, each row id as its 32 hex digits. ``texts``, when
+        given, holds each event's JSON text as its document has it (its ``body`` is that JSON,
+        parsed): stored as the body as it is when it is on one line (:func:`_as_sent`), instead of
+        the body written anew."""
+        sent = iter(texts) if texts is not None else None
         if self.postgres:
-            return self._encode_copy(events)
+            return self._encode_copy(events, sent)
         timestamp, org, capture, recorded = self._timestamp, self._org, self._capture, self._recorded
         declared = self._declared
         namespace_text: dict[int, str] = {}
@@ -196,6 +216,9 @@ class EventEncoder:
         epc_rows: list[tuple[Any, ...]] = []
         sensor_rows: list[tuple[Any, ...]] = []
         for row, event in events:
+            body_text = _as_sent(next(sent)) if sent is not None else None
+            if body_text is None:
+                body_text = _JSON_ENCODE(event.body if type(event.body) is dict else dict(event.body))
             namespaces = event.namespaces
             names = namespace_text.get(id(namespaces))
             if names is None:
@@ -216,7 +239,7 @@ class EventEncoder:
                     event.biz_location,
                     event.parent_id,
                     declared[0] if event.error_declaration is not None else declared[1],
-                    _JSON_ENCODE(event.body if type(event.body) is dict else dict(event.body)),
+                    body_text,
                     names,
                     capture,
                 )
@@ -230,7 +253,9 @@ class EventEncoder:
                 )
         return EncodedEvents(False, event_rows, epc_rows, sensor_rows)
 
-    def _encode_copy(self, events: Iterable[tuple[str, EpcisEvent]]) -> EncodedEvents:
+    def _encode_copy(
+        self, events: Iterable[tuple[str, EpcisEvent]], sent: Iterator[str] | None
+    ) -> EncodedEvents:
         """:meth:`encode` for PostgreSQL: each event row in binary COPY form (without its ledger
         index) and the identifier rows in binary COPY form, one after the other (nothing to escape).
 
@@ -281,7 +306,10 @@ class EventEncoder:
                     [null if value is None else text(value) for value in where]
                 )
             row_id = fromhex(row)
-            body = event.body
+            body_text = _as_sent(next(sent)) if sent is not None else None
+            if body_text is None:
+                body = event.body
+                body_text = encode_json(body if type(body) is dict else dict(body))
             add_row(
                 b"".join(
                     (
@@ -295,7 +323,7 @@ class EventEncoder:
                         recorded_field,
                         where_field,
                         _FALSE_FIELD if event.error_declaration is None else _TRUE_FIELD,
-                        text(encode_json(body if type(body) is dict else dict(body))),
+                        text(body_text),
                         names,
                         capture_field,
                     )
