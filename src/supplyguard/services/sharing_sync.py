@@ -209,6 +209,11 @@ def _verdicts(
 
 _SLOTS = 3  # pages in flight at most: the one being stored, one queued, one being fetched
 
+#: Objects asked for in a sync's first request: until the first page is in, nothing can be checked
+#: or stored, so it is kept small (fetched, parsed and handed over in a fifth of the time of a full
+#: page); the following pages, fetched while the one before is checked and stored, are full size.
+FIRST_PAGE = 200
+
 
 def _next_page(
     ahead: queue.Queue[tuple[Any, SyncFailed | None]], producer: Future[None]
@@ -357,7 +362,8 @@ def sync_partner(
             position, count = result.position, 0
             while not stop.is_set():
                 try:
-                    page = _fetch_page_body(client, partner, position, page_size, max_page_bytes, on_body)
+                    limit = min(page_size, FIRST_PAGE) if count == 0 else page_size
+                    page = _fetch_page_body(client, partner, position, limit, max_page_bytes, on_body)
                     item: tuple[Any, SyncFailed | None] = (page, None)
                 except SyncFailed as error:
                     item = (None, error)

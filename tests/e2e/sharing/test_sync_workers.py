@@ -89,3 +89,31 @@ def test_objects_a_failed_worker_claimed_are_checked_where_they_are_stored(
     )[0]
     assert result.error is None and result.stored == 2 and result.rejected == 1
     assert held_ids(b) == [genuine[0]["id"], genuine[2]["id"]]
+
+
+class _Limits(httpx.HTTPTransport):
+    """A real network that notes the ``limit`` each page request asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.limits: list[int] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.limits.append(int(request.url.params["limit"]))
+        return super().handle_request(request)
+
+
+def test_the_first_page_is_small_and_the_others_full_size(
+    start: Callable[[str, str], LiveNode], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sharing_sync, "FIRST_PAGE", 4)
+    a, b = start("test.node", "Customs A"), start("customs-b", "Customs B")
+    connect(a, b)
+    published = [publish(a, {**SUSPECT, "key": f"first-{n}"}) for n in range(23)]
+    network = _Limits()
+    node = b.node
+    result = run_sync(node.container, node.admin, "test.node", page_size=10, transport=network)[0]
+    assert result.error is None and result.stored == 23 and result.pages == 3
+    assert network.limits == [4, 10, 10] and held_ids(b) == published
+    again = run_sync(node.container, node.admin, "test.node", page_size=2, transport=_Limits())[0]
+    assert again.error is None and again.received == 0
