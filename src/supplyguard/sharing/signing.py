@@ -22,15 +22,13 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from json.encoder import encode_basestring
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from nacl.bindings import crypto_sign_open as _sodium_open
-from nacl.exceptions import BadSignatureError as _SodiumBadSignature
 
 from supplyguard.errors import FieldError, SignedObjectInvalid, ValidationFailed
 from supplyguard.model.canonical import canonical_json, sha256_hex
@@ -115,9 +113,10 @@ class TrustedKey:
         signer produces): what it accepts, OpenSSL accepts too (tests check both on the same
         signatures)."""
         if len(self.public_key_raw) == 32 and len(signature) == 64:
+            sodium_open, bad_signature = _sodium()
             try:
-                _sodium_open(signature + message, self.public_key_raw)
-            except _SodiumBadSignature:
+                sodium_open(signature + message, self.public_key_raw)
+            except bad_signature:
                 return False
             return True
         try:
@@ -125,6 +124,16 @@ class TrustedKey:
         except InvalidSignature:
             return False
         return True
+
+
+@cache
+def _sodium() -> tuple[Callable[[bytes, bytes], bytes], type[Exception]]:
+    """libsodium's ``crypto_sign_open`` and its error, loaded at the first verification (loading
+    PyNaCl takes ~13 ms, which commands that verify nothing do not pay)."""
+    from nacl.bindings import crypto_sign_open
+    from nacl.exceptions import BadSignatureError
+
+    return crypto_sign_open, BadSignatureError
 
 
 class Keyring:
