@@ -174,7 +174,7 @@ def test_no_slice_after_the_first_bad_one(stream: bool) -> None:
 def test_streamed_slices_come_before_the_end_of_the_document_is_read() -> None:
     # the last event is not JSON: json.loads refuses the document before any event is parsed; the
     # streamed parse yields the slices before it, then the whole parse's error
-    text = json.dumps(document(*events(23)), indent=2)
+    text = json.dumps(document(*events(23)))
     at = text.rindex('"eventID":')
     data = (text[:at] + '"eventID" ' + text[at + 10 :]).encode()
     expected = outcome(lambda: parse_epcis_document(data))
@@ -221,4 +221,20 @@ def test_a_header_after_the_body_is_read_whole() -> None:
     data = json.dumps({"epcisBody": body, **doc}).encode()  # @context after the events
     slices, again = sliced(data, 4, stream=True)
     assert again == parse_epcis_document(data)
+    assert [len(part) for part in slices] == [1, 1, 2, 4, 4, 4, 4, 2, 1]
+
+
+def test_a_pretty_printed_document_is_read_whole() -> None:
+    # its events' text would not be stored as sent: decoded at once, as without stream
+    text = json.dumps(document(*events(23)), indent=2)
+    at = text.rindex('"eventID":')
+    data = (text[:at] + '"eventID" ' + text[at + 10 :]).encode()
+    seen: list[tuple[Any, ...]] = []
+    parse = SlicedParse(data, size=4, stream=True)
+    with pytest.raises(ValidationFailed):
+        seen.extend(parse)
+    assert seen == []  # the whole document was decoded first: its JSON error before any slice
+    assert parse.slice_texts is None
+    slices, again = sliced(text.encode(), 4, stream=True)
+    assert again == parse_epcis_document(text.encode())
     assert [len(part) for part in slices] == [1, 1, 2, 4, 4, 4, 4, 2, 1]
