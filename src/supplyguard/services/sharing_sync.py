@@ -320,6 +320,7 @@ def sync_partner(
     claims: Any = None
     pages: Any = None
     if workers:
+        context.keyring()  # loads the signature verifier here, once, for the workers forked below
         fork = multiprocessing.get_context("fork")
         claims = fork.Array("b", _SLOTS * CHUNKS)  # inherited by the workers through the fork
         # Page bytes go through shared memory, not a pipe: a pipe moves 3 MB in 64 KB writes, each

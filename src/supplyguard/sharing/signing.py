@@ -100,6 +100,7 @@ class TrustedKey:
 
     @classmethod
     def from_public_bytes(cls, node_id: str, author_ref: str, raw: bytes) -> TrustedKey:
+        _sodium()  # a key to verify with: load the verifier now (a forked worker inherits it)
         return cls(node_id, author_ref, Ed25519PublicKey.from_public_bytes(raw), key_id_of(raw), bytes(raw))
 
     def verifies(self, signature: bytes, message: bytes) -> bool:
@@ -128,8 +129,8 @@ class TrustedKey:
 
 @cache
 def _sodium() -> tuple[Callable[[bytes, bytes], bytes], type[Exception]]:
-    """libsodium's ``crypto_sign_open`` and its error, loaded at the first verification (loading
-    PyNaCl takes ~13 ms, which commands that verify nothing do not pay)."""
+    """libsodium's ``crypto_sign_open`` and its error, loaded when the first trusted key is made
+    (loading PyNaCl takes ~13 ms, which commands that verify nothing do not pay)."""
     from nacl.bindings import crypto_sign_open
     from nacl.exceptions import BadSignatureError
 
