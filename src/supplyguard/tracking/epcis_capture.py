@@ -13,7 +13,12 @@ from itertools import chain
 from typing import Any
 
 from supplyguard.errors import FieldError, PayloadTooLarge, ValidationFailed
-from supplyguard.tracking.epcis_json import document_event_list, load_json_document, parse_epcis_json
+from supplyguard.tracking.epcis_json import (
+    document_event_list,
+    load_json_document,
+    may_hold_surrogates,
+    parse_epcis_json,
+)
 from supplyguard.tracking.epcis_model import EpcisDocument, EpcisEvent
 from supplyguard.tracking.epcis_validate import EpcisJsonSchema, check_document_semantics
 from supplyguard.tracking.epcis_xml import parse_epcis_xml
@@ -154,7 +159,9 @@ class SlicedParse:
             return (yield from self._whole(xml_document))
         if self._stream and self._schema is None:
             text = _json_text(self._data)
-            start = _stream_start(text) if text is not None else None
+            # a surrogate escape (rare) is checked on the whole document, where it is refused at its path
+            streamable = text is not None and not may_hold_surrogates(text)
+            start = _stream_start(text) if streamable and text is not None else None
             if start is not None:
                 assert text is not None
                 return (yield from self._streamed(text, *start))

@@ -39,6 +39,34 @@ class EventErrors(Exception):
         self.errors = errors
 
 
+def lone_surrogate_error(value: Any, where: tuple[str | int, ...]) -> FieldError | None:
+    """The error for the first name or string under ``value`` that holds a lone UTF-16 surrogate
+    (``"\\ud800"`` decodes to one: it is not a Unicode character, so the text cannot be hashed,
+    stored or sent as UTF-8), at its path; None when there is none."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, where)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii() and _has_surrogate(item):
+                return FieldError(path, "holds a lone UTF-16 surrogate escape: not Unicode text")
+        elif isinstance(item, dict):
+            for key, child in reversed(item.items()):
+                if not key.isascii() and _has_surrogate(key):
+                    return FieldError((*path, key), "a member name holds a lone UTF-16 surrogate escape")
+                stack.append((child, (*path, key)))
+        elif isinstance(item, list):
+            stack.extend((child, (*path, index)) for index, child in reversed(list(enumerate(item))))
+    return None
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def parse_timestamp(text: object) -> datetime | None:
     """An ISO 8601 date-time with offset as aware UTC, or ``None`` when absent or not such a time."""
     if not isinstance(text, str):
@@ -751,12 +779,17 @@ def build_event(
     if errors:
         raise EventErrors(errors)
     assert event_time is not None and isinstance(offset, str)
+    try:
+        digest = event_hash(event_type, body, namespaces, ignored_fields)
+    except UnicodeEncodeError:  # a lone surrogate (a parsed mapping given, not checked JSON text)
+        error = lone_surrogate_error(body, where)
+        raise EventErrors([error or FieldError(where, "holds text that is not Unicode")]) from None
     parent = texts.get("parentID")
     return EpcisEvent(
         event_type=event_type,
         body=body,
         namespaces=namespaces,
-        event_hash=event_hash(event_type, body, namespaces, ignored_fields),
+        event_hash=digest,
         hash_ignored_fields=ignored_fields,
         event_time=event_time,
         event_time_zone_offset=offset,

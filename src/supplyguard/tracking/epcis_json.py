@@ -8,7 +8,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from supplyguard.errors import FieldError, ValidationFailed
-from supplyguard.tracking.epcis_events import EventErrors, build_event, context_namespaces, parse_timestamp
+from supplyguard.tracking.epcis_events import (
+    EventErrors,
+    build_event,
+    context_namespaces,
+    lone_surrogate_error,
+    parse_timestamp,
+)
 from supplyguard.tracking.epcis_hash import expand_key
 from supplyguard.tracking.epcis_model import EpcisDocument, EpcisEvent
 
@@ -17,11 +23,16 @@ __all__ = [
     "context_namespaces",
     "document_event_list",
     "load_json_document",
+    "may_hold_surrogates",
     "parse_epcis_json",
 ]
 
 DOCUMENT_TYPES = frozenset({"EPCISDocument", "EPCISQueryDocument"})
 SCHEMA_VERSION = re.compile(r"[0-9]+(?:\.[0-9]+)*\Z")  # the GS1 schema's "version" pattern
+#: a JSON escape of a UTF-16 surrogate (half of a pair, or alone): the only way JSON text can hold
+#: a string that is not Unicode text
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def load_json_document(data: bytes | str, *, refuse_repeated_keys: bool = False) -> dict[str, Any]:
@@ -43,11 +54,24 @@ def load_json_document(data: bytes | str, *, refuse_repeated_keys: bool = False)
         raise ValidationFailed([FieldError((), "JSON nested too deeply")]) from exc
     if not isinstance(document, dict):
         raise ValidationFailed([FieldError((), "an EPCIS document must be a JSON object")])
+    if may_hold_surrogates(data):
+        error = lone_surrogate_error(document, ())
+        if error is not None:
+            raise ValidationFailed([error])
     if repeated:
         errors = _repeated_key_errors(document, repeated)
         if errors:
             raise ValidationFailed(errors)
     return document
+
+
+def may_hold_surrogates(text: str | bytes) -> bool:
+    """Whether JSON ``text`` escapes a UTF-16 surrogate anywhere (a pair, or one alone). Most
+    documents escape nothing: a search for a backslash-u first (as fast as a byte search) spares
+    them the pattern."""
+    if isinstance(text, bytes):
+        return b"\\u" in text and _SURROGATE_ESCAPE_BYTES.search(text) is not None
+    return "\\u" in text and _SURROGATE_ESCAPE.search(text) is not None
 
 
 def _noting_repeats(

@@ -6,11 +6,13 @@ import contextlib
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from supplyguard.errors import ValidationFailed
-from supplyguard.tracking import parse_epcis_document
+from supplyguard.tracking import SlicedParse, parse_epcis_document
+from supplyguard.tracking.epcis_json import parse_epcis_json
 
 from .factories import document, object_event
 
@@ -45,3 +47,39 @@ def test_arbitrary_field_values_are_accepted_or_refused(fields: dict[str, Any]) 
 def test_arbitrary_bytes_are_refused_cleanly(data: bytes) -> None:
     with contextlib.suppress(ValidationFailed):
         parse_epcis_document(data)
+
+
+LONE = json.dumps(document(object_event(epcList=["urn:epc:id:sgtin:4012345.011111.1", "x\ud800y"])))
+EPC_PATH = ("epcisBody", "eventList", 0, "epcList", 1)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["loaded", "streamed"])
+def test_a_lone_surrogate_escape_is_refused_at_its_path(stream: bool) -> None:
+    # json.loads turns "\ud800" into a string that is not Unicode: it could not be hashed or stored
+    assert "\\ud800" in LONE
+    with pytest.raises(ValidationFailed) as caught:
+        parse_epcis_document(LONE.encode())
+    assert [e.location for e in caught.value.errors] == [EPC_PATH]
+    with pytest.raises(ValidationFailed) as sliced:
+        list(SlicedParse(LONE.encode(), size=4, stream=stream))
+    assert [e.location for e in sliced.value.errors] == [EPC_PATH]
+
+
+def test_a_lone_surrogate_in_a_member_name_or_a_parsed_mapping_is_refused() -> None:
+    named = json.dumps(document(object_event(**{"ex:a\udc00": "v"})))
+    with pytest.raises(ValidationFailed) as caught:
+        parse_epcis_document(named.encode())
+    assert [e.location for e in caught.value.errors] == [("epcisBody", "eventList", 0, "ex:a\udc00")]
+    with pytest.raises(ValidationFailed) as mapped:  # no JSON text to look at: the hash finds it
+        parse_epcis_json(json.loads(LONE))
+    assert [e.location for e in mapped.value.errors] == [EPC_PATH]
+
+
+def test_an_escaped_surrogate_pair_is_text() -> None:
+    event = object_event(**{"ex:note": "\U0001f600"})
+    escaped = json.dumps(document(event))  # ensure_ascii: the emoji as a surrogate pair
+    assert "\\ud83d\\ude00" in escaped
+    parsed = parse_epcis_document(escaped.encode())
+    assert parsed.events[0].body["ex:note"] == "\U0001f600"
+    plain = parse_epcis_document(json.dumps(document(event), ensure_ascii=False).encode())
+    assert parsed.events[0].event_hash == plain.events[0].event_hash
