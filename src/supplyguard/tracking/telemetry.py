@@ -108,6 +108,8 @@ def position_from_dict(raw: Mapping[str, Any]) -> Position:
     device_id = raw.get("device_id")
     if not isinstance(device_id, str) or not device_id.strip() or len(device_id) > 128:
         errors.append(FieldError(("device_id",), "a device id of 1 to 128 characters is required"))
+    elif not device_id.isprintable():  # control characters, or a lone surrogate ("\ud800")
+        errors.append(FieldError(("device_id",), "a device id must be printable Unicode text"))
     moment: datetime | None = None
     time_text = raw.get("time")
     if isinstance(time_text, str):
@@ -122,6 +124,8 @@ def position_from_dict(raw: Mapping[str, Any]) -> Position:
     numbers = {key: _number(raw, key, errors, required=False) for key in _OPTIONAL_NUMBERS}
     door_open, seal_intact = _flag(raw, "door_open", errors), _flag(raw, "seal_intact", errors)
     message_id = raw.get("message_id")
+    if isinstance(message_id, str) and not message_id.isprintable():
+        errors.append(FieldError(("message_id",), "a message id must be printable Unicode text"))
     if errors:
         raise ValidationFailed(errors)
     assert moment is not None and lat is not None and lon is not None and isinstance(device_id, str)

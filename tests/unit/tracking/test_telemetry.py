@@ -35,6 +35,24 @@ def test_bad_message_fields_are_named() -> None:
 
 
 @pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("device_id", "TRK\ud800"),
+        ("device_id", "TRK\x00-1"),
+        ("message_id", "m\udfff"),
+        ("message_id", "m\n"),
+    ],
+    ids=["lone surrogate", "control character", "surrogate message id", "newline message id"],
+)
+def test_identifiers_must_be_printable_text(field: str, value: str) -> None:
+    # a lone surrogate (JSON "\ud800") cannot be stored as UTF-8: refused here, not by the database
+    message = {"device_id": "TRK-1", "time": "2026-03-01T10:00:00Z", "lat": 51.9, "lon": 4.1, field: value}
+    with pytest.raises(ValidationFailed) as caught:
+        position_from_dict(message)
+    assert [e.location for e in caught.value.errors] == [(field,)]
+
+
+@pytest.mark.parametrize(
     ("position", "code"),
     [
         (at(1, lat=91.0), "invalid"),
