@@ -108,6 +108,20 @@ def install_problem_handlers(app: FastAPI) -> None:
             return page
         return problem_response(exc.status_code, title, str(exc.detail), request.url.path)
 
+    @app.exception_handler(UnicodeEncodeError)
+    async def _not_unicode(request: Request, exc: UnicodeEncodeError) -> Response:
+        # JSON may escape half a UTF-16 pair alone ("\ud800"): Python reads it into a string that no
+        # UTF-8 writer (database, hash, response) takes. Input checks refuse it at its field where
+        # they look for it; anything that reaches a writer is the client's text all the same.
+        if "surrogate" not in exc.reason:
+            return await _unexpected(request, exc)
+        log.warning("request.not_unicode", path=request.url.path)
+        detail = "the request holds text that is not Unicode (a lone UTF-16 surrogate escape such as \\ud800)"
+        if _wants_html(request):
+            page: Response = request.app.state.render_error_page(request, 422, "Invalid input", detail)
+            return page
+        return problem_response(422, "Validation failed", detail, request.url.path)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("request.crashed", path=request.url.path, error=type(exc).__name__)

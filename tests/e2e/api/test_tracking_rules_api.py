@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from tests.e2e.api.conftest import Node
@@ -126,3 +127,19 @@ def test_a_rules_file_links_and_alerts_over_http(node: Node) -> None:
     )
     check = node.client.post("/v1/tracking/stock/check", headers=logistics)
     assert check.status_code == 200 and check.json()["alerts"] == []
+
+
+def test_text_that_is_not_unicode_is_a_problem_and_stores_nothing(node: Node) -> None:
+    # JSON can escape half a UTF-16 pair alone; no database, hash or response can write that text
+    logistics = {**_logistics(node), "content-type": "application/json"}
+    fence = {
+        "name": "r\ud800",
+        "kind": "geofence",
+        "type": "site",
+        "circle": {"lat": 51.9, "lon": 4.1, "radius_km": 3},
+    }
+    refused = node.client.post("/v1/tracking/rules", content=json.dumps(fence), headers=logistics)
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "not Unicode" in refused.json()["detail"]
+    assert node.client.get("/v1/tracking/rules", headers=logistics).json() == []
