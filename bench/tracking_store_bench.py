@@ -327,7 +327,7 @@ def main() -> None:
         if r["worker_us"]:
             print(f"{r['backend']}: parsing worker CPU {r['worker_us']:.0f} us/ev (beside this process's)")
         if r["server_us"] is not None:
-            print(f"{r['backend']}: server CPU {r['server_us']:.0f} us/ev during the capture (its backends)")
+            print(f"{r['backend']}: server CPU {r['server_us']:.1f} us/ev during the capture (its backends)")
         if "rows_eps" in r:
             print(
                 f"{r['backend']} floor, rows alone (parsed events, repository rows, commit): "

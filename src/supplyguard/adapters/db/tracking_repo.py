@@ -582,11 +582,15 @@ def _conditions(org_id: uuid.UUID, q: EventQuery) -> list[ColumnElement[bool]]:
 
 
 def _to_row(row: Any) -> EventRow:
-    body = dict(row["body"])
+    # a body or namespaces text that is not a JSON object (only written behind the application's
+    # back: PostgreSQL stores them as text) is read as empty, an event `ledger verify` names
+    body = row["body"]
+    body = dict(body) if isinstance(body, dict) else {}
+    namespaces = row["namespaces"]
     event = EpcisEvent(
         event_type=row["event_type"],
         body=body,
-        namespaces=dict(row["namespaces"] or {}),
+        namespaces=dict(namespaces) if isinstance(namespaces, dict) else {},
         event_hash=row["event_hash"],
         event_time=as_utc(row["event_time"]),
         event_time_zone_offset=str(body.get("eventTimeZoneOffset", "")),
