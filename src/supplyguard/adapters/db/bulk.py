@@ -309,13 +309,13 @@ def defer_indexes(
     for a load that looks nothing up by them and cannot break them, which the check at the end
     would then report by failing, so that nothing is committed. On PostgreSQL a btree key is
     several times dearer to keep row by row than to build once (COPY of the 108,000 ledger records
-    of the KCS import: about 0.26 s with its primary key, 0.07 s without and 0.1 s to build it).
+    of the KCS import: 0.26–0.35 s with its primary key, 0.07 s without and 0.1–0.13 s to build it).
 
     For a bulk load into a (nearly) empty table, building an index once from the loaded rows costs
-    a fraction of updating it row by row. The unique and primary keys stay, so look-ups, foreign
-    keys and duplicate checks work throughout. A rollback brings the indexes back unchanged (DDL
-    is transactional on both backends). On PostgreSQL, dropping an index locks its table: readers
-    of these tables wait for the commit, which is why only small tables qualify.
+    a fraction of updating it row by row. Without ``keys`` the unique and primary keys stay, so
+    look-ups, foreign keys and duplicate checks work throughout. A rollback brings the indexes back
+    unchanged (DDL is transactional on both backends). On PostgreSQL, dropping an index locks its
+    table: readers of these tables wait for the commit, which is why only small tables qualify.
     """
     postgres = conn.dialect.name == "postgresql"
     if not conn.in_transaction():
