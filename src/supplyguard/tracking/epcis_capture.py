@@ -16,7 +16,7 @@ from supplyguard.errors import FieldError, PayloadTooLarge, ValidationFailed
 from supplyguard.tracking.epcis_json import (
     document_event_list,
     load_json_document,
-    may_hold_surrogates,
+    may_hold_non_text,
     parse_epcis_json,
 )
 from supplyguard.tracking.epcis_model import EpcisDocument, EpcisEvent
@@ -159,8 +159,8 @@ class SlicedParse:
             return (yield from self._whole(xml_document))
         if self._stream and self._schema is None:
             text = _json_text(self._data)
-            # a surrogate escape (rare) is checked on the whole document, where it is refused at its path
-            streamable = text is not None and not may_hold_surrogates(text)
+            # a surrogate escape or a NaN (rare) is checked on the whole document: refused at its path
+            streamable = text is not None and not may_hold_non_text(text)
             start = _stream_start(text) if streamable and text is not None else None
             if start is not None:
                 assert text is not None

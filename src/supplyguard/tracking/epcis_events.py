@@ -39,16 +39,20 @@ class EventErrors(Exception):
         self.errors = errors
 
 
-def lone_surrogate_error(value: Any, where: tuple[str | int, ...]) -> FieldError | None:
-    """The error for the first name or string under ``value`` that holds a lone UTF-16 surrogate
-    (``"\\ud800"`` decodes to one: it is not a Unicode character, so the text cannot be hashed,
-    stored or sent as UTF-8), at its path; None when there is none."""
+def not_json_text_error(value: Any, where: tuple[str | int, ...]) -> FieldError | None:
+    """The error for the first value under ``value`` that JSON text cannot carry, at its path: a
+    name or string holding a lone UTF-16 surrogate (``"\\ud800"`` decodes to one: not a Unicode
+    character, so the text could be neither hashed, stored nor sent as UTF-8), or a ``NaN`` or
+    ``Infinity``, which ``json.loads`` reads but RFC 8259 has no number for. None when there is none."""
     stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, where)]
     while stack:
         item, path = stack.pop()
         if isinstance(item, str):
             if not item.isascii() and _has_surrogate(item):
                 return FieldError(path, "holds a lone UTF-16 surrogate escape: not Unicode text")
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return FieldError(path, f"{item} is not a JSON number (NaN and Infinity are not JSON)")
         elif isinstance(item, dict):
             for key, child in reversed(item.items()):
                 if not key.isascii() and _has_surrogate(key):
@@ -782,7 +786,7 @@ def build_event(
     try:
         digest = event_hash(event_type, body, namespaces, ignored_fields)
     except UnicodeEncodeError:  # a lone surrogate (a parsed mapping given, not checked JSON text)
-        error = lone_surrogate_error(body, where)
+        error = not_json_text_error(body, where)
         raise EventErrors([error or FieldError(where, "holds text that is not Unicode")]) from None
     parent = texts.get("parentID")
     return EpcisEvent(

@@ -12,7 +12,7 @@ from supplyguard.tracking.epcis_events import (
     EventErrors,
     build_event,
     context_namespaces,
-    lone_surrogate_error,
+    not_json_text_error,
     parse_timestamp,
 )
 from supplyguard.tracking.epcis_hash import expand_key
@@ -23,7 +23,7 @@ __all__ = [
     "context_namespaces",
     "document_event_list",
     "load_json_document",
-    "may_hold_surrogates",
+    "may_hold_non_text",
     "parse_epcis_json",
 ]
 
@@ -54,8 +54,8 @@ def load_json_document(data: bytes | str, *, refuse_repeated_keys: bool = False)
         raise ValidationFailed([FieldError((), "JSON nested too deeply")]) from exc
     if not isinstance(document, dict):
         raise ValidationFailed([FieldError((), "an EPCIS document must be a JSON object")])
-    if may_hold_surrogates(data):
-        error = lone_surrogate_error(document, ())
+    if may_hold_non_text(data):
+        error = not_json_text_error(document, ())
         if error is not None:
             raise ValidationFailed([error])
     if repeated:
@@ -65,13 +65,18 @@ def load_json_document(data: bytes | str, *, refuse_repeated_keys: bool = False)
     return document
 
 
-def may_hold_surrogates(text: str | bytes) -> bool:
-    """Whether JSON ``text`` escapes a UTF-16 surrogate anywhere (a pair, or one alone). Most
-    documents escape nothing: a search for a backslash-u first (as fast as a byte search) spares
-    them the pattern."""
+def may_hold_non_text(text: str | bytes) -> bool:
+    """Whether JSON ``text`` may hold what :func:`not_json_text_error` looks for: a UTF-16 surrogate
+    escape (a pair, or half of one alone), or the word ``NaN`` or ``Infinity`` (in a string, or as
+    the value ``json.loads`` takes and JSON does not have). Most documents hold none of them:
+    substring searches first (as fast as a byte search) spare them the pattern."""
     if isinstance(text, bytes):
-        return b"\\u" in text and _SURROGATE_ESCAPE_BYTES.search(text) is not None
-    return "\\u" in text and _SURROGATE_ESCAPE.search(text) is not None
+        return (b"\\u" in text and _SURROGATE_ESCAPE_BYTES.search(text) is not None) or any(
+            word in text for word in (b"NaN", b"Infinity")
+        )
+    return (
+        ("\\u" in text and _SURROGATE_ESCAPE.search(text) is not None) or "NaN" in text or "Infinity" in text
+    )
 
 
 def _noting_repeats(

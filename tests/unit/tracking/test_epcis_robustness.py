@@ -83,3 +83,22 @@ def test_an_escaped_surrogate_pair_is_text() -> None:
     assert parsed.events[0].body["ex:note"] == "\U0001f600"
     plain = parse_epcis_document(json.dumps(document(event), ensure_ascii=False).encode())
     assert parsed.events[0].event_hash == plain.events[0].event_hash
+
+
+@pytest.mark.parametrize("word", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize("stream", [False, True], ids=["loaded", "streamed"])
+def test_nan_and_infinity_are_refused_at_their_path(word: str, stream: bool) -> None:
+    # json.loads reads them; RFC 8259 has no such number, and no partner's parser would take them
+    data = json.dumps(document(object_event(**{"ex:reading": {"value": 1.5}}))).replace("1.5", word).encode()
+    where = [("epcisBody", "eventList", 0, "ex:reading", "value")]
+    with pytest.raises(ValidationFailed) as caught:
+        parse_epcis_document(data)
+    assert [e.location for e in caught.value.errors] == where
+    with pytest.raises(ValidationFailed) as sliced:
+        list(SlicedParse(data, size=4, stream=stream))
+    assert [e.location for e in sliced.value.errors] == where
+
+
+def test_the_words_nan_and_infinity_in_text_are_text() -> None:
+    data = json.dumps(document(object_event(**{"ex:note": "NaN Infinity"}))).encode()
+    assert parse_epcis_document(data).events[0].body["ex:note"] == "NaN Infinity"
