@@ -27,18 +27,23 @@ KCS_HEADER = (
 GOOD = "41256141,2021-04-01,40,B,11,21,11,40,LPA7LKZ,Y3OM027,FQKH1PD,,420231,IT,RO,8.0,A,G,1.0,1248.7,0,0"
 
 
-def _run(container, text: str, org=None):  # type: ignore[no-untyped-def]
-    org = org or make_org(container)
+def _import(container, org, rows, **options):  # type: ignore[no-untyped-def]
+    """``import_declarations`` of ``rows`` (read_csv / read_ndjson) by ``org``'s admin."""
     return import_declarations(
         container.uow(),
         container.clock,
         container.refdata,
         container.signer,
         admin_principal(org),
-        read_csv(io.StringIO(text)),
+        rows,
         source="test",
-        batch_rows=2,
-    ), org
+        **options,
+    )
+
+
+def _run(container, text: str, org=None):  # type: ignore[no-untyped-def]
+    org = org or make_org(container)
+    return _import(container, org, read_csv(io.StringIO(text)), batch_rows=2), org
 
 
 def test_a_file_with_broken_rows_stores_the_good_ones_and_names_each_bad_one(container) -> None:  # type: ignore[no-untyped-def]
@@ -84,14 +89,10 @@ def test_parties_stored_before_are_found_not_made_again(container, workers: int)
         uow.commit()
     rows = [GOOD.replace("41256141", str(n)) for n in range(3)]
     rows[2] = rows[2].replace(",FQKH1PD,", ",NEWSELL,")
-    report = import_declarations(
-        container.uow(),
-        container.clock,
-        container.refdata,
-        container.signer,
-        admin_principal(org),
+    report = _import(
+        container,
+        org,
         read_csv(io.StringIO(KCS_HEADER + "\n" + "\n".join(rows) + "\n")),
-        source="test",
         batch_rows=2,
         workers=workers,
     )
@@ -129,17 +130,8 @@ def test_a_failure_half_way_leaves_nothing_behind(container, workers: int) -> No
     with container.uow(readonly=True) as uow:
         ledger_before = uow.ledger.size()
     with pytest.raises(OSError):
-        import_declarations(
-            container.uow(),
-            container.clock,
-            container.refdata,
-            container.signer,
-            admin_principal(org),
-            rows_then_crash(),
-            source="test",
-            batch_rows=3,
-            workers=workers,  # 2: the error is met in the reader process and raised here
-        )
+        # workers=2: the error is met in the reader process and raised here
+        _import(container, org, rows_then_crash(), batch_rows=3, workers=workers)
     with container.uow(readonly=True) as uow:
         assert uow.declarations.count(org.id) == 0
         assert uow.ledger.size() == ledger_before
@@ -157,15 +149,7 @@ def test_kcs_rows_store_what_the_general_path_stores(container) -> None:  # type
     kcs_report, _ = _run(container, KCS_HEADER + "\n" + GOOD + "\n", org)
     row = dict(zip((*KCS_COLUMNS, "Fraud", "Critical Fraud"), GOOD.split(","), strict=True))
     wire = kcs_row_to_mapping(row) | {"reference": "wire-copy"}
-    wire_report = import_declarations(
-        container.uow(),
-        container.clock,
-        container.refdata,
-        container.signer,
-        admin_principal(org),
-        read_ndjson(io.StringIO(json.dumps(wire))),
-        source="test",
-    )
+    wire_report = _import(container, org, read_ndjson(io.StringIO(json.dumps(wire))))
     assert (kcs_report.stored, wire_report.stored) == (1, 1)
     with container.uow(readonly=True) as uow:
         ids = uow.declarations.ids_for_references(org.id, ["41256141", "wire-copy"])
@@ -187,16 +171,7 @@ def test_a_reader_process_error_arrives_whole(container) -> None:  # type: ignor
     """With a reader process, its ValidationFailed is raised here with its field errors."""
     org = make_org(container)
     with pytest.raises(ValidationFailed, match="neither the KCS layout") as raised:
-        import_declarations(
-            container.uow(),
-            container.clock,
-            container.refdata,
-            container.signer,
-            admin_principal(org),
-            read_csv(io.StringIO("a,b,c\n1,2,3\n")),
-            source="test",
-            workers=2,
-        )
+        _import(container, org, read_csv(io.StringIO("a,b,c\n1,2,3\n")), workers=2)
     assert [e.location for e in raised.value.errors] == [("file", 1)]
     with container.uow(readonly=True) as uow:
         assert uow.declarations.count(org.id) == 0
@@ -214,15 +189,7 @@ def test_ndjson_lines_are_imported_and_bad_json_named(container) -> None:  # typ
         json.dumps([1, 2]),
         json.dumps(declaration_data("N2")),
     ]
-    report = import_declarations(
-        container.uow(),
-        container.clock,
-        container.refdata,
-        container.signer,
-        admin_principal(org),
-        read_ndjson(io.StringIO("\n".join(lines))),
-        source="test",
-    )
+    report = _import(container, org, read_ndjson(io.StringIO("\n".join(lines))))
     assert report.stored == 2
     assert {e.row for e in report.errors} == {2, 3}
 
@@ -231,15 +198,7 @@ def test_the_whole_kcs_test_split_imports(container, tmp_path: Path) -> None:  #
     path = require_shared("customs", "df_syn_test_eng.csv")
     org = make_org(container)
     with path.open(newline="") as stream:
-        report = import_declarations(
-            container.uow(),
-            container.clock,
-            container.refdata,
-            container.signer,
-            admin_principal(org),
-            read_csv(stream),
-            source="test",
-        )
+        report = _import(container, org, read_csv(stream))
     with path.open(newline="") as stream:
         expected = sum(1 for _ in csv.DictReader(stream))
     assert report.rejected == 0, report.errors[:3]
@@ -258,18 +217,7 @@ def test_worker_processes_give_the_same_result_as_one_process(container) -> None
     reports = []
     for index, workers in enumerate((1, 2)):
         org = make_org(container, f"Org {index}")
-        reports.append(
-            import_declarations(
-                container.uow(),
-                container.clock,
-                container.refdata,
-                container.signer,
-                admin_principal(org),
-                read_csv(io.StringIO(text)),
-                source="test",
-                workers=workers,
-            )
-        )
+        reports.append(_import(container, org, read_csv(io.StringIO(text)), workers=workers))
     single, parallel = reports
     assert (single.stored, single.rejected, single.outcomes_stored) == (2498, 2, 2498)
     assert (parallel.stored, parallel.rejected, parallel.outcomes_stored) == (2498, 2, 2498)
@@ -324,16 +272,7 @@ def test_indexes_put_off_during_a_bulk_load_come_back_as_they_were(container) ->
         raise OSError("disk went away")
 
     with pytest.raises(OSError):
-        import_declarations(
-            container.uow(),
-            container.clock,
-            container.refdata,
-            container.signer,
-            admin_principal(other),
-            rows_then_crash(),
-            source="test",
-            batch_rows=500,
-        )
+        _import(container, other, rows_then_crash(), batch_rows=500)
     assert _index_definitions(container) == before
     with container.uow(readonly=True) as uow:
         assert uow.declarations.count(other.id) == 0
@@ -373,18 +312,7 @@ def test_a_first_load_puts_off_the_keys_it_looks_nothing_up_by(container) -> Non
     reports = []
 
     def load(text: str, batch_rows: int) -> None:
-        reports.append(
-            import_declarations(
-                container.uow(),
-                container.clock,
-                container.refdata,
-                container.signer,
-                admin_principal(org),
-                read_csv(io.StringIO(text)),
-                source="test",
-                batch_rows=batch_rows,
-            )
-        )
+        reports.append(_import(container, org, read_csv(io.StringIO(text)), batch_rows=batch_rows))
 
     first = _constraints_dropped(container, lambda: load(_kcs_rows(1200), 500))
     assert reports[0].stored == 1200
@@ -418,15 +346,7 @@ def test_party_names_with_backslashes_and_null_markers_are_stored_as_given(conta
     org = make_org(container)
     name = "Back\\\\slash \\N Trading"
     data = declaration_data("ESC-1", importer={"code": "ESC\\1", "name": name, "country": "NL"})
-    report = import_declarations(
-        container.uow(),
-        container.clock,
-        container.refdata,
-        container.signer,
-        admin_principal(org),
-        read_ndjson(io.StringIO(json.dumps(data))),
-        source="test",
-    )
+    report = _import(container, org, read_ndjson(io.StringIO(json.dumps(data))))
     assert report.stored == 1, report.errors
     with container.uow(readonly=True) as uow:
         party = uow.parties.get_by_code(org.id, "ESC\\1")
