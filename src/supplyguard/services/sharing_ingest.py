@@ -11,6 +11,7 @@ Feedback notes about our own objects become feedback records.
 from __future__ import annotations
 
 import gc
+import json
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -194,7 +195,7 @@ Derived = tuple[str, Observed, str, str, str, str, str | None, bool]
 def _held_from_derived(
     derived: Derived,
     object_id: str,
-    wire: Mapping[str, Any],
+    wire: Mapping[str, Any] | None,
     *,
     position: int,
     author_node: str,
@@ -204,7 +205,8 @@ def _held_from_derived(
 ) -> HeldObject:
     """The held row of a verified first version, from its :data:`Derived` (what
     :func:`~supplyguard.services.sharing_publish.held_from_signed` reads of a SignedObject) and the
-    object as received, stored with the text written where it was verified."""
+    object as received, stored with the text written where it was verified. Without the object
+    (not read here: :class:`UnreadObjects`) its ``wire`` is empty and the text holds it."""
     content_hash, _, text, stix_type, version, author_ref, tlp, revoked = derived
     return HeldObject(
         position=position,
@@ -215,7 +217,7 @@ def _held_from_derived(
         author_node=author_node,
         content_hash=content_hash,
         tlp=tlp,
-        wire=dict(wire),
+        wire={} if wire is None else dict(wire),
         received_from=received_from,
         agreement_id=agreement_id,
         current=True,
@@ -224,6 +226,27 @@ def _held_from_derived(
         stored_at=stored_at,
         text=text,
     )
+
+
+class UnreadObjects(Sequence[Any]):
+    """A delivery's objects that are read (parsed) only when something asks for one: the sync's
+    page, already parsed and verified by its verification worker. For an object whose worker
+    verdict carries its :data:`Derived` and that is a first version, :func:`ingest_in_uow` stores
+    what the verdict holds (the verified object, written out where it was verified) without
+    reading the object here; the others are read and checked as in a plain list."""
+
+    def is_read(self) -> bool:
+        """Whether the objects were read already (then every verdict is matched to its object)."""
+        raise NotImplementedError
+
+
+def _held_wire(held: HeldObject) -> Mapping[str, Any]:
+    """The object of a held version, read from its stored text where it was stored without the
+    object as received (a first version stored from its worker verdict)."""
+    if held.wire or held.text is None:
+        return held.wire
+    parsed: Mapping[str, Any] = json.loads(held.text)
+    return parsed
 
 
 def _derived(signed: SignedObject) -> Derived | None:
@@ -444,15 +467,25 @@ def _tombstone(
     return True
 
 
+#: A verified object as the storing side has it: parsed, as received, or as the JSON text stored.
+_Verified = SignedObject | Mapping[str, Any] | str
+
+
+def _signed(verified: _Verified) -> SignedObject:
+    if isinstance(verified, SignedObject):
+        return verified
+    return SignedObject.from_stix(json.loads(verified) if isinstance(verified, str) else verified)
+
+
 def _onward_deliveries(
     repo: SharingRepository,
     node: SharingNode,
     sender: str,
     agreements: Sequence[Agreement],
-    received: Sequence[tuple[SignedObject | Mapping[str, Any], int, str, str]],
+    received: Sequence[tuple[_Verified, int, str, str]],
     at: datetime,
 ) -> list[Delivery]:
-    """Copies of received objects (each verified, as a SignedObject or as received) for our other
+    """Copies of received objects (each verified: a SignedObject, as received or as stored) for our other
     partners, where the agreement they came under and their TLP allow onward transfer; each keeps
     the author's signature (MISP's relays lose it)."""
     if not received:
@@ -465,7 +498,7 @@ def _onward_deliveries(
         received_under = by_id.get(agreement_id)
         if not targets or received_under is None:
             continue
-        signed = verified if isinstance(verified, SignedObject) else SignedObject.from_stix(verified)
+        signed = _signed(verified)
         decisions = preview(
             signed.stix,
             agreements,
@@ -528,7 +561,21 @@ def ingest_in_uow(
     shapes: dict[Any, str | tuple[str, ...]] = {}
     state = IngressState(node, sender, at, IngestReport(), [])
     report = state.report
-    ids = [str(w.get("id")) for w in objects if isinstance(w, Mapping) and w.get("type") != TOMBSTONE_TYPE]
+    # A page that is not read yet (UnreadObjects) stays unread for each object whose worker verdict
+    # carries what storing it needs (a passed object, written out where it was verified): its id is
+    # the verdict's. Every other object is read, and a verdict counts only for the object it names.
+    unread = isinstance(objects, UnreadObjects) and not objects.is_read()
+    sure: list[Checked | None] = [None] * len(objects)
+    if checked is not None and unread:
+        sure = [v if v is not None and v.derived is not None and v.check is None else None for v in checked]
+    ids: list[str] = []
+    for index, verdict in enumerate(sure):
+        if verdict is not None:
+            ids.append(verdict.object_id)
+            continue
+        w = objects[index]
+        if isinstance(w, Mapping) and w.get("type") != TOMBSTONE_TYPE:
+            ids.append(str(w.get("id")))
     # The log lock first (PostgreSQL), then what is held: a delivery stored concurrently is either
     # committed and read here, or waits for this one; so ids not held now are new to the store.
     position = repo.next_position()
@@ -539,7 +586,7 @@ def ingest_in_uow(
     pending: list[HeldObject] = []
     pending_index: dict[str, int] = {}
     notes: list[SignedObject] = []
-    relays: list[tuple[SignedObject | Mapping[str, Any], int, str, str]] = []
+    relays: list[tuple[_Verified, int, str, str]] = []
     accepted: list[HeldObject] = []
     seen: dict[int, Observed] = {}  # by log position: what the verification worker observed
 
@@ -550,7 +597,46 @@ def ingest_in_uow(
             pending.clear()
             pending_index.clear()
 
-    for index, wire in enumerate(objects):
+    def accept(stored: HeldObject, verified: _Verified, author: str, agreement_id: str) -> None:
+        """Queue an accepted version for the bulk insert, its ledger leaf, feedback and relays."""
+        earlier = pending_index.get(stored.stix_id)
+        if earlier is not None:
+            pending[earlier] = replace(pending[earlier], current=False)
+        pending_index[stored.stix_id] = len(pending)
+        pending.append(stored)
+        accepted.append(stored)
+        held_by_id[stored.stix_id] = stored
+        report.stored.append(stored.stix_id)
+        state.records.append(
+            intel_record("intel.received", stored, node, {"from": sender, "agreement": agreement_id})
+        )
+        if stored.stix_type == "note":
+            notes.append(_signed(verified))
+        relays.append((verified, stored.position, author, agreement_id))
+
+    for index in range(len(objects)):
+        verdict = sure[index]
+        if verdict is not None and verdict.agreement_id is not None and verdict.derived is not None:
+            object_id = verdict.object_id
+            if object_id not in held_by_id and object_id not in tombstones:
+                # A first version, verified and written out by the worker: stored as it wrote it
+                # (the object the verdict names), the object as received not read here.
+                made = verdict.derived
+                stored = _held_from_derived(
+                    made,
+                    object_id,
+                    None,
+                    position=position,
+                    author_node=verdict.author,
+                    received_from=sender,
+                    agreement_id=verdict.agreement_id,
+                    stored_at=at,
+                )
+                seen[position] = made[1]
+                position += 1
+                accept(stored, made[2], verdict.author, verdict.agreement_id)
+                continue
+        wire = objects[index]
         object_id = str(wire.get("id", "?")) if isinstance(wire, Mapping) else "?"
         try:
             if not isinstance(wire, Mapping):
@@ -591,15 +677,14 @@ def ingest_in_uow(
                     agreement_id=agreement_id,
                     stored_at=at,
                 )
-                verified: SignedObject | Mapping[str, Any] = wire
-                is_note = stored.stix_type == "note"
+                verified: _Verified = wire
             else:
                 signed = SignedObject.from_stix(wire)
                 held = held_by_id.get(signed.object_id)
                 stored_tombstone = tombstones.get(signed.object_id)
                 decision = check_freshness(
                     signed.header,
-                    None if held is None else SignedObject.from_stix(held.wire).header,
+                    None if held is None else SignedObject.from_stix(_held_wire(held)).header,
                     None if stored_tombstone is None else Tombstone.from_dict(stored_tombstone),
                 )
                 if decision.outcome in (Freshness.DUPLICATE, Freshness.KEPT_HELD):
@@ -614,24 +699,11 @@ def ingest_in_uow(
                     stored_at=at,
                     content_hash=None if derived is None else derived[0],
                 )
-                verified, is_note = signed, signed.header.object_type == "note"
+                verified = signed
             if derived is not None:
                 seen[position] = derived[1]
             position += 1
-            earlier = pending_index.get(stored.stix_id)
-            if earlier is not None:
-                pending[earlier] = replace(pending[earlier], current=False)
-            pending_index[stored.stix_id] = len(pending)
-            pending.append(stored)
-            accepted.append(stored)
-            held_by_id[stored.stix_id] = stored
-            report.stored.append(stored.stix_id)
-            state.records.append(
-                intel_record("intel.received", stored, node, {"from": sender, "agreement": agreement_id})
-            )
-            if is_note:
-                notes.append(verified if isinstance(verified, SignedObject) else SignedObject.from_stix(wire))
-            relays.append((verified, stored.position, author, agreement_id))
+            accept(stored, verified, author, agreement_id)
         except (_Refused, SignedObjectInvalid, AgreementViolation, InvalidInput) as error:
             if isinstance(error, _Refused | SignedObjectInvalid):
                 check = error.check

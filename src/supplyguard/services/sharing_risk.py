@@ -92,6 +92,18 @@ def serves_risk_targeting(stix: Mapping[str, Any], agreement: Agreement | None, 
     return level is not None and level.rank < Tlp.RED.rank
 
 
+def _held_serves_risk_targeting(held: HeldObject, agreement: Agreement | None, node_id: str) -> bool:
+    """:func:`serves_risk_targeting` of a held version, from its stored TLP and revocation (what
+    it reads of the object), so that its wire is not read (a version stored from the sync's
+    worker verdict holds its object as text only)."""
+    if agreement is None or held.revoked:
+        return False
+    rule = agreement.recipients.get(node_id)
+    if rule is None or RISK_PURPOSE not in rule.purposes:
+        return False
+    return held.tlp is not None and Tlp(held.tlp).rank < Tlp.RED.rank
+
+
 #: What an object gives the intel-key index, worked out from the object alone: its kind in words
 #: and its observables as (kind, value, found in). The sync's verification worker works it out for
 #: each object it passes, so the storing process does not walk the object again.
@@ -252,7 +264,7 @@ def index_received(
         latest[held.stix_id] = held
     fresh: list[IntelKey] = []
     for held in latest.values():
-        if serves_risk_targeting(held.wire, by_id.get(held.agreement_id or ""), node_id):
+        if _held_serves_risk_targeting(held, by_id.get(held.agreement_id or ""), node_id):
             fresh.extend(intel_keys(held, None if seen is None else seen.get(held.position)))
         elif held.revoked:  # a signed revocation withdraws what the object raised, as a deletion does
             withdraw_signals(uow, SignalSource.INTEL, held.stix_id)

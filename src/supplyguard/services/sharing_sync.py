@@ -19,7 +19,7 @@ import time
 import uuid
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import httpx
 from pydantic_core import from_json
@@ -36,6 +36,7 @@ from supplyguard.services.sharing_ingest import (
     Checked,
     Derived,
     IngestReport,
+    UnreadObjects,
     check_context,
     check_objects,
     gc_paused,
@@ -103,6 +104,67 @@ def parse_page(body: bytes) -> Any:
         return json.loads(body)
 
 
+def _envelope(body: bytes, partner: str) -> tuple[list[Any], bool]:
+    """A page's objects and ``more``; SyncFailed where it is not a TAXII envelope."""
+    try:
+        with gc_paused():
+            envelope = parse_page(body)
+        objects = envelope.get("objects", [])
+        more = bool(envelope.get("more", False))
+    except (ValueError, AttributeError) as error:
+        raise SyncFailed(f"{partner} sent a page that is not a TAXII envelope") from error
+    if not isinstance(objects, list):
+        raise SyncFailed(f"{partner} sent a page whose objects are not a list")
+    return objects, more
+
+
+class _Page(UnreadObjects):
+    """A page handed to the verification workers, parsed here only if something reads its objects:
+    the workers parse it and tell its length and ``more`` with their verdicts
+    (:meth:`known`), and first versions are stored from their verdicts (see
+    :class:`~supplyguard.services.sharing_ingest.UnreadObjects`)."""
+
+    def __init__(self, body: bytes, partner: str) -> None:
+        self._body = body
+        self._partner = partner
+        self._objects: list[Any] | None = None
+        self._count: int | None = None
+        self._more = False
+
+    def read(self) -> list[Any]:
+        """The objects, parsed now if they were not yet (SyncFailed: not a TAXII envelope)."""
+        if self._objects is None:
+            self._objects, self._more = _envelope(self._body, self._partner)
+            self._count = len(self._objects)
+        return self._objects
+
+    def is_read(self) -> bool:
+        return self._objects is not None
+
+    def known(self, count: int, more: bool) -> None:
+        """What a worker read of this very page (the same bytes, by :func:`parse_page`)."""
+        if self._count is None:
+            self._count, self._more = count, more
+
+    @property
+    def more(self) -> bool:
+        if self._count is None:
+            self.read()
+        return self._more
+
+    def __len__(self) -> int:
+        return len(self.read()) if self._count is None else self._count
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        return self.read()[index]
+
+
 def _init_checker(claims: Any, pages: Any) -> None:
     global _claims, _pages
     _claims, _pages = claims, pages
@@ -126,7 +188,12 @@ def _chunk_bounds(count: int, chunk: int) -> tuple[int, int]:
 _Verdict = tuple[str, str, str | None, str | None, str, Derived | None] | None
 
 
-def _check_page(slot: int, start: int, size: int, context: CheckContext) -> list[tuple[int, list[_Verdict]]]:
+#: What a worker found of a page: its number of objects and ``more`` (-1 and False where it is not
+#: a TAXII envelope), and the verdicts of the chunks it claimed.
+_Found = tuple[int, bool, list[tuple[int, list[_Verdict]]]]
+
+
+def _check_page(slot: int, start: int, size: int, context: CheckContext) -> _Found:
     """In a verification worker: parse a page (``size`` bytes at ``start`` of the shared memory)
     and check its chunks from the first, each one not already claimed (the syncing process takes
     chunks from the last while it waits). Verdicts travel back as plain tuples (a pickled slotted
@@ -135,17 +202,18 @@ def _check_page(slot: int, start: int, size: int, context: CheckContext) -> list
         with gc_paused():
             envelope = parse_page(_pages[start : start + size])
         objects = envelope.get("objects", [])
+        more = bool(envelope.get("more", False))
     except (ValueError, AttributeError):
-        return []  # the storing side refuses the page itself
+        return -1, False, []  # the storing side refuses the page itself
     if not isinstance(objects, list):
-        return []
+        return -1, False, []
     done: list[tuple[int, list[_Verdict]]] = []
     for chunk in range(CHUNKS):
         if _claim(_claims, slot, chunk):
             low, high = _chunk_bounds(len(objects), chunk)
             verdicts = check_objects(objects[low:high], context, derive=True)
             done.append((chunk, [_as_tuple(v) for v in verdicts]))
-    return done
+    return len(objects), more, done
 
 
 def _as_tuple(verdict: Checked | None) -> _Verdict:
@@ -179,31 +247,42 @@ def default_verify_workers() -> int:
 
 
 def _verdicts(
-    futures: list[Future[list[tuple[int, list[_Verdict]]]]],
-    objects: list[Any],
+    futures: list[Future[_Found]],
+    page: _Page,
     context: CheckContext,
     claims: Any,
     slot: int,
 ) -> list[Checked | None]:
     """The verdicts on a page, in page order. While the workers go through the page from its first
     chunk, this process checks chunks from the last until it meets theirs, so neither side waits
-    long for the other. An object left without a verdict (a worker failed) is checked where it is
-    stored."""
-    count = len(objects)
-    merged: list[Checked | None] = [None] * count
+    long for the other (it parses the page only then). An object left without a verdict (a worker
+    failed) is checked where it is stored; the page is parsed here if no worker could."""
+    own: dict[int, list[Checked | None]] = {}
     for chunk in reversed(range(CHUNKS)):
         if not _claim(claims, slot, chunk):
             break
-        low, high = _chunk_bounds(count, chunk)
-        merged[low:high] = check_objects(objects[low:high], context)
+        objects = page.read()
+        low, high = _chunk_bounds(len(objects), chunk)
+        own[chunk] = check_objects(objects[low:high], context)
+    found: list[tuple[int, list[_Verdict]]] = []
     try:
         for future in futures:
-            for chunk, found in future.result():
-                low, high = _chunk_bounds(count, chunk)
-                if len(found) == high - low:
-                    merged[low:high] = map(_from_tuple, found)
+            count, more, done = future.result()
+            if count < 0 or (page.is_read() and count != len(page)):
+                continue  # the page is refused (or read) here
+            page.known(count, more)
+            found.extend(done)
     except Exception as error:  # a worker that died or failed: its objects are checked in ingest
         log.warning("sync.worker_failed", error=f"{type(error).__name__}: {error}")
+    count = len(page)  # parses the page here where no worker told its length
+    merged: list[Checked | None] = [None] * count
+    for chunk, mine in own.items():
+        low, high = _chunk_bounds(count, chunk)
+        merged[low:high] = mine
+    for chunk, theirs in found:
+        low, high = _chunk_bounds(count, chunk)
+        if len(theirs) == high - low:
+            merged[low:high] = map(_from_tuple, theirs)
     return merged
 
 
@@ -235,7 +314,7 @@ def _fetch_page(
     client: httpx.Client, partner: PartnerRecord, position: int, limit: int, max_bytes: int
 ) -> tuple[list[Any], bool, int]:
     objects, more, last, _ = _fetch_page_body(client, partner, position, limit, max_bytes, None)
-    return objects, more, last
+    return (objects.read() if isinstance(objects, _Page) else objects), more, last
 
 
 def _fetch_page_body(
@@ -245,7 +324,9 @@ def _fetch_page_body(
     limit: int,
     max_bytes: int,
     on_body: Any,
-) -> tuple[list[Any], bool, int, Any]:
+) -> tuple[list[Any] | _Page, bool, int, Any]:
+    """A page's objects (a :class:`_Page` read later where ``on_body`` hands it to the workers),
+    ``more``, the log position after it, and what ``on_body`` returned."""
     url = f"{partner.base_url}/v1/taxii2/api/collections/{collection_id_for(partner.node_id)}/objects/"
     params: dict[str, str | int] = {"limit": limit}
     if position > 0:
@@ -266,20 +347,16 @@ def _fetch_page_body(
     except httpx.HTTPError as error:
         raise SyncFailed(f"{partner.node_id} unreachable: {type(error).__name__}: {error}") from error
     body = b"".join(chunks)
-    extra = on_body(body) if on_body is not None else None  # workers start on it while we parse
     try:
-        with gc_paused():
-            envelope = parse_page(body)
-        objects = envelope.get("objects", [])
-        more = bool(envelope.get("more", False))
         last = int(header_position) if header_position is not None else position
-    except (ValueError, AttributeError) as error:
+    except ValueError as error:
         raise SyncFailed(f"{partner.node_id} sent a page that is not a TAXII envelope") from error
-    if not isinstance(objects, list):
-        raise SyncFailed(f"{partner.node_id} sent a page whose objects are not a list")
     if last < position:
         raise SyncFailed(f"{partner.node_id} moved its log position backwards ({last} < {position})")
-    return objects, more, last, extra
+    if on_body is not None:  # the workers parse it; here only what needs reading will be
+        return _Page(body, partner.node_id), False, last, on_body(body)
+    objects, more = _envelope(body, partner.node_id)
+    return objects, more, last, None
 
 
 def sync_partner(
@@ -332,7 +409,7 @@ def sync_partner(
         list(checkers.map(_warm, range(workers)))
     fetched = 0
 
-    def dispatch(body: bytes) -> tuple[int, list[Future[list[tuple[int, list[_Verdict]]]]]]:
+    def dispatch(body: bytes) -> tuple[int, list[Future[_Found]]]:
         """Send a page to the workers, in slot ``n % 3`` for the n-th page: the page is then the
         third in flight at most (one stored, one queued, this one), so page n - 3 is done with."""
         nonlocal fetched
@@ -342,7 +419,7 @@ def sync_partner(
             claims[slot * CHUNKS : (slot + 1) * CHUNKS] = bytes(CHUNKS)
         start = slot * max_page_bytes
         pages[start : start + len(body)] = body
-        futures: list[Future[list[tuple[int, list[_Verdict]]]]] = []
+        futures: list[Future[_Found]] = []
         try:
             for _ in range(workers):
                 futures.append(checkers.submit(_check_page, slot, start, len(body), context))
@@ -378,7 +455,10 @@ def sync_partner(
                     return
                 objects, more, last, _ = page
                 count += 1
-                if not (more and objects and last > position) or (
+                # A page the workers parse is not read here: go on while the position advances
+                # (an empty last page stops it), the storing loop stops where ``more`` is false.
+                unread = isinstance(objects, _Page)
+                if not (last > position and (unread or (more and objects))) or (
                     max_pages is not None and count >= max_pages
                 ):
                     return
@@ -393,6 +473,14 @@ def sync_partner(
                 while max_pages is None or result.pages < max_pages:
                     before = result.position
                     page, failure = _next_page(ahead, producer)
+                    checked: list[Checked | None] | None = None
+                    if failure is None and isinstance(page[0], _Page):
+                        objects, _, last, sent = page
+                        try:
+                            checked = _verdicts(sent[1], objects, context, claims, sent[0])
+                            page = (objects, objects.more, last, sent)
+                        except SyncFailed as refused:
+                            failure = refused
                     if failure is not None:
                         result.error = str(failure)
                         uow = uow_factory()
@@ -403,10 +491,7 @@ def sync_partner(
                             "sync.failed", partner=partner_node, position=result.position, error=str(failure)
                         )
                         break
-                    objects, more, last, sent = page
-                    checked = (
-                        _verdicts(sent[1], objects, context, claims, sent[0]) if sent and objects else None
-                    )
+                    objects, more, last, _ = page
                     uow = uow_factory()
                     with uow, gc_paused():
                         report = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -117,3 +118,61 @@ def test_the_first_page_is_small_and_the_others_full_size(
     assert network.limits == [4, 10, 10] and held_ids(b) == published
     again = run_sync(node.container, node.admin, "test.node", page_size=2, transport=_Limits())[0]
     assert again.error is None and again.received == 0
+
+
+def test_the_syncing_process_does_not_parse_pages_its_worker_verified(
+    start: Callable[[str, str], LiveNode], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = start("test.node", "Customs A"), start("customs-b", "Customs B")
+    connect(a, b)
+    published = [publish(a, {**SUSPECT, "key": f"unread-{n}"}) for n in range(23)]
+    syncing = os.getpid()
+    parsed: list[int] = []  # pages parsed in the syncing process (a forked worker has its own list)
+    parse_page, claim = sharing_sync.parse_page, sharing_sync._claim
+
+    def noted(body: bytes) -> Any:
+        parsed.append(os.getpid())
+        return parse_page(body)
+
+    def worker_only(claims: Any, slot: int, chunk: int) -> bool:  # the worker checks every chunk
+        return os.getpid() != syncing and claim(claims, slot, chunk)
+
+    monkeypatch.setattr(sharing_sync, "parse_page", noted)
+    monkeypatch.setattr(sharing_sync, "_claim", worker_only)
+    node = b.node
+    result = run_sync(node.container, node.admin, "test.node", page_size=10, verify_workers=1)[0]
+    assert result.error is None and result.stored == 23 and result.pages == 3 and result.rejected == 0
+    assert held_ids(b) == published and parsed == []
+    # Pulled again from the start: every object is held, so each page is read and checked here.
+    with node.container.uow() as uow:
+        SharingRepository(uow.connection).record_sync("test.node", 0, node.clock.now())
+        uow.commit()
+    again = run_sync(node.container, node.admin, "test.node", page_size=10, verify_workers=1)[0]
+    assert again.error is None and again.stored == 0 and again.duplicates == 23 and parsed
+
+
+def test_a_page_that_is_not_an_envelope_fails_the_sync_with_workers(
+    start: Callable[[str, str], LiveNode],
+) -> None:
+    a, b = start("test.node", "Customs A"), start("customs-b", "Customs B")
+    connect(a, b)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200,
+            content=b'{"more": false, "objects": {"not": "a list"}}',
+            headers={"Content-Type": "application/taxii+json;version=2.1", POSITION_HEADER: "3"},
+        )
+
+    node = b.node
+    result = run_sync(
+        node.container, node.admin, "test.node", transport=httpx.MockTransport(handler), verify_workers=1
+    )[0]
+    assert result.error is not None and "not a list" in result.error and result.stored == 0
+    with node.container.uow(readonly=True) as uow:
+        partner = SharingRepository(uow.connection).partner("test.node")
+    assert (
+        partner is not None
+        and partner.last_sync_position == 0
+        and "not a list" in str(partner.last_sync_error)
+    )

@@ -4,6 +4,7 @@ under the very context they were reached in, and only for the objects they name.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -11,6 +12,7 @@ from supplyguard.adapters.db.sharing_repo import SharingRepository, wire_text
 from supplyguard.services.sharing_feed import feed_page
 from supplyguard.services.sharing_ingest import (
     Checked,
+    UnreadObjects,
     check_context,
     check_objects,
     ingest_in_uow,
@@ -34,7 +36,7 @@ def _context(b: SharingTestNode) -> Any:
         return check_context(SharingRepository(uow.connection), b.node, "test.node", b.clock.now().date())
 
 
-def _ingest(b: SharingTestNode, objects: list[dict[str, Any]], **kwargs: Any) -> Any:
+def _ingest(b: SharingTestNode, objects: Sequence[Any], **kwargs: Any) -> Any:
     uow = b.container.uow()
     with uow:
         report = ingest_in_uow(uow, b.node, "test.node", objects, **kwargs)
@@ -132,6 +134,108 @@ def test_objects_stored_from_worker_verdicts_are_relayed_signed(
     assert all(v is not None and v.derived is not None for v in verdicts)
     report = _ingest(node_b, wires, checked=verdicts, checked_under=context)
     assert report.stored == [w["id"] for w in wires]
+    page = feed_page(node_b.container.uow(readonly=True), "carrier-x", limit=10)
+    relayed = [entry.wire for entry in page.entries]
+    assert len(relayed) == 1 and "Golden Harbor" not in str(relayed[0])
+    uow = carrier.container.uow()
+    with uow:
+        onward = ingest_in_uow(uow, carrier.node, "customs-b", relayed)
+        uow.commit()
+    assert onward.stored == [wires[0]["id"]] and not onward.rejected
+
+
+class _Unread(UnreadObjects):
+    """A delivery not read yet (like the sync's page): notes which objects were read."""
+
+    def __init__(self, objects: list[Any]) -> None:
+        self._objects = objects
+        self.reads: list[int] = []
+
+    def is_read(self) -> bool:
+        return bool(self.reads)
+
+    def __len__(self) -> int:
+        return len(self._objects)
+
+    def __getitem__(self, index: Any) -> Any:
+        self.reads.append(index)
+        return self._objects[index]
+
+
+def test_first_versions_of_an_unread_delivery_are_stored_from_their_verdicts_unread(
+    linked: SharingTestNode, node_b: SharingTestNode
+) -> None:
+    genuine = _delivery(linked)[0]
+    context = _context(node_b)
+    (passed,) = check_objects([genuine], context, derive=True)
+    assert passed is not None and passed.derived is not None
+    _, found = passed.derived[1]
+    unread = _Unread([genuine])
+    report = _ingest(node_b, unread, checked=[passed], checked_under=context)
+    assert report.stored == [genuine["id"]] and unread.reads == []
+    held = held_from_signed(
+        SignedObject.from_stix(genuine),
+        position=1,
+        author_node="test.node",
+        received_from="test.node",
+        agreement_id="cmaa-test",
+        stored_at=node_b.clock.now(),
+    )
+    with node_b.container.uow(readonly=True) as uow:
+        repo = SharingRepository(uow.connection)
+        stored = repo.held(genuine["id"])
+        keys = repo.intel_keys_matching((k, v) for k, v, _ in found)
+    assert stored is not None
+    assert replace(stored, position=1, stored_at=held.stored_at) == held  # as if read and stored
+    assert len(keys) == len(found) > 0  # its intel keys, from the TLP and revocation it holds
+
+
+def test_an_unread_delivery_reads_what_its_verdicts_cannot_store(
+    linked: SharingTestNode, node_b: SharingTestNode
+) -> None:
+    genuine = _delivery(linked)[0]
+    forged = copy.deepcopy(genuine)
+    forged["name"] = "Nothing to see here"
+    context = _context(node_b)
+    passed, refused = check_objects([genuine, forged], context, derive=True)
+    # The same object twice: the second is read and found a duplicate of the first, stored unread.
+    unread = _Unread([genuine, forged, genuine, "not an object"])
+    report = _ingest(node_b, unread, checked=[passed, refused, passed, None], checked_under=context)
+    assert report.stored == [genuine["id"]] and report.duplicates == 1
+    assert [r.check_name for r in report.rejected] == ["field", "format"]
+    assert unread.reads == [1, 3, 1, 2, 3]  # ids, then each object without a usable verdict
+    # Delivered again: held now, so each is read and checked against what is held.
+    again = _Unread([genuine])
+    report = _ingest(node_b, again, checked=[passed], checked_under=context)
+    assert report.stored == [] and report.duplicates == 1 and again.reads == [0]
+
+
+def test_an_unread_delivery_with_a_stale_context_is_read_and_checked(
+    linked: SharingTestNode, node_b: SharingTestNode
+) -> None:
+    genuine = _delivery(linked)[0]
+    forged = copy.deepcopy(genuine)
+    forged["name"] = "Nothing to see here"
+    context = _context(node_b)
+    (passed,) = check_objects([genuine], context, derive=True)
+    stale = type(context)(context.keys, (), context.sender, context.recipient, context.on)
+    unread = _Unread([forged])
+    report = _ingest(node_b, unread, checked=[passed], checked_under=stale)
+    assert report.stored == [] and [r.check_name for r in report.rejected] == ["field"]
+    assert unread.reads
+
+
+def test_first_versions_stored_unread_are_relayed_signed(
+    linked: SharingTestNode, node_b: SharingTestNode, carrier: SharingTestNode
+) -> None:
+    link(node_b, carrier)
+    wires = _delivery(linked)
+    context = _context(node_b)
+    unread = _Unread(wires)
+    report = _ingest(
+        node_b, unread, checked=check_objects(wires, context, derive=True), checked_under=context
+    )
+    assert report.stored == [w["id"] for w in wires] and unread.reads == []
     page = feed_page(node_b.container.uow(readonly=True), "carrier-x", limit=10)
     relayed = [entry.wire for entry in page.entries]
     assert len(relayed) == 1 and "Golden Harbor" not in str(relayed[0])
