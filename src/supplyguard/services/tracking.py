@@ -38,6 +38,7 @@ from supplyguard.errors import (
 from supplyguard.ledger import Ed25519Signer, LeafEnvelope
 from supplyguard.ledger.envelope import leaf_template
 from supplyguard.ledger.hashing import leaf_hashes
+from supplyguard.ledger.tail import BUNDLE_WIDTH, LogTail
 from supplyguard.logging import get_logger
 from supplyguard.model.clock import Clock, iso_utc
 from supplyguard.model.ids import new_id
@@ -396,6 +397,7 @@ def _store(
         recorded_at = iso_utc(record_time)
         count = 0
         end: _End | None = None
+        tail: LogTail | None = None  # the ledger's right edge, read once, moved on by each slice
         encoder = repo.event_encoder(actor.org_id, job_id, record_time)
         with items(encoder, str(actor.org_id), recorded_at) as stream:
             for item in stream:
@@ -410,7 +412,11 @@ def _store(
                 if held:
                     continue
                 kinds = [EVENT_LEAF_KIND] * len(item.record_ids)
-                indexes = uow.ledger.append_leaves(kinds, item.record_ids, item.leaves, item.leaf_hashes)
+                if tail is None:  # the append lock, held from here to the commit: the tail is carried
+                    tail = uow.ledger.tail(bulk=len(item.leaves) >= BUNDLE_WIDTH)
+                indexes = uow.ledger.append_leaves(
+                    kinds, item.record_ids, item.leaves, item.leaf_hashes, tail=tail
+                )
                 try:
                     repo.write_events(item.rows, indexes)
                 except EventsAlreadyStored:

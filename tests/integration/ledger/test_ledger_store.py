@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text
 
 from supplyguard.adapters.db import ledger_tables
 from supplyguard.adapters.db.engine import BULK_WAL_BYTES, SQLITE_PAGE_SIZE, create_db_engine
-from supplyguard.adapters.db.ledger_store import LedgerStore, pack_bundle, unpack_bundle
+from supplyguard.adapters.db.ledger_store import LedgerStore, leaf_columns, pack_bundle, unpack_bundle
 from supplyguard.errors import InvalidInput, ProofRequestInvalid, VerificationFailed
 from supplyguard.ledger import (
     COSIGNATURE_V1,
@@ -75,6 +75,27 @@ def test_appends_in_odd_batches_match_the_memory_tree(engine: Engine) -> None:
             cproof = store.consistency_proof(old, size)
             assert cproof == memory.consistency_proof(old, size)
             verify_consistency(old, size, cproof, store.root(old), store.root(size))
+
+
+def test_batches_appended_on_a_carried_tail_store_the_same_log(engine: Engine) -> None:
+    all_envelopes = envelopes(1400)
+    memory = MemoryTree()
+    with engine.connect() as conn:
+        store = LedgerStore(conn)
+        store.append_many(all_envelopes[:5])
+        conn.commit()
+        tail = store.tail(bulk=False)  # read once; the transaction's appends move it on
+        at = 5
+        for step in (1, 250, 7, 256, 512, 369):
+            kinds, ids, leaves = leaf_columns(all_envelopes[at : at + step])
+            assert store.append_leaves(kinds, ids, leaves, tail=tail) == list(range(at, at + step))
+            at += step
+        conn.commit()
+        for envelope in all_envelopes:
+            memory.append(envelope.to_bytes())
+        assert store.size() == tail.size == 1400
+        assert store.root() == memory.root()
+        assert store.audit() == []
 
 
 def test_append_rolls_back_with_the_callers_transaction(engine: Engine) -> None:

@@ -275,16 +275,25 @@ class LedgerStore:
         ids: Sequence[str],
         leaves: Sequence[bytes],
         leaf_hashes: list[bytes] | None = None,
+        *,
+        tail: LogTail | None = None,
     ) -> list[int]:
         """:meth:`append_many` for leaves already written as bytes: each ``leaves[i]`` is
         ``LeafEnvelope.to_bytes()`` of an envelope of kind ``kinds[i]`` for record ``ids[i]``, and
         ``leaf_hashes[i]``, when given, its RFC 9162 leaf hash (SHA-256 of 0x00 and the leaf). A bulk
         writer makes them without envelope objects, in another process; verification reads them
-        back as envelopes, so leaves that are not canonical envelopes fail ``ledger verify``."""
+        back as envelopes, so leaves that are not canonical envelopes fail ``ledger verify``.
+
+        ``tail``: a tail read by :meth:`tail` earlier in this same transaction, on which only this
+        store's ``append_leaves(..., tail=it)`` has appended since (the append lock, held to the
+        end of the transaction, keeps other writers out): the append then reads nothing back (a
+        writer of several batches in one transaction, the EPCIS capture, saves the right edge's
+        reads each batch) and moves the tail on."""
         if not leaves:
             return []
         check_leaf_columns(kinds, ids, leaves, leaf_hashes)
-        tail = self.tail(bulk=len(leaves) >= BUNDLE_WIDTH)
+        if tail is None:
+            tail = self.tail(bulk=len(leaves) >= BUNDLE_WIDTH)
         rows = tail.extend(kinds, ids, leaves, hash_leaves(leaves) if leaf_hashes is None else leaf_hashes)
         self._write(rows)
         return list(range(rows.first, rows.first + rows.count))
