@@ -98,6 +98,23 @@ def test_batches_appended_on_a_carried_tail_store_the_same_log(engine: Engine) -
         assert store.audit() == []
 
 
+def test_record_ids_with_copy_escapes_are_found_again(engine: Engine) -> None:
+    odd = ["tab\there", "back\\slash", "new\nline", "cr\rhere", "plain", "ünï ☃"]
+    batch = [
+        LeafEnvelope("declaration", rid, "org-1", "2026-11-23T00:00:00.000000Z", f"{i:064x}")
+        for i, rid in enumerate(odd)
+    ]
+    with engine.connect() as conn:
+        store = LedgerStore(conn)
+        store.append_many(batch[4:])  # only plain ids: one block of COPY text on PostgreSQL
+        store.append_many(batch[:4] + batch[4:])  # escaped ones: row by row
+        conn.commit()
+        for rid in odd:
+            found = store.find_by_record("declaration", rid)
+            assert [leaf.record_id for leaf in found] == [rid] * (2 if rid in odd[4:] else 1)
+        assert store.audit() == []
+
+
 def test_append_rolls_back_with_the_callers_transaction(engine: Engine) -> None:
     with engine.connect() as conn:
         store = LedgerStore(conn)

@@ -143,6 +143,22 @@ def leaf_columns(envelopes: Sequence[LeafEnvelope]) -> tuple[list[str], list[str
     return kinds, ids, leaves_from_fields(envelopes, fields, ((), ids, kinds, orgs, times))
 
 
+def _copy_text(records: Sequence[str | int]) -> str | None:
+    """The look-up rows (``kind, record_id, idx`` flattened) as one block of text-format COPY data,
+    or ``None`` where a kind or record id holds a character that format escapes (backslash, tab,
+    newline, carriage return; NUL, which the server refuses either way) or is not a string: those
+    rows go row by row. One block costs this process about half the CPU of ``write_row`` per row
+    (0.44 against 1.0 ms for 2,000 rows)."""
+    kinds, ids = records[0::3], records[1::3]
+    try:
+        probe = "".join(kinds) + "".join(ids)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+    if "\\" in probe or "\t" in probe or "\n" in probe or "\r" in probe or "\0" in probe:
+        return None
+    return "".join(map("%s\t%s\t%d\n".__mod__, zip(kinds, ids, records[2::3], strict=True)))
+
+
 def check_leaf_columns(
     kinds: Sequence[str], ids: Sequence[str], leaves: Sequence[bytes], leaf_hashes: Sequence[bytes] | None
 ) -> None:
@@ -350,8 +366,12 @@ class LedgerStore:
         if self._postgres:
             # COPY is several times faster than INSERT on PostgreSQL, and just as transactional.
             with cursor.copy("COPY ledger_records (kind, record_id, idx) FROM STDIN") as copy:
-                for at in range(0, len(values), 3):
-                    copy.write_row(values[at : at + 3])
+                block = _copy_text(values)
+                if block is not None:
+                    copy.write(block)
+                else:
+                    for at in range(0, len(values), 3):
+                        copy.write_row(values[at : at + 3])
         else:
             # Multi-row INSERTs: a third less work per row in SQLite than executemany. Not sorted into
             # key order first: that saves SQLite about 800 instructions a row but costs Python's
