@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -72,10 +73,18 @@ def _check(store: LedgerStore, memory: MemoryTree, leaves: Sequence[LeafEnvelope
     assert store.audit() == []
 
 
+def _need_fork() -> None:
+    """Skip, naming why, where no worker can be forked now: checked when the test runs, not when it
+    is collected (a thread another test left running would make the stream run in this process)."""
+    if not can_fork():
+        threads = ", ".join(thread.name for thread in threading.enumerate())
+        pytest.skip(f"no fork here (threads: {threads}): the stream would run in this process")
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_stream_of_batches_builds_the_same_tree(engine: Engine, workers: int, tmp_path: Path) -> None:
-    if workers == 2 and not can_fork():
-        pytest.skip("no fork here: the stream runs in this process")
+    if workers == 2:
+        _need_fork()
     leaves = envelopes(sum(SIZES) + 10)
     memory = MemoryTree()
     pid_file = tmp_path / "pid"
@@ -127,8 +136,8 @@ def test_a_log_that_moved_on_between_batches_is_appended_to_as_stored(engine: En
         _check(store, memory, order)
 
 
-@pytest.mark.skipif(not can_fork(), reason="no fork here")
 def test_a_batch_the_worker_refuses_writes_nothing(engine: Engine) -> None:
+    _need_fork()
     leaves = envelopes(2000)
     bad = [*leaves[1500:1700], LeafEnvelope("declaration", "x", "o" * 65, "2026-11-23T00:00:00Z", "0" * 64)]
     with engine.connect() as conn:
@@ -141,8 +150,8 @@ def test_a_batch_the_worker_refuses_writes_nothing(engine: Engine) -> None:
         assert store.audit() == []
 
 
-@pytest.mark.skipif(not can_fork(), reason="no fork here")
 def test_a_worker_that_dies_leaves_nothing_half_written(engine: Engine) -> None:
+    _need_fork()
     leaves = envelopes(3000)
     parent = os.getpid()
 

@@ -183,7 +183,8 @@ class _Proxy:
         self.server = socket.create_server(("127.0.0.1", 0))
         self.port = self.server.getsockname()[1]
         self.open: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.threads = [threading.Thread(target=self._accept, daemon=True)]
+        self.threads[0].start()
 
     def _accept(self) -> None:
         while True:
@@ -194,7 +195,8 @@ class _Proxy:
             upstream = socket.create_connection(("127.0.0.1", 1883))
             self.open += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+                self.threads.append(threading.Thread(target=self._pipe, args=(a, b), daemon=True))
+                self.threads[-1].start()
 
     @staticmethod
     def _pipe(source: socket.socket, target: socket.socket) -> None:
@@ -215,8 +217,15 @@ class _Proxy:
         self.open = []
 
     def close(self) -> None:
+        """Cut every connection and end every thread: a thread left running would keep later tests
+        in this process from forking workers (services.forked.can_fork)."""
         self.cut()
+        with contextlib.suppress(OSError):
+            self.server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close() alone does not
         self.server.close()
+        for thread in self.threads:
+            thread.join(timeout=5)
+        assert not any(thread.is_alive() for thread in self.threads)
 
 
 def test_a_cut_connection_is_reconnected_and_the_kept_session_loses_nothing(publisher) -> None:  # type: ignore[no-untyped-def]
