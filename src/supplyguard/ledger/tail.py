@@ -38,6 +38,27 @@ def pack_bundle(leaves: Sequence[bytes]) -> bytes:
     return b"".join(chain.from_iterable(zip(map(_U16.__getitem__, map(len, leaves)), leaves, strict=True)))
 
 
+class BundleDamaged(ValueError):
+    """Entry-bundle bytes that do not split into entries (the log's storage is damaged)."""
+
+
+def split_bundle(entries: bytes) -> list[bytes]:
+    """The leaves of entry-bundle bytes (:func:`pack_bundle` undone); :class:`BundleDamaged` if the
+    bytes do not split into entries."""
+    out: list[bytes] = []
+    at, end = 0, len(entries)
+    while at < end:
+        if at + 2 > end:
+            raise BundleDamaged("a ledger bundle ends inside a length prefix: the log's storage is damaged")
+        length = (entries[at] << 8) | entries[at + 1]
+        at += 2
+        if at + length > end:
+            raise BundleDamaged("a ledger bundle ends inside a leaf: the log's storage is damaged")
+        out.append(entries[at : at + length])
+        at += length
+    return out
+
+
 def tile_key(tile_level: int, tile_index: int) -> int:
     return (tile_level << 48) | tile_index
 
@@ -85,13 +106,7 @@ class AppendRows:
 
     def leaves(self) -> list[bytes]:
         """The appended leaves' bytes, read back out of the bundle rows."""
-        out: list[bytes] = []
-        for _, _, entries in self.bundle_rows:
-            at, end = 0, len(entries)
-            while at < end:
-                length = (entries[at] << 8) | entries[at + 1]
-                out.append(entries[at + 2 : at + 2 + length])
-                at += 2 + length
+        out = [leaf for _, _, entries in self.bundle_rows for leaf in split_bundle(entries)]
         return out[len(out) - self.count :]
 
 

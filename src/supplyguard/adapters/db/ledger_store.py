@@ -48,10 +48,12 @@ from supplyguard.ledger.tail import (
     BUNDLE_WIDTH,
     MAX_LEAF_BYTES,
     AppendRows,
+    BundleDamaged,
     LogTail,
     TailMissing,
     edge_tile_keys,
     node_place,
+    split_bundle,
 )
 from supplyguard.ledger.tail import (
     pack_bundle as pack_bundle,  # re-exported: bench and tests pack bundles
@@ -68,18 +70,10 @@ _RECORDS_PER_INSERT = 300  # rows per multi-row INSERT on SQLite: 900 parameters
 
 def unpack_bundle(entries: bytes) -> list[bytes]:
     """The leaves of an entry bundle; :class:`LedgerError` if the bytes do not split into entries."""
-    out: list[bytes] = []
-    at, end = 0, len(entries)
-    while at < end:
-        if at + 2 > end:
-            raise LedgerError("a ledger bundle ends inside a length prefix: the log's storage is damaged")
-        length = (entries[at] << 8) | entries[at + 1]
-        at += 2
-        if at + length > end:
-            raise LedgerError("a ledger bundle ends inside a leaf: the log's storage is damaged")
-        out.append(entries[at : at + length])
-        at += length
-    return out
+    try:
+        return split_bundle(entries)
+    except BundleDamaged as exc:
+        raise LedgerError(str(exc)) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,8 +275,9 @@ class LedgerStore:
         (WITHOUT ROWID): nothing is put off."""
         if not self._postgres:
             return lambda: None
-        # the append lock first, as an append takes it, so that two writers cannot wait on each other
-        self._cursor().execute("SELECT pg_advisory_xact_lock(%s)", (_ADVISORY_LOCK,))
+        self._lock(
+            bulk=True
+        )  # the append lock first, as an append takes it: no two writers wait on each other
         return defer_indexes(self._conn, (ledger_records,), below_rows=below_rows, keys=True)
 
     def append_leaves(
