@@ -83,25 +83,23 @@ def object_kind(stix: Mapping[str, Any]) -> str:
 
 def serves_risk_targeting(stix: Mapping[str, Any], agreement: Agreement | None, node_id: str) -> bool:
     """May this node use the object to target declarations (agreement purpose, TLP, not revoked)?"""
-    if agreement is None or stix.get("revoked"):
-        return False
-    rule = agreement.recipients.get(node_id)
-    if rule is None or RISK_PURPOSE not in rule.purposes:
-        return False
-    level = tlp_of(stix)
-    return level is not None and level.rank < Tlp.RED.rank
+    return _serves(agreement, node_id, bool(stix.get("revoked")), tlp_of(stix))
 
 
 def _held_serves_risk_targeting(held: HeldObject, agreement: Agreement | None, node_id: str) -> bool:
     """:func:`serves_risk_targeting` of a held version, from its stored TLP and revocation (what
     it reads of the object), so that its wire is not read (a version stored from the sync's
     worker verdict holds its object as text only)."""
-    if agreement is None or held.revoked:
+    return _serves(agreement, node_id, held.revoked, None if held.tlp is None else Tlp(held.tlp))
+
+
+def _serves(agreement: Agreement | None, node_id: str, revoked: bool, level: Tlp | None) -> bool:
+    if agreement is None or revoked:
         return False
     rule = agreement.recipients.get(node_id)
     if rule is None or RISK_PURPOSE not in rule.purposes:
         return False
-    return held.tlp is not None and Tlp(held.tlp).rank < Tlp.RED.rank
+    return level is not None and level.rank < Tlp.RED.rank
 
 
 #: What an object gives the intel-key index, worked out from the object alone: its kind in words
