@@ -159,12 +159,12 @@ class SlicedParse:
             return (yield from self._whole(xml_document))
         if self._stream and self._schema is None:
             text = _json_text(self._data)
-            # a surrogate escape or a NaN (rare) is checked on the whole document: refused at its path
-            streamable = text is not None and not may_hold_non_text(text)
-            start = _stream_start(text) if streamable and text is not None else None
-            if start is not None:
-                assert text is not None
-                return (yield from self._streamed(text, *start))
+            if text is not None:
+                # a surrogate escape or a NaN (rare) is checked on the whole document: refused at its path
+                start = None if may_hold_non_text(text) else _stream_start(text)
+                if start is not None:
+                    return (yield from self._streamed(text, *start))
+                return (yield from self._loaded(text))  # decoded once
         return (yield from self._loaded())
 
     def _loaded(self, text: str | None = None) -> Generator[tuple[EpcisEvent, ...], None, EpcisDocument]:
