@@ -29,10 +29,12 @@ __all__ = [
 
 DOCUMENT_TYPES = frozenset({"EPCISDocument", "EPCISQueryDocument"})
 SCHEMA_VERSION = re.compile(r"[0-9]+(?:\.[0-9]+)*\Z")  # the GS1 schema's "version" pattern
-#: a JSON escape of a UTF-16 surrogate (half of a pair, or alone): the only way JSON text can hold
-#: a string that is not Unicode text
+#: a UTF-16 surrogate (half of a pair, or alone) as a JSON escape, or written out: how JSON text comes
+#: to hold a string that is not Unicode text
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_BYTES = re.compile(rb"\xed[\xa0-\xbf]")  # a surrogate's UTF-8 form (not valid UTF-8)
+_SURROGATE_CHAR = re.compile("[\ud800-\udfff]")
 
 
 def load_json_document(data: bytes | str, *, refuse_repeated_keys: bool = False) -> dict[str, Any]:
@@ -67,15 +69,22 @@ def load_json_document(data: bytes | str, *, refuse_repeated_keys: bool = False)
 
 def may_hold_non_text(text: str | bytes) -> bool:
     """Whether JSON ``text`` may hold what :func:`not_json_text_error` looks for: a UTF-16 surrogate
-    escape (a pair, or half of one alone), or the word ``NaN`` or ``Infinity`` (in a string, or as
+    escaped (a pair, or half of one alone) or written out (``json.loads`` decodes bytes with
+    ``surrogatepass``, as the capture does), or the word ``NaN`` or ``Infinity`` (in a string, or as
     the value ``json.loads`` takes and JSON does not have). Most documents hold none of them:
-    substring searches first (as fast as a byte search) spare them the pattern."""
+    substring searches first (as fast as a byte search) spare them the patterns."""
     if isinstance(text, bytes):
-        return (b"\\u" in text and _SURROGATE_ESCAPE_BYTES.search(text) is not None) or any(
-            word in text for word in (b"NaN", b"Infinity")
+        return (
+            (b"\\u" in text and _SURROGATE_ESCAPE_BYTES.search(text) is not None)
+            or (b"\xed" in text and _SURROGATE_BYTES.search(text) is not None)
+            or b"NaN" in text
+            or b"Infinity" in text
         )
     return (
-        ("\\u" in text and _SURROGATE_ESCAPE.search(text) is not None) or "NaN" in text or "Infinity" in text
+        ("\\u" in text and _SURROGATE_ESCAPE.search(text) is not None)
+        or (not text.isascii() and _SURROGATE_CHAR.search(text) is not None)
+        or "NaN" in text
+        or "Infinity" in text
     )
 
 
