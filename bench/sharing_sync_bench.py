@@ -108,6 +108,22 @@ def _warm_up(pid: int, port: int) -> float:
     return _process_cpu_s(pid) - before
 
 
+def _process_faults(pid: int) -> int:
+    """Minor page faults of a live process so far (Linux /proc; 0 where there is none)."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[7])
+    except OSError:
+        return 0
+
+
+def _faults() -> tuple[int, int]:
+    """Minor page faults of this process and of its joined children so far."""
+    return (
+        resource.getrusage(resource.RUSAGE_SELF).ru_minflt,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_minflt,
+    )
+
+
 def _children_cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -178,7 +194,8 @@ def main() -> None:
             raise SystemExit(f"publishing on A failed (exit {publisher.exitcode})")
         publish_s = time.perf_counter() - started
 
-        runs: list[tuple[int, float, float, float, float, float]] = []  # (run, s, B, workers, A, warm-up)
+        # (run, s, CPU s of B, of its workers, of A, A's warm-up, minor page faults of B, workers, A)
+        runs: list[tuple[int, float, float, float, float, float, tuple[int, int, int]]] = []
         for run in range(1, args.runs + 1):
             b, b_admin, _ = _node(tmp, "customs-b", args.postgres, run=run)
             register_partner(
@@ -204,6 +221,7 @@ def main() -> None:
             warm_cpu = _warm_up(server.pid, port)
             server_cpu = _process_cpu_s(server.pid)
             workers_cpu = _children_cpu_s()  # the workers are joined when the sync ends
+            faults, server_faults = _faults(), _process_faults(server.pid)
             cpu = time.process_time()
             started = time.perf_counter()
             if profiler is not None:
@@ -218,6 +236,8 @@ def main() -> None:
             workers_cpu = _children_cpu_s() - workers_cpu
             b_cpu = own_cpu + workers_cpu
             a_cpu = _process_cpu_s(server.pid) - server_cpu
+            own_faults, workers_faults = (now - then for now, then in zip(_faults(), faults, strict=True))
+            a_faults = _process_faults(server.pid) - server_faults
             server.terminate()
             server.join(timeout=10)
             if profiler is not None:
@@ -226,7 +246,9 @@ def main() -> None:
                 if args.profile_out:
                     profiler.dump_stats(args.profile_out)
             assert result.error is None and result.stored == args.objects, result.as_dict()
-            runs.append((run, sync_s, b_cpu, workers_cpu, a_cpu, warm_cpu))
+            runs.append(
+                (run, sync_s, b_cpu, workers_cpu, a_cpu, warm_cpu, (own_faults, workers_faults, a_faults))
+            )
             b.close()
 
         backend = "PostgreSQL" if args.postgres else "SQLite"
@@ -236,7 +258,7 @@ def main() -> None:
         print(f"{'step':52} {'seconds':>9} {'objects/s':>10}")
         publish_rate = args.objects / publish_s
         print(f"{'publish on A (sign, compile copies, ledger)':52} {publish_s:9.2f} {publish_rate:10.0f}")
-        for run, sync_s, b_cpu, workers_cpu, a_cpu, warm_cpu in runs:
+        for run, sync_s, b_cpu, workers_cpu, a_cpu, warm_cpu, run_faults in runs:
             label = f"pull A -> B over loopback TAXII, verified (run {run})"
             print(f"{label:52} {sync_s:9.2f} {args.objects / sync_s:10.0f}")
             per_object = (b_cpu + a_cpu) / args.objects * 1e6
@@ -247,6 +269,11 @@ def main() -> None:
             own_us, workers_us = (b_cpu - workers_cpu) / args.objects * 1e6, workers_cpu / args.objects * 1e6
             print(
                 f"  B per object: syncing process {own_us:.0f} us, verification workers {workers_us:.0f} us"
+            )
+            b_faults, w_faults, a_faults = (count / args.objects for count in run_faults)
+            print(
+                f"  minor page faults per object: syncing process {b_faults:.1f}, "
+                f"verification workers {w_faults:.1f}, A {a_faults:.1f}"
             )
         print(f"load average after the runs: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         a.close()

@@ -9,6 +9,7 @@ content and change nothing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import mmap
 import multiprocessing
@@ -30,6 +31,7 @@ from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.logging import get_logger
 from supplyguard.model.organisations import Principal
 from supplyguard.model.permissions import Action, require
+from supplyguard.services.forked import gc_frozen
 from supplyguard.services.sharing_feed import MAX_PAGE, position_cursor
 from supplyguard.services.sharing_ingest import (
     CheckContext,
@@ -396,17 +398,23 @@ def sync_partner(
     checkers: Executor | None = None
     claims: Any = None
     pages: Any = None
+    frozen = contextlib.ExitStack()
     if workers:
         context.keyring()  # loads the signature verifier here, once, for the workers forked below
-        fork = multiprocessing.get_context("fork")
-        claims = fork.Array("b", _SLOTS * CHUNKS)  # inherited by the workers through the fork
-        # Page bytes go through shared memory, not a pipe: a pipe moves 3 MB in 64 KB writes, each
-        # waiting for the GIL while this process is busy storing.
-        pages = mmap.mmap(-1, _SLOTS * max_page_bytes)
-        checkers = ProcessPoolExecutor(
-            workers, mp_context=fork, initializer=_init_checker, initargs=(claims, pages)
-        )
-        list(checkers.map(_warm, range(workers)))
+        frozen.enter_context(gc_frozen())  # until the workers are gone (see gc_frozen)
+        try:
+            fork = multiprocessing.get_context("fork")
+            claims = fork.Array("b", _SLOTS * CHUNKS)  # inherited by the workers through the fork
+            # Page bytes go through shared memory, not a pipe: a pipe moves 3 MB in 64 KB writes,
+            # each waiting for the GIL while this process is busy storing.
+            pages = mmap.mmap(-1, _SLOTS * max_page_bytes)
+            checkers = ProcessPoolExecutor(
+                workers, mp_context=fork, initializer=_init_checker, initargs=(claims, pages)
+            )
+            list(checkers.map(_warm, range(workers)))
+        except BaseException:
+            frozen.close()
+            raise
     fetched = 0
 
     def dispatch(body: bytes) -> tuple[int, list[Future[_Found]]]:
@@ -523,6 +531,7 @@ def sync_partner(
         if checkers is not None:
             checkers.shutdown(cancel_futures=True)
             pages.close()
+        frozen.close()
     log.info(
         "sync.done",
         partner=partner_node,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 
 import pytest
 
-from supplyguard.services.forked import ForkedStream, WorkerFailed, can_fork
+from supplyguard.services.forked import ForkedStream, WorkerFailed, can_fork, gc_frozen
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="no safe fork here (one core, or threads running)")
 
@@ -70,3 +71,41 @@ def test_the_childs_own_error_comes_back_as_the_cause() -> None:
     cause = failed.value.cause
     assert isinstance(cause, ValidationFailed)
     assert [(e.location, e.message) for e in cause.errors] == [(("row", 2), "not a date")]
+
+
+def collections_seen(count: int) -> Iterator[tuple[int, int]]:
+    """In the child: how many objects a full collection walks, before and after making ``count``."""
+    gc.collect()
+    before = len(gc.get_objects())
+    made = [[n] for n in range(count)]
+    yield before, len(gc.get_objects()) - before
+    del made
+
+
+def test_the_collector_leaves_the_inherited_heap_alone_while_a_child_runs() -> None:
+    assert gc.get_freeze_count() == 0
+    with ForkedStream(lambda: collections_seen(1000)) as items:
+        ((walked, new),) = list(items)
+        # here and in the child, what was alive at the fork is frozen: collections walk only
+        # what is made after it, so neither process copies the pages they share
+        assert gc.get_freeze_count() > 0
+        assert walked < 1000 <= new
+    assert gc.get_freeze_count() == 0  # handed back to the collector
+
+
+def test_objects_frozen_before_stay_frozen_and_nesting_thaws_once() -> None:
+    kept = [object() for _ in range(3)]
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with gc_frozen(), gc_frozen():
+            pass
+        assert gc.get_freeze_count() == frozen  # someone else's freeze is not undone
+    finally:
+        gc.unfreeze()
+    with gc_frozen():
+        with gc_frozen():
+            pass
+        assert gc.get_freeze_count() > 0  # the inner exit does not thaw what the outer froze
+    assert gc.get_freeze_count() == 0
+    del kept
