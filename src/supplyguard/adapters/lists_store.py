@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from supplyguard.adapters.http import http_client
 from supplyguard.errors import ListSourceError
 from supplyguard.model.clock import iso_utc
 from supplyguard.screening import ListMetadata, ListSnapshot, read_list
@@ -198,7 +199,7 @@ class ListStore:
 
 def download_client(timeout_s: float) -> httpx.Client:
     """The HTTP client of ``lists update``: redirects followed, a timeout on connect and each read."""
-    return httpx.Client(
+    return http_client(
         timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 15.0)),
         follow_redirects=True,
         headers={"User-Agent": "supplyguard (sanctions list update)"},
