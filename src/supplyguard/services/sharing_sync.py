@@ -26,7 +26,7 @@ import httpx
 from pydantic_core import from_json
 
 from supplyguard.adapters.db.sharing_repo import PartnerRecord, SharingRepository
-from supplyguard.adapters.http import http_client
+from supplyguard.adapters.http import http_client, is_plain_http
 from supplyguard.adapters.sharing_keys import load_partner_token
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.logging import get_logger
@@ -474,7 +474,13 @@ def sync_partner(
                 position = last
 
         with (
-            http_client(headers=headers, auth=auth, transport=transport, timeout=timeout_s) as client,
+            http_client(
+                plain_http=is_plain_http(partner.base_url),
+                headers=headers,
+                auth=auth,
+                transport=transport,
+                timeout=timeout_s,
+            ) as client,
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-fetch") as fetcher,
         ):
             producer = fetcher.submit(run_ahead, client)

@@ -50,7 +50,7 @@ from supplyguard.adapters.db.sharing_watch_repo import (
     WatchRepository,
 )
 from supplyguard.adapters.db.uow import SqlUnitOfWork
-from supplyguard.adapters.http import http_client
+from supplyguard.adapters.http import http_client, is_plain_http
 from supplyguard.adapters.keys import has_watch_secret
 from supplyguard.adapters.sharing_keys import load_partner_token
 from supplyguard.adapters.sharing_watch_keys import load_watch_secret, save_watch_secret
@@ -920,7 +920,12 @@ def pull_watch_lists(
             if a.is_party(partner.node_id) and a.is_party(node.node_id) and a.in_force_on(today)
         ]
         token = load_partner_token(container.settings.keys_dir, partner.node_id)
-        with http_client(auth=NodeRequestAuth(node, token), transport=transport, timeout=timeout_s) as client:
+        with http_client(
+            plain_http=is_plain_http(partner.base_url or ""),
+            auth=NodeRequestAuth(node, token),
+            transport=transport,
+            timeout=timeout_s,
+        ) as client:
             for agreement in shared:
                 results.append(_pull_one(container, actor, node, partner, agreement, client))
     log.info(

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from supplyguard.adapters.db.sharing_repo import Rejection, SharingRepository, WitnessedCheckpoint
-from supplyguard.adapters.http import http_client
+from supplyguard.adapters.http import http_client, is_plain_http
 from supplyguard.adapters.sharing_keys import load_partner_token
 from supplyguard.errors import FieldError, ValidationFailed, VerificationFailed
 from supplyguard.ledger import (
@@ -78,7 +78,12 @@ def witness_partner(
     verifier = parse_vkey(partner.ledger_vkey)
     now = node.clock.now()
     try:
-        with http_client(auth=NodeRequestAuth(node, token), transport=transport, timeout=timeout_s) as client:
+        with http_client(
+            plain_http=is_plain_http(partner.base_url),
+            auth=NodeRequestAuth(node, token),
+            transport=transport,
+            timeout=timeout_s,
+        ) as client:
             note = _get(client, f"{partner.base_url}/v1/ledger/checkpoint").text
             opened = open_checkpoint(note, [verifier])
             size, root = opened.checkpoint.size, opened.checkpoint.root_hash

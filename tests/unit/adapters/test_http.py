@@ -6,7 +6,7 @@ import ssl
 
 import httpx
 
-from supplyguard.adapters.http import http_client, tls_context
+from supplyguard.adapters.http import http_client, is_plain_http, tls_context
 
 
 def test_clients_share_one_context_made_once() -> None:
@@ -28,3 +28,16 @@ def test_options_reach_the_client() -> None:
     with http_client(headers={"X-Test": "1"}, timeout=7) as client:
         assert client.headers["X-Test"] == "1"
         assert client.timeout.read == 7
+
+
+def test_a_plain_http_client_reads_no_ca_bundle_and_cannot_be_led_to_unverified_tls() -> None:
+    with http_client(plain_http=True) as client:
+        context = client._transport._pool._ssl_context  # type: ignore[attr-defined]
+    assert context is not tls_context()
+    assert context.get_ca_certs() == []  # nothing trusted: any TLS server fails verification
+    assert context.verify_mode is ssl.CERT_REQUIRED and context.check_hostname
+
+
+def test_only_http_addresses_are_plain() -> None:
+    assert is_plain_http("http://10.0.0.7:8080") and is_plain_http("HTTP://partner.example")
+    assert not is_plain_http("https://partner.example") and not is_plain_http("httpx://odd")
