@@ -124,6 +124,19 @@ def _faults() -> tuple[int, int]:
     )
 
 
+def _reference_loop_ms() -> float:
+    """CPU milliseconds of a fixed pure-Python loop (best of three): how fast this VM runs Python
+    now. It moved by a factor of two to three between sessions on the shared development VM, so
+    absolute rates from different days compare only through it (or through a peer run beside)."""
+    best = float("inf")
+    for _ in range(3):
+        started, total = time.process_time(), 0
+        for n in range(3_000_000):
+            total += n
+        best = min(best, time.process_time() - started)
+    return best * 1000
+
+
 def _children_cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -276,6 +289,7 @@ def main() -> None:
                 f"verification workers {w_faults:.1f}, A {a_faults:.1f}"
             )
         print(f"load average after the runs: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(f"reference loop (3,000,000 additions, best of 3): {_reference_loop_ms():.0f} ms of CPU")
         a.close()
         b.close()
     finally:
