@@ -11,6 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from supplyguard.model.declarations import Declaration, InspectionOutcome, PartyRef
 from supplyguard.model.parties import Party
 
+#: The largest integer the databases store (PostgreSQL's BIGINT, SQLite's INTEGER): an id, leaf index
+#: or tree size past it is refused at the edge as bad input; the SQLite driver raises OverflowError on it.
+MAX_STORED_INT = 2**63 - 1
+
 
 class PartyRefIn(BaseModel):
     model_config = ConfigDict(extra="forbid")

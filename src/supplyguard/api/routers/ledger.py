@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from supplyguard.api.deps import ContainerDep, SignedPrincipalDep
+from supplyguard.api.schemas import MAX_STORED_INT
 from supplyguard.model.permissions import Action, require
 from supplyguard.services import ledger as service
 
@@ -26,8 +27,10 @@ def inclusion(
     container: ContainerDep,
     principal: SignedPrincipalDep,
     record_id: Annotated[str | None, Query(max_length=128)] = None,
-    index: Annotated[int | None, Query(ge=0)] = None,
-    size: Annotated[int | None, Query(ge=1, description="Tree size of a signed checkpoint.")] = None,
+    index: Annotated[int | None, Query(ge=0, le=MAX_STORED_INT)] = None,
+    size: Annotated[
+        int | None, Query(ge=1, le=MAX_STORED_INT, description="Tree size of a signed checkpoint.")
+    ] = None,
 ) -> dict[str, Any]:
     """Inclusion proof bundle for a record id or a leaf index (see docs/ledger.md)."""
     require(principal, Action.LEDGER_READ)
@@ -40,8 +43,8 @@ def inclusion(
 def consistency(
     container: ContainerDep,
     principal: SignedPrincipalDep,
-    first: Annotated[int, Query(ge=1)],
-    second: Annotated[int | None, Query(ge=1)] = None,
+    first: Annotated[int, Query(ge=1, le=MAX_STORED_INT)],
+    second: Annotated[int | None, Query(ge=1, le=MAX_STORED_INT)] = None,
 ) -> dict[str, Any]:
     """Consistency proof bundle between two tree sizes (the second one signed)."""
     require(principal, Action.LEDGER_READ)
@@ -52,8 +55,8 @@ def consistency(
 def leaves(
     container: ContainerDep,
     principal: SignedPrincipalDep,
-    start: Annotated[int, Query(ge=0)],
-    end: Annotated[int, Query(ge=1)],
+    start: Annotated[int, Query(ge=0, le=MAX_STORED_INT)],
+    end: Annotated[int, Query(ge=1, le=MAX_STORED_INT)],
 ) -> list[dict[str, Any]]:
     """Leaves ``start`` (inclusive) to ``end`` (exclusive), at most 1,000: envelopes, never bodies."""
     require(principal, Action.LEDGER_READ)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from supplyguard.adapters.lists_store import ListStore
 from supplyguard.api.deps import ContainerDep, PrincipalDep
+from supplyguard.api.schemas import MAX_STORED_INT
 from supplyguard.bootstrap import Container
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.model.permissions import Action, require
@@ -25,6 +26,7 @@ from supplyguard.services.screening import (
 router = APIRouter(prefix="/v1/screening", tags=["screening"])
 MAX_BATCH = 10_000
 DEFAULT_THRESHOLD = 0.75
+StoredId = Annotated[int, Path(le=MAX_STORED_INT)]
 
 
 class PartyQuery(BaseModel):
@@ -97,7 +99,7 @@ def screening_runs(container: ContainerDep, principal: PrincipalDep) -> list[dic
 
 
 @router.get("/runs/{run_id}")
-def screening_run(run_id: int, container: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
+def screening_run(run_id: StoredId, container: ContainerDep, principal: PrincipalDep) -> dict[str, Any]:
     """One re-screening run with the hits it added and removed."""
     return runs_of(container.uow(readonly=True), principal, run_id)[0]
 
@@ -109,7 +111,7 @@ class FalsePositiveIn(BaseModel):
 
 @router.post("/hits/{hit_id}/false-positive")
 def false_positive(
-    hit_id: int, body: FalsePositiveIn, container: ContainerDep, principal: PrincipalDep
+    hit_id: StoredId, body: FalsePositiveIn, container: ContainerDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     """Mark a stored hit a false positive for its party (audited, in the ledger)."""
     hit = mark_false_positive(

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from supplyguard.api.deps import ContainerDep, PrincipalDep
-from supplyguard.api.schemas import AuditEntryOut, HealthOut
+from supplyguard.api.schemas import MAX_STORED_INT, AuditEntryOut, HealthOut
 from supplyguard.services.audit import list_audit
 from supplyguard.services.health import check_health
 
@@ -33,7 +33,9 @@ def audit_log(
     principal: PrincipalDep,
     action: str | None = None,
     target_id: str | None = None,
-    before_id: Annotated[int | None, Query(description="Entries older than this id (paging).")] = None,
+    before_id: Annotated[
+        int | None, Query(le=MAX_STORED_INT, description="Entries older than this id (paging).")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditEntryOut]:
     entries = list_audit(
