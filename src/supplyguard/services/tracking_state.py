@@ -12,7 +12,7 @@ from typing import Any
 
 from supplyguard.adapters.db.tracking_repo import TrackingRepository
 from supplyguard.adapters.db.uow import SqlUnitOfWork
-from supplyguard.errors import EpcisEventNotFound
+from supplyguard.errors import EpcisEventNotFound, FieldError, ValidationFailed
 from supplyguard.model.clock import iso_utc
 from supplyguard.model.organisations import Principal
 from supplyguard.model.permissions import require
@@ -75,7 +75,10 @@ def full_event(stored: EpcisEvent) -> EpcisEvent:
 def object_view(uow: SqlUnitOfWork, actor: Principal, epc: str) -> ObjectView:
     """The current state and custody chain of ``epc`` (any identifier form); 404 when no event names it."""
     require(actor, QUERY_ACTION)
-    canonical = EventQuery.from_params({"MATCH_anyEPC": epc}).any_epcs[0]
+    named = EventQuery.from_params({"MATCH_anyEPC": epc}).any_epcs
+    if not named:  # blank, or nothing but commas: no identifier to look up
+        raise ValidationFailed([FieldError(("epc",), "an object identifier (EPC URI, Digital Link or bare)")])
+    canonical = named[0]
     events: dict[str, EpcisEvent] = {}
     wanted, seen = {canonical}, set[str]()
     with uow:
