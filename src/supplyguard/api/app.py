@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 
-from supplyguard.api.problems import install_problem_handlers, problem_response
+from supplyguard.api.problems import install_problem_handlers, problem_response, refusal
 from supplyguard.api.routers import (
     alerts,
     declarations,
@@ -52,6 +52,18 @@ def create_app(container: Container) -> FastAPI:
                     f"payload of {length} bytes exceeds the limit of {limit} bytes",
                     request.url.path,
                 )
+        return await call_next(request)
+
+    @app.middleware("http")
+    async def refuse_nul_in_url(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # No identifier or filter holds a NUL character, and PostgreSQL refuses it in text: "%00" in
+        # the path or the query string would otherwise reach the database and fail there.
+        query = request.query_params.multi_items()
+        if "\x00" in request.scope["path"] or any("\x00" in k + v for k, v in query):
+            detail = "the URL holds a NUL character (%00), which no path or query parameter may contain"
+            return refusal(request, 422, "Validation failed", detail)
         return await call_next(request)
 
     app.include_router(system.router)

@@ -73,6 +73,14 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith(API_PREFIXES) and hasattr(request.app.state, "render_error_page")
 
 
+def refusal(request: Request, status: int, title: str, detail: str) -> Response:
+    """A refusal written before routing (by a middleware): an HTML page for the dashboard, else a problem."""
+    if _wants_html(request):
+        page: Response = request.app.state.render_error_page(request, status, title, detail)
+        return page
+    return problem_response(status, title, detail, request.url.path)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.SupplyGuardError)
     async def _domain(request: Request, exc: errors.SupplyGuardError) -> Response:
