@@ -12,7 +12,8 @@ from supplyguard.model.declarations import Declaration, InspectionOutcome, Party
 from supplyguard.model.parties import Party
 
 #: The largest integer the databases store (PostgreSQL's BIGINT, SQLite's INTEGER): an id, leaf index
-#: or tree size past it is refused at the edge as bad input; the SQLite driver raises OverflowError on it.
+#: or tree size past it (or below 1 for an id) is refused at the edge as bad input; PostgreSQL answers
+#: "bigint out of range" and the SQLite driver raises OverflowError on one out of the 64-bit range.
 MAX_STORED_INT = 2**63 - 1
 
 

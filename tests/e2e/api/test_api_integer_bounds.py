@@ -1,5 +1,6 @@
-"""Integers past what the databases store (2**63 - 1) are bad input at the edge: a 422 problem naming
-the parameter. Before, SQLite's driver raised OverflowError on them and the API answered 500."""
+"""Integers past what the databases store (2**63 - 1), and ids below 1, are bad input at the edge: a
+422 problem naming the parameter. Before, SQLite's driver raised OverflowError on them, PostgreSQL
+said "bigint out of range" on ids below -2**63, and the API answered 500."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from tests.e2e.api.conftest import Node
 
 PROBLEM = "application/problem+json"
 TOO_BIG = MAX_STORED_INT + 1
+TOO_SMALL = -(2**64)
 
 
 @pytest.mark.parametrize(
@@ -23,6 +25,10 @@ TOO_BIG = MAX_STORED_INT + 1
         ("GET", f"/v1/ledger/proof/consistency?first={TOO_BIG}", ["query", "first"]),
         ("GET", f"/v1/ledger/proof/consistency?first=1&second={TOO_BIG}", ["query", "second"]),
         ("GET", f"/v1/ledger/leaves?start={TOO_BIG}&end=1", ["query", "start"]),
+        ("GET", f"/v1/audit?before_id={TOO_SMALL}", ["query", "before_id"]),
+        ("GET", f"/v1/screening/runs/{TOO_SMALL}", ["path", "run_id"]),
+        ("POST", f"/v1/screening/hits/{TOO_SMALL}/false-positive", ["path", "hit_id"]),
+        ("GET", "/v1/screening/runs/0", ["path", "run_id"]),
     ],
 )
 def test_an_integer_past_the_stored_range_is_a_422_problem(

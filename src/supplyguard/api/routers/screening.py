@@ -26,7 +26,7 @@ from supplyguard.services.screening import (
 router = APIRouter(prefix="/v1/screening", tags=["screening"])
 MAX_BATCH = 10_000
 DEFAULT_THRESHOLD = 0.75
-StoredId = Annotated[int, Path(le=MAX_STORED_INT)]
+StoredId = Annotated[int, Path(ge=1, le=MAX_STORED_INT)]
 
 
 class PartyQuery(BaseModel):

@@ -34,7 +34,7 @@ def audit_log(
     action: str | None = None,
     target_id: str | None = None,
     before_id: Annotated[
-        int | None, Query(le=MAX_STORED_INT, description="Entries older than this id (paging).")
+        int | None, Query(ge=1, le=MAX_STORED_INT, description="Entries older than this id (paging).")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditEntryOut]:
