@@ -23,6 +23,7 @@ document, so they are not fuzzed here; no operation is left out.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -51,6 +52,13 @@ RECORDS_OF_REFUSALS = frozenset({"audit_log", "tracking_capture_jobs"})
 
 FEW_EXAMPLES = 5
 MANY_EXAMPLES = 100
+
+#: Any JSON value, nested a few levels: for uploads whose body the schema does not describe.
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
+)
 
 #: Media types an upload read from the raw body is sent as when its schema says nothing about it.
 RAW_MEDIA_TYPES = (
@@ -190,14 +198,14 @@ def _fuzz_cases(node: FuzzNode, how: Fuzz, operation: Any, mode: GenerationMode)
 
 def _fuzz_raw_bodies(node: FuzzNode, how: Fuzz, operation: Any) -> Callable[[], None]:
     """Uploads read from the raw request (EPCIS capture, imports, telemetry, rule files) have no body
-    in their schema, so arbitrary bytes under each media type stand in for one."""
+    in their schema, so arbitrary bytes or JSON values under each media type stand in for one."""
     method = operation.method.upper()
 
     @_settings(how.max_examples, how.shrink)
     @given(
         path=operation.as_strategy().map(lambda case: case.formatted_path),
         media_type=st.sampled_from(RAW_MEDIA_TYPES),
-        content=st.binary(max_size=2048),
+        content=st.binary(max_size=2048) | JSON_VALUES.map(lambda value: json.dumps(value).encode()),
     )
     def send_bytes(path: str, media_type: str, content: bytes) -> None:
         headers = how.headers | {"Content-Type": media_type}
