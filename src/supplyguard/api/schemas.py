@@ -11,11 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from supplyguard.model.declarations import Declaration, InspectionOutcome, PartyRef
 from supplyguard.model.parties import Party
 
-#: The largest integer the databases store (PostgreSQL's BIGINT, SQLite's INTEGER): an id, leaf index
-#: or tree size past it (or below 1 for an id) is refused at the edge as bad input; PostgreSQL answers
-#: "bigint out of range" and the SQLite driver raises OverflowError on one out of the 64-bit range.
-MAX_STORED_INT = 2**63 - 1
-
 
 class PartyRefIn(BaseModel):
     model_config = ConfigDict(extra="forbid")

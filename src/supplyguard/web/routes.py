@@ -13,12 +13,13 @@ from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, FastAPI, Form, Request, Response
+from fastapi import APIRouter, FastAPI, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from supplyguard.adapters.db.declarations_repo import DeclarationFilter
+from supplyguard.adapters.db.metadata import MAX_STORED_INT
 from supplyguard.bootstrap import Container
 from supplyguard.errors import FieldError, NotAuthenticated, PermissionDenied, ValidationFailed
 from supplyguard.model.organisations import Role
@@ -253,7 +254,7 @@ def outcome_submit(
 def false_positive_submit(
     request: Request,
     declaration_id: uuid.UUID,
-    hit_id: int,
+    hit_id: Annotated[int, Path(ge=1, le=MAX_STORED_INT)],
     session: SessionDep,
     csrf: Annotated[str, Form()],
 ) -> Response:
@@ -264,7 +265,11 @@ def false_positive_submit(
 
 
 @router.get("/audit", response_class=HTMLResponse)
-def audit_page(request: Request, session: SessionDep, before_id: int | None = None) -> HTMLResponse:
+def audit_page(
+    request: Request,
+    session: SessionDep,
+    before_id: Annotated[int | None, Query(ge=1, le=MAX_STORED_INT)] = None,
+) -> HTMLResponse:
     container = container_of(request)
     entries = list_audit(container.uow(readonly=True), session.principal, before_id=before_id, limit=100)
     next_url = f"/audit?before_id={entries[-1].id}" if len(entries) == 100 else None

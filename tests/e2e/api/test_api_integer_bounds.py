@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from supplyguard.api.schemas import MAX_STORED_INT
+from supplyguard.adapters.db.metadata import MAX_STORED_INT
 from tests.e2e.api.conftest import Node
 
 PROBLEM = "application/problem+json"

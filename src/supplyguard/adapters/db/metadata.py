@@ -13,3 +13,8 @@ NAMING_CONVENTION = {
 }
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+#: The largest integer the databases store (PostgreSQL's BIGINT, SQLite's INTEGER). The API and the
+#: dashboard refuse an id, leaf index or tree size past it (or an id below 1) as bad input: PostgreSQL
+#: answers "bigint out of range" and the SQLite driver raises OverflowError on one out of that range.
+MAX_STORED_INT = 2**63 - 1

@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from supplyguard.adapters.db.metadata import MAX_STORED_INT
 from supplyguard.api.deps import ContainerDep, SignedPrincipalDep
-from supplyguard.api.schemas import MAX_STORED_INT
 from supplyguard.model.permissions import Action, require
 from supplyguard.services import ledger as service
 

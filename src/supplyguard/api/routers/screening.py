@@ -8,9 +8,9 @@ from fastapi import APIRouter, Path
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
+from supplyguard.adapters.db.metadata import MAX_STORED_INT
 from supplyguard.adapters.lists_store import ListStore
 from supplyguard.api.deps import ContainerDep, PrincipalDep
-from supplyguard.api.schemas import MAX_STORED_INT
 from supplyguard.bootstrap import Container
 from supplyguard.errors import FieldError, ValidationFailed
 from supplyguard.model.permissions import Action, require

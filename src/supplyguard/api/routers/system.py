@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from supplyguard.adapters.db.metadata import MAX_STORED_INT
 from supplyguard.api.deps import ContainerDep, PrincipalDep
-from supplyguard.api.schemas import MAX_STORED_INT, AuditEntryOut, HealthOut
+from supplyguard.api.schemas import AuditEntryOut, HealthOut
 from supplyguard.services.audit import list_audit
 from supplyguard.services.health import check_health
 
