@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis.generation import GenerationMode
+from schemathesis.python import asgi
 from sqlalchemy import func, select
 
 from supplyguard.api.app import create_app
@@ -115,7 +117,19 @@ def fuzz_node(tmp_path: Path, sqlite_template: Path) -> Iterator[FuzzNode]:
         with TestClient(app) as client:
             yield FuzzNode(app, client, container, token)
     finally:
+        _stop_schemathesis_loop()
         container.close()
+
+
+def _stop_schemathesis_loop() -> None:
+    """End the event-loop thread schemathesis keeps for in-process ASGI calls (it would otherwise
+    run until the interpreter exits, holding the app's lifespan) and its worker threads: a test
+    process with other threads alive cannot fork, and the forked-worker tests that run after this
+    one in the same process would be skipped."""
+    asgi._shutdown()  # schemathesis's own exit hook: lifespans stopped, portal closed
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and thread.name.startswith(("asyncio-portal", "AnyIO")):
+            thread.join(timeout=15)
 
 
 def _content_type(response: Any) -> str:
