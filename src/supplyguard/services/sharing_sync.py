@@ -313,13 +313,6 @@ def _next_page(
                     raise SyncFailed("the fetcher stopped without a page") from None
 
 
-def _fetch_page(
-    client: httpx.Client, partner: PartnerRecord, position: int, limit: int, max_bytes: int
-) -> tuple[list[Any], bool, int]:
-    objects, more, last, _ = _fetch_page_body(client, partner, position, limit, max_bytes, None)
-    return (objects.read() if isinstance(objects, _Page) else objects), more, last
-
-
 def _fetch_page_body(
     client: httpx.Client,
     partner: PartnerRecord,

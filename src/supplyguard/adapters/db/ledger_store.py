@@ -275,9 +275,8 @@ class LedgerStore:
         (WITHOUT ROWID): nothing is put off."""
         if not self._postgres:
             return lambda: None
-        self._lock(
-            bulk=True
-        )  # the append lock first, as an append takes it: no two writers wait on each other
+        # the append lock first, as an append takes it, so that two writers cannot wait on each other
+        self._lock(bulk=True)
         return defer_indexes(self._conn, (ledger_records,), below_rows=below_rows, keys=True)
 
     def append_leaves(
