@@ -31,6 +31,14 @@ def _delivery(a: SharingTestNode) -> list[dict[str, Any]]:
     return [entry.wire for entry in page.entries]
 
 
+def _genuine_and_forged(a: SharingTestNode) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One object A delivers, and a copy whose signed name was altered after signing."""
+    genuine = _delivery(a)[0]
+    forged = copy.deepcopy(genuine)
+    forged["name"] = "Nothing to see here"
+    return genuine, forged
+
+
 def _context(b: SharingTestNode) -> Any:
     with b.container.uow(readonly=True) as uow:
         return check_context(SharingRepository(uow.connection), b.node, "test.node", b.clock.now().date())
@@ -58,9 +66,7 @@ def _relayed_signed(node_b: SharingTestNode, carrier: SharingTestNode, first_id:
 
 
 def test_verdicts_match_what_ingest_decides_itself(linked: SharingTestNode, node_b: SharingTestNode) -> None:
-    genuine = _delivery(linked)[0]
-    forged = copy.deepcopy(genuine)
-    forged["name"] = "Nothing to see here"
+    genuine, forged = _genuine_and_forged(linked)
     context = _context(node_b)
     verdicts = check_objects([genuine, forged, "not an object"], context)
     assert verdicts[0] == Checked(genuine["id"], "test.node", "cmaa-test")
@@ -95,9 +101,7 @@ def test_a_verdict_naming_another_object_is_not_used(
 def test_a_worker_verdict_carries_what_storing_would_work_out(
     linked: SharingTestNode, node_b: SharingTestNode
 ) -> None:
-    genuine = _delivery(linked)[0]
-    forged = copy.deepcopy(genuine)
-    forged["name"] = "Nothing to see here"
+    genuine, forged = _genuine_and_forged(linked)
     context = _context(node_b)
     plain, refused = check_objects([genuine, forged], context)
     passed, refused_derived = check_objects([genuine, forged], context, derive=True)
@@ -199,9 +203,7 @@ def test_first_versions_of_an_unread_delivery_are_stored_from_their_verdicts_unr
 def test_an_unread_delivery_reads_what_its_verdicts_cannot_store(
     linked: SharingTestNode, node_b: SharingTestNode
 ) -> None:
-    genuine = _delivery(linked)[0]
-    forged = copy.deepcopy(genuine)
-    forged["name"] = "Nothing to see here"
+    genuine, forged = _genuine_and_forged(linked)
     context = _context(node_b)
     passed, refused = check_objects([genuine, forged], context, derive=True)
     # The same object twice: the second is read and found a duplicate of the first, stored unread.
@@ -219,9 +221,7 @@ def test_an_unread_delivery_reads_what_its_verdicts_cannot_store(
 def test_an_unread_delivery_with_a_stale_context_is_read_and_checked(
     linked: SharingTestNode, node_b: SharingTestNode
 ) -> None:
-    genuine = _delivery(linked)[0]
-    forged = copy.deepcopy(genuine)
-    forged["name"] = "Nothing to see here"
+    genuine, forged = _genuine_and_forged(linked)
     context = _context(node_b)
     (passed,) = check_objects([genuine], context, derive=True)
     stale = type(context)(context.keys, (), context.sender, context.recipient, context.on)
