@@ -13,15 +13,12 @@ import statistics
 import time
 import uuid
 
-from sqlalchemy import create_engine, text
-
+from benchdb import create_pg_database, drop_pg_database  # the bench folder is on sys.path
 from supplyguard.adapters.db.engine import create_db_engine
 from supplyguard.adapters.db.ledger_store import LedgerStore, leaf_columns
 from supplyguard.adapters.db.migrate import upgrade
 from supplyguard.ledger import LeafEnvelope
 from supplyguard.ledger.hashing import leaf_hashes
-
-ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def main() -> None:
@@ -30,12 +27,11 @@ def main() -> None:
     parser.add_argument("--slices", type=int, default=20)
     parser.add_argument("--slice-events", type=int, default=2000)
     args = parser.parse_args()
-    name = f"sg_tail_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = create_pg_database("sg_tail_bench")
+    if url is None:
+        raise SystemExit("this bench needs PostgreSQL at 127.0.0.1:5432")
     try:
-        engine = create_db_engine(ADMIN.rsplit("/", 1)[0] + "/" + name)
+        engine = create_db_engine(url)
         upgrade(engine)
         per = args.slice_events
         org = str(uuid.UUID(int=7))
@@ -70,9 +66,7 @@ def main() -> None:
             )
         engine.dispose()
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_pg_database(url)
 
 
 if __name__ == "__main__":
