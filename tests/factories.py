@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from supplyguard.model.organisations import Organisation, Principal, Role, User
 
 if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
     from supplyguard.bootstrap import Container
+
+PASSWORD = "correct horse battery"
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 def make_org(
@@ -24,13 +30,29 @@ def make_user(
     org: Organisation,
     username: str,
     roles: tuple[str, ...] = ("officer",),
-    password: str | None = "correct horse battery",  # noqa: S107
+    password: str | None = PASSWORD,
 ) -> User:
     from supplyguard.services import accounts
 
     return accounts.create_user(
         container.uow(), container.clock, None, org.id, username, list(roles), password
     )
+
+
+def web_login(client: TestClient, username: str, landing: str) -> str:
+    """Log ``username`` (password :data:`PASSWORD`) in through the dashboard's form, landing on
+    ``landing``; the session's CSRF token, read from that page (its logout form)."""
+    token = _CSRF.search(client.get("/login").text)
+    assert token is not None
+    done = client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf": token.group(1), "next": landing},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    csrf = _CSRF.search(client.get(landing).text)
+    assert csrf is not None
+    return csrf.group(1)
 
 
 def principal_for(user: User) -> Principal:

@@ -15,26 +15,7 @@ from supplyguard.model.clock import iso_utc
 from supplyguard.services import telemetry
 from supplyguard.services.declarations import submit_declaration
 from supplyguard.tracking import DeviceProfile, GeofenceIndex, TrackingRules
-from tests.factories import admin_principal, declaration_data, make_org, make_user
-
-PASSWORD = "correct horse battery"
-
-
-def _login(client: TestClient, username: str) -> str:
-    """Log in through the form; the session's CSRF token (from a page's logout form)."""
-    form = client.get("/login")
-    token = re.search(r'name="csrf" value="([^"]+)"', form.text)
-    assert token is not None
-    response = client.post(
-        "/login",
-        data={"username": username, "password": PASSWORD, "csrf": token.group(1), "next": "/tracking/alerts"},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    page = client.get("/tracking/alerts")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert csrf is not None
-    return csrf.group(1)
+from tests.factories import admin_principal, declaration_data, make_org, make_user, web_login
 
 
 @pytest.fixture
@@ -63,7 +44,7 @@ def test_map_json_is_geojson_for_a_logged_in_person_only(node) -> None:  # type:
     client, _declaration = node
     anonymous = client.get("/tracking/map.json", follow_redirects=False)
     assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
-    _login(client, "officer_a")
+    web_login(client, "officer_a", "/tracking/alerts")
     response = client.get("/tracking/map.json")
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/json")
     picture = response.json()
@@ -77,13 +58,13 @@ def test_map_json_is_geojson_for_a_logged_in_person_only(node) -> None:  # type:
 
 def test_map_json_of_another_organisation_is_empty(node) -> None:  # type: ignore[no-untyped-def]
     client, _declaration = node
-    _login(client, "officer_b")
+    web_login(client, "officer_b", "/tracking/alerts")
     assert client.get("/tracking/map.json").json()["features"] == []
 
 
 def test_an_officer_acknowledges_an_alert_with_the_form(node) -> None:  # type: ignore[no-untyped-def]
     client, declaration = node
-    csrf = _login(client, "officer_a")
+    csrf = web_login(client, "officer_a", "/tracking/alerts")
     page = client.get("/tracking/alerts")
     assert "seal reported broken outside any site" in page.text
     alert_id = re.search(r'action="/tracking/alerts/([0-9a-f-]+)/acknowledge"', page.text)

@@ -11,26 +11,9 @@ from fastapi.testclient import TestClient
 from supplyguard.api.app import create_app
 from supplyguard.services import resilience as service
 from tests.conftest import REPO
-from tests.factories import make_org, make_user, principal_for
+from tests.factories import make_org, make_user, principal_for, web_login
 
 EXAMPLES = REPO / "examples" / "resilience"
-PASSWORD = "correct horse battery"
-
-
-def _login(client: TestClient, username: str) -> str:
-    form = client.get("/login").text
-    token = re.search(r'name="csrf" value="([^"]+)"', form)
-    assert token is not None
-    done = client.post(
-        "/login",
-        data={"username": username, "password": PASSWORD, "csrf": token.group(1), "next": "/resilience"},
-        follow_redirects=False,
-    )
-    assert done.status_code == 303, done.text
-    page = client.get("/resilience").text
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert csrf is not None
-    return csrf.group(1)
 
 
 @pytest.fixture
@@ -54,7 +37,7 @@ def site(container):  # type: ignore[no-untyped-def]
 def test_network_page_shows_ranking_histogram_stockpile_and_suez_reroute(site) -> None:  # type: ignore[no-untyped-def]
     client, stored = site
     assert client.get(f"/resilience/{stored.id}", follow_redirects=False).status_code == 303  # login first
-    _login(client, "planner")
+    web_login(client, "planner", "/resilience")
     index = client.get("/resilience").text
     assert "medical-supplies" in index and f"/resilience/{stored.id}" in index
     page = client.get(f"/resilience/{stored.id}")
@@ -73,7 +56,7 @@ def test_network_page_shows_ranking_histogram_stockpile_and_suez_reroute(site) -
 
 def test_report_is_self_contained_html_and_a_pdf(site) -> None:  # type: ignore[no-untyped-def]
     client, stored = site
-    _login(client, "olga")
+    web_login(client, "olga", "/resilience")
     report = client.get(f"/resilience/{stored.id}/report")
     assert report.status_code == 200
     html = report.text
@@ -88,7 +71,7 @@ def test_report_is_self_contained_html_and_a_pdf(site) -> None:  # type: ignore[
 
 def test_other_organisations_and_bad_uploads_get_error_pages(site) -> None:  # type: ignore[no-untyped-def]
     client, stored = site
-    csrf = _login(client, "kim")
+    csrf = web_login(client, "kim", "/resilience")
     assert client.get(f"/resilience/{stored.id}").status_code == 404
     bad = client.post("/resilience/networks", data={"csrf": csrf, "network_yaml": "sites: [\n"})
     assert bad.status_code == 422 and "YAML" in bad.text and "<html" in bad.text
@@ -111,7 +94,7 @@ def test_other_organisations_and_bad_uploads_get_error_pages(site) -> None:  # t
 
 def test_a_drill_from_the_page_to_the_training_record(site) -> None:  # type: ignore[no-untyped-def]
     client, stored = site
-    csrf = _login(client, "planner")
+    csrf = web_login(client, "planner", "/resilience")
     started = client.post(
         f"/resilience/{stored.id}/drills",
         data={"csrf": csrf, "scenario": "dutch-blackout-and-hamburg-strike"},

@@ -4,7 +4,6 @@ OverflowError on them and the page answered 500."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -12,9 +11,8 @@ from fastapi.testclient import TestClient
 
 from supplyguard.adapters.db.metadata import MAX_STORED_INT
 from supplyguard.api.app import create_app
-from tests.factories import make_org, make_user
+from tests.factories import make_org, make_user, web_login
 
-PASSWORD = "correct horse battery"
 NO_DECLARATION = "00000000-0000-0000-0000-000000000000"
 
 
@@ -23,13 +21,7 @@ def signed_in(container) -> Iterator[tuple[TestClient, str]]:  # type: ignore[no
     """A client signed in as an admin, and the CSRF token of its session."""
     make_user(container, make_org(container), "ada", ("admin",))
     with TestClient(create_app(container), raise_server_exceptions=False) as client:
-        login = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
-        assert login is not None
-        form = {"username": "ada", "password": PASSWORD, "csrf": login.group(1), "next": "/audit"}
-        assert client.post("/login", data=form, follow_redirects=False).status_code == 303
-        csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/queue").text)
-        assert csrf is not None
-        yield client, csrf.group(1)
+        yield client, web_login(client, "ada", "/queue")
 
 
 @pytest.mark.parametrize("before_id", [MAX_STORED_INT + 1, -(2**64), 0])
