@@ -24,11 +24,9 @@ document, so they are not fuzzed here; no operation is left out.
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,30 +93,17 @@ class FuzzNode:
 
 
 @pytest.fixture
-def fuzz_node(tmp_path: Path, sqlite_template: Path) -> Iterator[FuzzNode]:
-    """A node on a copy of the test SQLite template, with one admin."""
-    from supplyguard.bootstrap import build
-    from supplyguard.config import Settings
-
-    shutil.copy(sqlite_template, tmp_path / "node.db")
-    container = build(
-        Settings(
-            data_dir=tmp_path / "data",
-            database_url=f"sqlite:///{tmp_path / 'node.db'}",
-            node_name="test.node",
-            node_country="NL",
-        )
-    )
+def fuzz_node(container: Container) -> Iterator[FuzzNode]:
+    """The app on a test node (SQLite and PostgreSQL, as every storage test), with one admin."""
+    org = make_org(container, "Customs A", "NL")
+    make_user(container, org, "admin_a", ("admin",))
+    token = create_token(container.uow(), container.clock, None, "admin_a", "fuzz").token
+    app = create_app(container)
     try:
-        org = make_org(container, "Customs A", "NL")
-        make_user(container, org, "admin_a", ("admin",))
-        token = create_token(container.uow(), container.clock, None, "admin_a", "fuzz").token
-        app = create_app(container)
         with TestClient(app) as client:
             yield FuzzNode(app, client, container, token)
     finally:
         _stop_schemathesis_loop()
-        container.close()
 
 
 def _stop_schemathesis_loop() -> None:
