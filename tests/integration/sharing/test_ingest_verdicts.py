@@ -39,6 +39,18 @@ def _genuine_and_forged(a: SharingTestNode) -> tuple[dict[str, Any], dict[str, A
     return genuine, forged
 
 
+def _held_as_read(wire: dict[str, Any], b: SharingTestNode) -> Any:
+    """The held row B stores for ``wire`` when it reads and checks the object itself (position 1)."""
+    return held_from_signed(
+        SignedObject.from_stix(wire),
+        position=1,
+        author_node="test.node",
+        received_from="test.node",
+        agreement_id="cmaa-test",
+        stored_at=b.clock.now(),
+    )
+
+
 def _context(b: SharingTestNode) -> Any:
     with b.container.uow(readonly=True) as uow:
         return check_context(SharingRepository(uow.connection), b.node, "test.node", b.clock.now().date())
@@ -108,14 +120,7 @@ def test_a_worker_verdict_carries_what_storing_would_work_out(
     assert plain is not None and plain.derived is None
     assert refused == refused_derived and refused is not None and refused.derived is None
     assert passed is not None and passed.derived is not None
-    held = held_from_signed(
-        SignedObject.from_stix(genuine),
-        position=1,
-        author_node="test.node",
-        received_from="test.node",
-        agreement_id="cmaa-test",
-        stored_at=node_b.clock.now(),
-    )
+    held = _held_as_read(genuine, node_b)
     assert passed.derived == (
         held.content_hash,
         observed(held.wire),
@@ -183,14 +188,7 @@ def test_first_versions_of_an_unread_delivery_are_stored_from_their_verdicts_unr
     unread = _Unread([genuine])
     report = _ingest(node_b, unread, checked=[passed], checked_under=context)
     assert report.stored == [genuine["id"]] and unread.reads == []
-    held = held_from_signed(
-        SignedObject.from_stix(genuine),
-        position=1,
-        author_node="test.node",
-        received_from="test.node",
-        agreement_id="cmaa-test",
-        stored_at=node_b.clock.now(),
-    )
+    held = _held_as_read(genuine, node_b)
     with node_b.container.uow(readonly=True) as uow:
         repo = SharingRepository(uow.connection)
         stored = repo.held(genuine["id"])
