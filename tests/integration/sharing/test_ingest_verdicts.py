@@ -51,6 +51,13 @@ def _held_as_read(wire: dict[str, Any], b: SharingTestNode) -> Any:
     )
 
 
+def _stored_with_keys(b: SharingTestNode, object_id: str, found: Any) -> tuple[Any, list[Any]]:
+    """What B holds of ``object_id``, and its intel keys among the observables ``found``."""
+    with b.container.uow(readonly=True) as uow:
+        repo = SharingRepository(uow.connection)
+        return repo.held(object_id), repo.intel_keys_matching((k, v) for k, v, _ in found)
+
+
 def _context(b: SharingTestNode) -> Any:
     with b.container.uow(readonly=True) as uow:
         return check_context(SharingRepository(uow.connection), b.node, "test.node", b.clock.now().date())
@@ -135,10 +142,7 @@ def test_a_worker_verdict_carries_what_storing_would_work_out(
     assert found  # a suspect shipment names its container and parties
     report = _ingest(node_b, [genuine], checked=[passed], checked_under=context)
     assert report.stored == [genuine["id"]]
-    with node_b.container.uow(readonly=True) as uow:
-        repo = SharingRepository(uow.connection)
-        stored = repo.held(genuine["id"])
-        keys = repo.intel_keys_matching((k, v) for k, v, _ in found)
+    stored, keys = _stored_with_keys(node_b, genuine["id"], found)
     assert stored is not None
     assert replace(stored, position=1, stored_at=held.stored_at) == held  # as if stored without it
     assert sorted((k.kind, k.value, k.found_in, k.object_kind) for k in keys) == sorted(
@@ -189,10 +193,7 @@ def test_first_versions_of_an_unread_delivery_are_stored_from_their_verdicts_unr
     report = _ingest(node_b, unread, checked=[passed], checked_under=context)
     assert report.stored == [genuine["id"]] and unread.reads == []
     held = _held_as_read(genuine, node_b)
-    with node_b.container.uow(readonly=True) as uow:
-        repo = SharingRepository(uow.connection)
-        stored = repo.held(genuine["id"])
-        keys = repo.intel_keys_matching((k, v) for k, v, _ in found)
+    stored, keys = _stored_with_keys(node_b, genuine["id"], found)
     assert stored is not None
     assert replace(stored, position=1, stored_at=held.stored_at) == held  # as if read and stored
     assert len(keys) == len(found) > 0  # its intel keys, from the TLP and revocation it holds
