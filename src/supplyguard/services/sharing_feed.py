@@ -119,12 +119,20 @@ def feed_page(
 
 def objects_envelope(page: FeedPage) -> bytes:
     """The TAXII envelope of a page of objects as JSON bytes, the stored objects spliced in as
-    they are (the same document ``json.dumps`` of the parsed objects would give, without the
-    per-object parse and re-encode)."""
+    they are (the document ``json.dumps`` of the parsed objects would give, without the per-object
+    parse and re-encode, and with each object on a line of its own: see :func:`split_envelope`)."""
     return b"".join(objects_envelope_parts(page))
 
 
 ENVELOPE_PART_OBJECTS = 16  # objects per part of an envelope: ~55 KB for 3.4 KB objects
+
+#: How an envelope holds its objects: ``{..."objects":[`` and a line break, the objects' texts
+#: separated by a comma and a line break, a line break and ``]}``. Whitespace between JSON tokens,
+#: so the document is the same to any reader; a stored object's text (compact JSON) has no line
+#: break of its own, so a reader that knows this can cut the objects apart without parsing them.
+OBJECTS_OPENING = b'"objects":[\n'
+OBJECT_SEPARATOR = b",\n"
+OBJECTS_CLOSING = b"\n]}"
 
 
 def objects_envelope_parts(page: FeedPage) -> list[bytes]:
@@ -139,13 +147,41 @@ def objects_envelope_parts(page: FeedPage) -> list[bytes]:
     if not page.entries:
         return [text.encode()]
     texts = [entry.wire_text for entry in page.entries]
-    opening, step = f'{text[:-1]},"objects":[', ENVELOPE_PART_OBJECTS
+    opening, separator = f"{text[:-1]},{OBJECTS_OPENING.decode()}", OBJECT_SEPARATOR.decode()
+    step = ENVELOPE_PART_OBJECTS
     parts = [
-        (("," if start else opening) + ",".join(texts[start : start + step])).encode()
+        ((separator if start else opening) + separator.join(texts[start : start + step])).encode()
         for start in range(0, len(texts), step)
     ]
-    parts[-1] += b"]}"
+    parts[-1] += OBJECTS_CLOSING
     return parts
+
+
+def split_envelope(body: Any, start: int = 0, end: int | None = None) -> tuple[bytes, list[bytes]] | None:
+    """A page in the form :func:`objects_envelope` writes (``body[start:end]``: bytes, or a shared
+    memory map holding the page), cut apart without parsing it: the envelope with an empty
+    ``objects`` list, and each object's text. None where the page is not in that form (it is then
+    to be parsed whole).
+
+    The texts are what a parser would read as the objects only if each parses alone as one JSON
+    value (then the whole page is the envelope with those values as its objects, line breaks
+    being whitespace between tokens); the caller checks that as it parses them, and parses the
+    page whole where one does not."""
+    end = len(body) if end is None else end
+    opening = body.find(OBJECTS_OPENING, start, end)
+    stop = end - len(OBJECTS_CLOSING)
+    if opening < 0 or body[stop:end] != OBJECTS_CLOSING:
+        return None
+    first = opening + len(OBJECTS_OPENING)
+    if first > stop:
+        return None  # the opening and the closing overlap: no objects between them
+    texts: list[bytes] = []
+    find, at = body.find, first
+    while (cut := find(OBJECT_SEPARATOR, at, stop)) >= 0:
+        texts.append(body[at:cut])
+        at = cut + len(OBJECT_SEPARATOR)
+    texts.append(body[at:stop])
+    return body[start : first - 1] + b"]}", texts
 
 
 def object_versions(uow: SqlUnitOfWork, partner_node: str | None, object_id: str) -> list[FeedEntry]:

@@ -18,6 +18,7 @@ import queue
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, overload
@@ -33,7 +34,7 @@ from supplyguard.logging import get_logger
 from supplyguard.model.organisations import Principal
 from supplyguard.model.permissions import Action, require
 from supplyguard.services.forked import gc_frozen
-from supplyguard.services.sharing_feed import MAX_PAGE, position_cursor
+from supplyguard.services.sharing_feed import MAX_PAGE, position_cursor, split_envelope
 from supplyguard.services.sharing_ingest import (
     CheckContext,
     Checked,
@@ -92,7 +93,8 @@ class SyncResult:
 CHUNKS = 8  # a page is checked in this many chunks, claimed by the workers and by this process
 
 _claims: Any = None  # in a verification worker: the claim flags it shares with the syncing process
-_pages: Any = None  # ... and the shared memory the page bytes arrive in (two slots)
+_pages: Any = None  # ... and the shared memory the page bytes arrive in (three slots)
+_context: CheckContext | None = None  # ... and the sync's check context (inherited, not sent per page)
 
 
 def parse_page(body: bytes) -> Any:
@@ -121,11 +123,39 @@ def _envelope(body: bytes, partner: str) -> tuple[list[Any], bool]:
     return objects, more
 
 
+def _page_lines(body: Any, start: int = 0, end: int | None = None) -> tuple[bool, list[bytes]] | None:
+    """``more`` and the objects' texts of a page (``body[start:end]``) in the form this node's feed
+    writes (one object a line: :func:`~supplyguard.services.sharing_feed.split_envelope`), cut
+    apart without parsing the objects; None where the page is not in that form."""
+    split = split_envelope(body, start, end)
+    if split is None:
+        return None
+    try:
+        envelope = parse_page(split[0])
+    except ValueError:
+        return None
+    if type(envelope) is not dict or envelope.get("objects") != []:
+        return None
+    return bool(envelope.get("more", False)), split[1]
+
+
+def _parse_lines(texts: Sequence[bytes]) -> list[Any] | None:
+    """Each object's text parsed alone (:func:`parse_page`); None where one is not one JSON value
+    (the page is then parsed whole, which decides what its objects are)."""
+    try:
+        with gc_paused():
+            return [parse_page(text) for text in texts]
+    except ValueError:
+        return None
+
+
 class _Page(UnreadObjects):
-    """A page handed to the verification workers, parsed here only if something reads its objects:
-    the workers parse it and tell its length and ``more`` with their verdicts
-    (:meth:`known`), and first versions are stored from their verdicts (see
-    :class:`~supplyguard.services.sharing_ingest.UnreadObjects`)."""
+    """A page handed to the verification workers, parsed here only as far as something reads it:
+    the workers parse it and tell its length and ``more`` with their verdicts (:meth:`known`),
+    first versions are stored from their verdicts (see
+    :class:`~supplyguard.services.sharing_ingest.UnreadObjects`), and a page in the line form of
+    this node's feed (:func:`_page_lines`) is parsed chunk by chunk where this process checks a
+    chunk itself (:meth:`chunk`)."""
 
     def __init__(self, body: bytes, partner: str) -> None:
         self._body = body
@@ -133,30 +163,58 @@ class _Page(UnreadObjects):
         self._objects: list[Any] | None = None
         self._count: int | None = None
         self._more = False
+        lines = _page_lines(body)
+        self._texts: list[bytes] | None = None
+        if lines is not None:
+            self._more, self._texts = lines
 
     def read(self) -> list[Any]:
         """The objects, parsed now if they were not yet (SyncFailed: not a TAXII envelope)."""
         if self._objects is None:
-            self._objects, self._more = _envelope(self._body, self._partner)
+            parsed = None if self._texts is None else _parse_lines(self._texts)
+            if parsed is None:
+                self._texts = None  # one object a line no more: the page is what its whole parse says
+                self._objects, self._more = _envelope(self._body, self._partner)
+            else:
+                self._objects = parsed
             self._count = len(self._objects)
         return self._objects
 
     def is_read(self) -> bool:
         return self._objects is not None
 
+    @property
+    def texts(self) -> list[bytes] | None:
+        """The objects' texts, where the page is held one object a line (None once it is parsed
+        whole because one of them is not one JSON value alone)."""
+        return self._texts
+
+    def chunk(self, chunk: int) -> list[Any]:
+        """The objects of chunk ``chunk``: only its lines parsed where the page is in line form."""
+        if self._objects is None and self._texts is not None:
+            low, high = _chunk_bounds(len(self._texts), chunk)
+            parsed = _parse_lines(self._texts[low:high])
+            if parsed is not None:
+                return parsed
+        objects = self.read()
+        low, high = _chunk_bounds(len(objects), chunk)
+        return objects[low:high]
+
     def known(self, count: int, more: bool) -> None:
         """What a worker read of this very page (the same bytes, by :func:`parse_page`)."""
-        if self._count is None:
+        if self._count is None and self._texts is None:
             self._count, self._more = count, more
 
     @property
     def more(self) -> bool:
-        if self._count is None:
+        if self._count is None and self._texts is None:
             self.read()
         return self._more
 
     def __len__(self) -> int:
-        return len(self.read()) if self._count is None else self._count
+        if self._count is not None:
+            return self._count
+        return len(self.read()) if self._texts is None else len(self._texts)
 
     @overload
     def __getitem__(self, index: int) -> Any: ...
@@ -168,9 +226,9 @@ class _Page(UnreadObjects):
         return self.read()[index]
 
 
-def _init_checker(claims: Any, pages: Any) -> None:
-    global _claims, _pages
-    _claims, _pages = claims, pages
+def _init_checker(claims: Any, pages: Any, context: CheckContext) -> None:
+    global _claims, _pages, _context
+    _claims, _pages, _context = claims, pages, context
 
 
 def _claim(claims: Any, slot: int, chunk: int) -> bool:
@@ -187,53 +245,83 @@ def _chunk_bounds(count: int, chunk: int) -> tuple[int, int]:
     return count * chunk // CHUNKS, count * (chunk + 1) // CHUNKS
 
 
-#: A :class:`Checked`'s fields (id, author, agreement, check, detail, derived), or None.
+#: A :class:`Checked`'s fields (id, author, agreement, check, detail, derived), or None. From a page
+#: held one object a line, a derived text equal to the object's line travels as None: the syncing
+#: process holds the same bytes.
 _Verdict = tuple[str, str, str | None, str | None, str, Derived | None] | None
 
 
-#: What a worker found of a page: its number of objects and ``more`` (-1 and False where it is not
-#: a TAXII envelope), and the verdicts of the chunks it claimed.
-_Found = tuple[int, bool, list[tuple[int, list[_Verdict]]]]
+#: What a worker found of a page: its number of objects (-1 where it is not a TAXII envelope),
+#: ``more``, whether it read the page one object a line (:func:`_page_lines`), and the verdicts of
+#: the chunks it claimed.
+_Found = tuple[int, bool, bool, list[tuple[int, list[_Verdict]]]]
 
 
-def _check_page(slot: int, start: int, size: int, context: CheckContext) -> _Found:
+def _check_page(slot: int, start: int, size: int) -> _Found:
     """In a verification worker: parse a page (``size`` bytes at ``start`` of the shared memory)
     and check its chunks from the first, each one not already claimed (the syncing process takes
     chunks from the last while it waits). Verdicts travel back as plain tuples (a pickled slotted
     dataclass costs about fifteen times as much to send and to read)."""
-    try:
-        with gc_paused():
-            envelope = parse_page(_pages[start : start + size])
-        objects = envelope.get("objects", [])
-        more = bool(envelope.get("more", False))
-    except (ValueError, AttributeError):
-        return -1, False, []  # the storing side refuses the page itself
-    if not isinstance(objects, list):
-        return -1, False, []
+    assert _context is not None
+    objects: list[Any] | None = None
+    more = False
+    lines = _page_lines(_pages, start, start + size)  # each object copied out of the map alone
+    texts = None if lines is None else lines[1]
+    if lines is not None:
+        more = lines[0]
+        objects = _parse_lines(lines[1])
+        if objects is None:
+            texts = None
+    if objects is None:
+        try:
+            with gc_paused():
+                envelope = parse_page(_pages[start : start + size])
+            objects = envelope.get("objects", [])
+            more = bool(envelope.get("more", False))
+        except (ValueError, AttributeError):
+            return -1, False, False, []  # the storing side refuses the page itself
+        if not isinstance(objects, list):
+            return -1, False, False, []
     done: list[tuple[int, list[_Verdict]]] = []
     for chunk in range(CHUNKS):
         if _claim(_claims, slot, chunk):
             low, high = _chunk_bounds(len(objects), chunk)
-            verdicts = check_objects(objects[low:high], context, derive=True)
-            done.append((chunk, [_as_tuple(v) for v in verdicts]))
-    return len(objects), more, done
+            verdicts = check_objects(objects[low:high], _context, derive=True)
+            done.append(
+                (
+                    chunk,
+                    [_as_tuple(v, None if texts is None else texts[low + i]) for i, v in enumerate(verdicts)],
+                )
+            )
+    return len(objects), more, texts is not None, done
 
 
-def _as_tuple(verdict: Checked | None) -> _Verdict:
+def _as_tuple(verdict: Checked | None, line: bytes | None = None) -> _Verdict:
     if verdict is None:
         return None
+    derived = verdict.derived
+    if derived is not None and line is not None and derived[2].encode() == line:
+        derived = (derived[0], derived[1], None, *derived[3:])  # type: ignore[assignment]
     return (
         verdict.object_id,
         verdict.author,
         verdict.agreement_id,
         verdict.check,
         verdict.detail,
-        verdict.derived,
+        derived,
     )
 
 
-def _from_tuple(verdict: _Verdict) -> Checked | None:
-    return None if verdict is None else Checked(*verdict)
+def _from_tuple(verdict: _Verdict, line: bytes | None = None) -> Checked | None:
+    if verdict is None:
+        return None
+    derived = verdict[5]
+    if derived is not None and derived[2] is None:
+        if line is None:
+            return None  # cannot happen: a text sent as its line comes from a page held in lines
+        derived = (derived[0], derived[1], line.decode(), *derived[3:])
+        return Checked(*verdict[:5], derived)
+    return Checked(*verdict)
 
 
 def _warm(_: int) -> int:
@@ -258,26 +346,38 @@ def _verdicts(
 ) -> list[Checked | None]:
     """The verdicts on a page, in page order. While the workers go through the page from its first
     chunk, this process checks chunks from the last until it meets theirs, so neither side waits
-    long for the other (it parses the page only then). An object left without a verdict (a worker
-    failed) is checked where it is stored; the page is parsed here if no worker could."""
+    long for the other (it parses only those chunks where the page is held one object a line, the
+    whole page otherwise). An object left without a verdict (a worker failed) is checked where it
+    is stored; the page is parsed here if no worker could."""
     own: dict[int, list[Checked | None]] = {}
+    in_lines = page.texts is not None
     for chunk in reversed(range(CHUNKS)):
         if not _claim(claims, slot, chunk):
             break
-        objects = page.read()
-        low, high = _chunk_bounds(len(objects), chunk)
-        own[chunk] = check_objects(objects[low:high], context)
+        objects = page.chunk(chunk)
+        if in_lines and page.texts is None:  # a line is not one JSON value: the page is read whole
+            own.clear()
+            in_lines = False
+        own[chunk] = check_objects(objects, context, derive=True)
     found: list[tuple[int, list[_Verdict]]] = []
     try:
         for future in futures:
-            count, more, done = future.result()
-            if count < 0 or (page.is_read() and count != len(page)):
+            count, more, lines, done = future.result()
+            if count < 0 or lines != (page.texts is not None):
+                if count >= 0 and not lines:  # the worker read the page whole: so does this process
+                    page.read()
+                    own = {} if in_lines else own
+                    in_lines = False
+                else:
+                    continue
+            if page.is_read() and count != len(page):
                 continue  # the page is refused (or read) here
             page.known(count, more)
             found.extend(done)
     except Exception as error:  # a worker that died or failed: its objects are checked in ingest
         log.warning("sync.worker_failed", error=f"{type(error).__name__}: {error}")
     count = len(page)  # parses the page here where no worker told its length
+    texts = page.texts
     merged: list[Checked | None] = [None] * count
     for chunk, mine in own.items():
         low, high = _chunk_bounds(count, chunk)
@@ -285,7 +385,19 @@ def _verdicts(
     for chunk, theirs in found:
         low, high = _chunk_bounds(count, chunk)
         if len(theirs) == high - low:
-            merged[low:high] = map(_from_tuple, theirs)
+            if texts is None:
+                merged[low:high] = map(_from_tuple, theirs)
+            else:
+                merged[low:high] = map(_from_tuple, theirs, texts[low:high])
+    if (
+        texts is not None
+        and not page.is_read()
+        and not all(v is not None and v.check is None and v.derived is not None for v in merged)
+    ):
+        # Some object is read where it is stored: settle now what the page's objects are.
+        page.read()
+        if len(page) != count:
+            return [None] * len(page)
     return merged
 
 
@@ -403,7 +515,7 @@ def sync_partner(
             # each waiting for the GIL while this process is busy storing.
             pages = mmap.mmap(-1, _SLOTS * max_page_bytes)
             checkers = ProcessPoolExecutor(
-                workers, mp_context=fork, initializer=_init_checker, initargs=(claims, pages)
+                workers, mp_context=fork, initializer=_init_checker, initargs=(claims, pages, context)
             )
             list(checkers.map(_warm, range(workers)))
         except BaseException:
@@ -424,7 +536,7 @@ def sync_partner(
         futures: list[Future[_Found]] = []
         try:
             for _ in range(workers):
-                futures.append(checkers.submit(_check_page, slot, start, len(body), context))
+                futures.append(checkers.submit(_check_page, slot, start, len(body)))
         except Exception as error:  # a broken pool: this process claims and checks every chunk
             log.warning("sync.worker_failed", error=f"{type(error).__name__}: {error}")
         return slot, futures

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import gc
+import json
 import os
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from supplyguard.adapters.db.sharing_repo import SharingRepository
 from supplyguard.services import sharing_sync
 from supplyguard.services.sharing_feed import feed_page
+from supplyguard.services.sharing_ingest import Checked
 from supplyguard.services.sharing_sync import POSITION_HEADER, run_sync
 from tests.e2e.sharing.conftest import LiveNode, connect
 from tests.e2e.sharing.test_three_nodes import held_ids, publish
@@ -35,7 +37,25 @@ def test_workers_verify_every_page_and_the_sync_resumes_idempotently(
     assert again.error is None and again.received == 0
 
 
-def test_workers_refuse_a_forged_object_between_genuine_ones(start: Callable[[str, str], LiveNode]) -> None:
+def _in_lines(objects: list[Any], *, object_separators: tuple[str, str] = (",", ":")) -> bytes:
+    """A last page one object a line, as a supplyguard feed writes it (each object compact unless
+    ``object_separators`` say otherwise)."""
+    texts = [json.dumps(o, separators=object_separators, ensure_ascii=False) for o in objects]
+    return ('{"more":false,"objects":[\n' + ",\n".join(texts) + "\n]}").encode()
+
+
+def _serving(body: bytes) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        headers = {"Content-Type": "application/taxii+json;version=2.1", POSITION_HEADER: "3"}
+        return httpx.Response(200, content=body, headers=headers)
+
+    return httpx.MockTransport(handler)
+
+
+@pytest.mark.parametrize("form", ["compact", "lines"])
+def test_workers_refuse_a_forged_object_between_genuine_ones(
+    start: Callable[[str, str], LiveNode], form: str
+) -> None:
     a, b = start("test.node", "Customs A"), start("customs-b", "Customs B")
     connect(a, b)
     for n in range(3):
@@ -43,25 +63,17 @@ def test_workers_refuse_a_forged_object_between_genuine_ones(start: Callable[[st
     genuine = [e.wire for e in feed_page(a.node.container.uow(readonly=True), "customs-b").entries]
     forged = copy.deepcopy(genuine[1])
     forged["valid_from"] = "2020-01-01T00:00:00.000Z"
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(
-            200,
-            json={"more": False, "objects": [genuine[0], forged, genuine[2]]},
-            headers={"Content-Type": "application/taxii+json;version=2.1", POSITION_HEADER: "3"},
-        )
-
+    objects = [genuine[0], forged, genuine[2]]
+    body = _in_lines(objects) if form == "lines" else json.dumps({"more": False, "objects": objects}).encode()
     node = b.node
-    result = run_sync(
-        node.container, node.admin, "test.node", transport=httpx.MockTransport(handler), verify_workers=2
-    )[0]
+    result = run_sync(node.container, node.admin, "test.node", transport=_serving(body), verify_workers=2)[0]
     assert result.stored == 2 and result.rejected == 1
     assert held_ids(b) == [genuine[0]["id"], genuine[2]["id"]]
     with node.container.uow(readonly=True) as uow:
         assert [r.check_name for r in SharingRepository(uow.connection).rejections("test.node")] == ["field"]
 
 
-def _claim_all_then_fail(slot: int, start: int, size: int, context: Any) -> Any:
+def _claim_all_then_fail(slot: int, start: int, size: int) -> Any:
     for chunk in range(sharing_sync.CHUNKS):
         sharing_sync._claim(sharing_sync._claims, slot, chunk)
     raise RuntimeError("worker lost")
@@ -129,12 +141,14 @@ def test_the_syncing_process_does_not_parse_pages_its_worker_verified(
     connect(a, b)
     published = [publish(a, {**SUSPECT, "key": f"unread-{n}"}) for n in range(23)]
     syncing = os.getpid()
-    parsed: list[int] = []  # pages parsed in the syncing process (a forked worker has its own list)
+    parsed: list[int] = []  # objects parsed in the syncing process (a forked worker has its own list)
     parse_page, claim = sharing_sync.parse_page, sharing_sync._claim
 
     def noted(body: bytes) -> Any:
-        parsed.append(os.getpid())
-        return parse_page(body)
+        value = parse_page(body)
+        if value.get("objects") or "type" in value:  # not the envelope of a page held in lines
+            parsed.append(os.getpid())
+        return value
 
     def worker_only(claims: Any, slot: int, chunk: int) -> bool:  # the worker checks every chunk
         return os.getpid() != syncing and claim(claims, slot, chunk)
@@ -178,3 +192,45 @@ def test_a_page_that_is_not_an_envelope_fails_the_sync_with_workers(
         and partner.last_sync_position == 0
         and "not a list" in str(partner.last_sync_error)
     )
+
+
+@pytest.mark.parametrize(
+    ("workers", "claims"), [(0, "any"), (1, "any"), (2, "any"), (1, "worker"), (1, "syncing")]
+)
+def test_a_page_whose_lines_are_not_objects_alone_is_read_whole(
+    start: Callable[[str, str], LiveNode], monkeypatch: pytest.MonkeyPatch, workers: int, claims: str
+) -> None:
+    syncing, claim = os.getpid(), sharing_sync._claim
+
+    def by_one_side(flags: Any, slot: int, chunk: int) -> bool:  # chunks checked by one side only
+        return (os.getpid() == syncing) == (claims == "syncing") and claim(flags, slot, chunk)
+
+    if claims != "any":
+        monkeypatch.setattr(sharing_sync, "_claim", by_one_side)
+    a, b = start("test.node", "Customs A"), start("customs-b", "Customs B")
+    connect(a, b)
+    published = [publish(a, {**SUSPECT, "key": f"whole-{n}"}) for n in range(3)]
+    genuine = [e.wire for e in feed_page(a.node.container.uow(readonly=True), "customs-b").entries]
+    # In the line form, but each object's members are separated by a comma and a line break too:
+    # no line is one JSON value alone, while the page is valid JSON with the three objects.
+    body = _in_lines(genuine, object_separators=(",\n", ":"))
+    assert json.loads(body)["objects"] == genuine
+    node = b.node
+    result = run_sync(
+        node.container, node.admin, "test.node", transport=_serving(body), verify_workers=workers
+    )[0]
+    assert result.error is None and result.stored == 3 and result.rejected == 0
+    assert held_ids(b) == published
+
+
+def test_a_verified_text_equal_to_its_line_is_not_sent_back() -> None:
+    derived = ("hash", ("indicator", ()), '{"id":"x"}', "indicator", "v1", "identity--a", "green", False)
+    verdict = Checked("x", "a", "agreement", derived=derived)
+    line = b'{"id":"x"}'
+    sent = sharing_sync._as_tuple(verdict, line)
+    assert sent is not None and sent[5] is not None and sent[5][2] is None
+    assert sharing_sync._from_tuple(sent, line) == verdict
+    assert sharing_sync._from_tuple(sent) is None  # no line to take it from: checked where stored
+    other = sharing_sync._as_tuple(verdict, b'{"id": "x"}')  # the same object, written otherwise
+    assert other is not None and other[5] == derived
+    assert sharing_sync._from_tuple(other, b'{"id": "x"}') == verdict

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import gc
 import json
+import mmap
 import threading
 
 import pytest
 
 from supplyguard.services import sharing_feed
-from supplyguard.services.sharing_feed import feed_page, objects_envelope, objects_envelope_parts
+from supplyguard.services.sharing_feed import (
+    feed_page,
+    objects_envelope,
+    objects_envelope_parts,
+    split_envelope,
+)
 from supplyguard.services.sharing_ingest import gc_paused
 from supplyguard.services.sharing_publish import publish_object
 from supplyguard.services.sharing_specs import build_from_spec
@@ -35,6 +41,41 @@ def test_a_page_spliced_from_stored_text_is_the_page_json_would_write(linked: Sh
         assert len(empty.entries) == 1
     nothing = feed_page(linked.container.uow(readonly=True), "customs-b", types=["no-such-type"])
     assert json.loads(objects_envelope(nothing)) == {"more": False}
+
+
+def test_a_page_is_cut_into_its_objects_texts_without_parsing(linked: SharingTestNode) -> None:
+    for n in range(3):
+        stix = build_from_spec({**SUSPECT, "key": f"cut-{n}"}, linked.node.author_ref, linked.clock.now())
+        publish_object(linked.container.uow(), linked.admin, linked.node, stix)
+    page = feed_page(linked.container.uow(readonly=True), "customs-b", limit=3)
+    body = objects_envelope(page)
+    texts = [entry.wire_text.encode() for entry in page.entries]
+    envelope = {"more": page.more, **({"next": page.next_cursor} if page.more else {}), "objects": []}
+    split = split_envelope(body)
+    assert split is not None and json.loads(split[0]) == envelope and split[1] == texts
+    # The same page held in a shared memory map at an offset (as a verification worker gets it).
+    held = mmap.mmap(-1, len(body) + 10)
+    held[5 : 5 + len(body)] = body
+    assert split_envelope(held, 5, 5 + len(body)) == split
+    one = feed_page(linked.container.uow(readonly=True), "customs-b", limit=1)
+    assert split_envelope(objects_envelope(one)) == (
+        f'{{"more":true,"next":"{one.next_cursor}","objects":[]}}'.encode(),
+        [one.entries[0].wire_text.encode()],
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"more":false}',
+        b'{"more":false,"objects":[]}',
+        b'{"more":false,"objects":[{"a":1},{"b":2}]}',  # compact: no line breaks
+        b'{"more":false,"objects":[\n]}',  # the opening and the closing overlap
+        b'{"more":false,"objects":[\n{"a":1}\n]} ',  # something after the closing
+    ],
+)
+def test_a_page_not_in_line_form_is_not_cut(body: bytes) -> None:
+    assert split_envelope(body) is None
 
 
 @pytest.mark.parametrize("per_part", [1, 2, 5])
