@@ -517,7 +517,9 @@ def sync_partner(
             checkers = ProcessPoolExecutor(
                 workers, mp_context=fork, initializer=_init_checker, initargs=(claims, pages, context)
             )
-            list(checkers.map(_warm, range(workers)))
+            # A fork pool starts all its workers at its first call, here, while this is the only
+            # thread of ours; not waited for: they start up while the first page is fetched.
+            checkers.submit(_warm, 0)
         except BaseException:
             frozen.close()
             raise
