@@ -14,7 +14,9 @@ Besides wall time it prints the CPU seconds each side spent on the pull (B: the 
 and its verification workers; A: the server process), which stay meaningful on a busy machine:
 with both nodes on the same cores, the pull cannot beat (B + A CPU) / cores. A is warmed up first
 by one refused request (its first request builds the routes' state, once per process: about
-0.15 s, printed apart), as a node that has been serving would be.
+0.15 s, printed apart), as a node that has been serving would be. Each page's commit time is printed
+too, with the rate between the first page's commit and the last but one's: the pull without its
+start (forking the worker, the first fetch) and its end (the last page stored after every check).
 """
 
 from __future__ import annotations
@@ -137,6 +139,19 @@ def _reference_loop_ms() -> float:
     return best * 1000
 
 
+def _pages_line(committed: list[tuple[int, float]]) -> str:
+    """Each page's commit time, and the rate between the first page's commit and the last but
+    one's: the pull with its start (forking the worker, the first fetch, before which nothing can
+    be checked) and its end (the last page stored after every check is done) left out."""
+    commits = ", ".join(f"{count} at {at:.2f}" for count, at in committed)
+    text = f"pages committed (objects at s): {commits}"
+    if len(committed) >= 4:
+        middle = sum(count for count, _ in committed[1:-1])
+        span = committed[-2][1] - committed[0][1]
+        text += f"; between the first and the last commit but one: {middle / span:.0f} objects/s"
+    return text
+
+
 def _children_cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -207,8 +222,11 @@ def main() -> None:
             raise SystemExit(f"publishing on A failed (exit {publisher.exitcode})")
         publish_s = time.perf_counter() - started
 
-        # (run, s, CPU s of B, of its workers, of A, A's warm-up, minor page faults of B, workers, A)
-        runs: list[tuple[int, float, float, float, float, float, tuple[int, int, int]]] = []
+        # (run, s, CPU s of B, of its workers, of A, A's warm-up, minor page faults of B, workers, A,
+        # each page's objects and commit time)
+        runs: list[
+            tuple[int, float, float, float, float, float, tuple[int, int, int], list[tuple[int, float]]]
+        ] = []
         for run in range(1, args.runs + 1):
             b, b_admin, _ = _node(tmp, "customs-b", args.postgres, run=run)
             register_partner(
@@ -260,7 +278,16 @@ def main() -> None:
                     profiler.dump_stats(args.profile_out)
             assert result.error is None and result.stored == args.objects, result.as_dict()
             runs.append(
-                (run, sync_s, b_cpu, workers_cpu, a_cpu, warm_cpu, (own_faults, workers_faults, a_faults))
+                (
+                    run,
+                    sync_s,
+                    b_cpu,
+                    workers_cpu,
+                    a_cpu,
+                    warm_cpu,
+                    (own_faults, workers_faults, a_faults),
+                    result.committed,
+                )
             )
             b.close()
 
@@ -271,7 +298,7 @@ def main() -> None:
         print(f"{'step':52} {'seconds':>9} {'objects/s':>10}")
         publish_rate = args.objects / publish_s
         print(f"{'publish on A (sign, compile copies, ledger)':52} {publish_s:9.2f} {publish_rate:10.0f}")
-        for run, sync_s, b_cpu, workers_cpu, a_cpu, warm_cpu, run_faults in runs:
+        for run, sync_s, b_cpu, workers_cpu, a_cpu, warm_cpu, run_faults, committed in runs:
             label = f"pull A -> B over loopback TAXII, verified (run {run})"
             print(f"{label:52} {sync_s:9.2f} {args.objects / sync_s:10.0f}")
             per_object = (b_cpu + a_cpu) / args.objects * 1e6
@@ -288,6 +315,7 @@ def main() -> None:
                 f"  minor page faults per object: syncing process {b_faults:.1f}, "
                 f"verification workers {w_faults:.1f}, A {a_faults:.1f}"
             )
+            print(f"  {_pages_line(committed)}")
         print(f"load average after the runs: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(f"reference loop (3,000,000 additions, best of 3): {_reference_loop_ms():.0f} ms of CPU")
         a.close()

@@ -76,6 +76,9 @@ class SyncResult:
     position: int = 0
     error: str | None = None
     reports: list[IngestReport] = field(default_factory=list)
+    #: Each stored page's objects and the seconds from the sync's start to its commit: where a
+    #: pull's time went (the first page waits for the first fetch, the last is stored alone).
+    committed: list[tuple[int, float]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -626,6 +629,7 @@ def sync_partner(
                         SharingRepository(uow.connection).record_sync(partner_node, last, node.clock.now())
                         uow.commit()
                     result.pages += 1
+                    result.committed.append((len(objects), time.monotonic() - started))
                     result.received += len(objects)
                     result.stored += len(report.stored)
                     result.duplicates += report.duplicates

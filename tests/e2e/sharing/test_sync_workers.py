@@ -31,6 +31,8 @@ def test_workers_verify_every_page_and_the_sync_resumes_idempotently(
     node = b.node
     first = run_sync(node.container, node.admin, "test.node", page_size=10, verify_workers=2)[0]
     assert first.error is None and first.stored == 23 and first.pages == 3 and first.rejected == 0
+    assert [count for count, _ in first.committed] == [10, 10, 3]
+    assert all(a < b for (_, a), (_, b) in zip(first.committed, first.committed[1:], strict=False))
     assert gc.get_freeze_count() == 0  # the heap frozen while the workers ran is collected again
     assert held_ids(b) == published
     again = run_sync(node.container, node.admin, "test.node", page_size=10, verify_workers=1)[0]
