@@ -286,7 +286,7 @@ def main() -> None:
                     a_cpu,
                     warm_cpu,
                     (own_faults, workers_faults, a_faults),
-                    result.committed,
+                    getattr(result, "committed", []),  # an older tree's result has none
                 )
             )
             b.close()
@@ -315,7 +315,8 @@ def main() -> None:
                 f"  minor page faults per object: syncing process {b_faults:.1f}, "
                 f"verification workers {w_faults:.1f}, A {a_faults:.1f}"
             )
-            print(f"  {_pages_line(committed)}")
+            if committed:
+                print(f"  {_pages_line(committed)}")
         print(f"load average after the runs: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(f"reference loop (3,000,000 additions, best of 3): {_reference_loop_ms():.0f} ms of CPU")
         a.close()
