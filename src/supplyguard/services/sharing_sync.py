@@ -261,42 +261,51 @@ _Found = tuple[int, bool, bool, list[tuple[int, list[_Verdict]]]]
 
 
 def _check_page(slot: int, start: int, size: int) -> _Found:
-    """In a verification worker: parse a page (``size`` bytes at ``start`` of the shared memory)
-    and check its chunks from the first, each one not already claimed (the syncing process takes
-    chunks from the last while it waits). Verdicts travel back as plain tuples (a pickled slotted
-    dataclass costs about fifteen times as much to send and to read)."""
+    """In a verification worker: check the chunks of a page (``size`` bytes at ``start`` of the
+    shared memory) from the first, each one not already claimed (the syncing process takes chunks
+    from the last while it waits). A page held one object a line (:func:`_page_lines`) is parsed
+    only chunk by chunk, each object copied out of the map alone; any other page is parsed whole,
+    and so is this one from the first line that is not one JSON value alone. Verdicts travel back
+    as plain tuples (a pickled slotted dataclass costs about fifteen times as much to send and to
+    read)."""
     assert _context is not None
-    objects: list[Any] | None = None
-    more = False
-    lines = _page_lines(_pages, start, start + size)  # each object copied out of the map alone
-    texts = None if lines is None else lines[1]
-    if lines is not None:
-        more = lines[0]
-        objects = _parse_lines(lines[1])
-        if objects is None:
-            texts = None
-    if objects is None:
-        try:
-            with gc_paused():
-                envelope = parse_page(_pages[start : start + size])
-            objects = envelope.get("objects", [])
-            more = bool(envelope.get("more", False))
-        except (ValueError, AttributeError):
-            return -1, False, False, []  # the storing side refuses the page itself
-        if not isinstance(objects, list):
-            return -1, False, False, []
+    lines = _page_lines(_pages, start, start + size)
+    if lines is None:
+        return _check_whole(slot, start, size, set())
+    more, texts = lines
     done: list[tuple[int, list[_Verdict]]] = []
     for chunk in range(CHUNKS):
         if _claim(_claims, slot, chunk):
+            low, high = _chunk_bounds(len(texts), chunk)
+            objects = _parse_lines(texts[low:high])
+            if objects is None:
+                return _check_whole(slot, start, size, {claimed for claimed, _ in done} | {chunk})
+            verdicts = check_objects(objects, _context, derive=True)
+            done.append((chunk, [_as_tuple(v, texts[low + i]) for i, v in enumerate(verdicts)]))
+    return len(texts), more, True, done
+
+
+def _check_whole(slot: int, start: int, size: int, claimed: set[int]) -> _Found:
+    """:func:`_check_page` on a page parsed whole: the chunks in ``claimed`` (taken already) and
+    each other one not yet claimed, by the whole parse's count."""
+    assert _context is not None
+    try:
+        with gc_paused():
+            envelope = parse_page(_pages[start : start + size])
+        objects = envelope.get("objects", [])
+        more = bool(envelope.get("more", False))
+    except (ValueError, AttributeError):
+        return -1, False, False, []  # the storing side refuses the page itself
+    if not isinstance(objects, list):
+        return -1, False, False, []
+    done: list[tuple[int, list[_Verdict]]] = []
+    for chunk in range(CHUNKS):
+        if chunk in claimed or _claim(_claims, slot, chunk):
             low, high = _chunk_bounds(len(objects), chunk)
-            verdicts = check_objects(objects[low:high], _context, derive=True)
             done.append(
-                (
-                    chunk,
-                    [_as_tuple(v, None if texts is None else texts[low + i]) for i, v in enumerate(verdicts)],
-                )
+                (chunk, [_as_tuple(v) for v in check_objects(objects[low:high], _context, derive=True)])
             )
-    return len(objects), more, texts is not None, done
+    return len(objects), more, False, done
 
 
 def _as_tuple(verdict: Checked | None, line: bytes | None = None) -> _Verdict:
@@ -350,56 +359,61 @@ def _verdicts(
     """The verdicts on a page, in page order. While the workers go through the page from its first
     chunk, this process checks chunks from the last until it meets theirs, so neither side waits
     long for the other (it parses only those chunks where the page is held one object a line, the
-    whole page otherwise). An object left without a verdict (a worker failed) is checked where it
-    is stored; the page is parsed here if no worker could."""
+    whole page otherwise). Verdicts count only if reached on the page as this process finally reads
+    it: one object a line, or whole where any side met a line that is not one JSON value alone. An
+    object left without a verdict (a worker failed) is checked where it is stored; the page is
+    parsed here if no worker could."""
     own: dict[int, list[Checked | None]] = {}
-    in_lines = page.texts is not None
+    own_lines = page.texts is not None
     for chunk in reversed(range(CHUNKS)):
         if not _claim(claims, slot, chunk):
             break
         objects = page.chunk(chunk)
-        if in_lines and page.texts is None:  # a line is not one JSON value: the page is read whole
+        if own_lines and page.texts is None:  # a line is not one JSON value: the page is read whole
             own.clear()
-            in_lines = False
+            own_lines = False
         own[chunk] = check_objects(objects, context, derive=True)
-    found: list[tuple[int, list[_Verdict]]] = []
+    found: list[tuple[bool, int, bool, list[tuple[int, list[_Verdict]]]]] = []
     try:
         for future in futures:
             count, more, lines, done = future.result()
-            if count < 0 or lines != (page.texts is not None):
-                if count >= 0 and not lines:  # the worker read the page whole: so does this process
-                    page.read()
-                    own = {} if in_lines else own
-                    in_lines = False
-                else:
-                    continue
-            if page.is_read() and count != len(page):
-                continue  # the page is refused (or read) here
-            page.known(count, more)
-            found.extend(done)
+            if count >= 0:  # else the page is not a TAXII envelope: refused where it is stored
+                found.append((lines, count, more, done))
     except Exception as error:  # a worker that died or failed: its objects are checked in ingest
         log.warning("sync.worker_failed", error=f"{type(error).__name__}: {error}")
+    if page.texts is not None and any(not lines for lines, *_ in found):
+        page.read()  # a worker met a line that is not one JSON value alone: so is it read here
+    in_lines = page.texts is not None
+    if not in_lines and not page.is_read():
+        for _, count, more, _ in found[:1]:
+            page.known(count, more)  # the workers' whole parse, not repeated here
     count = len(page)  # parses the page here where no worker told its length
     texts = page.texts
     merged: list[Checked | None] = [None] * count
-    for chunk, mine in own.items():
-        low, high = _chunk_bounds(count, chunk)
-        merged[low:high] = mine
-    for chunk, theirs in found:
-        low, high = _chunk_bounds(count, chunk)
-        if len(theirs) == high - low:
+    if own_lines == in_lines:
+        for chunk, mine in own.items():
+            low, high = _chunk_bounds(count, chunk)
+            merged[low:high] = mine
+    for lines, told, _, done in found:
+        if lines != in_lines or told != count:
+            continue
+        for chunk, theirs in done:
+            low, high = _chunk_bounds(count, chunk)
+            if len(theirs) != high - low:
+                continue
             if texts is None:
                 merged[low:high] = map(_from_tuple, theirs)
             else:
                 merged[low:high] = map(_from_tuple, theirs, texts[low:high])
     if (
-        texts is not None
+        in_lines
         and not page.is_read()
         and not all(v is not None and v.check is None and v.derived is not None for v in merged)
     ):
-        # Some object is read where it is stored: settle now what the page's objects are.
+        # Some object is read where it is stored: settle now what the page's objects are. Where a
+        # line is not one JSON value alone, the page is read whole and checked where it is stored.
         page.read()
-        if len(page) != count:
+        if page.texts is None:
             return [None] * len(page)
     return merged
 
