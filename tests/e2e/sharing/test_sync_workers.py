@@ -39,10 +39,19 @@ def test_workers_verify_every_page_and_the_sync_resumes_idempotently(
     assert again.error is None and again.received == 0
 
 
-def _in_lines(objects: list[Any], *, object_separators: tuple[str, str] = (",", ":")) -> bytes:
+def _in_lines(
+    objects: list[Any], *, object_separators: tuple[str, str] = (",", ":"), spread: Any = None
+) -> bytes:
     """A last page one object a line, as a supplyguard feed writes it (each object compact unless
-    ``object_separators`` say otherwise)."""
-    texts = [json.dumps(o, separators=object_separators, ensure_ascii=False) for o in objects]
+    ``object_separators`` say otherwise, for every object or those ``spread(index)`` picks)."""
+    texts = [
+        json.dumps(
+            o,
+            separators=object_separators if spread is None or spread(n) else (",", ":"),
+            ensure_ascii=False,
+        )
+        for n, o in enumerate(objects)
+    ]
     return ('{"more":false,"objects":[\n' + ",\n".join(texts) + "\n]}").encode()
 
 
@@ -197,10 +206,24 @@ def test_a_page_that_is_not_an_envelope_fails_the_sync_with_workers(
 
 
 @pytest.mark.parametrize(
-    ("workers", "claims"), [(0, "any"), (1, "any"), (2, "any"), (1, "worker"), (1, "syncing")]
+    ("workers", "claims", "spread"),
+    [
+        (0, "any", "every"),
+        (1, "any", "every"),
+        (2, "any", "every"),
+        (1, "worker", "every"),
+        (1, "syncing", "every"),
+        (2, "any", "one"),
+        (1, "worker", "one"),
+        (1, "syncing", "one"),
+    ],
 )
 def test_a_page_whose_lines_are_not_objects_alone_is_read_whole(
-    start: Callable[[str, str], LiveNode], monkeypatch: pytest.MonkeyPatch, workers: int, claims: str
+    start: Callable[[str, str], LiveNode],
+    monkeypatch: pytest.MonkeyPatch,
+    workers: int,
+    claims: str,
+    spread: str,
 ) -> None:
     syncing, claim = os.getpid(), sharing_sync._claim
 
@@ -211,17 +234,20 @@ def test_a_page_whose_lines_are_not_objects_alone_is_read_whole(
         monkeypatch.setattr(sharing_sync, "_claim", by_one_side)
     a, b = start("test.node", "Customs A"), start("customs-b", "Customs B")
     connect(a, b)
-    published = [publish(a, {**SUSPECT, "key": f"whole-{n}"}) for n in range(3)]
+    published = [publish(a, {**SUSPECT, "key": f"whole-{n}"}) for n in range(16)]
     genuine = [e.wire for e in feed_page(a.node.container.uow(readonly=True), "customs-b").entries]
-    # In the line form, but each object's members are separated by a comma and a line break too:
-    # no line is one JSON value alone, while the page is valid JSON with the three objects.
-    body = _in_lines(genuine, object_separators=(",\n", ":"))
+    # In the line form, but the members of every object (or of the ninth alone, so that only its
+    # chunk fails to parse line by line) are separated by a comma and a line break too: such a line
+    # is not one JSON value alone, while the page is valid JSON with the sixteen objects.
+    body = _in_lines(
+        genuine, object_separators=(",\n", ":"), spread=None if spread == "every" else (lambda n: n == 8)
+    )
     assert json.loads(body)["objects"] == genuine
     node = b.node
     result = run_sync(
         node.container, node.admin, "test.node", transport=_serving(body), verify_workers=workers
     )[0]
-    assert result.error is None and result.stored == 3 and result.rejected == 0
+    assert result.error is None and result.stored == 16 and result.rejected == 0
     assert held_ids(b) == published
 
 
