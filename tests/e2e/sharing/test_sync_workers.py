@@ -55,6 +55,17 @@ def _in_lines(
     return ('{"more":false,"objects":[\n' + ",\n".join(texts) + "\n]}").encode()
 
 
+def _claims_by(monkeypatch: pytest.MonkeyPatch, side: str) -> None:
+    """Every chunk checked by one side only: the verification ``"worker"`` or the ``"syncing"``
+    process (which runs the test)."""
+    syncing, claim = os.getpid(), sharing_sync._claim
+
+    def one_side(flags: Any, slot: int, chunk: int) -> bool:
+        return (os.getpid() == syncing) == (side == "syncing") and claim(flags, slot, chunk)
+
+    monkeypatch.setattr(sharing_sync, "_claim", one_side)
+
+
 def _serving(body: bytes) -> httpx.MockTransport:
     def handler(request: httpx.Request) -> httpx.Response:
         headers = {"Content-Type": "application/taxii+json;version=2.1", POSITION_HEADER: "3"}
@@ -151,9 +162,8 @@ def test_the_syncing_process_does_not_parse_pages_its_worker_verified(
     a, b = start("test.node", "Customs A"), start("customs-b", "Customs B")
     connect(a, b)
     published = [publish(a, {**SUSPECT, "key": f"unread-{n}"}) for n in range(23)]
-    syncing = os.getpid()
     parsed: list[int] = []  # objects parsed in the syncing process (a forked worker has its own list)
-    parse_page, claim = sharing_sync.parse_page, sharing_sync._claim
+    parse_page = sharing_sync.parse_page
 
     def noted(body: bytes) -> Any:
         value = parse_page(body)
@@ -161,11 +171,8 @@ def test_the_syncing_process_does_not_parse_pages_its_worker_verified(
             parsed.append(os.getpid())
         return value
 
-    def worker_only(claims: Any, slot: int, chunk: int) -> bool:  # the worker checks every chunk
-        return os.getpid() != syncing and claim(claims, slot, chunk)
-
     monkeypatch.setattr(sharing_sync, "parse_page", noted)
-    monkeypatch.setattr(sharing_sync, "_claim", worker_only)
+    _claims_by(monkeypatch, "worker")
     node = b.node
     result = run_sync(node.container, node.admin, "test.node", page_size=10, verify_workers=1)[0]
     assert result.error is None and result.stored == 23 and result.pages == 3 and result.rejected == 0
@@ -225,13 +232,8 @@ def test_a_page_whose_lines_are_not_objects_alone_is_read_whole(
     claims: str,
     spread: str,
 ) -> None:
-    syncing, claim = os.getpid(), sharing_sync._claim
-
-    def by_one_side(flags: Any, slot: int, chunk: int) -> bool:  # chunks checked by one side only
-        return (os.getpid() == syncing) == (claims == "syncing") and claim(flags, slot, chunk)
-
     if claims != "any":
-        monkeypatch.setattr(sharing_sync, "_claim", by_one_side)
+        _claims_by(monkeypatch, claims)
     a, b = start("test.node", "Customs A"), start("customs-b", "Customs B")
     connect(a, b)
     published = [publish(a, {**SUSPECT, "key": f"whole-{n}"}) for n in range(16)]
