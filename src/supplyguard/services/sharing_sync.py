@@ -199,6 +199,7 @@ class _Page(UnreadObjects):
             parsed = _parse_lines(self._texts[low:high])
             if parsed is not None:
                 return parsed
+            self._texts = None  # a line is not one JSON value alone: read whole, lines not tried again
         objects = self.read()
         low, high = _chunk_bounds(len(objects), chunk)
         return objects[low:high]
@@ -235,7 +236,7 @@ def _init_checker(claims: Any, pages: Any, context: CheckContext) -> None:
 
 
 def _claim(claims: Any, slot: int, chunk: int) -> bool:
-    """Take chunk ``chunk`` of the page in ``slot`` (two slots: the page awaited and the next one)."""
+    """Take chunk ``chunk`` of the page in ``slot`` (one of :data:`_SLOTS`, the pages in flight)."""
     with claims.get_lock():
         index = slot * CHUNKS + chunk
         if claims[index]:
@@ -384,9 +385,9 @@ def _verdicts(
     if page.texts is not None and any(not lines for lines, *_ in found):
         page.read()  # a worker met a line that is not one JSON value alone: so is it read here
     in_lines = page.texts is not None
-    if not in_lines and not page.is_read():
-        for _, count, more, _ in found[:1]:
-            page.known(count, more)  # the workers' whole parse, not repeated here
+    if found and not in_lines and not page.is_read():
+        _, count, more, _ = found[0]
+        page.known(count, more)  # the workers' whole parse, not repeated here
     count = len(page)  # parses the page here where no worker told its length
     texts = page.texts
     merged: list[Checked | None] = [None] * count
