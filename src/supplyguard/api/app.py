@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 
-from supplyguard.api.problems import install_problem_handlers, problem_response, refusal
+from supplyguard.api.problems import document_problems, install_problem_handlers, problem_response, refusal
 from supplyguard.api.routers import (
     alerts,
     declarations,
@@ -24,8 +25,17 @@ from supplyguard.bootstrap import Container
 from supplyguard.web.routes import install_web
 
 
+class SupplyGuardApi(FastAPI):
+    """The app, whose OpenAPI document declares its errors as they are sent: problem+json."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = document_problems(super().openapi())
+        return self.openapi_schema
+
+
 def create_app(container: Container) -> FastAPI:
-    app = FastAPI(
+    app = SupplyGuardApi(
         title="supplyguard",
         version="0.1.0",
         description="Declarations, screening, risk, tracking, ledger and sharing for one supplyguard node.",

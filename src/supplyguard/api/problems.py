@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from supplyguard import errors
@@ -31,6 +32,64 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.SupplyGuardError], int], ...] = (
     (errors.ModelError, 422),
     (errors.ConfigurationError, 500),
 )
+
+
+class FieldProblem(BaseModel):
+    """One refused part of a request: where it is and what is wrong with it."""
+
+    loc: list[str | int] = Field(
+        description="Where: member names and list indexes from the body's or parameter's root, "
+        '["items", 0, "hs_code"]; empty for the document as a whole'
+    )
+    msg: str = Field(description="What is wrong, in words")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details: how every API error is written (media type application/problem+json)."""
+
+    type: str = Field(description="A URI naming the kind of problem")
+    title: str = Field(description="The kind of problem, in words (the same for every problem of a type)")
+    status: int = Field(ge=400, le=599, description="The HTTP status of the answer")
+    detail: str = Field(description="What went wrong with this request")
+    instance: str = Field(description="The path that was requested")
+    errors: list[FieldProblem] = Field(
+        default_factory=list,
+        description="Every refused field at once, where the input was checked field by field",
+    )
+
+
+_HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` (an OpenAPI document FastAPI wrote) with its errors as the app sends them: each
+    operation's 422 and a ``default`` answer are ``application/problem+json`` :class:`Problem`
+    bodies, where FastAPI declares its own ``application/json`` validation error, which the handlers
+    below never send. Changed in place and returned."""
+    definitions = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(definitions.pop("$defs", {}))
+    components["Problem"] = definitions
+    content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in schema.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in _HTTP_METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            if "422" in responses:
+                responses["422"] = {
+                    "description": "Validation failed: the request was refused and nothing was written "
+                    "(each refused field in `errors`)",
+                    "content": content,
+                }
+            responses["default"] = {
+                "description": "Any other error: 401 no or bad credentials, 403 not allowed, 404 not "
+                "found (or not the caller's), 409 conflict, 413 too large, 422 refused input",
+                "content": content,
+            }
+    for unused in ("HTTPValidationError", "ValidationError"):  # FastAPI's, referred to no more
+        components.pop(unused, None)
+    return schema
 
 
 def status_for(error: errors.SupplyGuardError) -> int:

@@ -8,8 +8,9 @@ operation, sends them all. Operations whose body the schema does not describe (u
 raw request) also get arbitrary bytes under each media type they might be sent as. The no-token test
 sends a few cases to each operation without credentials: all but ``PUBLIC_OPERATIONS`` must say 401.
 
-Each answer must be below 500; each 4xx must be ``application/problem+json`` with the members the
-app writes (``title``, ``detail``, ``status`` equal to the HTTP status); an exception out of the app
+Each answer must be below 500; each 4xx must be ``application/problem+json``, fit the Problem schema
+the document declares for errors, and carry the members the app writes (``title`` and ``detail``
+not empty, ``status`` equal to the HTTP status); an exception out of the app
 fails the case; and a 4xx must leave every table's row count as it was, but for the tables in
 ``RECORDS_OF_REFUSALS``.
 
@@ -27,6 +28,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pytest
@@ -44,6 +46,7 @@ from supplyguard.api.app import create_app
 from supplyguard.api.problems import PROBLEM_JSON
 from supplyguard.bootstrap import Container
 from supplyguard.services.accounts import create_token
+from tests.e2e.api.conftest import problem_validator
 from tests.factories import make_org, make_user
 
 #: Tables that exist to record refused requests, so a 4xx may add rows to them: the audit log, and the
@@ -83,6 +86,11 @@ class FuzzNode:
     @property
     def admin(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.admin_token}"}
+
+    @cached_property
+    def problems(self) -> Any:
+        """The validator of the Problem schema the app's OpenAPI document declares for its errors."""
+        return problem_validator(self.app.openapi())
 
     def row_counts(self) -> dict[str, int]:
         from supplyguard.adapters.db.schema import load_all_tables
@@ -135,9 +143,10 @@ def assert_answers_cleanly(node: FuzzNode, send: Callable[[], Any], label: str) 
     assert _content_type(response).startswith(PROBLEM_JSON), where
     problem = response.json()
     assert isinstance(problem, dict), where
+    failures = [error.message for error in node.problems.iter_errors(problem)]
+    assert not failures, f"{where}: not the declared Problem: {failures}"
     assert problem.get("status") == status, where
-    assert isinstance(problem.get("title"), str) and problem["title"], where
-    assert isinstance(problem.get("detail"), str) and problem["detail"], where
+    assert problem["title"] and problem["detail"], where
     after = node.row_counts()
     written = {name: after[name] - before[name] for name in after if after[name] != before[name]}
     assert set(written) <= RECORDS_OF_REFUSALS, f"{where}; rows written: {written}"
