@@ -1,21 +1,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-import jsonschema
 import pytest
 from fastapi.testclient import TestClient
 
 from supplyguard.api.app import create_app
 from supplyguard.services.accounts import create_token
 from tests.factories import make_org, make_user
-
-
-def problem_validator(spec: dict[str, Any]) -> jsonschema.Draft202012Validator:
-    """A validator of an OpenAPI document's own Problem schema (references resolved in the document)."""
-    schema = {"$ref": "#/components/schemas/Problem", "components": spec["components"]}
-    return jsonschema.Draft202012Validator(schema)
 
 
 @dataclass

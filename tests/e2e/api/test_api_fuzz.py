@@ -10,7 +10,9 @@ sends a few cases to each operation without credentials: all but ``PUBLIC_OPERAT
 
 Each answer must be below 500; each 4xx must be ``application/problem+json``, fit the Problem schema
 the document declares for errors, and carry the members the app writes (``title`` and ``detail``
-not empty, ``status`` equal to the HTTP status); an exception out of the app
+not empty, ``status`` equal to the HTTP status); each answer to a generated case must have the media
+type and body the document declares for its operation and status (schemathesis's conformance
+checks); an exception out of the app
 fails the case; and a 4xx must leave every table's row count as it was, but for the tables in
 ``RECORDS_OF_REFUSALS``.
 
@@ -38,16 +40,19 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
+from schemathesis.checks import content_type_conformance
+from schemathesis.core.failures import FailureGroup
 from schemathesis.generation import GenerationMode
 from schemathesis.python import asgi
+from schemathesis.specs.openapi.checks import response_schema_conformance
 from sqlalchemy import func, select
 
 from supplyguard.api.app import create_app
 from supplyguard.api.problems import PROBLEM_JSON
 from supplyguard.bootstrap import Container
 from supplyguard.services.accounts import create_token
-from tests.e2e.api.conftest import problem_validator
 from tests.factories import make_org, make_user
+from tests.openapi_doc import problem_validator
 
 #: Tables that exist to record refused requests, so a 4xx may add rows to them: the audit log, and the
 #: capture jobs that the GS1 capture interface reports a refused EPCIS document through.
@@ -188,10 +193,16 @@ class Fuzz:
     shrink: bool = False
     check: Callable[[str, Any], None] | None = None
 
-    def answer(self, node: FuzzNode, operation_label: str, label: str, send: Callable[[], Any]) -> None:
+    def answer(self, node: FuzzNode, operation_label: str, label: str, send: Callable[[], Any]) -> Any:
         response = assert_answers_cleanly(node, send, label)
         if self.check is not None:
             self.check(operation_label, response)
+        return response
+
+
+#: Schemathesis's checks that an answer is what the OpenAPI document declares for its operation and
+#: status: the media type, and the body against the declared schema (errors: the Problem schema).
+CONFORMANCE = (content_type_conformance, response_schema_conformance)
 
 
 def _fuzz_cases(node: FuzzNode, how: Fuzz, operation: Any, mode: GenerationMode) -> Callable[[], None]:
@@ -199,7 +210,13 @@ def _fuzz_cases(node: FuzzNode, how: Fuzz, operation: Any, mode: GenerationMode)
     @given(case=operation.as_strategy(generation_mode=mode))
     def send_case(case: Any) -> None:
         label = f"{case.method} {case.formatted_path} ({mode.value})"
-        how.answer(node, operation.label, label, lambda: case.call(app=node.app, headers=how.headers))
+        response = how.answer(
+            node, operation.label, label, lambda: case.call(app=node.app, headers=how.headers)
+        )
+        try:
+            case.validate_response(response, checks=list(CONFORMANCE))
+        except FailureGroup as failures:  # a BaseExceptionGroup: as an assertion, so it is collected
+            raise AssertionError(f"not the answer the OpenAPI document declares: {failures}") from None
 
     return send_case
 

@@ -6,6 +6,7 @@ import json
 
 from tests.e2e.api.conftest import Node
 from tests.factories import declaration_data
+from tests.openapi_doc import assert_as_declared
 
 PROBLEM = "application/problem+json"
 
@@ -75,6 +76,9 @@ def test_idempotency_key_replays_and_refuses_a_different_body(node: Node) -> Non
     assert first.status_code == second.status_code == 201
     assert first.json()["id"] == second.json()["id"]
     assert second.headers.get("Idempotent-Replayed") == "true"
+    spec = node.client.get("/v1/openapi.json").json()
+    for answer in (first, second):  # a replay is the declared 201 again
+        assert_as_declared(spec, "/v1/declarations", "post", answer)
     other = node.client.post("/v1/declarations", json=declaration_data("OTHER"), headers=headers)
     assert other.status_code == 409
 

@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import REPO
 from tests.e2e.api.conftest import Node
+from tests.openapi_doc import assert_as_declared
 
 PROBLEM = "application/problem+json"
 EXAMPLES = REPO / "examples" / "resilience"
@@ -29,6 +30,9 @@ def test_upload_list_get_and_analyse_the_golden_network(node: Node) -> None:
     assert network["name"] == "golden-ttr" and network["version"] == 1 and network["created"] is True
     again = _upload(node, "analyst_a", GOLDEN)
     assert again.status_code == 200 and again.json()["id"] == network["id"]
+    spec = node.client.get("/v1/openapi.json").json()
+    for answer in (created, again):
+        assert_as_declared(spec, "/v1/resilience/networks", "post", answer)
     listed = node.client.get("/v1/resilience/networks", headers=node.headers("officer_a")).json()
     assert [n["id"] for n in listed] == [network["id"]]
     assert node.client.get("/v1/resilience/networks", headers=node.headers("officer_b")).json() == []

@@ -23,6 +23,7 @@ from supplyguard.sharing import SigningKey
 from supplyguard.sharing.requests import sign_request
 from tests.factories import make_user
 from tests.integration.sharing.nodes import SUSPECT, SharingTestNode, make_sharing_node, sqlite_settings
+from tests.openapi_doc import assert_as_declared
 
 TAXII = "application/taxii+json;version=2.1"
 
@@ -103,6 +104,35 @@ def test_partner_and_staff_views(api: Api) -> None:
     assert len(staff.json()["objects"]) == 2
     discovery = api.get_as_b("/v1/taxii2/").json()
     assert discovery["api_roots"][0].endswith("/v1/taxii2/api/")
+
+
+def test_every_taxii_resource_is_what_the_openapi_document_declares(api: Api) -> None:
+    spec = api.client.get("/v1/openapi.json").json()
+    collection = "/v1/taxii2/api/collections/{collection_id}/"
+    objects = api.get_as_b(api.base + "objects/?limit=1")
+    object_id = objects.json()["objects"][0]["id"]
+    answers = {
+        "/v1/taxii2/": api.get_as_b("/v1/taxii2/"),
+        "/v1/taxii2/api/": api.get_as_b("/v1/taxii2/api/"),
+        "/v1/taxii2/api/collections/": api.get_as_b("/v1/taxii2/api/collections/"),
+        collection: api.get_as_b(api.base),
+        collection + "objects/": objects,
+        collection + "manifest/": api.get_as_b(api.base + "manifest/"),
+        collection + "objects/{object_id}/": api.get_as_b(api.base + f"objects/{object_id}/"),
+        collection + "objects/{object_id}/versions/": api.get_as_b(
+            api.base + f"objects/{object_id}/versions/"
+        ),
+    }
+    for path, answer in answers.items():
+        assert answer.status_code == 200, (path, answer.text)
+        assert answer.headers["content-type"] == TAXII, path
+        assert_as_declared(spec, path, "get", answer)
+    assert spec["paths"][collection + "manifest/"]["get"]["responses"]["200"]["content"][TAXII]["schema"] == {
+        "$ref": "#/components/schemas/Manifest"
+    }
+    missing = api.get_as_b(api.base + "objects/indicator--nope/")
+    assert missing.status_code == 404
+    assert_as_declared(spec, collection + "objects/{object_id}/", "get", missing)
 
 
 def test_taxii_errors(api: Api) -> None:

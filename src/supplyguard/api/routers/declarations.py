@@ -38,7 +38,13 @@ router = APIRouter(prefix="/v1/declarations", tags=["declarations"])
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="Retry-safe POST key.")]
 
 
-@router.post("", status_code=201, response_model=DeclarationOut, responses={200: {"description": "replayed"}})
+@router.post(
+    "",
+    status_code=201,
+    response_model=DeclarationOut,
+    response_description="Created; or, for an Idempotency-Key sent before with the same body, the same "
+    "answer again, marked `Idempotent-Replayed: true`",
+)
 def create_declaration(
     body: DeclarationIn,
     container: ContainerDep,

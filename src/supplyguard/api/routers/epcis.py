@@ -30,6 +30,14 @@ from supplyguard.errors import (
 from supplyguard.services import tracking as service
 
 JSON_LD = "application/ld+json"
+
+
+class JsonLdResponse(JSONResponse):
+    """An EPCIS query answer: JSON-LD (``@context`` GS1's), declared so in the OpenAPI document."""
+
+    media_type = JSON_LD
+
+
 #: ``container.extras`` key under which an entrypoint may put a compiled GS1 EPCIS JSON schema.
 SCHEMA_EXTRA = "epcis_schema"
 
@@ -89,7 +97,7 @@ def capture_job(capture_id: uuid.UUID, container: ContainerDep, principal: Princ
     )
 
 
-@router.get("/events", response_class=JSONResponse)
+@router.get("/events", response_class=JsonLdResponse)
 def events(request: Request, container: ContainerDep, principal: PrincipalDep) -> Response:
     """Events matching the EPCIS query parameters, ``perPage`` at a time (``nextPageToken`` for more)."""
     params: dict[str, list[str]] = {}
@@ -107,11 +115,11 @@ def events(request: Request, container: ContainerDep, principal: PrincipalDep) -
         following = {k: v for k, v in params.items() if k != "nextPageToken"}
         following["nextPageToken"] = [page.next_page_token]
         headers["Link"] = f'<{request.url.path}?{urlencode(following, doseq=True)}>; rel="next"'
-    return JSONResponse(page.document, media_type=JSON_LD, headers=headers)
+    return JsonLdResponse(page.document, headers=headers)
 
 
-@router.get("/events/{reference:path}", response_class=JSONResponse)
+@router.get("/events/{reference:path}", response_class=JsonLdResponse)
 def event(reference: str, container: ContainerDep, principal: PrincipalDep) -> Response:
     """One event by its eventID or CBV event hash (URL-encoded)."""
     document = service.get_event(container.uow(readonly=True), container.clock, principal, reference)
-    return JSONResponse(document, media_type=JSON_LD)
+    return JsonLdResponse(document)

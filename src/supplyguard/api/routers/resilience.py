@@ -111,7 +111,12 @@ UPLOAD_BODY = {
 @router.post(
     "/networks",
     status_code=201,
-    responses={200: {"description": "this content is already stored"}},
+    responses={
+        200: {
+            "description": "This content is already stored: the version stored before",
+            "content": {"application/json": {"schema": {}}},
+        }
+    },
     openapi_extra=UPLOAD_BODY,
 )
 async def upload_network(request: Request, container: ContainerDep, principal: PrincipalDep) -> Response:

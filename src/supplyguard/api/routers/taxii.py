@@ -16,7 +16,6 @@ account must also sign the request with its node key (``Signature-Input``/``Sign
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +25,16 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from supplyguard.api.deps import ContainerDep, SignedPrincipalDep
+from supplyguard.api.taxii_schemas import (
+    ApiRoot,
+    Collection,
+    Collections,
+    Discovery,
+    Envelope,
+    Manifest,
+    TaxiiResponse,
+    VersionList,
+)
 from supplyguard.bootstrap import Container
 from supplyguard.errors import FieldError, IntelNotFound, ValidationFailed
 from supplyguard.model.clock import as_utc
@@ -47,11 +56,7 @@ router = APIRouter(prefix="/v1/taxii2", tags=["taxii"])
 
 
 def _taxii(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        json.dumps(body, separators=(",", ":"), ensure_ascii=False),
-        media_type=TAXII_MEDIA_TYPE,
-        headers=headers,
-    )
+    return TaxiiResponse(body, headers=headers)
 
 
 def _viewer(container: Container, principal: Principal) -> str | None:
@@ -117,7 +122,7 @@ def _manifest_entry(entry: FeedEntry) -> dict[str, Any]:
     }
 
 
-@router.get("/", response_class=Response)
+@router.get("/", response_class=TaxiiResponse, response_model=Discovery)
 def discovery(request: Request, container: ContainerDep, principal: SignedPrincipalDep) -> Response:
     """TAXII server discovery: this node's one API root."""
     root = str(request.url_for("api_root"))
@@ -131,7 +136,7 @@ def discovery(request: Request, container: ContainerDep, principal: SignedPrinci
     )
 
 
-@router.get("/api/", response_class=Response, name="api_root")
+@router.get("/api/", response_class=TaxiiResponse, response_model=ApiRoot, name="api_root")
 def api_root(container: ContainerDep, principal: SignedPrincipalDep) -> Response:
     return _taxii(
         {
@@ -142,13 +147,13 @@ def api_root(container: ContainerDep, principal: SignedPrincipalDep) -> Response
     )
 
 
-@router.get("/api/collections/", response_class=Response)
+@router.get("/api/collections/", response_class=TaxiiResponse, response_model=Collections)
 def collections(container: ContainerDep, principal: SignedPrincipalDep) -> Response:
     _viewer(container, principal)
     return _taxii({"collections": [_collection(container)]})
 
 
-@router.get("/api/collections/{collection_id}/", response_class=Response)
+@router.get("/api/collections/{collection_id}/", response_class=TaxiiResponse, response_model=Collection)
 def collection(collection_id: str, container: ContainerDep, principal: SignedPrincipalDep) -> Response:
     _viewer(container, principal)
     _check_collection(container, collection_id)
@@ -204,7 +209,9 @@ def _page(container: Container, principal: Principal, collection_id: str, query:
     )
 
 
-@router.get("/api/collections/{collection_id}/objects/", response_class=Response)
+@router.get(
+    "/api/collections/{collection_id}/objects/", response_class=TaxiiResponse, response_model=Envelope
+)
 def get_objects(
     collection_id: str, container: ContainerDep, principal: SignedPrincipalDep, query: FeedQueryDep
 ) -> Response:
@@ -221,7 +228,9 @@ async def _sent(parts: list[bytes]) -> AsyncIterator[bytes]:
         yield part
 
 
-@router.get("/api/collections/{collection_id}/manifest/", response_class=Response)
+@router.get(
+    "/api/collections/{collection_id}/manifest/", response_class=TaxiiResponse, response_model=Manifest
+)
 def get_manifest(
     collection_id: str, container: ContainerDep, principal: SignedPrincipalDep, query: FeedQueryDep
 ) -> Response:
@@ -229,7 +238,11 @@ def get_manifest(
     return _taxii(_envelope(page, "objects", _manifest_entry), _page_headers(page))
 
 
-@router.get("/api/collections/{collection_id}/objects/{object_id}/", response_class=Response)
+@router.get(
+    "/api/collections/{collection_id}/objects/{object_id}/",
+    response_class=TaxiiResponse,
+    response_model=Envelope,
+)
 def get_object(
     collection_id: str,
     object_id: str,
@@ -245,7 +258,11 @@ def get_object(
     return _taxii(_envelope(page, "objects", lambda entry: entry.wire), _page_headers(page))
 
 
-@router.get("/api/collections/{collection_id}/objects/{object_id}/versions/", response_class=Response)
+@router.get(
+    "/api/collections/{collection_id}/objects/{object_id}/versions/",
+    response_class=TaxiiResponse,
+    response_model=VersionList,
+)
 def get_versions(
     collection_id: str, object_id: str, container: ContainerDep, principal: SignedPrincipalDep
 ) -> Response:
