@@ -1,0 +1,69 @@
+"""The queue says why it is in the order it is: the expected duty that ranks a declaration at or
+above the model's duty line, and what "highest risk first" means."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from supplyguard.adapters.db.tables import declarations
+from supplyguard.api.app import create_app
+from supplyguard.risk.model import DUTY_RANKED, combined_ranking, ranked_expected_duty
+from supplyguard.services.accounts import create_token
+from tests.factories import declaration_data, make_org, make_user, web_login
+
+ROW = re.compile(r'<tr class="lane-[a-z]+">(.*?)</tr>', re.S)
+CELL = re.compile(r"<td[^>]*>(.*?)</td>", re.S)
+TAG = re.compile(r"<[^>]+>")
+
+
+def _rows(page: str) -> list[list[str]]:
+    return [[TAG.sub("", cell).strip() for cell in CELL.findall(row)] for row in ROW.findall(page)]
+
+
+def test_ranked_expected_duty_undoes_the_combined_ranking() -> None:
+    priorities = combined_ranking(np.array([0.5, 0.9, 0.01]), np.array([3000.0, 100.0, 100.0]), 1000.0)
+    assert math.isclose(ranked_expected_duty(float(priorities[0])) or 0.0, 1500.0)
+    assert ranked_expected_duty(float(priorities[1])) is None  # 90 expected: ranked by its risk, 0.9
+    assert ranked_expected_duty(float(priorities[2])) is None
+    assert ranked_expected_duty(None) is None
+    assert ranked_expected_duty(DUTY_RANKED) == 0.0
+
+
+def test_the_queue_shows_the_expected_duty_that_ranks_a_declaration(container) -> None:  # type: ignore[no-untyped-def]
+    org = make_org(container)
+    make_user(container, org, "olga", ("officer",))
+    token = create_token(container.uow(), container.clock, None, "olga", "t").token
+    scored = {"BY-DUTY": (0.08, 2.0 + math.log1p(1209.0), "yellow"), "BY-RISK": (0.95, 0.95, "red")}
+    with TestClient(create_app(container), raise_server_exceptions=False) as client:
+        for reference in (*scored, "UNSCORED"):
+            created = client.post(
+                "/v1/declarations",
+                json=declaration_data(reference),
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert created.status_code == 201, created.text
+        with container.engine.begin() as conn:
+            for reference, (score, priority, lane) in scored.items():
+                conn.execute(
+                    update(declarations)
+                    .where(declarations.c.reference == reference)
+                    .values(score=score, priority=priority, lane=lane)
+                )
+        web_login(client, "olga", "/queue")
+        page = client.get("/queue").text
+        by_risk = _rows(page)
+        assert [row[3] for row in by_risk] == ["BY-DUTY", "BY-RISK", "UNSCORED"]
+        assert [row[:3] for row in by_risk] == [
+            ["0.08", "1,209", "yellow"],
+            ["0.95", "—", "red"],
+            ["—", "—", "unscored"],
+        ]
+        assert "Expected duty" in page and 'id="queue-order"' in page
+        newest = client.get("/queue?sort=-date").text
+        assert 'id="queue-order"' not in newest  # the explanation is of the risk order only
+        assert sorted(row[3] for row in _rows(newest)) == ["BY-DUTY", "BY-RISK", "UNSCORED"]
