@@ -109,23 +109,11 @@ def combined_ranking(
 ) -> np.ndarray:
     """Expected duty at or above ``duty_threshold`` first (ordered by it), then the rest by probability.
 
-    Values above the line are ``DUTY_RANKED + log1p(expected duty)`` (always above any
-    probability), so one number per declaration orders the whole queue and intake computes it alone.
+    Values above the line are ``2 + log1p(expected duty)`` (always above any probability), so one
+    number per declaration orders the whole queue and intake computes it alone.
     """
     expected = np.asarray(probabilities) * np.maximum(np.asarray(duty_at_stake), 0.0)
-    return np.asarray(np.where(expected >= duty_threshold, DUTY_RANKED + np.log1p(expected), probabilities))
-
-
-#: Priorities from this value up rank a declaration by its expected duty (see :func:`combined_ranking`).
-DUTY_RANKED = 2.0
-
-
-def ranked_expected_duty(priority: float | None) -> float | None:
-    """The expected duty (probability x duty at stake) a priority ranks by, where it ranks by one:
-    at or above the model's duty line (:func:`combined_ranking`); None below it or unscored."""
-    if priority is None or priority < DUTY_RANKED:
-        return None
-    return float(np.expm1(priority - DUTY_RANKED))
+    return np.asarray(np.where(expected >= duty_threshold, 2.0 + np.log1p(expected), probabilities))
 
 
 def _top(scores: np.ndarray, share: float) -> np.ndarray:

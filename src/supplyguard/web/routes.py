@@ -23,7 +23,6 @@ from supplyguard.adapters.db.metadata import MAX_STORED_INT
 from supplyguard.bootstrap import Container
 from supplyguard.errors import FieldError, NotAuthenticated, PermissionDenied, ValidationFailed
 from supplyguard.model.organisations import Role
-from supplyguard.risk.model import ranked_expected_duty
 from supplyguard.services import declarations as declaration_service
 from supplyguard.services.accounts import login, logout
 from supplyguard.services.audit import list_audit
@@ -281,7 +280,6 @@ def install_web(app: FastAPI, container: Container) -> None:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["node_name"] = container.settings.node_name
     templates.env.globals["htmx_available"] = (HERE / "static" / "vendor" / "htmx.min.js").exists()
-    templates.env.filters["ranked_expected_duty"] = ranked_expected_duty
     app.state.templates = templates
     app.state.render_error_page = render_error_page
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

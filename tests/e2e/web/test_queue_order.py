@@ -1,18 +1,16 @@
-"""The queue says why it is in the order it is: the expected duty that ranks a declaration at or
-above the model's duty line, and what "highest risk first" means."""
+"""The queue says why it is in the order it is: each declaration's expected duty (risk x duty),
+which ranks those at or above the model's duty line, and what "highest risk first" means."""
 
 from __future__ import annotations
 
 import math
 import re
 
-import numpy as np
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from supplyguard.adapters.db.tables import declarations
 from supplyguard.api.app import create_app
-from supplyguard.risk.model import DUTY_RANKED, combined_ranking, ranked_expected_duty
 from supplyguard.services.accounts import create_token
 from tests.factories import declaration_data, make_org, make_user, web_login
 
@@ -25,16 +23,7 @@ def _rows(page: str) -> list[list[str]]:
     return [[TAG.sub("", cell).strip() for cell in CELL.findall(row)] for row in ROW.findall(page)]
 
 
-def test_ranked_expected_duty_undoes_the_combined_ranking() -> None:
-    priorities = combined_ranking(np.array([0.5, 0.9, 0.01]), np.array([3000.0, 100.0, 100.0]), 1000.0)
-    assert math.isclose(ranked_expected_duty(float(priorities[0])) or 0.0, 1500.0)
-    assert ranked_expected_duty(float(priorities[1])) is None  # 90 expected: ranked by its risk, 0.9
-    assert ranked_expected_duty(float(priorities[2])) is None
-    assert ranked_expected_duty(None) is None
-    assert ranked_expected_duty(DUTY_RANKED) == 0.0
-
-
-def test_the_queue_shows_the_expected_duty_that_ranks_a_declaration(container) -> None:  # type: ignore[no-untyped-def]
+def test_the_queue_shows_each_declarations_expected_duty_and_explains_its_order(container) -> None:  # type: ignore[no-untyped-def]
     org = make_org(container)
     make_user(container, org, "olga", ("officer",))
     token = create_token(container.uow(), container.clock, None, "olga", "t").token
@@ -58,9 +47,11 @@ def test_the_queue_shows_the_expected_duty_that_ranks_a_declaration(container) -
         page = client.get("/queue").text
         by_risk = _rows(page)
         assert [row[3] for row in by_risk] == ["BY-DUTY", "BY-RISK", "UNSCORED"]
+        duty = [float(row[9].replace(",", "")) for row in by_risk]
+        assert duty == [99.9, 99.9, 99.9]  # 1,248.70 at 8 %
         assert [row[:3] for row in by_risk] == [
-            ["0.08", "1,209", "yellow"],
-            ["0.95", "—", "red"],
+            ["0.08", "8", "yellow"],  # ranked first by its priority (expected duty at the duty line)
+            ["0.95", "95", "red"],
             ["—", "—", "unscored"],
         ]
         assert "Expected duty" in page and 'id="queue-order"' in page
