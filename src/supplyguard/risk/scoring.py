@@ -40,6 +40,24 @@ class RiskAssessment:
     fired_rules: tuple[FiredRule, ...]
     model_version: str
 
+    def forcing_reasons(self, sanctions_hit: bool) -> list[str]:
+        """What forces this assessment's lane, in words: each fired rule that sets a lane, and a
+        sanctions hit (the lane filling names them in a forced lane's reason)."""
+        forcing = [rule.reason for rule in self.fired_rules if rule.lane is not None]
+        if sanctions_hit:
+            forcing.append(SANCTIONS_REASON)
+        return forcing
+
+    def reasons_in(self, lane_reason: str, forcing: Sequence[str]) -> list[str]:
+        """``lane_reason`` (why the declaration is in its lane), then this assessment's reasons, less
+        those a forced lane's reason states already (``forcing``, :meth:`forcing_reasons`)."""
+        stated = set(forcing) if self.forced_lane is not None else set()
+        return [lane_reason, *(reason for reason in self.reasons if reason not in stated)]
+
+
+#: A sanctions hit's reason in an assessment (it forces the red lane).
+SANCTIONS_REASON = "a party matches a sanctions list"
+
 
 def assess_declaration(
     model: RiskModel,
@@ -151,7 +169,7 @@ def _assessment(
         reasons.append(adjustment.reason)
     if signals.sanctions_hit:
         forced = Lane.RED
-        reasons.append("a party matches a sanctions list: red lane")
+        reasons.append(SANCTIONS_REASON)
     duty = row.duty_at_stake
     priority = float(combined_ranking(np.array([score]), np.array([duty]), model.duty_threshold)[0])
     if score * duty >= model.duty_threshold:

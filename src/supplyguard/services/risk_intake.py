@@ -342,13 +342,16 @@ class IntakeRisk:
         stored: list[StoredAssessment | None] = [None] * len(ordered)
         for day, indices in by_day.items():
             used = uow.risk.lanes_used(org_id, day)
+            forcing = {
+                i: assessments[i].forcing_reasons(found[ordered[i].id].signals.sanctions_hit) for i in indices
+            }
             candidates = [
                 Candidate(
                     str(ordered[i].id),
                     assessments[i].priority + sum(s.signal.weight for s in found[ordered[i].id].stored),
                     assessments[i].probability,
                     assessments[i].forced_lane,
-                    _forced_reason(assessments[i], found[ordered[i].id].signals.sanctions_hit),
+                    "; ".join(forcing[i]),
                 )
                 for i in indices
             ]
@@ -359,7 +362,10 @@ class IntakeRisk:
                 assessment = assessments[i]
                 signals = [s.signal for s in found[ordered[i].id].stored]
                 applied = apply_signals(
-                    assessment.priority, lane.lane.value, [lane.reason, *assessment.reasons], signals
+                    assessment.priority,
+                    lane.lane.value,
+                    assessment.reasons_in(lane.reason, forcing[i]),
+                    signals,
                 )
                 stored[i] = StoredAssessment(
                     declaration_id=ordered[i].id,
@@ -599,13 +605,6 @@ def load_registered_model(path: str, digest: str, version: str | None = None) ->
         named = f" {version}" if version else ""
         raise ModelError(f"model file {path} does not match the registered model{named}")
     return model
-
-
-def _forced_reason(assessment: RiskAssessment, sanctions_hit: bool) -> str:
-    forcing = [rule.reason for rule in assessment.fired_rules if rule.lane is not None]
-    if sanctions_hit:
-        forcing.append("a party matches a sanctions list")
-    return "; ".join(forcing)
 
 
 def history_of(uow: SqlUnitOfWork, org_id: uuid.UUID) -> list[tuple[uuid.UUID, DeclarationRow]]:

@@ -368,16 +368,14 @@ def score_open(
     lanes: dict[str, int] = defaultdict(int)
     for day, items in sorted(by_day.items(), key=lambda pair: str(pair[0])):
         # Lanes are filled per declaration date within that day's capacity.
+        forcing = {d.id: a.forcing_reasons(found[d.id].signals.sanctions_hit) for d, a in items}
         candidates = [
             Candidate(
                 str(d.id),
                 a.priority + sum(stored.signal.weight for stored in found[d.id].stored),
                 a.probability,
                 a.forced_lane,
-                "; ".join(
-                    [r.reason for r in a.fired_rules if r.lane is not None]
-                    + (["a party matches a sanctions list"] if found[d.id].signals.sanctions_hit else [])
-                ),
+                "; ".join(forcing[d.id]),
             )
             for d, a in items
         ]
@@ -397,7 +395,7 @@ def score_open(
             applied = apply_signals(
                 assessment.priority,
                 decision.lane.value,
-                [decision.reason, *assessment.reasons],
+                assessment.reasons_in(decision.reason, forcing[declaration.id]),
                 [stored.signal for stored in found[declaration.id].stored],
             )
             lane = applied.lane or decision.lane.value

@@ -145,7 +145,8 @@ def test_a_sanctions_hit_forces_red_past_capacity_and_trust_never_overrides_it(c
     hit = _submit(container, admin, risk, "SANCT-1", screener=Screener.build([GOLDEN]))
     _p, lane, reasons, _v = _risk_of(container, hit.id)
     assert lane == "red"  # forced, though red capacity is 0
-    assert any("a party matches a sanctions list" in reason for reason in reasons)
+    assert "red lane forced: a party matches a sanctions list" in reasons
+    assert sum("a party matches a sanctions list" in reason for reason in reasons) == 1  # said once
     assert any(reason.startswith("trusted status ignored because of a sanctions hit") for reason in reasons)
     assert not any("score lowered" in reason for reason in reasons)
 

@@ -38,10 +38,15 @@ def test_retrain_then_score_fills_lanes_within_capacity_with_reasons(container) 
         by_day.setdefault(row["declared_on"], []).append(row)
     lane_rank = {"red": 0, "yellow": 1, "green": 2}
     forced = set()
+    forced_by_rule = set()
     for row in open_rows:  # forced by a rule or a sanctions hit, or escalated by a stored signal
         reasons = get_declaration(container.uow(), container.clock, officer, row["id"]).risk_reasons
         if any("lane forced" in r or r.startswith(("screening:", "intel:", "tracking:")) for r in reasons):
             forced.add(row["id"])
+        for stated in (r.split(" lane forced: ", 1)[1] for r in reasons if " lane forced: " in r):
+            said_again = [part for part in stated.split("; ") if part in reasons]
+            assert not said_again, reasons  # what forced the lane is said once, in the lane's reason
+            forced_by_rule.add(row["id"])
     for rows in by_day.values():  # within a day a higher rank never gets a lighter lane (ties aside)
         for higher in rows:
             for lower in rows:
@@ -59,6 +64,7 @@ def test_retrain_then_score_fills_lanes_within_capacity_with_reasons(container) 
         for row in open_rows[:60]
     ]
     assert any("TRANSSHIP-STEEL" in " ".join(reasons) for reasons in fired)
+    assert forced_by_rule  # the rescore forced some lanes, whose reasons were checked above
 
 
 def test_retraining_needs_enough_outcomes(container) -> None:  # type: ignore[no-untyped-def]
