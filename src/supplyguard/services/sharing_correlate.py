@@ -68,9 +68,8 @@ def correlate_intel(uow: SqlUnitOfWork, actor: Principal, object_ids: Sequence[s
     require(actor, Action.SHARING_READ)
     index = CorrelationIndex()
     with uow:
-        for declaration in uow.declarations.iter_all():
-            if declaration.org_id == actor.org_id:
-                index.add(declaration_record(declaration))
+        for declaration in uow.declarations.iter_all(org_id=actor.org_id):
+            index.add(declaration_record(declaration))
         repo = SharingRepository(uow.connection)
         return [
             IntelMatch(str(wire.get("id")), author, match)

@@ -8,7 +8,7 @@ from supplyguard.services.sharing_feed import feed_page
 from supplyguard.services.sharing_ingest import ingest_objects
 from supplyguard.services.sharing_publish import publish_object
 from supplyguard.services.sharing_specs import build_from_spec
-from tests.factories import declaration_data
+from tests.factories import admin_principal, declaration_data, make_org
 from tests.integration.sharing.nodes import SUSPECT, SharingTestNode
 
 
@@ -43,3 +43,10 @@ def test_received_alert_flags_the_matching_declaration(
 
     at_intake = match_declarations(b.uow(), node_b.admin, [declaration, other])
     assert {m.match.record_id for m in at_intake} == {"DECL-B-2"}
+
+    # Another organisation on the same node sees only its own declarations matched.
+    neighbour = admin_principal(make_org(b, "Customs C", "NL"))
+    assert correlate_intel(b.uow(), neighbour) == []
+    submit_declaration(b.uow(), b.clock, b.refdata, b.signer, neighbour, declaration_data("DECL-C-1"))
+    assert {m.match.record_id for m in correlate_intel(b.uow(), neighbour)} == {"DECL-C-1"}
+    assert {m.match.record_id for m in correlate_intel(b.uow(), node_b.admin)} == {"DECL-B-2"}
