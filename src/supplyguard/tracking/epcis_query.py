@@ -46,6 +46,32 @@ _TIMES = {
 }
 _KNOWN = {*_LISTS, *_TIMES, "EQ_type", "GE_value", "LE_value", "perPage", "nextPageToken"}
 
+#: Each query parameter's JSON schema type and meaning, for the API's description (list parameters
+#: take several values, repeated or comma-separated).
+PARAMETERS: dict[str, tuple[str, str]] = {
+    "eventType": (
+        "string",
+        "ObjectEvent, AggregationEvent, TransactionEvent, TransformationEvent, AssociationEvent",
+    ),
+    "GE_eventTime": ("string", "events at or after this ISO 8601 date-time (with an offset)"),
+    "LT_eventTime": ("string", "events before this date-time"),
+    "GE_recordTime": ("string", "events recorded at or after this date-time"),
+    "LT_recordTime": ("string", "events recorded before this date-time"),
+    "EQ_action": ("string", "ADD, OBSERVE or DELETE"),
+    "EQ_bizStep": ("string", "CBV business steps (bare names such as shipping, or URIs)"),
+    "EQ_disposition": ("string", "CBV dispositions (bare names such as in_transit, or URIs)"),
+    "EQ_readPoint": ("string", "read point identifiers (SGLN URNs or GS1 Digital Links)"),
+    "EQ_bizLocation": ("string", "business location identifiers"),
+    "MATCH_epc": ("string", "EPCs in epcList or childEPCs (URNs or GS1 Digital Links)"),
+    "MATCH_anyEPC": ("string", "EPCs anywhere in the event (lists, parent, input and output)"),
+    "MATCH_parentID": ("string", "parent identifiers"),
+    "EQ_type": ("string", "a sensor measurement type (gs1: vocabulary), with GE_value / LE_value"),
+    "GE_value": ("number", "sensor values at or above this"),
+    "LE_value": ("number", "sensor values at or below this"),
+    "perPage": ("integer", "events a page (default 30)"),
+    "nextPageToken": ("string", "the page after the one whose Link header gave this token"),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class EventQuery:

@@ -28,6 +28,7 @@ from supplyguard.errors import (
     ValidationFailed,
 )
 from supplyguard.services import tracking as service
+from supplyguard.tracking.epcis_query import PARAMETERS
 
 JSON_LD = "application/ld+json"
 
@@ -97,7 +98,23 @@ def capture_job(capture_id: uuid.UUID, container: ContainerDep, principal: Princ
     )
 
 
-@router.get("/events", response_class=JsonLdResponse)
+#: The query parameters of ``GET /epcis/events`` as the OpenAPI document declares them (the route
+#: reads them from the request itself: several values of one name, repeated or comma-separated).
+EVENT_QUERY = {
+    "parameters": [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": description,
+            "schema": {"type": kind},
+        }
+        for name, (kind, description) in PARAMETERS.items()
+    ]
+}
+
+
+@router.get("/events", response_class=JsonLdResponse, openapi_extra=EVENT_QUERY)
 def events(request: Request, container: ContainerDep, principal: PrincipalDep) -> Response:
     """Events matching the EPCIS query parameters, ``perPage`` at a time (``nextPageToken`` for more)."""
     params: dict[str, list[str]] = {}

@@ -1,4 +1,4 @@
-"""The OpenAPI document declares the API's errors as the app sends them: RFC 9457 problem+json."""
+"""The OpenAPI document says what the API does: its errors as sent (RFC 9457 problem+json), its parameters."""
 
 from __future__ import annotations
 
@@ -98,3 +98,10 @@ def test_a_body_unlike_the_problem_schema_is_refused_by_it(node: Node) -> None:
         good | {"errors": [{"loc": ["items", 0]}]},
     ):
         assert not validator.is_valid(broken), broken
+
+
+def test_the_epcis_query_parameters_are_declared(node: Node) -> None:
+    spec = node.client.get("/v1/openapi.json").json()
+    declared = {p["name"]: p for p in spec["paths"]["/epcis/events"]["get"]["parameters"]}
+    assert {"MATCH_epc", "GE_eventTime", "EQ_bizStep", "perPage", "nextPageToken"} <= set(declared)
+    assert declared["perPage"]["schema"] == {"type": "integer"} and declared["perPage"]["in"] == "query"
