@@ -33,7 +33,7 @@ from supplyguard.services.cursors import decode_cursor, encode_cursor
 from supplyguard.services.ledger_records import LedgerRecord, append_records, sign_tree_head
 from supplyguard.services.risk_intake import IntakeRisk, factors_on_view
 from supplyguard.services.risk_signals import reasons_for_reader
-from supplyguard.services.sharing_risk import raise_intake_signals
+from supplyguard.services.sharing_risk import forget_closed_declaration, raise_intake_signals
 from supplyguard.services.watch_intake import WatchIntake
 
 
@@ -284,7 +284,8 @@ def record_outcome(
     if errors:
         raise ValidationFailed(errors)
     with uow:
-        if uow.declarations.get(actor.org_id, declaration_id) is None:
+        declaration = uow.declarations.get(actor.org_id, declaration_id)
+        if declaration is None:
             raise DeclarationNotFound(declaration_id)
         if uow.declarations.get_outcome(declaration_id) is not None:
             raise Conflict(f"declaration {declaration_id} already has an outcome")
@@ -298,6 +299,7 @@ def record_outcome(
             recorded_by=actor.user_id,
         )
         uow.declarations.save_outcome(outcome)
+        forget_closed_declaration(uow, declaration)  # partner intel matches open declarations only
         append_records(uow, [outcome_record(actor.org_id, outcome)])
         audit(
             uow,

@@ -238,6 +238,16 @@ def raise_intake_signals(uow: SqlUnitOfWork, declarations: Sequence[Declaration]
     return _raise_all(uow, candidates, hits, now) if hits else 0
 
 
+def forget_closed_declaration(uow: SqlUnitOfWork, declaration: Declaration) -> None:
+    """When a declaration's outcome is recorded, inside the caller's unit of work: its keys leave
+    ``sharing_declaration_keys`` (intelligence matching looks at open declarations only, and a key
+    shared by many closed declarations would otherwise be read on every synced page)."""
+    names = {role: ref.name for role, ref in declaration.parties().items()}
+    SharingRepository(uow.connection).remove_declaration_keys(
+        declaration.id, declaration_keys(declaration.containers, names)
+    )
+
+
 def index_received(
     uow: SqlUnitOfWork,
     node_id: str,

@@ -229,6 +229,47 @@ def test_the_migration_indexes_the_declarations_open_when_it_runs(node_a: Sharin
     assert indexed() == {key for key in at_intake if key[2] == still_open.id}  # the closed one: none
 
 
+def _indexed(node: SharingTestNode) -> set[tuple[str, str, Any]]:
+    with node.container.uow(readonly=True) as uow:
+        rows = uow.connection.execute(select(sharing_declaration_keys)).all()
+    return {(row.kind, row.value, row.declaration_id) for row in rows}
+
+
+def test_recording_an_outcome_takes_the_declaration_out_of_the_index(node_a: SharingTestNode) -> None:
+    first = submit(node_a, "DECL-1")  # the same container and importer: the same keys
+    second = submit(node_a, "DECL-2")
+    keys_of = {d.id: {key for key in _indexed(node_a) if key[2] == d.id} for d in (first, second)}
+    assert keys_of[first.id] and len(keys_of[first.id]) == len(keys_of[second.id])
+    close(node_a, first)
+    assert _indexed(node_a) == keys_of[second.id]  # the other declaration's keys stay
+
+
+def test_migration_0023_drops_the_keys_of_declarations_closed_since_they_were_indexed(
+    node_a: SharingTestNode,
+) -> None:
+    """Keys of a declaration closed before outcomes removed them (what 0021 to 0022 left) go."""
+    from alembic import command
+
+    from supplyguard.adapters.db.migrate import _config, upgrade
+
+    c = node_a.container
+    still_open = submit(node_a, "DECL-OPEN")
+    closed = submit(node_a, "DECL-X", containers=["MSKU1234565"])
+    stale = {key for key in _indexed(node_a) if key[2] == closed.id}
+    close(node_a, closed)
+    config = _config()
+    with c.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0022")
+        connection.execute(
+            sharing_declaration_keys.insert(),
+            [{"kind": k, "value": v, "declaration_id": d, "org_id": closed.org_id} for k, v, d in stale],
+        )
+    assert stale and stale <= _indexed(node_a)
+    upgrade(c.engine)
+    assert _indexed(node_a) == {key for key in _indexed(node_a) if key[2] == still_open.id} != set()
+
+
 def test_an_intel_key_is_a_row_of_its_table_in_column_order() -> None:
     from supplyguard.adapters.db.sharing_repo import IntelKey
     from supplyguard.adapters.db.sharing_tables import sharing_intel_keys

@@ -934,6 +934,23 @@ class SharingRepository:
         unique = list(dict.fromkeys(rows))
         bulk_insert(self._conn, sharing_declaration_keys, unique)
 
+    def remove_declaration_keys(self, declaration_id: uuid.UUID, keys: Iterable[tuple[str, str]]) -> None:
+        """Drop a declaration's ``keys`` ((kind, value) pairs) from the index, by primary key: it
+        has its outcome and no intelligence can raise its risk any more."""
+        k = sharing_declaration_keys
+        rows = [
+            {"b_kind": kind, "b_value": value, "b_id": declaration_id} for kind, value in dict.fromkeys(keys)
+        ]
+        if rows:
+            self._conn.execute(
+                delete(k).where(
+                    k.c.kind == bindparam("b_kind"),
+                    k.c.value == bindparam("b_value"),
+                    k.c.declaration_id == bindparam("b_id"),
+                ),
+                rows,
+            )
+
     def open_declarations_matching(self, values: Iterable[tuple[str, str]]) -> list[OpenDeclaration]:
         """The declarations still awaiting their outcome that have any of ``values`` ((kind, value)
         pairs) among their indexed keys, in id order: indexed look-ups of what the values can

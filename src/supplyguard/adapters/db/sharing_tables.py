@@ -14,9 +14,9 @@
 - ``sharing_witnessed``: partners' ledger checkpoints we checked for consistency and cosigned.
 - ``sharing_intel_keys``: identifiers and name keys of received intelligence usable for risk targeting
   (the index intake matches new declarations against).
-- ``sharing_declaration_keys``: the container numbers and party-name keys of declarations that were
-  open at intake (the index received intelligence is matched against, instead of a scan of every
-  open declaration).
+- ``sharing_declaration_keys``: the container numbers and party-name keys of declarations awaiting
+  their outcome: written at intake, removed when the outcome is recorded (the index received
+  intelligence is matched against, instead of a scan of every open declaration).
 - ``sharing_disclosures``: disclosure requests after keyed watch-list hits, asked or answered here.
 - ``sharing_request_nonces``: nonces of signed partner requests, kept for the clock-skew window so a
   replayed request is refused (in the database: survives restarts, shared by every worker).
