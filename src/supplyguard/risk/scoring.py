@@ -25,6 +25,10 @@ from supplyguard.risk.selection import Candidate, Capacity, ExplorationMode, sel
 _LANE_STRENGTH = {Lane.GREEN: 0, Lane.YELLOW: 1, Lane.RED: 2}
 
 
+#: A sanctions hit's reason in an assessment (it forces the red lane).
+SANCTIONS_REASON = "a party matches a sanctions list"
+
+
 @dataclass(frozen=True, slots=True)
 class RiskAssessment:
     """The risk of one declaration, with everything a person needs to act on it."""
@@ -53,10 +57,6 @@ class RiskAssessment:
         those a forced lane's reason states already (``forcing``, :meth:`forcing_reasons`)."""
         stated = set(forcing) if self.forced_lane is not None else set()
         return [lane_reason, *(reason for reason in self.reasons if reason not in stated)]
-
-
-#: A sanctions hit's reason in an assessment (it forces the red lane).
-SANCTIONS_REASON = "a party matches a sanctions list"
 
 
 def assess_declaration(

@@ -242,9 +242,9 @@ def forget_closed_declaration(uow: SqlUnitOfWork, declaration: Declaration) -> N
     """When a declaration's outcome is recorded, inside the caller's unit of work: its keys leave
     ``sharing_declaration_keys`` (intelligence matching looks at open declarations only, and a key
     shared by many closed declarations would otherwise be read on every synced page)."""
-    names = {role: ref.name for role, ref in declaration.parties().items()}
+    closed = _candidate(declaration)  # the keys intake indexed it by
     SharingRepository(uow.connection).remove_declaration_keys(
-        declaration.id, declaration_keys(declaration.containers, names)
+        closed.id, ((k.kind, k.value) for k in closed.keys)
     )
 
 
