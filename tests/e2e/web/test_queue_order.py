@@ -27,7 +27,9 @@ def test_the_queue_shows_each_declarations_expected_duty_and_explains_its_order(
     org = make_org(container)
     make_user(container, org, "olga", ("officer",))
     token = create_token(container.uow(), container.clock, None, "olga", "t").token
-    scored = {"BY-DUTY": (0.08, 2.0 + math.log1p(1209.0), "yellow"), "BY-RISK": (0.95, 0.95, "red")}
+    # (score, priority, lane); a priority at or above the duty line is 2 + log1p(expected duty),
+    # here 0.08 x 99.90 (risk.model.combined_ranking), so BY-DUTY ranks above BY-RISK's 0.95.
+    scored = {"BY-DUTY": (0.08, 2.0 + math.log1p(0.08 * 99.9), "yellow"), "BY-RISK": (0.95, 0.95, "red")}
     with TestClient(create_app(container), raise_server_exceptions=False) as client:
         for reference in (*scored, "UNSCORED"):
             created = client.post(
